@@ -1,0 +1,234 @@
+"""Command line: `pairline serve | complete | doctor | models`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from pairline import __version__
+from pairline.engine.config import Settings, load_settings
+
+log = logging.getLogger("pairline")
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+def _setup_logging(level: str) -> None:
+    # stdout belongs to the LSP transport (serve) or to the result (complete): log to stderr.
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _settings_from_args(args: argparse.Namespace) -> Settings:
+    data: dict[str, Any] = {}
+    if getattr(args, "config", None):
+        path = Path(args.config)
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".toml":
+            import tomllib
+
+            data = tomllib.loads(text)
+        else:
+            data = json.loads(text)
+    model = data.setdefault("model", {})
+    if getattr(args, "model", None):
+        model["name"] = args.model
+    if getattr(args, "n_ctx", None):
+        model["n_ctx"] = args.n_ctx
+    if getattr(args, "threads", None):
+        model["n_threads"] = args.threads
+    if getattr(args, "gpu_layers", None) is not None:
+        model["n_gpu_layers"] = args.gpu_layers
+    if getattr(args, "max_tokens", None):
+        data.setdefault("completion", {})["max_tokens"] = args.max_tokens
+    if getattr(args, "cache_dir", None):
+        data["cache_dir"] = args.cache_dir
+    if getattr(args, "remote_url", None):
+        data.setdefault("remote", {})["base_url"] = args.remote_url
+    settings, problems = load_settings(data)
+    for problem in problems:
+        print(f"pairline: {problem}", file=sys.stderr)
+    return settings
+
+
+def _add_model_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="settings file (.toml or .json)")
+    parser.add_argument("--model", help="built-in model name or path to a .gguf file")
+    parser.add_argument("--n-ctx", type=int, help="context window in tokens")
+    parser.add_argument("--threads", type=int, help="CPU threads (default: one per core)")
+    parser.add_argument("--gpu-layers", type=int, help="layers to offload to a GPU (-1: all)")
+    parser.add_argument("--cache-dir", help="where models and caches are kept")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from pairline.lsp.app import create_server
+
+    server = create_server()
+    if args.tcp:
+        log.info("listening on %s:%d", args.host, args.port)
+        server.start_tcp(args.host, args.port)
+    else:
+        server.start_io()
+    return 0
+
+
+def _parse_location(spec: str) -> tuple[Path, int, int]:
+    try:
+        file, line, col = spec.rsplit(":", 2)
+        return Path(file), int(line), int(col)
+    except ValueError:
+        raise SystemExit(f"pairline: expected FILE:LINE:COL (1-based), got {spec!r}") from None
+
+
+def _read_source(path: Path) -> str:
+    if not path.is_file():
+        raise SystemExit(f"pairline: no such file: {path}")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise SystemExit(f"pairline: {path} is too large ({size} bytes; limit {MAX_FILE_BYTES})")
+    data = path.read_bytes()
+    if b"\0" in data[:8192]:
+        raise SystemExit(f"pairline: {path} looks like a binary file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SystemExit(f"pairline: {path} is not UTF-8 text ({exc.reason})") from None
+
+
+async def _complete(args: argparse.Namespace) -> int:
+    from pairline.engine import models
+    from pairline.engine.backends.local_llama import LocalLlamaBackend
+    from pairline.engine.completion import CompletionEngine
+    from pairline.engine.types import EngineError, Position, PositionEncoding
+    from pairline.engine.workspace import Workspace, language_for_path
+
+    path, line, col = _parse_location(args.location)
+    text = _read_source(path)
+    settings = _settings_from_args(args)
+    if line < 1 or col < 1:
+        raise SystemExit("pairline: LINE and COL are 1-based")
+    workspace = Workspace(PositionEncoding.UTF32)  # columns count characters on the CLI
+    uri = path.resolve().as_uri()
+    doc = workspace.open(uri, text, language=args.language or language_for_path(str(path)))
+    if line > doc.line_count:
+        raise SystemExit(f"pairline: {path} has {doc.line_count} lines; line {line} is past the end")
+    request = workspace.request_at(uri, Position(line - 1, col - 1))
+
+    def stage(message: str) -> None:
+        if not args.quiet:
+            print(f"pairline: {message}", file=sys.stderr)
+
+    started = time.perf_counter()
+    try:
+        resolved = models.resolve(settings.model.name, settings.cache_path, stage)
+        stage(f"loading {resolved.path.name}")
+        backend = LocalLlamaBackend(resolved, settings.model)
+        await backend.load()
+    except EngineError as exc:
+        print(f"pairline: {exc}", file=sys.stderr)
+        return 1
+    engine = CompletionEngine(settings)
+    engine.attach(backend)
+    loaded = time.perf_counter()
+    try:
+        suggestion = await engine.complete(request)
+    finally:
+        engine.close()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "file": str(path),
+                    "line": line,
+                    "column": col,
+                    "model": resolved.name,
+                    "mode": engine.mode_at(request).value,
+                    "completion": suggestion.text if suggestion else None,
+                    "load_s": round(loaded - started, 3),
+                    "timings": suggestion.timings if suggestion else {},
+                },
+                indent=2,
+            )
+        )
+    elif suggestion is not None:
+        print(suggestion.text)
+    if suggestion is None:
+        print("pairline: no suggestion at this position", file=sys.stderr)
+        return 3
+    return 0
+
+
+def cmd_complete(args: argparse.Namespace) -> int:
+    return asyncio.run(_complete(args))
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from pairline.doctor import run_doctor
+
+    return run_doctor(_settings_from_args(args), load=not args.no_load, as_json=args.json)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from pairline.engine import models
+
+    settings = _settings_from_args(args)
+    for name in models.builtin_names():
+        spec = models.manifest()["builtin"][name]
+        default = " (default)" if name == models.default_model_name() else ""
+        print(f"{name}{default}: {spec['description']}")
+        print(f"    package: {spec['package']}")
+    print(f"cache dir: {settings.cache_path}")
+    print("Any other GGUF: --model /path/to/model.gguf (FIM tokens are detected from the file).")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pairline", description="A local-first coding copilot delivered as a Language Server."
+    )
+    parser.add_argument("--version", action="version", version=f"pairline {__version__}")
+    parser.add_argument("--log-level", default="", help="debug, info, warning, error")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the language server (stdio by default)")
+    serve.add_argument("--tcp", action="store_true", help="listen on TCP instead of stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="TCP address (default: loopback)")
+    serve.add_argument("--port", type=int, default=2087, help="TCP port")
+    serve.set_defaults(func=cmd_serve, default_level="info")
+
+    complete = sub.add_parser("complete", help="print the completion at FILE:LINE:COL (1-based)")
+    complete.add_argument("location", help="FILE:LINE:COL, line and column counted from 1")
+    complete.add_argument("--language", help="language id (default: from the file extension)")
+    complete.add_argument("--max-tokens", type=int, help="most tokens to generate on one line")
+    complete.add_argument("--json", action="store_true", help="print details as JSON")
+    complete.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    _add_model_args(complete)
+    complete.set_defaults(func=cmd_complete, default_level="warning")
+
+    doctor = sub.add_parser("doctor", help="check the model, llama.cpp, grammars, cache, remote")
+    doctor.add_argument("--remote-url", help="remote model server base URL to check")
+    doctor.add_argument("--no-load", action="store_true", help="do not load the model")
+    doctor.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_model_args(doctor)
+    doctor.set_defaults(func=cmd_doctor, default_level="warning")
+
+    models_cmd = sub.add_parser("models", help="list the built-in models")
+    models_cmd.add_argument("--cache-dir", help="where models and caches are kept")
+    models_cmd.set_defaults(func=cmd_models, default_level="warning")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.log_level or args.default_level)
+    result: int = args.func(args)
+    return result

@@ -1,0 +1,45 @@
+"""What the engine asks of a model backend."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from pairline.engine.models import FimTemplate
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    max_tokens: int
+    # Called with the text so far after every token; True stops generation (early cut-off).
+    is_complete: Callable[[str], bool] = lambda _text: False
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The raw output of one generation, with what it cost."""
+
+    text: str
+    stop_reason: str  # "complete", "max_tokens", "eos", "cancelled", "context"
+    prompt_tokens: int = 0
+    reused_tokens: int = 0
+    generated_tokens: int = 0
+    seconds: float = 0.0
+
+
+class Backend(Protocol):
+    """A model that continues a prompt, one generation at a time."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def fim(self) -> FimTemplate | None: ...
+
+    async def generate(
+        self, prompt: str, params: GenerationParams, cancel: threading.Event
+    ) -> Generation: ...
+
+    def close(self) -> None: ...

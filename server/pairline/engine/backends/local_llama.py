@@ -1,0 +1,229 @@
+"""The in-process model: llama.cpp through llama-cpp-python, owned by one worker thread.
+
+The `Llama` object is not thread-safe, so every call runs on a single-thread executor. The
+prompt is evaluated in small batches and generation checks the cancel flag on every token, so
+a cancelled or superseded request gives the worker back within one batch or one token.
+Consecutive prompts that share a beginning reuse llama.cpp's evaluated prefix (the KV cache).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from pairline.engine.backends.base import Generation, GenerationParams
+from pairline.engine.config import ModelConfig
+from pairline.engine.models import FimTemplate, ModelError, ResolvedModel, fim_templates
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Prompt tokens evaluated between two looks at the cancel flag.
+_PREFILL_CHUNK = 64
+
+
+def llama_build_info() -> dict[str, Any]:
+    """The llama.cpp build in use: version and whether it can offload to a GPU."""
+    import llama_cpp
+
+    return {
+        "llama_cpp_python": getattr(llama_cpp, "__version__", "unknown"),
+        "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload()),
+        "system_info": llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip(),
+    }
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Any:
+    """Silence llama.cpp's C-level logging to fd 2 while loading (it ignores Python logging)."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+class LocalLlamaBackend:
+    """A GGUF model loaded in this process."""
+
+    def __init__(self, model: ResolvedModel, config: ModelConfig) -> None:
+        self._model = model
+        self._config = config
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pairline-llama")
+        self._llm: Any = None
+        self._fim: FimTemplate | None = None
+        self._closed = False
+
+    @property
+    def name(self) -> str:
+        return self._model.name
+
+    @property
+    def fim(self) -> FimTemplate | None:
+        return self._fim
+
+    @property
+    def n_ctx(self) -> int:
+        return int(self._llm.n_ctx()) if self._llm is not None else self._config.n_ctx
+
+    async def _on_worker(self, fn: Callable[[], T]) -> T:
+        return await asyncio.wrap_future(self._executor.submit(fn))
+
+    async def load(self) -> None:
+        """Load the model on the worker thread (raises ModelError with a readable reason)."""
+        await self._on_worker(self._load)
+
+    def _load(self) -> None:
+        import llama_cpp
+
+        started = time.perf_counter()
+        try:
+            with _quiet_stderr():
+                self._llm = llama_cpp.Llama(
+                    model_path=str(self._model.path),
+                    n_ctx=self._config.n_ctx,
+                    n_threads=self._config.threads,
+                    n_threads_batch=self._config.threads,
+                    n_batch=self._config.n_batch,
+                    n_gpu_layers=self._config.n_gpu_layers,
+                    verbose=False,
+                )
+        except Exception as exc:  # llama.cpp reports every load failure as ValueError/RuntimeError
+            raise ModelError(f"cannot load model {self._model.path}: {exc}") from exc
+        self._fim = self._detect_fim()
+        log.info(
+            "loaded %s in %.2fs (n_ctx=%d, threads=%d, gpu_layers=%d, fim=%s)",
+            self._model.path.name,
+            time.perf_counter() - started,
+            self._config.n_ctx,
+            self._config.threads,
+            self._config.n_gpu_layers,
+            self._fim.family if self._fim else "none",
+        )
+
+    def _is_single_token(self, text: str) -> bool:
+        tokens = self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        return len(tokens) == 1 and bool(
+            self._llm.detokenize(tokens, special=True) == text.encode("utf-8")
+        )
+
+    def _detect_fim(self) -> FimTemplate | None:
+        for template in fim_templates():
+            needed = [t for t in (template.prefix, template.suffix, template.middle, *template.detect) if t]
+            if all(self._is_single_token(token) for token in needed):
+                return template
+        return None
+
+    def tokenize(self, text: str) -> list[int]:
+        """Token ids of `text` (safe only on the worker thread or before serving)."""
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    async def count_tokens(self, text: str) -> int:
+        return len(await self._on_worker(lambda: self.tokenize(text)))
+
+    async def generate(
+        self, prompt: str, params: GenerationParams, cancel: threading.Event
+    ) -> Generation:
+        if self._closed:
+            raise ModelError("the model is shut down")
+        future = self._executor.submit(self._generate, prompt, params, cancel)
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            # The request was cancelled: stop the worker at its next token.
+            cancel.set()
+            future.cancel()
+            raise
+
+    def _prefill(self, tokens: Sequence[int], cancel: threading.Event) -> int:
+        """Evaluate all but the last prompt token, reusing the KV cache; returns tokens reused."""
+        llm = self._llm
+        cached = llm.input_ids[: llm.n_tokens]
+        reused = 0
+        for a, b in zip(cached, tokens[:-1], strict=False):
+            if a != b:
+                break
+            reused += 1
+        if reused < llm.n_tokens:
+            if not llm._ctx.kv_cache_seq_rm(-1, reused, -1):
+                reused = 0
+                llm.reset()
+            llm.n_tokens = reused
+        for start in range(reused, len(tokens) - 1, _PREFILL_CHUNK):
+            if cancel.is_set():
+                return reused
+            llm.eval(tokens[start : min(start + _PREFILL_CHUNK, len(tokens) - 1)])
+        return reused
+
+    def _generate(
+        self, prompt: str, params: GenerationParams, cancel: threading.Event
+    ) -> Generation:
+        import llama_cpp
+
+        started = time.perf_counter()
+        if cancel.is_set():
+            return Generation("", "cancelled")
+        llm = self._llm
+        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=self._fim is not None)
+        limit = llm.n_ctx() - params.max_tokens - 1
+        if len(tokens) > limit:
+            # Keep the BOS token and the text nearest the cursor.
+            tokens = tokens[:1] + tokens[len(tokens) - limit + 1 :]
+        reused = self._prefill(tokens, cancel)
+        generated: list[int] = []
+        text = ""
+        reason = "max_tokens"
+        if cancel.is_set():
+            reason = "cancelled"
+        else:
+            vocab = llm._model.vocab
+            stops = self._fim.stop if self._fim else ()
+            for token in llm.generate(tokens, top_k=1, temp=0.0, repeat_penalty=1.0, reset=True):
+                if cancel.is_set():
+                    reason = "cancelled"
+                    break
+                if llama_cpp.llama_vocab_is_eog(vocab, token):
+                    reason = "eos"
+                    break
+                generated.append(int(token))
+                text = llm.detokenize(generated).decode("utf-8", errors="ignore")
+                if any(stop in text for stop in stops):
+                    text = min((text.split(stop)[0] for stop in stops), key=len)
+                    reason = "eos"
+                    break
+                if params.is_complete(text):
+                    reason = "complete"
+                    break
+                if len(generated) >= params.max_tokens:
+                    break
+                if llm.n_tokens + 1 >= llm.n_ctx():
+                    reason = "context"
+                    break
+        return Generation(
+            text=text,
+            stop_reason=reason,
+            prompt_tokens=len(tokens),
+            reused_tokens=reused,
+            generated_tokens=len(generated),
+            seconds=time.perf_counter() - started,
+        )
+
+    def close(self) -> None:
+        """Stop the worker; queued work is dropped, the running generation finishes first."""
+        self._closed = True
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,167 @@
+"""Typed settings for the engine, built with cattrs from plain dicts (editor JSON or TOML).
+
+Invalid input never stops the engine: each section that fails to structure falls back to its
+defaults and the reason is reported, so the caller can show it to the user.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import cattrs
+import platformdirs
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+@dataclass(kw_only=True)
+class ModelConfig:
+    """Which local model to run and how."""
+
+    name: str = "gemma3-270m"  # a built-in model name (see `pairline models`) or a GGUF path
+    n_ctx: int = 2048
+    n_threads: int = 0  # 0: one per CPU core
+    n_batch: int = 256
+    n_gpu_layers: int = 0  # -1: all layers on the GPU (needs a GPU build of llama.cpp)
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ValueError("model.name must not be empty")
+        if not 256 <= self.n_ctx <= 131072:
+            raise ValueError(f"model.n_ctx must be within 256..131072, got {self.n_ctx}")
+        if self.n_threads < 0:
+            raise ValueError(f"model.n_threads must be >= 0, got {self.n_threads}")
+        if not 8 <= self.n_batch <= 8192:
+            raise ValueError(f"model.n_batch must be within 8..8192, got {self.n_batch}")
+        if self.n_gpu_layers < -1:
+            raise ValueError(f"model.n_gpu_layers must be >= -1, got {self.n_gpu_layers}")
+
+    @property
+    def threads(self) -> int:
+        return self.n_threads or max(1, os.cpu_count() or 1)
+
+
+@dataclass(kw_only=True)
+class CompletionConfig:
+    """Inline completion behaviour."""
+
+    max_tokens: int = 48  # per suggestion on one line
+    max_block_tokens: int = 128  # per suggestion that fills a block
+    max_block_lines: int = 8
+    prompt_tokens: int = 1024  # budget for the text around the cursor
+    suffix_lines: int = 20  # lines after the cursor used to check the suggestion
+    # Per-language switch, as editors usually spell it: "*" is the default for the others.
+    enable: dict[str, bool] = field(
+        default_factory=lambda: {"*": True, "plaintext": False, "markdown": False}
+    )
+
+    def __post_init__(self) -> None:
+        for name in ("max_tokens", "max_block_tokens", "max_block_lines", "prompt_tokens"):
+            value = getattr(self, name)
+            if not 1 <= value <= 8192:
+                raise ValueError(f"completion.{name} must be within 1..8192, got {value}")
+        if self.suffix_lines < 0:
+            raise ValueError(f"completion.suffix_lines must be >= 0, got {self.suffix_lines}")
+
+    def enabled_for(self, language: str) -> bool:
+        return self.enable.get(language, self.enable.get("*", True))
+
+
+@dataclass(kw_only=True)
+class RemoteConfig:
+    """An HTTP model server for larger edits. Nothing is sent anywhere while base_url is empty."""
+
+    base_url: str = ""
+    api: str = "openai"  # "openai" (OpenAI-compatible) or "anthropic"
+    model: str = ""
+    api_key_env: str = ""  # the NAME of the environment variable that holds the key
+    timeout_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.api not in ("openai", "anthropic"):
+            raise ValueError(f'remote.api must be "openai" or "anthropic", got {self.api!r}')
+        if self.base_url and not self.base_url.startswith(("http://", "https://")):
+            raise ValueError(f"remote.base_url must be an http(s) URL, got {self.base_url!r}")
+        if self.timeout_s <= 0:
+            raise ValueError("remote.timeout_s must be positive")
+
+
+@dataclass(kw_only=True)
+class Settings:
+    """Everything a user can set."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    completion: CompletionConfig = field(default_factory=CompletionConfig)
+    remote: RemoteConfig = field(default_factory=RemoteConfig)
+    cache_dir: str = ""  # empty: the user cache dir of the platform
+
+    def __post_init__(self) -> None:
+        if self.cache_dir:
+            self.cache_dir = os.path.expanduser(self.cache_dir)
+
+    @property
+    def cache_path(self) -> Path:
+        return Path(self.cache_dir or platformdirs.user_cache_dir("pairline"))
+
+
+_converter = cattrs.Converter(forbid_extra_keys=True)
+
+
+def _snake(data: Any, *, keep_keys: bool = False) -> Any:
+    """Accept the camelCase keys editors use as well as snake_case."""
+    if not isinstance(data, dict):
+        return data
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = str(key) if keep_keys else _CAMEL.sub("_", str(key)).lower()
+        out[name] = _snake(value, keep_keys=name == "enable")
+    return out
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, cattrs.BaseValidationError):
+        return "; ".join(cattrs.transform_error(exc))
+    return str(exc)
+
+
+def load_settings(data: Any) -> tuple[Settings, list[str]]:
+    """Structure `data` into Settings; each invalid section falls back to its defaults.
+
+    Returns the settings and a list of problems, one line each, fit to show the user.
+    """
+    problems: list[str] = []
+    if data is None:
+        return Settings(), problems
+    if not isinstance(data, dict):
+        return Settings(), [f"settings must be an object, got {type(data).__name__}"]
+    data = _snake(data)
+    # Editors often nest everything under the server's name.
+    if set(data) == {"pairline"} and isinstance(data["pairline"], dict):
+        data = data["pairline"]
+    sections: dict[str, type] = {
+        "model": ModelConfig,
+        "completion": CompletionConfig,
+        "remote": RemoteConfig,
+        "cache_dir": str,
+    }
+    assert set(sections) == {f.name for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in sections:
+            problems.append(f"unknown setting {key!r} ignored")
+            continue
+        try:
+            values[key] = _converter.structure(value, sections[key])
+        except Exception as exc:  # cattrs and __post_init__ both raise; report either
+            problems.append(f"invalid {key} settings ({_describe(exc)}); using defaults")
+    return Settings(**values), problems
+
+
+def dump_settings(settings: Settings) -> dict[str, Any]:
+    """Plain-dict form of `settings` (for logs and `pairline doctor`)."""
+    result: dict[str, Any] = _converter.unstructure(settings)
+    return result

@@ -1,0 +1,1 @@
+"""Prompt construction for completions and edits."""

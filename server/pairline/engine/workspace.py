@@ -1,0 +1,92 @@
+"""The open buffers, as the editor last sent them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import PurePath
+
+from pairline.engine.document import Document
+from pairline.engine.types import (
+    CompletionRequest,
+    Position,
+    PositionEncoding,
+    TextChange,
+    UnknownDocument,
+)
+
+# File extension → LSP language id, for files that arrive without one (the CLI, unopened files).
+LANGUAGE_BY_SUFFIX = {
+    ".py": "python",
+    ".pyi": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascriptreact",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "typescriptreact",
+    ".go": "go",
+    ".rs": "rust",
+    ".lua": "lua",
+    ".c": "c",
+    ".h": "c",
+    ".cpp": "cpp",
+    ".java": "java",
+    ".rb": "ruby",
+    ".sh": "shellscript",
+}
+
+
+def language_for_path(path: str) -> str:
+    """The LSP language id for a file name, or "plaintext"."""
+    return LANGUAGE_BY_SUFFIX.get(PurePath(path).suffix.lower(), "plaintext")
+
+
+class Workspace:
+    """Open documents keyed by URI."""
+
+    def __init__(self, encoding: PositionEncoding = PositionEncoding.UTF16) -> None:
+        self.encoding = encoding
+        self._documents: dict[str, Document] = {}
+
+    def open(self, uri: str, text: str, *, language: str = "", version: int = 0) -> Document:
+        doc = Document(
+            uri,
+            text,
+            language=language or language_for_path(uri),
+            version=version,
+            encoding=self.encoding,
+        )
+        self._documents[uri] = doc
+        return doc
+
+    def change(self, uri: str, changes: Sequence[TextChange], version: int) -> Document:
+        doc = self.get(uri)
+        doc.apply(changes, version)
+        return doc
+
+    def close(self, uri: str) -> None:
+        self._documents.pop(uri, None)
+
+    def get(self, uri: str) -> Document:
+        try:
+            return self._documents[uri]
+        except KeyError:
+            raise UnknownDocument(f"document not open: {uri}") from None
+
+    def __contains__(self, uri: str) -> bool:
+        return uri in self._documents
+
+    def request_at(self, uri: str, position: Position) -> CompletionRequest:
+        """Split the document at `position` (column clamped to the line) into a request."""
+        doc = self.get(uri)
+        offset = doc.offset_at(position)
+        return CompletionRequest(
+            uri=uri,
+            language=doc.language,
+            prefix=doc.text[:offset],
+            suffix=doc.text[offset:],
+            position=doc.position_at(offset),
+            version=doc.version,
+        )

@@ -1,0 +1,37 @@
+"""`textDocument/inlineCompletion`: ghost text from the local model."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
+from pairline.engine.types import EngineError
+from pairline.lsp.convert import lsp_position, position
+
+if TYPE_CHECKING:
+    from pairline.lsp.app import PairlineServer
+
+
+def register(server: PairlineServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(
+        ls: PairlineServer, params: types.InlineCompletionParams
+    ) -> types.InlineCompletionList:
+        try:
+            request = ls.documents.request_at(params.text_document.uri, position(params.position))
+        except EngineError as exc:
+            raise JsonRpcInvalidParams(str(exc)) from None
+        suggestion = await ls.engine.complete(request)
+        if suggestion is None:
+            return types.InlineCompletionList(items=[])
+        at = lsp_position(suggestion.position)
+        return types.InlineCompletionList(
+            items=[
+                types.InlineCompletionItem(
+                    insert_text=suggestion.text,
+                    range=types.Range(start=at, end=at),
+                )
+            ]
+        )
