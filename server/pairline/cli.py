@@ -26,6 +26,9 @@ def _setup_logging(level: str) -> None:
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # pygls logs every message at INFO; keep that for --log-level debug only.
+    if logging.getLogger().level > logging.DEBUG:
+        logging.getLogger("pygls").setLevel(logging.WARNING)
 
 
 def _settings_from_args(args: argparse.Namespace) -> Settings:

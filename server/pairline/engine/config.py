@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import cattrs
+from cattrs.v import format_exception
 import platformdirs
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -122,9 +123,16 @@ def _snake(data: Any, *, keep_keys: bool = False) -> Any:
     return out
 
 
+def _format_error(exc: BaseException, type_: Any) -> str:
+    # A check in __post_init__ arrives without a target type: its message says it all.
+    if type_ is None and isinstance(exc, ValueError):
+        return str(exc)
+    return format_exception(exc, type_)
+
+
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, cattrs.BaseValidationError):
-        return "; ".join(cattrs.transform_error(exc))
+        return "; ".join(cattrs.transform_error(exc, format_exception=_format_error))
     return str(exc)
 
 

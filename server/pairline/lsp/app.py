@@ -16,7 +16,7 @@ from pairline.engine.completion import CompletionEngine
 from pairline.engine.config import Settings
 from pairline.engine.types import EngineError
 from pairline.engine.workspace import Workspace
-from pairline.lsp import code_actions, documents, inline_completion
+from pairline.lsp import code_actions, debug, documents, inline_completion
 from pairline.lsp.convert import encoding
 from pairline.lsp.progress import Progress, notify_status
 from pairline.lsp.protocol import PairlineProtocol
@@ -127,4 +127,5 @@ def create_server() -> PairlineServer:
     documents.register(server)
     inline_completion.register(server)
     code_actions.register(server)
+    debug.register(server)
     return server

@@ -1,0 +1,35 @@
+"""Debug requests for tests and bug reports: what the server holds, not what it guesses.
+
+`pairline/debug/document` {uri} → {uri, version, text}; `pairline/debug/lastPrompt` → {prompt}.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pygls.exceptions import JsonRpcInvalidParams
+
+from pairline.engine.types import EngineError
+
+if TYPE_CHECKING:
+    from pairline.lsp.app import PairlineServer
+
+DOCUMENT = "pairline/debug/document"
+LAST_PROMPT = "pairline/debug/lastPrompt"
+
+
+def register(server: PairlineServer) -> None:
+    @server.feature(DOCUMENT)
+    def document(ls: PairlineServer, params: Any) -> dict[str, Any]:
+        uri = getattr(params, "uri", None)
+        if not isinstance(uri, str):
+            raise JsonRpcInvalidParams("expected {uri: string}")
+        try:
+            doc = ls.documents.get(uri)
+        except EngineError as exc:
+            raise JsonRpcInvalidParams(str(exc)) from None
+        return {"uri": uri, "version": doc.version, "text": doc.text}
+
+    @server.feature(LAST_PROMPT)
+    def last_prompt(ls: PairlineServer, _params: Any) -> dict[str, Any]:
+        return {"prompt": ls.engine.last_prompt}
