@@ -123,7 +123,9 @@ async def _complete(args: argparse.Namespace) -> int:
     uri = path.resolve().as_uri()
     doc = workspace.open(uri, text, language=args.language or language_for_path(str(path)))
     if line > doc.line_count:
-        raise SystemExit(f"pairline: {path} has {doc.line_count} lines; line {line} is past the end")
+        raise SystemExit(
+            f"pairline: {path} has {doc.line_count} lines; line {line} is past the end"
+        )
     request = workspace.request_at(uri, Position(line - 1, col - 1))
 
     def stage(message: str) -> None:

@@ -27,7 +27,12 @@ def _check(name: str, fn: Callable[[], str], required: bool = True) -> Check:
     try:
         return Check(name, True, fn(), required)
     except Exception as exc:  # every failure becomes a line of the report, never a traceback
-        return Check(name, False, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, required)
+        return Check(
+            name,
+            False,
+            f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+            required,
+        )
 
 
 def _llama() -> str:
@@ -103,7 +108,9 @@ def _remote(settings: Settings) -> Callable[[], str]:
         except httpx.HTTPError as exc:
             raise RuntimeError(f"{remote.base_url} unreachable: {type(exc).__name__}") from None
         if response.status_code in (401, 403):
-            raise RuntimeError(f"{remote.base_url} refused the API key (HTTP {response.status_code})")
+            raise RuntimeError(
+                f"{remote.base_url} refused the API key (HTTP {response.status_code})"
+            )
         if response.status_code >= 400:
             raise RuntimeError(f"{url} answered HTTP {response.status_code}")
         return f"{remote.base_url} reachable (HTTP {response.status_code})"
@@ -114,7 +121,11 @@ def _remote(settings: Settings) -> Callable[[], str]:
 def run_doctor(settings: Settings, *, load: bool = True, as_json: bool = False) -> int:
     """Print the report; return 0 when every required check passed, 1 otherwise."""
     checks = [
-        Check("pairline", True, f"{__version__} on Python {platform.python_version()} ({sys.platform})"),
+        Check(
+            "pairline",
+            True,
+            f"{__version__} on Python {platform.python_version()} ({sys.platform})",
+        ),
         _check("llama.cpp", _llama),
         _check("model", _model(settings, load)),
         _check("grammars", _grammars),

@@ -116,7 +116,9 @@ async def test_progress_reported_while_model_loads(bare_client: LanguageClient) 
     open_doc(bare_client, uri, "x = 1\ny = ")
     await inline(bare_client, uri, 1, 4)  # answered only once the model is loaded
     kinds = [
-        type(value).__name__ for reports in bare_client.progress_reports.values() for value in reports
+        type(value).__name__
+        for reports in bare_client.progress_reports.values()
+        for value in reports
     ]
     assert kinds[0] == "WorkDoneProgressBegin"
     assert kinds[-1] == "WorkDoneProgressEnd"

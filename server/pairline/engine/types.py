@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class PositionEncoding(str, Enum):
+class PositionEncoding(StrEnum):
     """How a client counts columns (LSP `PositionEncodingKind`)."""
 
     UTF8 = "utf-8"
@@ -36,7 +36,7 @@ class TextChange:
     range: Range | None = None
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     """How much a completion may span."""
 
     LINE = "line"  # up to the end of the current line

@@ -42,7 +42,9 @@ class PairlineServer(LanguageServer):
 
     def apply_settings(self, settings: Settings) -> None:
         """Use new settings; reload the model only when its own settings changed."""
-        reload = settings.model != self.settings.model or settings.cache_dir != self.settings.cache_dir
+        reload = (
+            settings.model != self.settings.model or settings.cache_dir != self.settings.cache_dir
+        )
         self.settings = settings
         self.engine.settings = settings
         if reload and self._load_task is not None:
@@ -92,7 +94,7 @@ class PairlineServer(LanguageServer):
 
     def shutdown(self) -> None:
         self.engine.close()
-        super().shutdown()
+        super().shutdown()  # type: ignore[no-untyped-call]
 
 
 def create_server() -> PairlineServer:

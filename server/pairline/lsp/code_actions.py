@@ -18,8 +18,6 @@ def register(server: PairlineServer) -> None:
             resolve_provider=True,
         ),
     )
-    def code_actions(
-        ls: PairlineServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction]:
+    def code_actions(ls: PairlineServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         # No model-backed edit is offered yet: an empty list, never a placeholder action.
         return []

@@ -124,7 +124,11 @@ class LocalLlamaBackend:
 
     def _detect_fim(self) -> FimTemplate | None:
         for template in fim_templates():
-            needed = [t for t in (template.prefix, template.suffix, template.middle, *template.detect) if t]
+            needed = [
+                t
+                for t in (template.prefix, template.suffix, template.middle, *template.detect)
+                if t
+            ]
             if all(self._is_single_token(token) for token in needed):
                 return template
         return None
