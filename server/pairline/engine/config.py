@@ -55,6 +55,9 @@ class CompletionConfig:
     max_block_lines: int = 8
     prompt_tokens: int = 1024  # budget for the text around the cursor
     suffix_lines: int = 20  # lines after the cursor used to check the suggestion
+    # Completion-menu items (textDocument/completion): "auto" serves them only to clients
+    # that cannot show inline completions; "on" / "off" force it.
+    items: str = "auto"
     # Per-language switch, as editors usually spell it: "*" is the default for the others.
     enable: dict[str, bool] = field(
         default_factory=lambda: {"*": True, "plaintext": False, "markdown": False}
@@ -67,6 +70,8 @@ class CompletionConfig:
                 raise ValueError(f"completion.{name} must be within 1..8192, got {value}")
         if self.suffix_lines < 0:
             raise ValueError(f"completion.suffix_lines must be >= 0, got {self.suffix_lines}")
+        if self.items not in ("auto", "on", "off"):
+            raise ValueError(f'completion.items must be "auto", "on" or "off", got {self.items!r}')
 
     def enabled_for(self, language: str) -> bool:
         return self.enable.get(language, self.enable.get("*", True))
@@ -81,6 +86,11 @@ class RemoteConfig:
     model: str = ""
     api_key_env: str = ""  # the NAME of the environment variable that holds the key
     timeout_s: float = 60.0
+    # "chat" (/chat/completions, instruct models) or "completion" (/completions, base models).
+    prompt_style: str = "chat"
+    connect_timeout_s: float = 5.0
+    max_retries: int = 2  # extra attempts after a 429, a 5xx or a dropped connection
+    max_tokens: int = 768
 
     def __post_init__(self) -> None:
         if self.api not in ("openai", "anthropic"):
@@ -89,6 +99,60 @@ class RemoteConfig:
             raise ValueError(f"remote.base_url must be an http(s) URL, got {self.base_url!r}")
         if self.timeout_s <= 0:
             raise ValueError("remote.timeout_s must be positive")
+        if self.prompt_style not in ("chat", "completion"):
+            raise ValueError(
+                f'remote.prompt_style must be "chat" or "completion", got {self.prompt_style!r}'
+            )
+        if self.connect_timeout_s <= 0:
+            raise ValueError("remote.connect_timeout_s must be positive")
+        if not 0 <= self.max_retries <= 10:
+            raise ValueError(f"remote.max_retries must be within 0..10, got {self.max_retries}")
+        if not 16 <= self.max_tokens <= 32768:
+            raise ValueError(f"remote.max_tokens must be within 16..32768, got {self.max_tokens}")
+
+
+ACTION_KINDS = ("fix", "implement", "docstring")
+
+
+@dataclass(kw_only=True)
+class ActionsConfig:
+    """Code actions ("Fix this", "Implement this function", "Add docstring") and their checks."""
+
+    # Which model answers each action: "auto" (remote when configured, else local), "remote"
+    # or "local"; "*" is the default for the others.
+    backend: dict[str, str] = field(default_factory=lambda: {"*": "auto"})
+    # Running a check command executes workspace code, so it needs an explicit opt-in.
+    trusted: bool = False
+    # LSP language id -> command run in a temporary copy of the workspace; {file} is the
+    # edited file relative to the workspace root, e.g. {"python": "ruff check {file}"}.
+    check_commands: dict[str, str] = field(default_factory=dict)
+    check_timeout_s: float = 60.0
+    rounds: int = 3  # generate-verify-revise rounds before giving up
+    offer_unverified: bool = False  # offer the best unverified edit when none verified
+    local_max_tokens: int = 256
+    context_lines: int = 120  # lines of the rest of the file given with the region
+
+    def __post_init__(self) -> None:
+        for kind, choice in self.backend.items():
+            if kind != "*" and kind not in ACTION_KINDS:
+                raise ValueError(f"actions.backend: unknown action {kind!r}")
+            if choice not in ("auto", "remote", "local"):
+                raise ValueError(
+                    f'actions.backend.{kind} must be "auto", "remote" or "local", got {choice!r}'
+                )
+        if not 1 <= self.rounds <= 10:
+            raise ValueError(f"actions.rounds must be within 1..10, got {self.rounds}")
+        if self.check_timeout_s <= 0:
+            raise ValueError("actions.check_timeout_s must be positive")
+        if not 16 <= self.local_max_tokens <= 8192:
+            raise ValueError(
+                f"actions.local_max_tokens must be within 16..8192, got {self.local_max_tokens}"
+            )
+        if self.context_lines < 0:
+            raise ValueError(f"actions.context_lines must be >= 0, got {self.context_lines}")
+
+    def backend_for(self, kind: str) -> str:
+        return self.backend.get(kind, self.backend.get("*", "auto"))
 
 
 @dataclass(kw_only=True)
@@ -98,6 +162,7 @@ class Settings:
     model: ModelConfig = field(default_factory=ModelConfig)
     completion: CompletionConfig = field(default_factory=CompletionConfig)
     remote: RemoteConfig = field(default_factory=RemoteConfig)
+    actions: ActionsConfig = field(default_factory=ActionsConfig)
     cache_dir: str = ""  # empty: the user cache dir of the platform
 
     def __post_init__(self) -> None:
@@ -119,7 +184,8 @@ def _snake(data: Any, *, keep_keys: bool = False) -> Any:
     out: dict[str, Any] = {}
     for key, value in data.items():
         name = str(key) if keep_keys else _CAMEL.sub("_", str(key)).lower()
-        out[name] = _snake(value, keep_keys=name == "enable")
+        # Keys of these maps are language ids or action names, not setting names.
+        out[name] = _snake(value, keep_keys=name in ("enable", "check_commands", "backend"))
     return out
 
 
@@ -154,6 +220,7 @@ def load_settings(data: Any) -> tuple[Settings, list[str]]:
         "model": ModelConfig,
         "completion": CompletionConfig,
         "remote": RemoteConfig,
+        "actions": ActionsConfig,
         "cache_dir": str,
     }
     assert set(sections) == {f.name for f in fields(Settings)}

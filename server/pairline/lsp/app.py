@@ -16,7 +16,7 @@ from pairline.engine.completion import CompletionEngine
 from pairline.engine.config import Settings
 from pairline.engine.types import EngineError
 from pairline.engine.workspace import Workspace
-from pairline.lsp import code_actions, debug, documents, inline_completion
+from pairline.lsp import code_actions, completion_items, debug, documents, inline_completion
 from pairline.lsp.convert import encoding
 from pairline.lsp.progress import Progress, notify_status
 from pairline.lsp.protocol import PairlineProtocol
@@ -39,6 +39,14 @@ class PairlineServer(LanguageServer):
         self.documents = Workspace()
         self.engine = CompletionEngine(self.settings)
         self._load_task: asyncio.Task[None] | None = None
+        self.stopping = False
+
+    def stop_work(self) -> None:
+        """Stop loading and generating: the client asked to shut down or went away."""
+        self.stopping = True
+        if self._load_task is not None:
+            self._load_task.cancel()
+        self.engine.close()
 
     def apply_settings(self, settings: Settings) -> None:
         """Use new settings; reload the model only when its own settings changed."""
@@ -75,7 +83,8 @@ class PairlineServer(LanguageServer):
             backend = LocalLlamaBackend(resolved, self.settings.model)
             await backend.load()
         except asyncio.CancelledError:
-            progress.end("cancelled")
+            if not self.stopping:
+                progress.end("cancelled")
             raise
         except EngineError as exc:
             self.engine.fail(str(exc))
@@ -93,7 +102,7 @@ class PairlineServer(LanguageServer):
         notify_status(self, "ready", f"{backend.name} ready", backend.name)
 
     def shutdown(self) -> None:
-        self.engine.close()
+        self.stop_work()
         super().shutdown()  # type: ignore[no-untyped-call]
 
 
@@ -105,10 +114,18 @@ def create_server() -> PairlineServer:
     def on_initialize(ls: PairlineServer, params: types.InitializeParams) -> None:
         ls.documents.encoding = encoding(ls.workspace.position_encoding)
         ls.apply_settings(read_settings(ls, params.initialization_options))
+        if not completion_items.wants_items(params.capabilities, ls.settings.completion.items):
+            # Capabilities are built from the registered features right after this handler.
+            ls.protocol.fm.features.pop(types.TEXT_DOCUMENT_COMPLETION, None)
+            ls.protocol.fm.feature_options.pop(types.TEXT_DOCUMENT_COMPLETION, None)
 
     @server.feature(types.INITIALIZED)
     def on_initialized(ls: PairlineServer, _params: types.InitializedParams) -> None:
         ls.start_loading()
+
+    @server.feature(types.SHUTDOWN)
+    def on_shutdown(ls: PairlineServer, _params: None) -> None:
+        ls.stop_work()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_configuration(
@@ -128,6 +145,7 @@ def create_server() -> PairlineServer:
 
     documents.register(server)
     inline_completion.register(server)
+    completion_items.register(server)
     code_actions.register(server)
     debug.register(server)
     return server

@@ -1,0 +1,110 @@
+"""`textDocument/completion`: the model's suggestion as a completion-menu item.
+
+For editors and setups that show LSP suggestions only in a menu (Helix, Emacs, Sublime,
+nvim-cmp / blink.cmp). Served from the same engine as inline completion. The item replaces the
+word being typed with that word plus the suggestion, so the editor's fuzzy filter keeps it,
+and the list is incomplete so every keystroke asks again.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
+from pairline.engine.types import EngineError, Position
+from pairline.lsp.convert import lsp_position, position
+
+if TYPE_CHECKING:
+    from pairline.lsp.app import PairlineServer
+
+TRIGGER_CHARACTERS = [".", "(", " "]
+_LABEL_CHARS = 60
+_WORD_TAIL = re.compile(r"[A-Za-z0-9_$]*$")
+# A space is worth a request only after these (a keyword that expects an expression, or an
+# operator); otherwise every space between words would start a generation.
+_SPACE_AFTER = re.compile(
+    r"(?:\b(?:return|yield|await|import|from|in|is|not|and|or|if|elif|while|for|with|as|"
+    r"raise|assert|lambda|def|class|new|const|let|var|typeof|case|go|defer|fn|let|impl|use|"
+    r"mut|match|throw|export|extends|implements)|[=+\-*/%<>!&|,:?])\s$"
+)
+
+
+def wants_items(capabilities: types.ClientCapabilities, mode: str) -> bool:
+    """Serve completion items? "auto": only to clients that cannot show inline completions."""
+    if mode in ("on", "off"):
+        return mode == "on"
+    text = capabilities.text_document
+    return text is None or text.inline_completion is None
+
+
+def _documentation(
+    capabilities: types.ClientCapabilities, language: str, text: str
+) -> types.MarkupContent:
+    """The full suggestion, as Markdown where the client renders it, else plain text."""
+    completion = capabilities.text_document and capabilities.text_document.completion
+    item = completion and completion.completion_item
+    formats = (item and item.documentation_format) or []
+    if types.MarkupKind.Markdown in formats:
+        return types.MarkupContent(
+            kind=types.MarkupKind.Markdown, value=f"```{language}\n{text}\n```"
+        )
+    return types.MarkupContent(kind=types.MarkupKind.PlainText, value=text)
+
+
+def label_for(text: str) -> str:
+    first = next((line.strip() for line in text.split("\n") if line.strip()), "")
+    return first if len(first) <= _LABEL_CHARS else first[: _LABEL_CHARS - 1] + "…"
+
+
+def register(server: PairlineServer) -> None:
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION,
+        types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS, resolve_provider=False),
+    )
+    async def completion(
+        ls: PairlineServer, params: types.CompletionParams
+    ) -> types.CompletionList:
+        empty = types.CompletionList(is_incomplete=True, items=[])
+        try:
+            request = ls.documents.request_at(params.text_document.uri, position(params.position))
+        except EngineError as exc:
+            raise JsonRpcInvalidParams(str(exc)) from None
+        context = params.context
+        line_before = request.prefix.rsplit("\n", 1)[-1]
+        if (
+            context is not None
+            and context.trigger_character == " "
+            and not _SPACE_AFTER.search(line_before)
+        ):
+            return empty
+        suggestion = await ls.engine.complete(request)
+        if suggestion is None:
+            return empty
+        word = _WORD_TAIL.search(line_before)
+        typed = word.group(0) if word else ""
+        doc = ls.documents.get(request.uri)
+        cursor = doc.offset_at(request.position)
+        start = lsp_position(doc.position_at(cursor - len(typed)))
+        end = lsp_position(Position(request.position.line, request.position.character))
+        full = typed + suggestion.text
+        language = request.language
+        return types.CompletionList(
+            is_incomplete=True,
+            items=[
+                types.CompletionItem(
+                    label=label_for(full) or full.strip(),
+                    kind=types.CompletionItemKind.Text,
+                    detail=f"pairline · {suggestion.model}",
+                    documentation=_documentation(ls.client_capabilities, language, full),
+                    sort_text="0",
+                    filter_text=full,
+                    insert_text_format=types.InsertTextFormat.PlainText,
+                    text_edit=types.TextEdit(
+                        range=types.Range(start=start, end=end), new_text=full
+                    ),
+                )
+            ],
+        )
