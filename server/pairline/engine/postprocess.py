@@ -115,6 +115,19 @@ def _trim_suffix_overlap(text: str, line_after: str) -> str:
     return text
 
 
+def _drop_unmatched_closers(text: str, line_before: str, line_after: str) -> str:
+    """Drop closing brackets at the end of `text` that the line cannot match.
+
+    The rest of the line usually closes what the cursor's line opened; a suggestion that closes
+    it too would leave one bracket too many.
+    """
+    excess = -_bracket_delta(line_before + text + line_after)
+    while excess > 0 and text and text[-1] in _CLOSE:
+        text = text[:-1].rstrip()
+        excess -= 1
+    return text
+
+
 def finish(text: str, ctx: CursorContext) -> str | None:
     """The suggestion to show for the raw model output `text`, or None when nothing helps."""
     text = text.replace("\r\n", "\n")
@@ -125,6 +138,7 @@ def finish(text: str, ctx: CursorContext) -> str | None:
         text = text.lstrip(" \t")
     if ctx.mode is Mode.LINE:
         text = _trim_suffix_overlap(text.rstrip(), ctx.line_after)
+        text = _drop_unmatched_closers(text, ctx.line_before, ctx.line_after)
     else:
         lines = [line.rstrip() for line in text.split("\n")]
         while lines and not lines[-1].strip():

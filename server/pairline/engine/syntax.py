@@ -122,7 +122,8 @@ def opens_block(language: str, prefix: str, suffix: str) -> bool:
         colon = opener_start + len(code) - 1
         # Give the parser a body so the opener parses as a statement, not an error.
         probe = prefix[: colon + 1] + "\n" + " " * (_indent(opener) + 4) + "pass\n"
-        return _parent_type_at(parser, probe, colon) in _PY_COMPOUND
+        node_type, parent_type = _types_at(parser, probe, colon)
+        return node_type == ":" and parent_type in _PY_COMPOUND
     code = opener.rstrip()
     if not code.endswith("{"):
         return False
@@ -131,13 +132,15 @@ def opens_block(language: str, prefix: str, suffix: str) -> bool:
         return False
     brace = opener_start + len(code) - 1
     probe = prefix[: brace + 1] + "\n}\n"
-    return _parent_type_at(parser, probe, brace) not in _NOT_CODE
+    node_type, parent_type = _types_at(parser, probe, brace)
+    return node_type == "{" and parent_type not in _NOT_CODE
 
 
-def _parent_type_at(parser: tree_sitter.Parser, text: str, offset: int) -> str:
+def _types_at(parser: tree_sitter.Parser, text: str, offset: int) -> tuple[str, str]:
+    """The type of the smallest node at `offset` and of its parent."""
     data = text.encode("utf-8", "surrogatepass")
     byte = len(text[:offset].encode("utf-8", "surrogatepass"))
     node = parser.parse(data).root_node.descendant_for_byte_range(byte, byte + 1)
-    if node is None or node.parent is None:
-        return ""
-    return str(node.parent.type)
+    if node is None:
+        return "", ""
+    return str(node.type), str(node.parent.type) if node.parent is not None else ""

@@ -1,0 +1,37 @@
+"""Prompt layout: stable beginnings for KV reuse, FIM where the model has it."""
+
+from __future__ import annotations
+
+from pairline.engine.models import FimTemplate
+from pairline.engine.prompt.fim import build_prompt, prefix_window
+from pairline.engine.types import CompletionRequest, Position
+
+QWEN = FimTemplate("qwen", "<P>", "<S>", "<M>", (), "psm")
+CODESTRAL = FimTemplate("codestral", "[PREFIX]", "[SUFFIX]", "", (), "spm")
+
+
+def request(prefix: str, suffix: str = "") -> CompletionRequest:
+    return CompletionRequest("file:///w/app.py", "python", prefix, suffix, Position(0, 0))
+
+
+def test_prefix_only_prompt_names_the_file() -> None:
+    prompt = build_prompt(request("x = "), budget_tokens=100, suffix_lines=5, fim=None)
+    assert prompt == "# app.py\nx = "
+
+
+def test_window_start_is_stable_while_typing() -> None:
+    lines = [f"line_{i} = {i}" for i in range(400)]
+    base = "\n".join(lines) + "\n"
+    first = prefix_window(base + "val", 300)
+    second = prefix_window(base + "value = ", 300)
+    # Same starting line: the cached prefix of the previous prompt is reused.
+    assert first.split("\n")[0] == second.split("\n")[0]
+    assert len(first) <= 900 and first.endswith("val")
+
+
+def test_fim_layouts() -> None:
+    req = request("a = ", "\nb = 2\n")
+    psm = build_prompt(req, budget_tokens=100, suffix_lines=5, fim=QWEN)
+    assert psm == "<P># app.py\na = <S>\nb = 2\n<M>"
+    spm = build_prompt(req, budget_tokens=100, suffix_lines=5, fim=CODESTRAL)
+    assert spm == "[SUFFIX]\nb = 2\n[PREFIX]# app.py\na = "

@@ -1,0 +1,41 @@
+"""Block detection from the syntax tree, per language."""
+
+from __future__ import annotations
+
+import pytest
+
+from pairline.engine import syntax
+
+
+@pytest.mark.parametrize(
+    ("language", "prefix", "suffix", "block"),
+    [
+        ("python", "def f(x):", "\n", True),
+        ("python", "def f(x):\n    ", "\n", True),  # on the blank first line of the body
+        ("python", "class A(Base):  # comment", "\n", True),
+        ("python", "for i in range(3):", "", True),
+        ("python", "d = {1:", "\n", False),  # a dict, not a block
+        ("python", "xs[1:", "]\n", False),  # a slice
+        ("python", "f = lambda x:", "\n", False),
+        ("python", "def f(x):", "\n    return x\n", False),  # the body exists already
+        ("python", "x = 1", "\n", False),
+        ("python", "def f(x):", " pass\n", False),  # text right of the cursor
+        ("javascript", "function f(a) {", "\n}\n", True),
+        ("javascript", "// see {", "\n", False),  # a brace in a comment
+        ("javascript", 'const s = "{', "\n", False),  # a brace in a string
+        ("typescript", "class A {", "\n}\n", True),
+        ("typescriptreact", "function C() {", "\n}\n", True),
+        ("go", "func main() {", "\n}\n", True),
+        ("rust", "fn main() {", "\n}\n", True),
+        ("rust", "fn main() {", "\n    let x = 1;\n}\n", False),
+        ("lua", "function f()", "\nend\n", False),  # no grammar: never multi-line
+    ],
+)
+def test_opens_block(language: str, prefix: str, suffix: str, block: bool) -> None:
+    assert syntax.opens_block(language, prefix, suffix) is block
+
+
+def test_error_count() -> None:
+    assert syntax.error_count("python", "def f():\n    return 1\n") == 0
+    assert (syntax.error_count("python", "def f(:\n") or 0) > 0
+    assert syntax.error_count("lua", "x") is None
