@@ -1,0 +1,118 @@
+/** The language client: starts `pairline serve` over stdio and keeps its settings current. */
+
+import * as vscode from "vscode";
+import {
+  DidChangeConfigurationNotification,
+  LanguageClient,
+  ResponseError,
+  State as ClientState,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from "vscode-languageclient/node";
+
+import { serverCommand, serverSettings, type SettingReader } from "./settings";
+import type { ServerStatus, StatusBar } from "./status";
+
+const STATUS_NOTIFICATION = "pairline/status";
+
+function readSetting(): SettingReader {
+  const config = vscode.workspace.getConfiguration("pairline");
+  return (key) => config.get(key);
+}
+
+/** Whether inline completions are switched on (`pairline.completions.enable`). */
+export function completionsEnabled(): boolean {
+  return vscode.workspace.getConfiguration("pairline").get<boolean>("completions.enable", true);
+}
+
+export class PairlineClient implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    private readonly status: StatusBar,
+  ) {}
+
+  async start(): Promise<void> {
+    const { command, args } = serverCommand(readSetting());
+    const serverOptions: ServerOptions = {
+      run: { command, args },
+      debug: { command, args },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
+      outputChannel: this.log,
+      // A function, so a restart sends the settings as they are then.
+      initializationOptions: () => serverSettings(readSetting()),
+      middleware: {
+        provideInlineCompletionItems: (document, position, context, token, next) =>
+          completionsEnabled() ? next(document, position, context, token) : undefined,
+        workspace: {
+          // The server pulls its section when told of a change without one: answer in its layout.
+          configuration: async (params, token, next) => {
+            const result = await next(params, token);
+            if (result instanceof ResponseError) {
+              return result;
+            }
+            return params.items.map((item, index): unknown =>
+              item.section === "pairline" ? serverSettings(readSetting()) : result[index],
+            );
+          },
+        },
+      },
+    };
+    const client = new LanguageClient("pairline", "pairline", serverOptions, clientOptions);
+    this.client = client;
+    this.status.set({ kind: "starting" });
+    client.onDidChangeState((event) => {
+      if (event.newState === ClientState.Stopped && this.client === client) {
+        this.status.set({ kind: "stopped" });
+      }
+    });
+    client.onNotification(STATUS_NOTIFICATION, (params: ServerStatus) => {
+      this.status.fromServer(params);
+    });
+    this.log.info(`starting ${command} ${args.join(" ")}`);
+    try {
+      await client.start();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.log.error(`could not start the server (${command}): ${message}`);
+      this.status.set({ kind: "error", message: `could not start ${command}` });
+      void vscode.window
+        .showErrorMessage(`pairline: could not start the server (${command}). Set pairline.server.path or pairline.server.pythonPath.`, "Show Log")
+        .then((choice) => {
+          if (choice) {
+            this.log.show();
+          }
+        });
+    }
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client?.needsStop()) {
+      await client.stop();
+    }
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  /** Send the current settings; the server reloads the model itself when model settings change. */
+  async sendSettings(): Promise<void> {
+    const client = this.client;
+    if (client?.isRunning()) {
+      await client.sendNotification(DidChangeConfigurationNotification.type, {
+        settings: serverSettings(readSetting()),
+      });
+    }
+  }
+
+  dispose(): void {
+    void this.stop();
+  }
+}

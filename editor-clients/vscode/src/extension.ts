@@ -1,0 +1,54 @@
+/** Entry point: wires the status bar, the language client, commands and settings together. */
+
+import * as vscode from "vscode";
+
+import { completionsEnabled, PairlineClient } from "./client";
+import { RESTART_SECTIONS } from "./settings";
+import { StatusBar } from "./status";
+
+const COMMANDS = {
+  toggle: "pairline.toggleCompletions",
+  restart: "pairline.restartServer",
+  showLog: "pairline.showLog",
+} as const;
+
+let client: PairlineClient | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const log = vscode.window.createOutputChannel("pairline", { log: true });
+  const status = new StatusBar(COMMANDS.showLog, COMMANDS.toggle);
+  status.setEnabled(completionsEnabled());
+  client = new PairlineClient(log, status);
+  const current = client;
+
+  context.subscriptions.push(
+    log,
+    status,
+    current,
+    vscode.commands.registerCommand(COMMANDS.showLog, () => {
+      log.show();
+    }),
+    vscode.commands.registerCommand(COMMANDS.restart, () => current.restart()),
+    vscode.commands.registerCommand(COMMANDS.toggle, () =>
+      vscode.workspace
+        .getConfiguration("pairline")
+        .update("completions.enable", !completionsEnabled(), vscode.ConfigurationTarget.Global),
+    ),
+    vscode.workspace.onDidChangeConfiguration(async (event) => {
+      if (event.affectsConfiguration("pairline.completions.enable")) {
+        status.setEnabled(completionsEnabled());
+      }
+      if (RESTART_SECTIONS.some((section) => event.affectsConfiguration(section))) {
+        await current.restart();
+      } else if (event.affectsConfiguration("pairline")) {
+        await current.sendSettings();
+      }
+    }),
+  );
+  await current.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+  client = undefined;
+}

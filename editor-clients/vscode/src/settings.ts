@@ -1,0 +1,91 @@
+/**
+ * The mapping from VS Code settings (`pairline.*`) to what the server reads as
+ * `initializationOptions` and `workspace/didChangeConfiguration`. No `vscode` import here, so the
+ * protocol tests can send exactly what the extension sends.
+ */
+
+import * as os from "node:os";
+
+/** Reads one setting under `pairline.`; `undefined` when it is not declared. */
+export type SettingReader = (key: string) => unknown;
+
+export type ServerSettings = {
+  model: { name: string; nCtx: number; nThreads: number; nBatch: number; nGpuLayers: number };
+  completion: {
+    maxTokens: number;
+    maxBlockTokens: number;
+    maxBlockLines: number;
+    promptTokens: number;
+    suffixLines: number;
+    enable: Record<string, boolean>;
+  };
+  remote: { baseUrl: string; api: string; model: string; apiKeyEnv: string };
+  cacheDir: string;
+};
+
+/** Defaults, the same as the server's own (and as package.json declares). */
+export const DEFAULTS: ServerSettings = {
+  model: { name: "gemma3-270m", nCtx: 2048, nThreads: 0, nBatch: 256, nGpuLayers: 0 },
+  completion: {
+    maxTokens: 48,
+    maxBlockTokens: 128,
+    maxBlockLines: 8,
+    promptTokens: 1024,
+    suffixLines: 20,
+    enable: { "*": true, plaintext: false, markdown: false },
+  },
+  remote: { baseUrl: "", api: "openai", model: "", apiKeyEnv: "" },
+  cacheDir: "",
+};
+
+/** Settings whose change needs a new server process rather than a notification. */
+export const RESTART_SECTIONS = ["pairline.server"] as const;
+
+function expandHome(path: string): string {
+  return path === "~" || path.startsWith("~/") ? os.homedir() + path.slice(1) : path;
+}
+
+function pick<T>(read: SettingReader, key: string, fallback: T): T {
+  const value = read(key);
+  if (value === undefined || value === null) {
+    return fallback;
+  }
+  if (typeof fallback === "object") {
+    return typeof value === "object" && !Array.isArray(value) ? (value as T) : fallback;
+  }
+  return typeof value === typeof fallback ? (value as T) : fallback;
+}
+
+function section<T extends object>(read: SettingReader, prefix: string, defaults: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, fallback] of Object.entries(defaults)) {
+    out[key] = pick(read, `${prefix}.${key}`, fallback);
+  }
+  return out as T;
+}
+
+/** The settings object the server receives, in its own (camelCase) layout. */
+export function serverSettings(read: SettingReader): ServerSettings {
+  const model = section(read, "model", DEFAULTS.model);
+  return {
+    model: { ...model, name: expandHome(model.name) },
+    completion: section(read, "completion", DEFAULTS.completion),
+    remote: section(read, "remote", DEFAULTS.remote),
+    cacheDir: expandHome(pick(read, "cacheDir", DEFAULTS.cacheDir)),
+  };
+}
+
+export type ServerCommand = { command: string; args: string[] };
+
+/**
+ * How to start the server: `python -m pairline serve` when an interpreter is configured,
+ * otherwise the configured executable or `pairline` on PATH.
+ */
+export function serverCommand(read: SettingReader): ServerCommand {
+  const python = pick(read, "server.pythonPath", "").trim();
+  if (python) {
+    return { command: expandHome(python), args: ["-m", "pairline", "serve"] };
+  }
+  const path = pick(read, "server.path", "").trim();
+  return { command: path ? expandHome(path) : "pairline", args: ["serve"] };
+}
