@@ -35,3 +35,16 @@ def test_fim_layouts() -> None:
     assert psm == "<P># app.py\na = <S>\nb = 2\n<M>"
     spm = build_prompt(req, budget_tokens=100, suffix_lines=5, fim=CODESTRAL)
     assert spm == "[SUFFIX]\nb = 2\n[PREFIX]# app.py\na = "
+
+
+def test_context_leads_the_prompt() -> None:
+    req = CompletionRequest(
+        "file:///w/app.py",
+        "python",
+        "x = ",
+        "",
+        Position(0, 4),
+        context="# from util.py:\n# def f(): ...",
+    )
+    prompt = build_prompt(req, budget_tokens=100, suffix_lines=5, fim=None)
+    assert prompt == "# from util.py:\n# def f(): ...\n# app.py\nx = "

@@ -53,6 +53,10 @@ class CompletionRequest:
     suffix: str
     position: Position
     version: int = 0
+    # Extra context placed before the code (snippets from other files, already formatted as
+    # comments of the file's language). It leads the prompt, so keep it stable across
+    # keystrokes: a change here re-evaluates the whole prompt.
+    context: str = ""
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,10 @@ def build_prompt(
 ) -> str:
     """The model prompt for a completion at the request's cursor."""
     header = f"{comment_prefix(request.language)} {file_name(request.uri)}\n"
+    if request.context:
+        # Context first: it changes least, so the KV cache keeps it across keystrokes.
+        header = request.context.rstrip("\n") + "\n" + header
+        budget_tokens = max(budget_tokens // 4, budget_tokens - len(request.context) // 3)
     if fim is None:
         return header + prefix_window(request.prefix, budget_tokens)
     suffix = suffix_window(request.suffix, suffix_lines)
