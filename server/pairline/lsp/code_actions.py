@@ -1,16 +1,144 @@
-"""`textDocument/codeAction`: the provider is advertised; actions arrive with the fix loop."""
+"""Code actions: "Fix this", "Implement this function", "Add docstring".
+
+`textDocument/codeAction` only parses the buffer and lists unresolved actions, so the menu
+appears at once; the model work (generate → verify → revise, in `pairline.engine.fix`) runs in
+`codeAction/resolve`, reported with `$/progress` and stopped by `$/cancelRequest`. The edit is
+a minimal whole-line `WorkspaceEdit` tied to the document version the action was computed for:
+a buffer that changed meanwhile gets ContentModified, never a stale edit.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import logging
+import threading
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls import uris
+from pygls.exceptions import JsonRpcContentModified, JsonRpcException, JsonRpcInvalidParams
+
+from pairline.engine import fix
+from pairline.engine.document import Document
+from pairline.engine.types import EngineError
+from pairline.engine.verify import WorkspaceVerifier
+from pairline.lsp.progress import Progress
 
 if TYPE_CHECKING:
     from pairline.lsp.app import PairlineServer
 
+log = logging.getLogger(__name__)
+
+_KINDS = {
+    fix.FIX: types.CodeActionKind.QuickFix,
+    fix.IMPLEMENT: types.CodeActionKind.RefactorRewrite,
+    fix.DOCSTRING: types.CodeActionKind.RefactorRewrite,
+}
+
+
+class JsonRpcRequestFailed(JsonRpcException):
+    """LSP RequestFailed: the request was valid but could not be carried out."""
+
+    CODE = -32803
+    MESSAGE = "Request failed"
+
+
+def _before(a: types.Position, b: types.Position) -> bool:
+    return (a.line, a.character) <= (b.line, b.character)
+
+
+def intersects(a: types.Range, b: types.Range) -> bool:
+    """Whether two ranges touch (a cursor on a diagnostic's edge counts)."""
+    return _before(a.start, b.end) and _before(b.start, a.end)
+
+
+def _describe(diagnostic: types.Diagnostic) -> str:
+    source = f"{diagnostic.source}: " if diagnostic.source else ""
+    code = f" [{diagnostic.code}]" if diagnostic.code is not None else ""
+    return f"line {diagnostic.range.start.line + 1}: {source}{diagnostic.message}{code}"
+
+
+def _wanted(only: list[str] | None, kind: str) -> bool:
+    # `only` lists kinds or their parents ("refactor" covers "refactor.rewrite").
+    return not only or any(kind == k or kind.startswith(k + ".") for k in only)
+
+
+def _lines_of(doc: Document, selection: types.Range) -> tuple[int, int]:
+    last = doc.line_count - 1
+    start = min(max(selection.start.line, 0), last)
+    end = min(max(selection.end.line, start), last)
+    # A selection of whole lines ends at column 0 of the next line, which it does not touch.
+    if end > start and selection.end.character == 0:
+        end -= 1
+    return start, end
+
+
+def _relative(uri: str, root: str | None) -> tuple[str, str | None]:
+    """The file's name, and its path relative to the workspace root when it lies inside it."""
+    path = uris.to_fs_path(uri)
+    name = PurePath(path).name if path else uri.rsplit("/", 1)[-1]
+    if not path or not root:
+        return name, None
+    try:
+        return name, str(Path(path).resolve().relative_to(Path(root).resolve()))
+    except ValueError:
+        return name, None
+
+
+def _position(doc: Document, line: int) -> types.Position:
+    # Lines past the last line break mean the end of the text (a file without a final newline).
+    if line < doc.line_count:
+        return types.Position(line=line, character=0)
+    end = doc.position_at(len(doc.text))
+    return types.Position(line=end.line, character=end.character)
+
+
+def workspace_edit(
+    ls: PairlineServer, doc: Document, new_text: str, version: int
+) -> types.WorkspaceEdit:
+    edits: list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit] = [
+        types.TextEdit(
+            range=types.Range(start=_position(doc, e.start), end=_position(doc, e.end)),
+            new_text=e.text,
+        )
+        for e in fix.line_edits(doc.text, new_text)
+    ]
+    capabilities = ls.client_capabilities.workspace
+    versioned = (
+        capabilities is not None
+        and capabilities.workspace_edit is not None
+        and bool(capabilities.workspace_edit.document_changes)
+    )
+    if versioned:
+        return types.WorkspaceEdit(
+            document_changes=[
+                types.TextDocumentEdit(
+                    text_document=types.OptionalVersionedTextDocumentIdentifier(
+                        uri=doc.uri, version=version
+                    ),
+                    edits=edits,
+                )
+            ]
+        )
+    return types.WorkspaceEdit(
+        changes={doc.uri: [e for e in edits if isinstance(e, types.TextEdit)]}
+    )
+
+
+def _data(action: types.CodeAction) -> dict[str, Any]:
+    data = action.data
+    needed = {"uri": str, "version": int, "kind": str, "start": int, "end": int}
+    if not isinstance(data, dict) or any(not isinstance(data.get(k), t) for k, t in needed.items()):
+        raise JsonRpcInvalidParams("this code action did not come from pairline")
+    if data["kind"] not in fix.TITLES:
+        raise JsonRpcInvalidParams(f"unknown pairline action {data['kind']!r}")
+    return data
+
 
 def register(server: PairlineServer) -> None:
+    router = fix.EditRouter(settings=lambda: server.settings, local=lambda: server.engine.backend)
+
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(
@@ -19,5 +147,125 @@ def register(server: PairlineServer) -> None:
         ),
     )
     def code_actions(ls: PairlineServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-        # No model-backed edit is offered yet: an empty list, never a placeholder action.
-        return []
+        try:
+            doc = ls.documents.get(params.text_document.uri)
+        except EngineError as exc:
+            raise JsonRpcInvalidParams(str(exc)) from None
+        start, end = _lines_of(doc, params.range)
+        diagnostics = [d for d in params.context.diagnostics if intersects(d.range, params.range)]
+        selection = params.range.start != params.range.end
+        offers = fix.offers(
+            doc.language, doc.text, start, end, selection=selection, diagnostics=bool(diagnostics)
+        )
+        only = [str(k) for k in params.context.only] if params.context.only else None
+        actions = []
+        for offer in offers:
+            kind = _KINDS[offer.kind]
+            if not _wanted(only, str(kind)):
+                continue
+            actions.append(
+                types.CodeAction(
+                    title=f"pairline: {offer.title} ({router.describe(offer.kind)})",
+                    kind=kind,
+                    diagnostics=diagnostics if offer.kind == fix.FIX and diagnostics else None,
+                    data={
+                        "uri": doc.uri,
+                        "version": doc.version,
+                        "kind": offer.kind,
+                        "start": offer.region.start,
+                        "end": offer.region.end,
+                        "function": offer.region.function,
+                        "diagnostics": [_describe(d) for d in diagnostics],
+                    },
+                )
+            )
+        return actions
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def resolve(ls: PairlineServer, action: types.CodeAction) -> types.CodeAction:
+        data = _data(action)
+        try:
+            doc = ls.documents.get(data["uri"])
+        except EngineError as exc:
+            raise JsonRpcInvalidParams(str(exc)) from None
+        version = data["version"]
+        if doc.version != version:
+            raise JsonRpcContentModified(
+                f"the document changed (version {doc.version}, the action was for {version})"
+            )
+        text = doc.text
+        settings = ls.settings
+        kind = data["kind"]
+        name, rel_path = _relative(doc.uri, ls.workspace.root_path)
+        last = text.count("\n") + 1
+        region = fix.Region(
+            max(0, min(data["start"], last)),
+            max(0, min(data["end"], last)),
+            str(data.get("function") or ""),
+        )
+        request = fix.FixRequest(
+            kind=kind,
+            language=doc.language,
+            text=text,
+            region=region,
+            diagnostics=tuple(str(d) for d in data.get("diagnostics") or ()),
+            file_name=name,
+            rel_path=rel_path,
+            context_lines=settings.actions.context_lines,
+        )
+        title = fix.TITLES[kind]
+        progress = Progress(ls, f"pairline: {title}")
+        cancel = threading.Event()
+        verifier = WorkspaceVerifier(
+            settings.actions, Path(ls.workspace.root_path) if ls.workspace.root_path else None
+        )
+        await progress.begin(router.describe(kind))
+        try:
+            if router.choice(kind) == "local" and not await ls.engine.wait_ready():
+                raise EngineError(f"the local model is not available: {ls.engine.error}")
+            backend = router.backend(kind)
+            log.info("%s: %s via %s (%s)", title, doc.uri, backend.name, backend.where)
+            result = await fix.fix(
+                request,
+                backend,
+                verifier,
+                settings.actions.rounds,
+                cancel=cancel,
+                progress=progress.report,
+            )
+        except asyncio.CancelledError:
+            cancel.set()
+            progress.end("cancelled")
+            raise
+        except EngineError as exc:
+            progress.end(f"failed: {exc}")
+            ls.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Error, message=f"pairline: {title} failed: {exc}"
+                )
+            )
+            raise JsonRpcRequestFailed(f"{title} failed: {exc}") from None
+        finally:
+            await asyncio.to_thread(verifier.close)
+        if doc.version != version or ls.documents.get(doc.uri) is not doc:
+            progress.end("the document changed; edit dropped")
+            raise JsonRpcContentModified("the document changed while the edit was being made")
+        new_text = result.text
+        label = "verified" if result.verified else "unverified"
+        if new_text is None and settings.actions.offer_unverified:
+            new_text = result.best_unverified
+        if new_text is None:
+            progress.end(result.message.splitlines()[0])
+            ls.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Warning, message=f"pairline: {title}: {result.message}"
+                )
+            )
+            action.title = f"pairline: {title}: no verified edit ({result.rounds} rounds)"
+            action.edit = None
+            return action
+        progress.end(f"{label} in {result.rounds} round(s): {result.message.splitlines()[0]}")
+        action.edit = workspace_edit(ls, doc, new_text, version)
+        if not result.verified:
+            action.title = f"{action.title} [unverified]"
+        return action

@@ -1,0 +1,237 @@
+"""Checks a candidate edit must pass before it is offered.
+
+1. Parse: the edited file must not have more tree-sitter errors than the original.
+2. Check command (only in a trusted workspace, only when one is configured for the language):
+   run it in a temporary copy of the workspace, once on the unmodified file (the baseline) and
+   once with the candidate. The candidate passes when the command succeeds, or when it fails
+   with no output line the baseline did not have and some baseline line gone (a failure
+   fixed, nothing new broken). Running the command executes workspace code (tests, build
+   scripts), hence the trust setting, off by default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import shlex
+import shutil
+import signal
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from pairline.engine import syntax
+from pairline.engine.config import ActionsConfig
+
+log = logging.getLogger(__name__)
+
+# Never copied into the check sandbox: large, generated, or private to a tool.
+IGNORED = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    "node_modules",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".tox",
+    "target",
+    "dist",
+    "build",
+)
+MAX_COPY_FILES = 20_000
+MAX_COPY_BYTES = 200 * 1024 * 1024
+_OUTPUT_LINES = 40  # lines of check output fed back to the model
+_TIMING = re.compile(r"\b\d+(\.\d+)?\s*(s|ms|sec|seconds)\b")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    stage: str  # "parse", "check", "unchanged", "extract", "setup"
+    message: str  # why, in words fit for the user and for the model's next round
+    checked: str = ""  # the check command that passed ("" when only the parse was checked)
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    returncode: int | None  # None: timed out or could not start
+    output: str
+
+
+class Verifier(Protocol):
+    async def verify(
+        self, language: str, rel_path: str | None, original: str, candidate: str
+    ) -> Verdict:
+        """Judge `candidate`, the whole new text of the file at `rel_path` (None: not on disk)."""
+        ...
+
+
+def parse_verdict(language: str, original: str, candidate: str) -> Verdict | None:
+    """A failing verdict when the candidate parses worse than the original, else None."""
+    before = syntax.error_count(language, original)
+    after = syntax.error_count(language, candidate)
+    if before is None or after is None:
+        return None
+    if after > before:
+        return Verdict(
+            False,
+            "parse",
+            f"the edited file does not parse: {after} syntax error(s), {before} before the edit",
+        )
+    return None
+
+
+def _normalise(output: str, root: str) -> list[str]:
+    text = output.replace(root, "<workspace>")
+    return [_TIMING.sub("<time>", ln.rstrip()) for ln in text.splitlines() if ln.strip()]
+
+
+def _tail(text: str) -> str:
+    lines = text.strip().splitlines()
+    return "\n".join(lines[-_OUTPUT_LINES:])
+
+
+def compare(command: str, base: CheckRun, cand: CheckRun, root: str) -> Verdict:
+    """Judge a candidate's check run against the baseline's."""
+    if cand.returncode is None:
+        return Verdict(False, "check", f"`{command}` did not finish: {cand.output}")
+    if cand.returncode == 0:
+        return Verdict(True, "check", f"`{command}` passes", checked=command)
+    if base.returncode == 0:
+        return Verdict(
+            False,
+            "check",
+            f"`{command}` fails with the edit (it passes without it):\n{_tail(cand.output)}",
+        )
+    base_lines = set(_normalise(base.output, root))
+    cand_lines = _normalise(cand.output, root)
+    new = [ln for ln in cand_lines if ln not in base_lines]
+    if new:
+        shown = "\n".join(new[:_OUTPUT_LINES])
+        return Verdict(False, "check", f"`{command}` reports new problems with the edit:\n{shown}")
+    if not base_lines - set(cand_lines):
+        return Verdict(
+            False, "check", f"`{command}` still fails the same way:\n{_tail(cand.output)}"
+        )
+    return Verdict(True, "check", f"`{command}` fails less than before", checked=command)
+
+
+class WorkspaceVerifier:
+    """Parse check always; the configured check command in a trusted workspace.
+
+    The workspace is copied once, on the first check, and reused for every round; `close()`
+    removes the copy. The baseline run is cached per original text.
+    """
+
+    def __init__(self, config: ActionsConfig, root: Path | None) -> None:
+        self.config = config
+        self.root = root
+        self._copy: Path | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._baselines: dict[str, CheckRun] = {}
+        self.commands_run = 0  # for tests and logs: how often a check command was started
+
+    def command_for(self, language: str) -> str | None:
+        return self.config.check_commands.get(language) or None
+
+    def will_run_checks(self, language: str) -> bool:
+        return self.config.trusted and self.root is not None and bool(self.command_for(language))
+
+    async def verify(
+        self, language: str, rel_path: str | None, original: str, candidate: str
+    ) -> Verdict:
+        if candidate == original:
+            return Verdict(False, "unchanged", "the answer leaves the code unchanged")
+        failed = parse_verdict(language, original, candidate)
+        if failed is not None:
+            return failed
+        command = self.command_for(language)
+        if not command or not self.config.trusted or self.root is None or rel_path is None:
+            return Verdict(True, "parse", "parses (no check command ran)")
+        try:
+            sandbox = await self._sandbox()
+        except OSError as exc:
+            return Verdict(False, "setup", f"cannot copy the workspace for checks: {exc}")
+        key = hashlib.sha256(f"{rel_path}\0{original}".encode()).hexdigest()
+        if key not in self._baselines:
+            self._baselines[key] = await self._run(command, sandbox, rel_path, original)
+        base = self._baselines[key]
+        cand = await self._run(command, sandbox, rel_path, candidate)
+        # Leave the sandbox as the baseline expects it for the next round.
+        await asyncio.to_thread(_write, sandbox / rel_path, original)
+        return compare(command, base, cand, str(sandbox))
+
+    async def _sandbox(self) -> Path:
+        if self._copy is None:
+            assert self.root is not None
+            self._tmp = tempfile.TemporaryDirectory(prefix="pairline-check-")
+            target = Path(self._tmp.name) / "workspace"
+            await asyncio.to_thread(_copy_workspace, self.root, target)
+            self._copy = target
+        return self._copy
+
+    async def _run(self, command: str, sandbox: Path, rel_path: str, text: str) -> CheckRun:
+        await asyncio.to_thread(_write, sandbox / rel_path, text)
+        argv = shlex.split(command.replace("{file}", shlex.quote(rel_path)))
+        self.commands_run += 1
+        log.info("check: %s (in a copy of the workspace)", command)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                cwd=sandbox,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,  # so a timeout can stop the whole process group
+            )
+        except OSError as exc:
+            return CheckRun(None, f"cannot start `{command}`: {exc.strerror or exc}")
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), self.config.check_timeout_s)
+        except (TimeoutError, asyncio.CancelledError) as exc:
+            _kill_group(proc.pid)
+            with contextlib.suppress(ProcessLookupError):
+                await proc.wait()
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return CheckRun(None, f"timed out after {self.config.check_timeout_s:g} s")
+        return CheckRun(proc.returncode, out.decode("utf-8", "replace"))
+
+    def close(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+        self._tmp = None
+        self._copy = None
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _copy_workspace(root: Path, target: Path) -> None:
+    files = 0
+    size = 0
+    for _dir, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in IGNORED]
+        files += len(names)
+        for name in names:
+            with contextlib.suppress(OSError):
+                size += os.lstat(os.path.join(_dir, name)).st_size
+        if files > MAX_COPY_FILES or size > MAX_COPY_BYTES:
+            raise OSError(f"the workspace is too large to copy ({files}+ files, {size >> 20}+ MiB)")
+    shutil.copytree(root, target, ignore=shutil.ignore_patterns(*IGNORED), symlinks=True)
