@@ -21,6 +21,7 @@ import shlex
 import shutil
 import signal
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -51,6 +52,7 @@ MAX_COPY_FILES = 20_000
 MAX_COPY_BYTES = 200 * 1024 * 1024
 _OUTPUT_LINES = 40  # lines of check output fed back to the model
 _TIMING = re.compile(r"\b\d+(\.\d+)?\s*(s|ms|sec|seconds)\b")
+_NUMBER = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -90,9 +92,14 @@ def parse_verdict(language: str, original: str, candidate: str) -> Verdict | Non
     return None
 
 
-def _normalise(output: str, root: str) -> list[str]:
+def _normalise(output: str, root: str) -> Counter[str]:
+    # Numbers go: line numbers shift when an edit adds lines, and summary counts change.
     text = output.replace(root, "<workspace>")
-    return [_TIMING.sub("<time>", ln.rstrip()) for ln in text.splitlines() if ln.strip()]
+    return Counter(
+        _NUMBER.sub("N", _TIMING.sub("<time>", ln.rstrip()))
+        for ln in text.splitlines()
+        if ln.strip()
+    )
 
 
 def _tail(text: str) -> str:
@@ -112,13 +119,13 @@ def compare(command: str, base: CheckRun, cand: CheckRun, root: str) -> Verdict:
             "check",
             f"`{command}` fails with the edit (it passes without it):\n{_tail(cand.output)}",
         )
-    base_lines = set(_normalise(base.output, root))
+    base_lines = _normalise(base.output, root)
     cand_lines = _normalise(cand.output, root)
-    new = [ln for ln in cand_lines if ln not in base_lines]
+    new = list((cand_lines - base_lines).elements())
     if new:
         shown = "\n".join(new[:_OUTPUT_LINES])
         return Verdict(False, "check", f"`{command}` reports new problems with the edit:\n{shown}")
-    if not base_lines - set(cand_lines):
+    if not base_lines - cand_lines:
         return Verdict(
             False, "check", f"`{command}` still fails the same way:\n{_tail(cand.output)}"
         )
