@@ -1,0 +1,102 @@
+--- Options: defaults, deep-merge and validation.
+local M = {}
+
+---@class pairline.Keymaps
+---@field accept string|false Accept the whole suggestion (falls back to the key itself).
+---@field accept_word string|false Accept the next word of the suggestion.
+---@field accept_line string|false Accept the rest of the current line of the suggestion.
+---@field dismiss string|false Hide the suggestion without leaving insert mode.
+
+---@class pairline.Config
+---@field cmd string[] Command that starts the server (stdio).
+---@field filetypes string[] Filetypes the server attaches to.
+---@field root_markers string[] Files that mark a project root.
+---@field settings table Server settings (README "Configuration"), sent as init_options.
+---@field debounce_ms integer Wait after the last keystroke before asking (Neovim 0.11).
+---@field ghost_text { position: "inline"|"overlay", hl_group: string }
+---@field keymaps pairline.Keymaps
+---@field notify_progress boolean Show model loading with vim.notify.
+---@field enabled boolean Inline suggestions on at start.
+
+---@type pairline.Config
+M.defaults = {
+  cmd = { "pairline", "serve" },
+  filetypes = { "python", "lua", "javascript", "javascriptreact", "typescript", "typescriptreact", "go", "rust" },
+  root_markers = { ".git", "pyproject.toml", "package.json", "go.mod", "Cargo.toml" },
+  settings = {},
+  debounce_ms = 150,
+  ghost_text = { position = "inline", hl_group = "PairlineGhostText" },
+  keymaps = {
+    accept = "<Tab>",
+    accept_word = "<M-Right>",
+    accept_line = "<M-C-Right>",
+    dismiss = "<C-]>",
+  },
+  notify_progress = true,
+  enabled = true,
+}
+
+---@type pairline.Config
+M.options = vim.deepcopy(M.defaults)
+
+local function key(v)
+  return v == false or type(v) == "string"
+end
+
+---@param list any
+---@return boolean
+local function string_list(list)
+  if not vim.islist(list) then
+    return false
+  end
+  for _, v in ipairs(list) do
+    if type(v) ~= "string" then
+      return false
+    end
+  end
+  return true
+end
+
+--- Raise a readable error for the first invalid option.
+---@param o pairline.Config
+local function validate(o)
+  vim.validate("cmd", o.cmd, function(v)
+    return string_list(v) and #v > 0
+  end, "non-empty list of strings")
+  vim.validate("filetypes", o.filetypes, string_list, "list of strings")
+  vim.validate("root_markers", o.root_markers, string_list, "list of strings")
+  vim.validate("settings", o.settings, "table")
+  vim.validate("debounce_ms", o.debounce_ms, function(v)
+    return type(v) == "number" and v >= 0
+  end, "number >= 0")
+  vim.validate("ghost_text", o.ghost_text, "table")
+  vim.validate("ghost_text.position", o.ghost_text.position, function(v)
+    return v == "inline" or v == "overlay"
+  end, '"inline" or "overlay"')
+  vim.validate("ghost_text.hl_group", o.ghost_text.hl_group, "string")
+  vim.validate("keymaps", o.keymaps, "table")
+  for _, name in ipairs({ "accept", "accept_word", "accept_line", "dismiss" }) do
+    vim.validate("keymaps." .. name, o.keymaps[name], key, "key string or false")
+  end
+  vim.validate("notify_progress", o.notify_progress, "boolean")
+  vim.validate("enabled", o.enabled, "boolean")
+end
+
+--- Merge `opts` over the defaults, validate, and make the result current.
+---@param opts? table
+---@return pairline.Config
+function M.apply(opts)
+  vim.validate("opts", opts, "table", true)
+  local merged = vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), opts or {})
+  -- Lists replace, never merge index by index (a shorter `cmd` must not keep old tail items).
+  for _, name in ipairs({ "cmd", "filetypes", "root_markers" }) do
+    if opts and opts[name] ~= nil then
+      merged[name] = opts[name]
+    end
+  end
+  validate(merged)
+  M.options = merged
+  return merged
+end
+
+return M

@@ -1,0 +1,166 @@
+--- Inline suggestions: Neovim's built-in `vim.lsp.inline_completion` where it exists (0.12+),
+--- pairline's own requests and ghost text (pairline.suggest) on 0.11. Keymaps work on both.
+local M = {}
+
+--- Whether this Neovim draws inline completions itself.
+M.builtin = vim.lsp.inline_completion ~= nil
+
+local enabled = true
+
+---@param bufnr integer
+local function attached(bufnr)
+  return #vim.lsp.get_clients({ bufnr = bufnr, name = "pairline" }) > 0
+end
+
+---@param bufnr integer
+local function enable_buffer(bufnr)
+  if M.builtin then
+    -- Per buffer: the built-in feature starts disabled for buffers.
+    vim.lsp.inline_completion.enable(enabled, { bufnr = bufnr })
+  elseif enabled then
+    require("pairline.suggest").attach(bufnr)
+  else
+    require("pairline.suggest").detach(bufnr)
+  end
+end
+
+--- Built-in item, partly accepted: replace its range with the first piece of its text.
+---@param kind "word"|"line"
+---@return fun(item: vim.lsp.inline_completion.Item)
+local function accept_piece(kind)
+  return function(item)
+    local text = item.insert_text
+    if type(text) ~= "string" then
+      text = tostring(vim.lsp._snippet_grammar.parse(text.value))
+    end
+    local chunk = require("pairline.pieces").first(text, kind)
+    local lines = vim.split(chunk, "\n", { plain = true })
+    local row, col
+    if item.range then
+      row, col = item.range.start.row, item.range.start.col
+      vim.api.nvim_buf_set_text(0, row, col, item.range.end_.row, item.range.end_.col, lines)
+    else
+      local pos = vim.api.nvim_win_get_cursor(0)
+      row, col = pos[1] - 1, pos[2]
+      vim.api.nvim_buf_set_text(0, row, col, row, col, lines)
+    end
+    vim.api.nvim_win_set_cursor(0, { row + #lines, (#lines == 1 and col or 0) + #lines[#lines] })
+  end
+end
+
+--- Accept all, a word or a line of the visible suggestion.
+---@param kind? "all"|"word"|"line"
+---@return boolean accepted false when no suggestion was showing
+function M.accept(kind)
+  kind = kind or "all"
+  if M.builtin then
+    return vim.lsp.inline_completion.get(kind ~= "all" and { on_accept = accept_piece(kind) } or nil)
+  end
+  return require("pairline.suggest").accept(kind)
+end
+
+--- Hide the suggestion (it comes back on the next edit).
+function M.dismiss()
+  if M.builtin then
+    -- The built-in feature hides its text when insert mode ends; there is no public "hide".
+    local ns = vim.api.nvim_get_namespaces()["nvim.lsp.inline_completion"]
+    if ns then
+      vim.api.nvim_buf_clear_namespace(0, ns, 0, -1)
+    end
+  else
+    require("pairline.suggest").dismiss()
+  end
+end
+
+--- The suggestion text shown in `bufnr`, or nil.
+---@param bufnr? integer
+---@return string?
+function M.get(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  if not M.builtin then
+    return require("pairline.suggest").get(bufnr)
+  end
+  local ns = vim.api.nvim_get_namespaces()["nvim.lsp.inline_completion"]
+  local mark = ns and vim.api.nvim_buf_get_extmarks(bufnr, ns, 0, -1, { details = true })[1]
+  if not mark then
+    return nil
+  end
+  local parts = {}
+  for _, chunk in ipairs(mark[4].virt_text or {}) do
+    parts[#parts + 1] = chunk[1]
+  end
+  local text = table.concat(parts)
+  for _, line in ipairs(mark[4].virt_lines or {}) do
+    text = text .. "\n" .. (line[1] and line[1][1] or "")
+  end
+  return text
+end
+
+---@return boolean
+function M.is_enabled()
+  return enabled
+end
+
+--- Turn suggestions on or off in every pairline buffer.
+---@param on? boolean default: the opposite of now
+function M.toggle(on)
+  if on == nil then
+    on = not enabled
+  end
+  enabled = on
+  require("pairline.suggest").enabled = on
+  for _, client in ipairs(vim.lsp.get_clients({ name = "pairline" })) do
+    for bufnr in pairs(client.attached_buffers) do
+      enable_buffer(bufnr)
+    end
+  end
+end
+
+---@param lhs string|false
+---@param kind "all"|"word"|"line"
+local function map_accept(lhs, kind)
+  if not lhs then
+    return
+  end
+  vim.keymap.set("i", lhs, function()
+    if attached(vim.api.nvim_get_current_buf()) and M.accept(kind) then
+      return
+    end
+    -- Nothing to accept: the key does what it did without pairline (e.g. <Tab> indents).
+    vim.api.nvim_feedkeys(vim.keycode(lhs), "n", false)
+  end, { desc = "pairline: accept " .. (kind == "all" and "suggestion" or kind) })
+end
+
+function M.setup()
+  local o = require("pairline.config").options
+  enabled = o.enabled
+  require("pairline.suggest").enabled = enabled
+  vim.api.nvim_set_hl(0, "PairlineGhostText", { link = "Comment", default = true })
+  map_accept(o.keymaps.accept, "all")
+  map_accept(o.keymaps.accept_word, "word")
+  map_accept(o.keymaps.accept_line, "line")
+  if o.keymaps.dismiss then
+    vim.keymap.set("i", o.keymaps.dismiss, M.dismiss, { desc = "pairline: dismiss suggestion" })
+  end
+  local group = vim.api.nvim_create_augroup("pairline.inline", { clear = true })
+  vim.api.nvim_create_autocmd("LspAttach", {
+    group = group,
+    callback = function(ev)
+      local client = vim.lsp.get_client_by_id(ev.data.client_id)
+      if client and client.name == "pairline" then
+        enable_buffer(ev.buf)
+      end
+    end,
+  })
+  vim.api.nvim_create_autocmd("LspDetach", {
+    group = group,
+    callback = function(ev)
+      local client = vim.lsp.get_client_by_id(ev.data.client_id)
+      if client and client.name == "pairline" and not M.builtin then
+        require("pairline.suggest").detach(ev.buf)
+      end
+    end,
+  })
+end
+
+return M

@@ -1,0 +1,51 @@
+-- Only the :Pairline command lives here; nothing starts until require("pairline").setup().
+if vim.g.loaded_pairline then
+  return
+end
+vim.g.loaded_pairline = true
+
+local subcommands = {
+  toggle = function()
+    local pairline = require("pairline")
+    pairline.toggle()
+    vim.notify("pairline: suggestions " .. (require("pairline.inline").is_enabled() and "on" or "off"))
+  end,
+  enable = function()
+    require("pairline").toggle(true)
+  end,
+  disable = function()
+    require("pairline").toggle(false)
+  end,
+  restart = function()
+    require("pairline").restart()
+  end,
+  status = function()
+    local status = require("pairline").status()
+    vim.notify(status and ("pairline: %s %s"):format(status.state, status.message) or "pairline: not attached to this buffer")
+  end,
+  fix = function()
+    require("pairline").code_action({ context = { only = { "quickfix" } } })
+  end,
+}
+
+vim.api.nvim_create_user_command("Pairline", function(cmd)
+  local name = cmd.fargs[1] or "status"
+  local run = subcommands[name]
+  if not run then
+    vim.notify("pairline: unknown subcommand " .. name, vim.log.levels.ERROR)
+    return
+  end
+  if not require("pairline").did_setup and name ~= "status" then
+    vim.notify('pairline: call require("pairline").setup() first', vim.log.levels.WARN)
+    return
+  end
+  run()
+end, {
+  nargs = "?",
+  desc = "pairline: toggle | enable | disable | restart | status | fix",
+  complete = function(lead)
+    return vim.tbl_filter(function(name)
+      return vim.startswith(name, lead)
+    end, vim.tbl_keys(subcommands))
+  end,
+})
