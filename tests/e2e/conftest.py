@@ -28,7 +28,24 @@ def capabilities(*, progress: bool = True, inline: bool = True) -> types.ClientC
     )
 
 
+# Tests see the model itself unless they opt in: a completion cache shared across tests
+# (and runs) would answer from earlier tests.
+DEFAULT_OPTIONS: dict[str, Any] = {"completion": {"cache": False}}
+
+
+def merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 async def start(client: LanguageClient, options: Any = None, **caps: Any) -> types.InitializeResult:
+    if options is None or isinstance(options, dict):
+        options = merged(DEFAULT_OPTIONS, options or {})
     return await client.initialize_session(
         types.InitializeParams(capabilities=capabilities(**caps), initialization_options=options)
     )

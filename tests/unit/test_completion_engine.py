@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from pathlib import Path
 
 from pairline.engine.backends.base import Generation, GenerationParams
 from pairline.engine.completion import CompletionEngine
@@ -49,12 +50,19 @@ class ScriptedBackend:
         pass
 
 
+def fresh(cache_dir: Path, **completion: object) -> Settings:
+    """Settings with a cache of the test's own."""
+    settings, problems = load_settings({"cache_dir": str(cache_dir), "completion": completion})
+    assert problems == []
+    return settings
+
+
 def req(prefix: str, suffix: str = "", uri: str = "file:///a.py") -> CompletionRequest:
     return CompletionRequest(uri, "python", prefix, suffix, Position(0, len(prefix)))
 
 
-async def test_line_suggestion_stops_streaming_at_the_newline() -> None:
-    engine = CompletionEngine(Settings())
+async def test_line_suggestion_stops_streaming_at_the_newline(tmp_path: Path) -> None:
+    engine = CompletionEngine(fresh(tmp_path))
     backend = ScriptedBackend("total(xs)\nprint('never shown')")
     engine.attach(backend)
     suggestion = await engine.complete(req("result = "))
@@ -63,8 +71,8 @@ async def test_line_suggestion_stops_streaming_at_the_newline() -> None:
     assert suggestion.timings["generated_tokens"] == len("total(xs)\n")
 
 
-async def test_newer_request_supersedes_the_older_one() -> None:
-    engine = CompletionEngine(Settings())
+async def test_newer_request_supersedes_the_older_one(tmp_path: Path) -> None:
+    engine = CompletionEngine(fresh(tmp_path))
     slow = ScriptedBackend("", hold=True)
     engine.attach(slow)
     older = asyncio.create_task(engine.complete(req("a = ")))
@@ -75,8 +83,8 @@ async def test_newer_request_supersedes_the_older_one() -> None:
     assert newer is not None and newer.text == "2"
 
 
-async def test_other_documents_are_not_superseded() -> None:
-    engine = CompletionEngine(Settings())
+async def test_other_documents_are_not_superseded(tmp_path: Path) -> None:
+    engine = CompletionEngine(fresh(tmp_path))
     engine.attach(ScriptedBackend("x"))
     results = await asyncio.gather(
         engine.complete(req("a = ", uri="file:///a.py")),
@@ -85,8 +93,10 @@ async def test_other_documents_are_not_superseded() -> None:
     assert all(r is not None for r in results)
 
 
-async def test_disabled_language_gets_nothing() -> None:
-    settings, _ = load_settings({"completion": {"enable": {"*": True, "python": False}}})
+async def test_disabled_language_gets_nothing(tmp_path: Path) -> None:
+    settings, _ = load_settings(
+        {"completion": {"enable": {"*": True, "python": False}}, "cache_dir": str(tmp_path)}
+    )
     engine = CompletionEngine(settings)
     backend = ScriptedBackend("x")
     engine.attach(backend)
@@ -94,16 +104,82 @@ async def test_disabled_language_gets_nothing() -> None:
     assert backend.prompts == []
 
 
-async def test_failed_model_answers_nothing() -> None:
-    engine = CompletionEngine(Settings())
+async def test_failed_model_answers_nothing(tmp_path: Path) -> None:
+    engine = CompletionEngine(fresh(tmp_path))
     engine.fail("model missing")
     assert await engine.complete(req("a = ")) is None
     assert engine.error == "model missing"
 
 
-async def test_block_mode_after_def() -> None:
-    engine = CompletionEngine(Settings())
+async def test_block_mode_after_def(tmp_path: Path) -> None:
+    engine = CompletionEngine(fresh(tmp_path))
     engine.attach(ScriptedBackend("\n    return 1\n\ndef other():\n"))
     suggestion = await engine.complete(req("def one():", "\n"))
     assert suggestion is not None and suggestion.mode is Mode.BLOCK
     assert suggestion.text == "\n    return 1"
+
+
+async def test_second_identical_request_comes_from_the_cache(tmp_path: Path) -> None:
+    engine = CompletionEngine(fresh(tmp_path, speculative=False))
+    backend = ScriptedBackend("total(xs)")
+    engine.attach(backend)
+    first = await engine.complete(req("result = "))
+    engine.forget("file:///a.py")  # no typing-through: the cache must answer
+    second = await engine.complete(req("result = "))
+    assert first is not None and second is not None
+    assert second.text == first.text and second.source == "cache"
+    assert len(backend.prompts) == 1
+    assert engine.stats["cache_hits"] == 1
+
+
+async def test_cache_survives_a_restart_and_misses_on_a_new_suffix(tmp_path: Path) -> None:
+    engine = CompletionEngine(fresh(tmp_path, speculative=False))
+    engine.attach(ScriptedBackend("total(xs)"))
+    await engine.complete(req("result = ", "\nprint(result)\n"))
+    engine.close()
+    restarted = CompletionEngine(fresh(tmp_path, speculative=False))
+    backend = ScriptedBackend("other()")
+    restarted.attach(backend)
+    again = await restarted.complete(req("result = ", "\nprint(result)\n"))
+    assert again is not None and again.text == "total(xs)" and backend.prompts == []
+    changed = await restarted.complete(req("result = ", "\nlog(result)\n"))
+    assert changed is not None and changed.text == "other()" and len(backend.prompts) == 1
+
+
+async def test_typing_through_serves_the_rest_without_the_model(tmp_path: Path) -> None:
+    engine = CompletionEngine(fresh(tmp_path, cache=False))
+    backend = ScriptedBackend("compute_total(items)")
+    engine.attach(backend)
+    await engine.complete(req("value = "))
+    typed = await engine.complete(req("value = comp"))
+    assert typed is not None and typed.text == "ute_total(items)" and typed.source == "typing"
+    assert len(backend.prompts) == 1
+    # Typing something else leaves the suggestion behind: the model is asked again.
+    await engine.complete(req("value = x"))
+    assert len(backend.prompts) == 2
+
+
+async def test_speculation_fills_the_cache_for_the_accepted_text(tmp_path: Path) -> None:
+    engine = CompletionEngine(fresh(tmp_path))
+    backend = ScriptedBackend("first_part()")
+    engine.attach(backend)
+    await engine.complete(req("a = "))
+    assert engine._speculation_task is not None
+    await engine._speculation_task
+    assert backend.prompts[-1].endswith("a = first_part()")
+    engine.forget("file:///a.py")
+    accepted = await engine.complete(req("a = first_part()"))
+    assert accepted is not None and accepted.source == "cache"
+    assert engine.stats["speculations"] == 1
+
+
+async def test_a_keystroke_cancels_speculation(tmp_path: Path) -> None:
+    engine = CompletionEngine(fresh(tmp_path))
+    engine.attach(ScriptedBackend("first()"))
+    await engine.complete(req("a = "))
+    engine.backend = ScriptedBackend("", hold=True)  # speculation now runs until cancelled
+    task = engine._speculation_task
+    assert task is not None
+    engine.cancel("file:///a.py")
+    await task
+    assert engine.stats["speculations_cancelled"] == 1

@@ -11,19 +11,44 @@ import asyncio
 import logging
 import threading
 import time
+from collections import Counter, deque
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from pairline.engine import syntax
 from pairline.engine.backends.base import Backend, GenerationParams
+from pairline.engine.cache import CompletionCache, cache_key
 from pairline.engine.config import Settings
 from pairline.engine.postprocess import CursorContext, cut, finish
-from pairline.engine.prompt.fim import build_prompt
+from pairline.engine.prompt.fim import build_prompt, suffix_window
 from pairline.engine.types import CompletionRequest, Mode, Suggestion
 
 log = logging.getLogger(__name__)
 
 # Status callback: (state, message), state in "loading", "ready", "error".
 StatusCallback = Callable[[str, str], None]
+
+# Suggestions remembered per document for typing-through, and how far one may be typed into.
+_SHOWN_PER_DOCUMENT = 8
+_TYPING_THROUGH_CHARS = 128
+
+
+@dataclass(frozen=True)
+class _Shown:
+    prefix: str
+    suffix: str
+    text: str
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Everything derived from a request before the model runs."""
+
+    mode: Mode
+    ctx: CursorContext
+    prompt: str
+    params: GenerationParams
+    key: str
 
 
 class CompletionEngine:
@@ -36,6 +61,11 @@ class CompletionEngine:
         self._ready = asyncio.Event()
         self._inflight: dict[str, threading.Event] = {}
         self.last_prompt: str | None = None  # for debugging and tests: what the model last saw
+        self._cache: CompletionCache | None = None
+        self._shown: dict[str, deque[_Shown]] = {}
+        self._speculation: threading.Event | None = None
+        self._speculation_task: asyncio.Task[None] | None = None
+        self.stats: Counter[str] = Counter()
 
     @property
     def ready(self) -> bool:
@@ -45,6 +75,16 @@ class CompletionEngine:
         """Use `backend` (already loaded) from now on."""
         self.backend = backend
         self.error = None
+        config = self.settings.completion
+        if self._cache is not None:
+            self._cache.close()
+        self._cache = (
+            CompletionCache(
+                self.settings.cache_path / "completions", config.cache_size_mb * 1024 * 1024
+            )
+            if config.cache
+            else None
+        )
         self._ready.set()
 
     def reset(self) -> None:
@@ -72,36 +112,42 @@ class CompletionEngine:
         return Mode.LINE
 
     def cancel(self, uri: str) -> None:
-        """Stop the generation running for `uri`, if any."""
+        """Stop the generation running for `uri` and any speculation (a keystroke happened)."""
         event = self._inflight.pop(uri, None)
         if event is not None:
             event.set()
+        self._stop_speculation()
 
     async def complete(self, request: CompletionRequest) -> Suggestion | None:
         """The suggestion at the request's cursor, or None (nothing useful, or superseded)."""
-        # Supersede the previous request for this document before waiting for anything.
+        # Supersede the previous request for this document, and any speculation (the worker
+        # is shared), before waiting for anything.
         self.cancel(request.uri)
+        self._stop_speculation()
+        self.stats["requests"] += 1
+        if not self.settings.completion.enabled_for(request.language):
+            return None
+        started = time.perf_counter()
+        through = self._typing_through(request)
+        if through is not None:
+            self.stats["typing_through"] += 1
+            return self._shown_at(request, through, "typing", started)
         cancel = threading.Event()
         self._inflight[request.uri] = cancel
         try:
-            return await self._complete(request, cancel)
+            suggestion = await self._complete(request, cancel, started)
         except asyncio.CancelledError:
             cancel.set()
             raise
         finally:
             if self._inflight.get(request.uri) is cancel:
                 del self._inflight[request.uri]
+        if suggestion is not None:
+            self._remember_shown(request, suggestion.text)
+            self._speculate(request, suggestion)
+        return suggestion
 
-    async def _complete(
-        self, request: CompletionRequest, cancel: threading.Event
-    ) -> Suggestion | None:
-        started = time.perf_counter()
-        if not self.settings.completion.enabled_for(request.language):
-            return None
-        if not await self.wait_ready() or cancel.is_set():
-            return None
-        backend = self.backend
-        assert backend is not None
+    def _plan(self, request: CompletionRequest, backend: Backend) -> _Plan:
         config = self.settings.completion
         mode = self.mode_at(request)
         ctx = CursorContext.at(
@@ -113,21 +159,45 @@ class CompletionEngine:
             suffix_lines=config.suffix_lines,
             fim=backend.fim,
         )
-        self.last_prompt = prompt
-        params = GenerationParams(
-            max_tokens=config.max_tokens if mode is Mode.LINE else config.max_block_tokens,
-            is_complete=lambda text: cut(text, ctx)[1],
+        max_tokens = config.max_tokens if mode is Mode.LINE else config.max_block_tokens
+        key = cache_key(
+            str(getattr(backend, "identity", backend.name)),
+            str(max_tokens),
+            str(config.max_block_lines),
+            mode.value,
+            prompt,
+            suffix_window(request.suffix, config.suffix_lines),
         )
-        generation = await backend.generate(prompt, params, cancel)
+        params = GenerationParams(max_tokens=max_tokens, is_complete=lambda t: cut(t, ctx)[1])
+        return _Plan(mode, ctx, prompt, params, key)
+
+    async def _complete(
+        self, request: CompletionRequest, cancel: threading.Event, started: float
+    ) -> Suggestion | None:
+        if not await self.wait_ready() or cancel.is_set():
+            return None
+        backend = self.backend
+        assert backend is not None
+        plan = self._plan(request, backend)
+        self.last_prompt = plan.prompt
+        cached = self._cache.get(plan.key) if self._cache is not None else None
+        if cached is not None:
+            self.stats["cache_hits"] += 1
+            text = finish(cached, plan.ctx)
+            return None if text is None else self._shown_at(request, text, "cache", started)
+        self.stats["generations"] += 1
+        generation = await backend.generate(plan.prompt, plan.params, cancel)
         if generation.stop_reason == "cancelled" or cancel.is_set():
             return None
-        text = finish(generation.text, ctx)
+        if self._cache is not None:
+            self._cache.put(plan.key, generation.text)
+        text = finish(generation.text, plan.ctx)
         log.debug(
             "completion %s:%d:%d mode=%s prompt=%d reused=%d generated=%d stop=%s %.3fs -> %r",
             request.uri,
             request.position.line,
             request.position.character,
-            mode.value,
+            plan.mode.value,
             generation.prompt_tokens,
             generation.reused_tokens,
             generation.generated_tokens,
@@ -137,22 +207,87 @@ class CompletionEngine:
         )
         if text is None:
             return None
+        suggestion = self._shown_at(request, text, "model", started)
+        suggestion.timings.update(
+            generate_s=generation.seconds,
+            prompt_tokens=generation.prompt_tokens,
+            reused_tokens=generation.reused_tokens,
+            generated_tokens=generation.generated_tokens,
+        )
+        return suggestion
+
+    def _shown_at(
+        self, request: CompletionRequest, text: str, source: str, started: float
+    ) -> Suggestion:
         return Suggestion(
             text=text,
             position=request.position,
-            mode=mode,
-            model=backend.name,
-            timings={
-                "total_s": time.perf_counter() - started,
-                "generate_s": generation.seconds,
-                "prompt_tokens": generation.prompt_tokens,
-                "reused_tokens": generation.reused_tokens,
-                "generated_tokens": generation.generated_tokens,
-            },
+            mode=self.mode_at(request) if source != "typing" else Mode.LINE,
+            model=self.backend.name if self.backend is not None else "",
+            timings={"total_s": time.perf_counter() - started},
+            source=source,
         )
+
+    # Typing-through: the user types the first characters of a suggestion already shown.
+
+    def _remember_shown(self, request: CompletionRequest, text: str) -> None:
+        shown = self._shown.setdefault(request.uri, deque(maxlen=_SHOWN_PER_DOCUMENT))
+        shown.append(_Shown(request.prefix, request.suffix, text))
+
+    def _typing_through(self, request: CompletionRequest) -> str | None:
+        for shown in reversed(self._shown.get(request.uri, ())):
+            if request.suffix != shown.suffix or not request.prefix.startswith(shown.prefix):
+                continue
+            typed = request.prefix[len(shown.prefix) :]
+            if len(typed) > _TYPING_THROUGH_CHARS or not shown.text.startswith(typed):
+                continue
+            rest = shown.text[len(typed) :]
+            if rest.strip():
+                return rest
+        return None
+
+    # Speculation: the next suggestion, computed as if the shown one was accepted.
+
+    def _speculate(self, request: CompletionRequest, suggestion: Suggestion) -> None:
+        if not self.settings.completion.speculative or self._cache is None:
+            return
+        accepted = replace(request, prefix=request.prefix + suggestion.text)
+        cancel = threading.Event()
+        self._speculation = cancel
+        self._speculation_task = asyncio.get_running_loop().create_task(
+            self._fill_cache(accepted, cancel)
+        )
+
+    async def _fill_cache(self, request: CompletionRequest, cancel: threading.Event) -> None:
+        backend, cache = self.backend, self._cache
+        if backend is None or cache is None:
+            return
+        plan = self._plan(request, backend)
+        if cache.get(plan.key) is not None:
+            return
+        self.stats["speculations"] += 1
+        generation = await backend.generate(plan.prompt, plan.params, cancel)
+        if generation.stop_reason == "cancelled" or cancel.is_set():
+            self.stats["speculations_cancelled"] += 1
+            return
+        cache.put(plan.key, generation.text)
+
+    def _stop_speculation(self) -> None:
+        if self._speculation is not None:
+            self._speculation.set()
+            self._speculation = None
+
+    def forget(self, uri: str) -> None:
+        """The document closed: drop what was shown in it."""
+        self.cancel(uri)
+        self._shown.pop(uri, None)
 
     def close(self) -> None:
         for event in self._inflight.values():
             event.set()
+        self._stop_speculation()
         if self.backend is not None:
             self.backend.close()
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None

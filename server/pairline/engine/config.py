@@ -58,6 +58,9 @@ class CompletionConfig:
     # Completion-menu items (textDocument/completion): "auto" serves them only to clients
     # that cannot show inline completions; "on" / "off" force it.
     items: str = "auto"
+    cache: bool = True  # reuse earlier completions, also across restarts (on disk)
+    cache_size_mb: int = 64
+    speculative: bool = True  # precompute the next suggestion as if the shown one is accepted
     # Per-language switch, as editors usually spell it: "*" is the default for the others.
     enable: dict[str, bool] = field(
         default_factory=lambda: {"*": True, "plaintext": False, "markdown": False}
@@ -70,6 +73,10 @@ class CompletionConfig:
                 raise ValueError(f"completion.{name} must be within 1..8192, got {value}")
         if self.suffix_lines < 0:
             raise ValueError(f"completion.suffix_lines must be >= 0, got {self.suffix_lines}")
+        if not 1 <= self.cache_size_mb <= 65536:
+            raise ValueError(
+                f"completion.cache_size_mb must be within 1..65536, got {self.cache_size_mb}"
+            )
         if self.items not in ("auto", "on", "off"):
             raise ValueError(f'completion.items must be "auto", "on" or "off", got {self.items!r}')
 

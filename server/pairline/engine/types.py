@@ -68,6 +68,7 @@ class Suggestion:
     mode: Mode
     model: str
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+    source: str = "model"  # "model", "cache" or "typing" (the rest of a shown suggestion)
 
 
 class EngineError(Exception):

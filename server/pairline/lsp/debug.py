@@ -1,6 +1,7 @@
 """Debug requests for tests and bug reports: what the server holds, not what it guesses.
 
-`pairline/debug/document` {uri} → {uri, version, text}; `pairline/debug/lastPrompt` → {prompt}.
+`pairline/debug/document` {uri} → {uri, version, text}; `pairline/debug/lastPrompt` → {prompt};
+`pairline/debug/stats` → counters (requests, generations, cache_hits, typing_through, …).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
 DOCUMENT = "pairline/debug/document"
 LAST_PROMPT = "pairline/debug/lastPrompt"
+STATS = "pairline/debug/stats"
 
 
 def register(server: PairlineServer) -> None:
@@ -33,3 +35,7 @@ def register(server: PairlineServer) -> None:
     @server.feature(LAST_PROMPT)
     def last_prompt(ls: PairlineServer, _params: Any) -> dict[str, Any]:
         return {"prompt": ls.engine.last_prompt}
+
+    @server.feature(STATS)
+    def stats(ls: PairlineServer, _params: Any) -> dict[str, Any]:
+        return dict(ls.engine.stats)

@@ -43,5 +43,5 @@ def register(server: PairlineServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: PairlineServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.engine.cancel(params.text_document.uri)
+        ls.engine.forget(params.text_document.uri)
         ls.documents.close(params.text_document.uri)

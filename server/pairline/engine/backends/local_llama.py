@@ -78,6 +78,12 @@ class LocalLlamaBackend:
         return self._fim
 
     @property
+    def identity(self) -> str:
+        """What makes two outputs comparable across restarts: the file and the window."""
+        stat = self._model.path.stat()
+        return f"{self._model.path.name}:{stat.st_size}:{int(stat.st_mtime)}:{self._config.n_ctx}"
+
+    @property
     def n_ctx(self) -> int:
         return int(self._llm.n_ctx()) if self._llm is not None else self._config.n_ctx
 

@@ -1,0 +1,122 @@
+"""Completion cache: an in-memory front over a size-bounded diskcache that survives restarts.
+
+Entries hold the model's raw output for a key built from everything that shapes it (model
+identity, generation limits, the prompt, the text after the cursor), so post-processing runs
+again on a hit and a changed suffix is a miss. The disk layer is a convenience: a corrupt,
+locked, read-only or vanished directory is rebuilt once or bypassed, with one log line, and
+completions go on from memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import shutil
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_MEMORY_ENTRIES = 1024
+
+
+def cache_key(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "little"))  # length-prefixed: no ambiguous joins
+        digest.update(data)
+    return digest.hexdigest()
+
+
+class CompletionCache:
+    """get/put raw completions by key; never raises."""
+
+    def __init__(self, directory: Path | None, size_limit: int = 64 * 1024 * 1024) -> None:
+        self._memory: OrderedDict[str, str] = OrderedDict()
+        self._directory = directory
+        self._size_limit = size_limit
+        self._disk: Any = None
+        self.hits = 0
+        self.misses = 0
+        if directory is not None:
+            self._disk = self._open(directory)
+
+    @property
+    def on_disk(self) -> bool:
+        return self._disk is not None
+
+    def _open(self, directory: Path) -> Any:
+        import diskcache
+
+        for attempt in range(2):
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+                disk = diskcache.Cache(str(directory), size_limit=self._size_limit)
+                disk.get("__probe__")  # a corrupt database fails here, not at first use
+                return disk
+            except Exception as exc:  # sqlite3, OSError, diskcache errors: all mean "unusable"
+                if attempt == 0:
+                    log.warning(
+                        "completion cache at %s unusable (%s); rebuilding it", directory, exc
+                    )
+                    shutil.rmtree(directory, ignore_errors=True)
+                else:
+                    log.warning("completion cache disabled, memory only: %s", exc)
+        return None
+
+    def _disable_disk(self, exc: Exception) -> None:
+        log.warning("completion cache on disk failed (%s); memory only from now on", exc)
+        disk, self._disk = self._disk, None
+        with contextlib.suppress(Exception):  # already broken; nothing more to do
+            disk.close()
+
+    def get(self, key: str) -> str | None:
+        value = self._memory.get(key)
+        if value is not None:
+            self._memory.move_to_end(key)
+            self.hits += 1
+            return value
+        if self._disk is not None:
+            try:
+                stored = self._disk.get(key)
+            except Exception as exc:
+                self._disable_disk(exc)
+                stored = None
+            if isinstance(stored, str):
+                self._remember(key, stored)
+                self.hits += 1
+                return stored
+        self.misses += 1
+        return None
+
+    def put(self, key: str, value: str) -> None:
+        self._remember(key, value)
+        if self._disk is not None:
+            try:
+                self._disk.set(key, value)
+            except Exception as exc:
+                self._disable_disk(exc)
+
+    def _remember(self, key: str, value: str) -> None:
+        self._memory[key] = value
+        self._memory.move_to_end(key)
+        while len(self._memory) > _MEMORY_ENTRIES:
+            self._memory.popitem(last=False)
+
+    def volume(self) -> int:
+        """Bytes the disk layer uses (0 in memory-only mode)."""
+        if self._disk is None:
+            return 0
+        try:
+            return int(self._disk.volume())
+        except Exception:
+            return 0
+
+    def close(self) -> None:
+        if self._disk is not None:
+            with contextlib.suppress(Exception):  # a broken cache must not stop a shutdown
+                self._disk.close()
+            self._disk = None
