@@ -67,6 +67,38 @@ function M.where()
   return { line = vim.api.nvim_get_current_line(), cursor = vim.api.nvim_win_get_cursor(0), mode = vim.api.nvim_get_mode().mode }
 end
 
+--- The ghost-text extmark: pairline's own on 0.11, Neovim's on 0.12.
+---@param bufnr integer
+---@return { row: integer, col: integer, text: string, namespace: string }?
+function M.ghost(bufnr)
+  local name = require("pairline.inline").builtin and "nvim.lsp.inline_completion" or "pairline.ghost"
+  local ns = vim.api.nvim_get_namespaces()[name]
+  local mark = ns and vim.api.nvim_buf_get_extmarks(bufnr, ns, 0, -1, { details = true })[1]
+  if not mark then
+    return nil
+  end
+  local text = require("pairline").suggestion(bufnr)
+  return { row = mark[2], col = mark[3], text = text, namespace = name }
+end
+
+--- The buffer text once `text` is inserted at the cursor.
+---@param bufnr integer
+---@param text string
+---@return string
+function M.with_insert(bufnr, text)
+  local row, col = unpack(vim.api.nvim_win_get_cursor(0))
+  local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+  local line = lines[row]
+  lines[row] = line:sub(1, col) .. text .. line:sub(col + 1)
+  return table.concat(lines, "\n") .. "\n"
+end
+
+---@param text string
+---@param kind "all"|"word"|"line"
+function M.first_piece(text, kind)
+  return require("pairline.pieces").first(text, kind)
+end
+
 function M.stop_clients()
   local clients = vim.lsp.get_clients()
   for _, client in ipairs(clients) do

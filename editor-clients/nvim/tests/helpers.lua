@@ -7,7 +7,7 @@
 --- A failure exits with `cquit 1` and says why on stderr.
 local H = {}
 
-local here = vim.fs.dirname(vim.fs.normalize(debug.getinfo(1, "S").source:sub(2)))
+local here = vim.fs.dirname(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":p"))
 H.tests_dir = here
 H.plugin_root = vim.fs.dirname(here)
 H.repo_root = vim.fs.dirname(vim.fs.dirname(H.plugin_root))
