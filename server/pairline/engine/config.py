@@ -163,6 +163,27 @@ class ActionsConfig:
 
 
 @dataclass(kw_only=True)
+class ContextConfig:
+    """Cross-file context for completions: imported symbols and similar open-buffer code."""
+
+    enable: bool = True  # off: completions see only the current file
+    imports: bool = True  # outlines of the symbols the file imports from the workspace
+    buffers: bool = True  # windows of other open buffers that resemble the cursor's code
+    budget_tokens: int = 384  # most tokens of context placed before the code
+    extra_roots: list[str] = field(default_factory=list)  # indexed besides the workspace roots
+    max_file_bytes: int = 1_000_000  # larger files are never read
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.budget_tokens <= 8192:
+            raise ValueError(
+                f"context.budget_tokens must be within 0..8192, got {self.budget_tokens}"
+            )
+        if self.max_file_bytes < 1:
+            raise ValueError(f"context.max_file_bytes must be positive, got {self.max_file_bytes}")
+        self.extra_roots = [os.path.expanduser(root) for root in self.extra_roots]
+
+
+@dataclass(kw_only=True)
 class Settings:
     """Everything a user can set."""
 
@@ -170,6 +191,7 @@ class Settings:
     completion: CompletionConfig = field(default_factory=CompletionConfig)
     remote: RemoteConfig = field(default_factory=RemoteConfig)
     actions: ActionsConfig = field(default_factory=ActionsConfig)
+    context: ContextConfig = field(default_factory=ContextConfig)
     cache_dir: str = ""  # empty: the user cache dir of the platform
 
     def __post_init__(self) -> None:
@@ -228,6 +250,7 @@ def load_settings(data: Any) -> tuple[Settings, list[str]]:
         "completion": CompletionConfig,
         "remote": RemoteConfig,
         "actions": ActionsConfig,
+        "context": ContextConfig,
         "cache_dir": str,
     }
     assert set(sections) == {f.name for f in fields(Settings)}

@@ -75,6 +75,10 @@ class Workspace:
         except KeyError:
             raise UnknownDocument(f"document not open: {uri}") from None
 
+    def documents(self) -> list[Document]:
+        """Every open buffer."""
+        return list(self._documents.values())
+
     def __contains__(self, uri: str) -> bool:
         return uri in self._documents
 

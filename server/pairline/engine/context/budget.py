@@ -1,0 +1,85 @@
+"""Fill a token budget with ranked snippets and lay them out as comments.
+
+Token costs come from the caller's counter (the model's own tokenizer in the server), counted
+per piece: a file's header once, then each snippet. The layout is independent of the ranking:
+buffer windows first, then import outlines, each group by path and line. So the context text
+changes only when the set of chosen snippets changes, not when scores shift a little, and the
+model's KV cache keeps the whole block across keystrokes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+
+from pairline.engine.context.rank import BUFFER, Snippet
+from pairline.engine.prompt.fim import comment_prefix
+
+TokenCounter = Callable[[str], int]
+
+
+def estimate_tokens(text: str) -> int:
+    """A cautious stand-in for a tokenizer (code runs about 3 characters a token)."""
+    return (len(text) + 2) // 3
+
+
+def header(language: str, path: str) -> str:
+    return f"{comment_prefix(language)} Path: {path}\n"
+
+
+def commented(language: str, text: str) -> str:
+    """`text` as line comments of `language`, one comment per line."""
+    mark = comment_prefix(language)
+    return "".join(f"{mark} {line}".rstrip() + "\n" for line in text.rstrip("\n").split("\n"))
+
+
+def pieces(language: str, snippets: Iterable[Snippet]) -> list[str]:
+    """Every text the budget needs counted for these snippets."""
+    out: list[str] = []
+    for snippet in snippets:
+        out.append(header(language, snippet.path))
+        out.append(commented(language, snippet.text))
+    return out
+
+
+def select(
+    ranked: list[Snippet], language: str, budget: int, count: TokenCounter
+) -> tuple[list[Snippet], int]:
+    """The snippets that fit `budget` tokens, taken in rank order; also the tokens used.
+
+    A snippet too big for what is left is skipped, not truncated: a smaller one further down
+    may still fit, and half a signature misleads more than it helps.
+    """
+    chosen: list[Snippet] = []
+    paths: set[tuple[str, bool]] = set()
+    used = 0
+    for snippet in ranked:
+        group = (snippet.path, snippet.tier == BUFFER)
+        cost = count(commented(language, snippet.text))
+        if group not in paths:
+            cost += count(header(language, snippet.path))
+        if used + cost > budget:
+            continue
+        chosen.append(snippet)
+        paths.add(group)
+        used += cost
+    return chosen, used
+
+
+def layout(language: str, chosen: list[Snippet]) -> str:
+    """The context block: one header per file, snippets under it in file order."""
+    ordered = sorted(chosen, key=lambda s: (s.tier != BUFFER, s.path, s.line, s.name))
+    parts: list[str] = []
+    current: tuple[str, bool] | None = None
+    for snippet in ordered:
+        group = (snippet.path, snippet.tier == BUFFER)
+        if group != current:
+            parts.append(header(language, snippet.path))
+            current = group
+        parts.append(commented(language, snippet.text))
+    return "".join(parts)
+
+
+def fingerprint(text: str) -> str:
+    """A short stable digest of the context text, for cache keys."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()

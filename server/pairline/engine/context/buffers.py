@@ -1,0 +1,96 @@
+"""Windows of other open buffers that look like the code around the cursor.
+
+As with Copilot's neighbouring tabs: each buffer is cut into overlapping windows of lines, a
+window's score is the Jaccard similarity of its identifier set to the identifiers around the
+cursor, and the best window of each buffer competes with the others. A window that is nearly
+the cursor's own text (a duplicated file, a split view of the same code) teaches the model
+nothing and is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+WINDOW_LINES = 20
+WINDOW_STEP = 10
+CURSOR_LINES = 20  # lines above the cursor that describe "what is being written"
+MIN_SCORE = 0.1
+NEAR_COPY = 0.8  # at or above this similarity a window is the cursor's own text again
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# Keywords carry no signal about what the code is about.
+_KEYWORDS = """
+    and as assert async await break case catch class const continue def default defer del do
+    elif else enum except export extends false finally fn for from func function go if impl
+    import in interface is let lambda loop match mod mut new nil none not null of or package
+    pass pub raise return select self static struct super switch this throw true try type
+    typeof use var void where while with yield
+"""
+STOP_WORDS = frozenset(_KEYWORDS.split())
+
+
+def identifiers(text: str) -> frozenset[str]:
+    return frozenset(w for w in _IDENT.findall(text) if len(w) > 1 and w.lower() not in STOP_WORDS)
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Lines [start, end) of a buffer."""
+
+    start: int
+    end: int
+    text: str
+    ids: frozenset[str]
+
+
+def windows(text: str) -> list[Window]:
+    """Overlapping windows of a buffer (computed once per buffer version by the caller)."""
+    lines = text.split("\n")
+    out: list[Window] = []
+    start = 0
+    while True:
+        end = min(len(lines), start + WINDOW_LINES)
+        chunk = "\n".join(lines[start:end]).rstrip()
+        if chunk.strip():
+            out.append(Window(start, end, chunk, identifiers(chunk)))
+        if end >= len(lines):
+            break
+        start += WINDOW_STEP
+    return out
+
+
+def cursor_identifiers(prefix: str) -> frozenset[str]:
+    """Identifiers of the lines above the cursor line.
+
+    The line being typed is left out on purpose: it changes with every keystroke, and the
+    ranking (hence the prompt's leading context) should not.
+    """
+    lines = prefix.split("\n")[:-1]
+    return identifiers("\n".join(lines[-CURSOR_LINES:]))
+
+
+@dataclass(frozen=True)
+class Match:
+    window: Window
+    score: float
+
+
+def best_window(candidates: list[Window], cursor_ids: frozenset[str]) -> Match | None:
+    """The most similar window of one buffer that is not a near-copy of the cursor's text."""
+    best: Match | None = None
+    for window in candidates:
+        score = jaccard(window.ids, cursor_ids)
+        if score >= NEAR_COPY or score < MIN_SCORE:
+            continue
+        if best is None or score > best.score:
+            best = Match(window, score)
+    return best

@@ -1,0 +1,519 @@
+"""Gather cross-file context for one completion request.
+
+Work is cached at every level so a keystroke costs little: the current buffer's imports are
+parsed once per text (with the cursor line left out, so typing on one line reuses them),
+neighbour outlines once per file version (open buffer version or size+mtime on disk), import
+resolutions once per index generation, buffer windows once per buffer version, token counts
+once per text, and the final context once per input set.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Generic, TypeVar
+from urllib.parse import unquote, urlparse
+
+from pairline.engine.config import ContextConfig
+from pairline.engine.context import budget, buffers
+from pairline.engine.context.imports import WILDCARD, ImportRef, Resolved, Resolver
+from pairline.engine.context.index import FileIndex
+from pairline.engine.context.outline import Outline, outline
+from pairline.engine.context.rank import BUFFER, IMPORTED, NEAR_USE, Snippet, rank
+from pairline.engine.document import Document
+from pairline.engine.syntax import parser_for
+from pairline.engine.types import CompletionRequest
+from pairline.engine.workspace import Workspace, language_for_path
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+NEAR_ABOVE = 30  # lines above the cursor whose uses count as "near"
+NEAR_BELOW = 10
+MAX_BUFFER_SNIPPETS = 4
+MAX_REEXPORT_DEPTH = 2
+_ATTRIBUTE = re.compile(r"\b([A-Za-z_]\w*)(?:\.|::)([A-Za-z_]\w*)")
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+
+_FAMILY = {
+    "javascript": "js",
+    "javascriptreact": "js",
+    "typescript": "js",
+    "typescriptreact": "js",
+}
+
+
+class _Lru(Generic[K, V]):
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._data.get(key)
+        if value is not None:
+            self._data.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        while len(self._data) > self.size:
+            self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+
+@dataclass(frozen=True)
+class Context:
+    """What goes before the code in a completion prompt."""
+
+    text: str = ""
+    fingerprint: str = ""
+    snippets: tuple[Snippet, ...] = ()
+    tokens: int = 0
+
+
+EMPTY = Context(fingerprint=budget.fingerprint(""))
+
+
+@dataclass
+class _Analysis:
+    """The current buffer, read once per text (cursor line excluded)."""
+
+    lines: list[str]
+    imports: list[ImportRef]
+    counts: Counter[str]
+    attributes: Counter[tuple[str, str]]
+
+
+@dataclass
+class _Neighbour:
+    key: tuple[object, ...]
+    language: str
+    outline: Outline
+    root_rel: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def uri_to_path(uri: str) -> str | None:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return os.path.realpath(unquote(parsed.path))
+
+
+def _without_cursor_line(request: CompletionRequest) -> tuple[str, int]:
+    """The buffer text minus the line being typed, and that line's number."""
+    head = request.prefix[: request.prefix.rfind("\n") + 1]
+    newline = request.suffix.find("\n")
+    tail = request.suffix[newline + 1 :] if newline >= 0 else ""
+    return head + tail, head.count("\n")
+
+
+class ContextGatherer:
+    """Context for completions in one workspace: the file index plus every cache."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        roots: Iterable[str | Path] = (),
+        *,
+        max_file_bytes: int = 1_000_000,
+    ) -> None:
+        self.workspace = workspace
+        self._roots: tuple[str, ...] = tuple(os.fspath(r) for r in roots)
+        self._extra: tuple[str, ...] = ()
+        self._max_file_bytes = max_file_bytes
+        self.index = FileIndex(self._roots, max_file_bytes=max_file_bytes)
+        self.resolver = Resolver(self.index)
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._analysis: _Lru[tuple[str, str], _Analysis] = _Lru(32)
+        self._neighbours: dict[str, _Neighbour] = {}
+        self._resolved: dict[tuple[str, str, ImportRef], list[Resolved]] = {}
+        self._windows: dict[str, tuple[int, list[buffers.Window]]] = {}
+        self._tokens: _Lru[str, int] = _Lru(16384)
+        self._last: _Lru[tuple[object, ...], Context] = _Lru(64)
+
+    # -- the index -------------------------------------------------------------------------
+
+    def set_roots(self, roots: Iterable[str | Path]) -> None:
+        """The workspace roots from the editor (the index is rebuilt by `ensure_index`)."""
+        self._roots = tuple(os.fspath(r) for r in roots)
+
+    def wanted_roots(self, config: ContextConfig) -> tuple[str, ...]:
+        return self._roots + tuple(os.path.expanduser(r) for r in config.extra_roots)
+
+    def needs_index(self, config: ContextConfig) -> bool:
+        """Whether the index is missing or was built for other roots or limits."""
+        fresh = FileIndex(self.wanted_roots(config)).roots
+        return (
+            not self.index.built
+            or fresh != self.index.roots
+            or config.max_file_bytes != self.index.max_file_bytes
+        )
+
+    def ensure_index(self, config: ContextConfig) -> None:
+        """Build the index if needed (blocking: servers call it from a worker thread)."""
+        if not self.needs_index(config):
+            return
+        index = FileIndex(self.wanted_roots(config), max_file_bytes=config.max_file_bytes)
+        index.build()
+        with self._lock:
+            self.index = index
+            self.resolver = Resolver(index)
+            self._invalidate()
+
+    def files_changed(self, paths: Iterable[str]) -> None:
+        """Saved, created, changed or deleted files (absolute paths)."""
+        changed = False
+        for path in paths:
+            real = os.path.realpath(path)
+            changed |= self.index.update(real)
+            self._neighbours.pop(real, None)
+        if changed:
+            with self._lock:
+                self.resolver = Resolver(self.index)
+                self._invalidate()
+
+    def _invalidate(self) -> None:
+        self._generation += 1
+        self._resolved.clear()
+        self._neighbours.clear()
+        self._last.clear()
+
+    # -- gathering -------------------------------------------------------------------------
+
+    def gather(
+        self,
+        request: CompletionRequest,
+        config: ContextConfig,
+        count: budget.TokenCounter | None = None,
+    ) -> Context:
+        """The context for `request`, counted with `count` (default: an estimate)."""
+        if not config.enable or config.budget_tokens <= 0:
+            return EMPTY
+        counter = count or budget.estimate_tokens
+        key, candidates = self._candidates(request, config)
+        cached = self._last.get(key)
+        if cached is not None:
+            return cached
+        return self._finish(key, request, config, candidates, self._cached_counter(counter))
+
+    async def gather_async(
+        self,
+        request: CompletionRequest,
+        config: ContextConfig,
+        count: Callable[[str], Awaitable[int]] | None = None,
+    ) -> Context:
+        """As `gather`, with an async token counter (the model's tokenizer on its thread).
+
+        Counts are cached by text, and candidates are stable, so after the first request in a
+        file almost nothing is sent to the counter.
+        """
+        if count is None:
+            return self.gather(request, config)
+        if not config.enable or config.budget_tokens <= 0:
+            return EMPTY
+        key, candidates = self._candidates(request, config)
+        cached = self._last.get(key)
+        if cached is not None:
+            return cached
+        for text in budget.pieces(request.language, candidates):
+            if self._tokens.get(text) is None:
+                self._tokens.put(text, await count(text))
+        return self._finish(
+            key, request, config, candidates, self._cached_counter(budget.estimate_tokens)
+        )
+
+    def _cached_counter(self, count: budget.TokenCounter) -> budget.TokenCounter:
+        def counted(text: str) -> int:
+            value = self._tokens.get(text)
+            if value is None:
+                value = count(text)
+                self._tokens.put(text, value)
+            return value
+
+        return counted
+
+    def _finish(
+        self,
+        key: tuple[object, ...],
+        request: CompletionRequest,
+        config: ContextConfig,
+        candidates: list[Snippet],
+        count: budget.TokenCounter,
+    ) -> Context:
+        chosen, used = budget.select(candidates, request.language, config.budget_tokens, count)
+        text = budget.layout(request.language, chosen)
+        context = Context(text, budget.fingerprint(text), tuple(chosen), used)
+        self._last.put(key, context)
+        return context
+
+    def _candidates(
+        self, request: CompletionRequest, config: ContextConfig
+    ) -> tuple[tuple[object, ...], list[Snippet]]:
+        """Ranked candidates and the key that identifies everything they depend on."""
+        text, line = _without_cursor_line(request)
+        others = self._other_buffers(request) if config.buffers else []
+        key: tuple[object, ...] = (
+            request.uri,
+            request.language,
+            text,
+            line,
+            tuple((doc.uri, doc.version) for doc in others),
+            config.imports,
+            config.budget_tokens,
+            self._generation,
+        )
+        cached = self._last.get(key)
+        if cached is not None:
+            return key, list(cached.snippets)
+        snippets: list[Snippet] = []
+        if config.imports:
+            snippets.extend(self._import_snippets(request, text, line))
+        if config.buffers:
+            snippets.extend(self._buffer_snippets(request, others))
+        return key, rank(snippets)
+
+    # -- open buffers ----------------------------------------------------------------------
+
+    def _other_buffers(self, request: CompletionRequest) -> list[Document]:
+        family = _FAMILY.get(request.language, request.language)
+        return sorted(
+            (
+                doc
+                for doc in self.workspace.documents()
+                if doc.uri != request.uri and _FAMILY.get(doc.language, doc.language) == family
+            ),
+            key=lambda doc: doc.uri,
+        )
+
+    def _display_path(self, uri: str, path: str | None) -> str:
+        if path is not None:
+            root = self.index.root_of(path)
+            if root is not None:
+                return Path(path).relative_to(root).as_posix()
+            return os.path.basename(path)
+        return unquote(urlparse(uri).path).rsplit("/", 1)[-1] or uri
+
+    def _buffer_snippets(self, request: CompletionRequest, others: list[Document]) -> list[Snippet]:
+        cursor_ids = buffers.cursor_identifiers(request.prefix)
+        if not cursor_ids:
+            return []
+        matches: list[Snippet] = []
+        for doc in others:
+            path = uri_to_path(doc.uri)
+            if path is not None and os.path.basename(path).startswith(".env"):
+                continue
+            cached = self._windows.get(doc.uri)
+            if cached is None or cached[0] != doc.version:
+                cached = (doc.version, buffers.windows(doc.text))
+                self._windows[doc.uri] = cached
+            match = buffers.best_window(cached[1], cursor_ids)
+            if match is None:
+                continue
+            matches.append(
+                Snippet(
+                    path=self._display_path(doc.uri, path),
+                    line=match.window.start,
+                    text=match.window.text,
+                    tier=BUFFER,
+                    score=round(match.score, 6),
+                )
+            )
+        matches.sort(key=lambda s: (-s.score, s.path))
+        return matches[:MAX_BUFFER_SNIPPETS]
+
+    # -- imports ---------------------------------------------------------------------------
+
+    def _analyse(self, request: CompletionRequest, text: str) -> _Analysis | None:
+        key = (request.uri, text)
+        found = self._analysis.get(key)
+        if found is not None:
+            return found
+        parser = parser_for(request.language)
+        if parser is None:
+            return None
+        from pairline.engine.context.imports import extract_imports
+
+        tree = parser.parse(text.encode("utf-8", "surrogatepass"))
+        analysis = _Analysis(
+            lines=text.split("\n"),
+            imports=extract_imports(request.language, tree.root_node),
+            counts=Counter(_IDENT.findall(text)),
+            attributes=Counter(_ATTRIBUTE.findall(text)),
+        )
+        self._analysis.put(key, analysis)
+        return analysis
+
+    def _resolve(self, language: str, path: str, ref: ImportRef) -> list[Resolved]:
+        key = (language, path, ref)
+        found = self._resolved.get(key)
+        if found is None:
+            found = self.resolver.resolve(language, path, ref)
+            if len(self._resolved) > 20000:
+                self._resolved.clear()
+            self._resolved[key] = found
+        return found
+
+    def _neighbour(self, path: str) -> _Neighbour | None:
+        """The outline of an indexed file; an open buffer's unsaved text wins over disk."""
+        if not self.index.has(path):
+            return None
+        doc = self._open_documents().get(path)
+        key: tuple[object, ...]
+        if doc is not None:
+            key = ("buffer", doc.uri, doc.version)
+        else:
+            stat = self.index.stat(path)
+            key = ("disk", stat)
+        found = self._neighbours.get(path)
+        if found is not None and found.key == key:
+            return found
+        language = doc.language if doc is not None else language_for_path(path)
+        text = doc.text if doc is not None else self.index.read_text(path)
+        if text is None:
+            return None
+        found = _Neighbour(key, language, outline(language, text), self._display_path("", path))
+        self._neighbours[path] = found
+        return found
+
+    def _open_documents(self) -> dict[str, Document]:
+        out: dict[str, Document] = {}
+        for doc in self.workspace.documents():
+            path = uri_to_path(doc.uri)
+            if path is not None:
+                out[path] = doc
+        return out
+
+    def _wanted(
+        self, resolved: Resolved, analysis: _Analysis, neighbour: _Neighbour
+    ) -> list[tuple[str, str]]:
+        """(symbol in the neighbour, how the current file refers to it)."""
+        out: list[tuple[str, str]] = []
+        for name, local in resolved.names:
+            if name == WILDCARD:
+                out.extend(
+                    (symbol, symbol)
+                    for symbol in neighbour.outline.symbols
+                    if symbol in analysis.counts
+                )
+            else:
+                out.append((name, local))
+        if resolved.namespace:
+            head, _, rest = resolved.namespace.partition(".")
+            if rest:
+                pattern = re.compile(re.escape(resolved.namespace) + r"\.([A-Za-z_]\w*)")
+                attrs = sorted(set(pattern.findall("\n".join(analysis.lines))))
+            else:
+                attrs = sorted({b for (a, b) in analysis.attributes if a == head})
+            out.extend((attr, f"{resolved.namespace}.{attr}") for attr in attrs)
+        return out
+
+    def _find_symbol(
+        self, path: str, neighbour: _Neighbour, name: str, depth: int
+    ) -> tuple[_Neighbour, str] | None:
+        """The neighbour that defines `name`, following re-exports (`from .x import name`)."""
+        if name in neighbour.outline.symbols:
+            return neighbour, name
+        if depth >= MAX_REEXPORT_DEPTH:
+            return None
+        for ref in neighbour.outline.imports:
+            for original, local in ref.names:
+                if local != name and original != WILDCARD:
+                    continue
+                for target in self._resolve(neighbour.language, path, ref):
+                    if target.path == path:
+                        continue
+                    other = self._neighbour(target.path)
+                    if other is None:
+                        continue
+                    wanted = name if original == WILDCARD else original
+                    found = self._find_symbol(target.path, other, wanted, depth + 1)
+                    if found is not None:
+                        return found
+        return None
+
+    def _import_snippets(self, request: CompletionRequest, text: str, line: int) -> list[Snippet]:
+        path = uri_to_path(request.uri)
+        if path is None or not self.index.roots or not self.index.contains(path):
+            return []
+        analysis = self._analyse(request, text)
+        if analysis is None:
+            return []
+        near_text = "\n".join(analysis.lines[max(0, line - NEAR_ABOVE) : line + NEAR_BELOW])
+        near = Counter(_IDENT.findall(near_text))
+        near_attrs = Counter(_ATTRIBUTE.findall(near_text))
+        seen: set[tuple[str, str]] = set()
+        out: list[Snippet] = []
+        for ref in analysis.imports:
+            for resolved in self._resolve(request.language, path, ref):
+                if resolved.path == path:
+                    continue
+                neighbour = self._neighbour(resolved.path)
+                if neighbour is None:
+                    continue
+                for name, local in self._wanted(resolved, analysis, neighbour):
+                    found = self._find_symbol(resolved.path, neighbour, name, 0)
+                    if found is None:
+                        continue
+                    owner, symbol_name = found
+                    if (owner.root_rel, symbol_name) in seen:
+                        continue
+                    seen.add((owner.root_rel, symbol_name))
+                    symbol = owner.outline.symbols[symbol_name]
+                    if "." in local:
+                        ns, _, attr = local.rpartition(".")
+                        ns_head = ns.split(".")[-1]
+                        uses_near = near_attrs[(ns_head, attr)]
+                        uses = analysis.attributes[(ns_head, attr)]
+                    else:
+                        uses_near = near[local]
+                        # The import statement itself names the symbol once.
+                        uses = max(0, analysis.counts[local] - 1)
+                    out.append(
+                        Snippet(
+                            path=owner.root_rel,
+                            line=symbol.line,
+                            text=symbol.text,
+                            tier=NEAR_USE if uses_near else IMPORTED,
+                            score=float(uses_near or uses),
+                            name=symbol_name,
+                        )
+                    )
+        return out
+
+
+# -- a one-call API for benches and scripts -----------------------------------------------
+
+_GATHERERS: dict[tuple[int, tuple[str, ...]], ContextGatherer] = {}
+
+
+def gather_context(
+    workspace: Workspace,
+    request: CompletionRequest,
+    config: ContextConfig,
+    *,
+    roots: Iterable[str | Path] = (),
+    count_tokens: budget.TokenCounter | None = None,
+) -> Context:
+    """Context for `request` in `workspace` with the given roots (index built on first use).
+
+    The gatherer, its index and caches are kept per (workspace, roots), so repeated calls
+    cost what a keystroke costs in the server.
+    """
+    root_key = tuple(os.fspath(r) for r in roots)
+    key = (id(workspace), root_key)
+    gatherer = _GATHERERS.get(key)
+    if gatherer is None or gatherer.workspace is not workspace:
+        gatherer = ContextGatherer(workspace, root_key)
+        _GATHERERS[key] = gatherer
+    gatherer.ensure_index(config)
+    return gatherer.gather(request, config, count_tokens)

@@ -1,0 +1,36 @@
+"""Context candidates and the order in which they claim the token budget.
+
+Priority tiers, as the budget should be spent: symbols imported by the current file and used
+near the cursor, then its other imported symbols, then windows of other open buffers. Within a
+tier a higher score goes first; ties fall back to path and line so the order never depends on
+dict or set iteration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NEAR_USE = 0  # an imported symbol used within a few lines of the cursor
+IMPORTED = 1  # any other imported symbol the file refers to
+BUFFER = 2  # a window of another open buffer
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """One piece of context: a symbol outline or a buffer window, not yet commented out."""
+
+    path: str  # as shown in the prompt: relative to its workspace root
+    line: int  # zero-based line where it starts in its file (orders snippets of one file)
+    text: str
+    tier: int
+    score: float = 0.0
+    name: str = ""  # the symbol, for outlines
+
+    @property
+    def source(self) -> str:
+        return "buffer" if self.tier == BUFFER else "import"
+
+
+def rank(snippets: list[Snippet]) -> list[Snippet]:
+    """Candidates in the order they claim the budget."""
+    return sorted(snippets, key=lambda s: (s.tier, -s.score, s.path, s.line, s.name))
