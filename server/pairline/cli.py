@@ -1,4 +1,4 @@
-"""Command line: `pairline serve | complete | doctor | models`."""
+"""Command line: `pairline serve | complete | doctor | models | bench`."""
 
 from __future__ import annotations
 
@@ -229,6 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     models_cmd = sub.add_parser("models", help="list the built-in models")
     models_cmd.add_argument("--cache-dir", help="where models and caches are kept")
     models_cmd.set_defaults(func=cmd_models, default_level="warning")
+
+    from pairline.bench.command import add_parser as add_bench_parser
+
+    add_bench_parser(sub, _add_model_args)
     return parser
 
 

@@ -1,0 +1,39 @@
+"""The `pairline bench` command line: one subparser per benchmark, loaded on use."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from typing import Any
+
+SUBCOMMANDS = {
+    "latency": "replay typing traces through `pairline serve` over stdio (--raw, --peer)",
+    "infill": "HumanEval-Infilling: exact match, edit similarity, pass@1, latency",
+    "crossfile": "CrossCodeEval-style tasks from a PyPI package, with and without context",
+    "fix": "HumanEvalFix through the code-action path (needs the fix engine)",
+}
+
+
+def add_parser(sub: Any, add_model_args: Any) -> None:
+    """Register `bench` and its subcommands on the CLI's subparsers object."""
+    bench = sub.add_parser("bench", help="measure latency, completion quality and fix rate")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True)
+    for name, help_text in SUBCOMMANDS.items():
+        parser = bench_sub.add_parser(name, help=help_text, description=help_text)
+        module = importlib.import_module(f"pairline.bench.{name}")
+        module.add_arguments(parser)
+        parser.add_argument("--json", action="store_true", help="print the report as JSON")
+        parser.add_argument(
+            "--out", default="build/bench", help="folder for the JSON and PNG (default build/bench)"
+        )
+        parser.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+        add_model_args(parser)
+        parser.set_defaults(func=_run, bench_module=name, default_level="warning")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pairline.cli import _settings_from_args
+
+    module = importlib.import_module(f"pairline.bench.{args.bench_module}")
+    result: int = module.main(args, _settings_from_args(args))
+    return result

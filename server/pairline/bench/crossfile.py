@@ -1,0 +1,429 @@
+"""`pairline bench crossfile`: CrossCodeEval-style tasks from a real package's source.
+
+A task is a one-line statement inside a function that uses a name the module imports from a
+sibling module of the same package; the cursor goes at the start of the statement (after its
+indentation) and the statement is removed from the line. Each task runs twice through the
+engine: without context, and with the imported names' signatures (from the sibling modules'
+source) as a comment block that leads the prompt (`CompletionRequest.context`). The context
+is chosen without looking at the answer: names the enclosing function already used before the
+cursor first, then the module's other sibling imports, up to a character budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import copy
+import dataclasses
+import random
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pairline.bench import common, plot
+from pairline.engine.completion import CompletionEngine
+from pairline.engine.config import Settings
+from pairline.engine.prompt.fim import comment_prefix
+from pairline.engine.types import EngineError, Position, PositionEncoding
+from pairline.engine.workspace import Workspace
+
+_SIMPLE = (
+    ast.Expr,
+    ast.Assign,
+    ast.AugAssign,
+    ast.AnnAssign,
+    ast.Return,
+    ast.Raise,
+    ast.Assert,
+    ast.Delete,
+)
+_SKIP_PARTS = {"tests", "test", "testing", "docs", "examples", "_vendor", "vendor"}
+
+
+@dataclass(frozen=True)
+class Task:
+    path: str  # module path relative to the package root
+    line: int  # zero-based
+    column: int
+    target: str
+    text: str  # the module with the statement removed
+    context: str  # signatures of imported sibling names, as comments
+
+
+def download(package: str, version: str | None, into: Path) -> Path:
+    """pip download one distribution of `package` (no dependencies) and unpack it."""
+    spec = f"{package}=={version}" if version else package
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(into), spec]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise SystemExit(f"pairline: pip download {spec} failed:\n{result.stderr.strip()}")
+    archives = sorted(p for p in into.iterdir() if p.is_file())
+    if not archives:
+        raise SystemExit(f"pairline: pip download {spec} produced no file")
+    archive = archives[0]
+    root = into / "src"
+    if archive.suffix in (".whl", ".zip"):
+        with zipfile.ZipFile(archive) as zf:
+            zf.extractall(root)
+    else:
+        with tarfile.open(archive) as tf:
+            tf.extractall(root, filter="data")
+    return root
+
+
+def distribution_version(root: Path) -> str:
+    for meta in sorted(root.glob("*.dist-info/METADATA")) + sorted(root.glob("*/PKG-INFO")):
+        match = re.search(r"^Version: (.+)$", meta.read_text(encoding="utf-8"), re.M)
+        if match:
+            return match.group(1).strip()
+    return ""
+
+
+def modules(root: Path) -> dict[str, Path]:
+    """Dotted module name → file, for every module inside a package (folder with __init__.py)."""
+    found: dict[str, Path] = {}
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        if _SKIP_PARTS & set(rel.parts[:-1]) or path.name.startswith("test_"):
+            continue
+        top = path.parent
+        if not (top / "__init__.py").is_file():
+            continue
+        # The import root is the parent of the outermost folder that is still a package.
+        while top.parent != top and (top.parent / "__init__.py").is_file():
+            top = top.parent
+        names = list(path.relative_to(top.parent).with_suffix("").parts)
+        if names[-1] == "__init__":
+            names.pop()
+        found[".".join(names)] = path
+    return found
+
+
+def _resolve(module: str, node: ast.ImportFrom, is_package: bool) -> str:
+    if node.level == 0:
+        return node.module or ""
+    base = module.split(".")
+    if not is_package:
+        base = base[:-1]
+    if node.level > 1:
+        base = base[: len(base) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def _signature(node: ast.AST) -> str:
+    """One-line signatures of a def, a class (with its public methods) or a constant."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        stub = copy.copy(node)
+        stub.body = [ast.Expr(ast.Constant(...))]
+        stub.decorator_list = []
+        return ast.unparse(stub).split("\n")[0]
+    if isinstance(node, ast.ClassDef):
+        stub_class = copy.copy(node)
+        stub_class.body = [ast.Expr(ast.Constant(...))]
+        stub_class.decorator_list = []
+        lines = [ast.unparse(stub_class).split("\n")[0]]
+        methods = [
+            n
+            for n in node.body
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+            and (n.name == "__init__" or not n.name.startswith("_"))
+        ]
+        lines.extend("    " + _signature(m) for m in methods[:6])
+        return "\n".join(lines)
+    if isinstance(node, ast.Assign | ast.AnnAssign):
+        text = ast.unparse(node)
+        return text if len(text) <= 80 else text[:77] + "..."
+    return ""
+
+
+def _definitions(tree: ast.Module) -> dict[str, ast.AST]:
+    out: dict[str, ast.AST] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            out[node.name] = node
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    out[target.id] = node
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            out[node.target.id] = node
+    return out
+
+
+def _statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    out: list[ast.stmt] = []
+    for stmt in body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue  # nested definitions get their own turn
+        out.append(stmt)
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list):
+                out.extend(_statements(inner))
+        for handler in getattr(stmt, "handlers", []):
+            out.extend(_statements(handler.body))
+    return out
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
+
+
+def build_tasks(root: Path, context_chars: int) -> list[Task]:
+    """Every qualifying statement of every module under `root`, in a stable order."""
+    mods = modules(root)
+    trees: dict[str, ast.Module] = {}
+    for name, path in mods.items():
+        try:
+            trees[name] = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+    tasks: list[Task] = []
+    for name, tree in trees.items():
+        path = mods[name]
+        is_package = path.name == "__init__.py"
+        # name used in this module → signature text from the sibling that defines it
+        imported: dict[str, str] = {}
+        for node in tree.body:
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            source = _resolve(name, node, is_package)
+            if source == name or source not in trees:
+                continue
+            defs = _definitions(trees[source])
+            for alias in node.names:
+                if alias.name in defs:
+                    signature = _signature(defs[alias.name])
+                    if signature:
+                        imported[alias.asname or alias.name] = (
+                            f"{source.replace('.', '/')}.py: {signature}"
+                        )
+        if not imported:
+            continue
+        text = path.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        for func in ast.walk(tree):
+            if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for stmt in _statements(func.body):
+                if not isinstance(stmt, _SIMPLE) or _is_docstring(stmt):
+                    continue
+                if stmt.lineno != stmt.end_lineno or stmt.end_col_offset is None:
+                    continue
+                used = {
+                    n.id
+                    for n in ast.walk(stmt)
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                }
+                if not used & set(imported):
+                    continue
+                index = stmt.lineno - 1
+                line = lines[index]
+                target = line[stmt.col_offset : stmt.end_col_offset]
+                if not 8 <= len(target) <= 120 or ";" in line:
+                    continue
+                rest = lines.copy()
+                rest[index] = line[: stmt.col_offset] + line[stmt.end_col_offset :]
+                before = "\n".join(lines[func.lineno - 1 : index])
+                tasks.append(
+                    Task(
+                        path=str(path.relative_to(root)),
+                        line=index,
+                        column=stmt.col_offset,
+                        target=target,
+                        text="\n".join(rest),
+                        context=_context(imported, before, context_chars),
+                    )
+                )
+    return tasks
+
+
+def _context(imported: dict[str, str], before: str, budget: int) -> str:
+    mark = comment_prefix("python")
+    words = set(re.findall(r"\w+", before))
+    ordered = [n for n in imported if n in words] + [n for n in imported if n not in words]
+    out: list[str] = [f"{mark} Definitions imported from other modules of this package:"]
+    size = len(out[0])
+    for name in ordered:
+        block = "\n".join(f"{mark} {line}" for line in imported[name].split("\n"))
+        if size + len(block) + 1 > budget:
+            continue
+        out.append(block)
+        size += len(block) + 1
+    return "\n".join(out) + "\n" if len(out) > 1 else ""
+
+
+async def _arm(
+    engine: CompletionEngine,
+    tasks: list[Task],
+    with_context: bool,
+    progress: common.Progress,
+) -> list[dict[str, Any]]:
+    workspace = Workspace(PositionEncoding.UTF32)
+    out: list[dict[str, Any]] = []
+    for i, task in enumerate(tasks):
+        uri = f"file:///pairline-bench/crossfile/{task.path}"
+        workspace.open(uri, task.text, language="python")
+        request = workspace.request_at(uri, Position(task.line, task.column))
+        if with_context:
+            request = dataclasses.replace(request, context=task.context)
+        started = time.perf_counter()
+        suggestion = await engine.complete(request)
+        seconds = time.perf_counter() - started
+        workspace.close(uri)
+        # Single-line tasks: a block suggestion is judged by its first line.
+        text = suggestion.text.split("\n", 1)[0] if suggestion else ""
+        out.append(
+            {
+                "index": i,
+                "text": text,
+                "seconds": seconds,
+                "exact_match": common.exact_match(text, task.target),
+                "edit_similarity": round(common.edit_similarity(text.strip(), task.target), 4),
+            }
+        )
+        progress.advance(note="with context" if with_context else "without context")
+    return out
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "exact_match": common.mean([float(r["exact_match"]) for r in rows]),
+        "edit_similarity": common.mean([r["edit_similarity"] for r in rows]),
+        "empty": sum(1 for r in rows if not r["text"].strip()),
+        "latency": common.latency_summary([r["seconds"] for r in rows]),
+    }
+
+
+async def _run_arms(
+    settings: Settings, tasks: list[Task], quiet: bool
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Any]:
+    try:
+        backend, resolved = await common.load_backend(settings, quiet=quiet)
+    except EngineError as exc:
+        raise SystemExit(f"pairline: {exc}") from None
+    engine = CompletionEngine(settings)
+    engine.attach(backend)
+    progress = common.Progress(2 * len(tasks), "crossfile")
+    try:
+        without = await _arm(engine, tasks, False, progress)
+        with_ctx = await _arm(engine, tasks, True, progress)
+    finally:
+        engine.close()
+        progress.close()
+    return without, with_ctx, resolved
+
+
+def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="pairline-crossfile-") as tmp:
+        if args.from_dir:
+            root = Path(args.from_dir)
+            if not root.is_dir():
+                raise SystemExit(f"pairline: no such folder: {root}")
+            source = str(root)
+        else:
+            if not args.package:
+                raise SystemExit("pairline: bench crossfile needs --package NAME or --from-dir")
+            root = download(args.package, args.version, Path(tmp))
+            source = f"pypi:{args.package}"
+        version = args.version or distribution_version(root)
+        all_tasks = build_tasks(root, args.context_chars)
+    if not all_tasks:
+        raise SystemExit(f"pairline: no cross-file tasks found in {source}")
+    tasks = all_tasks
+    if 0 < args.n < len(all_tasks):
+        chosen = sorted(random.Random(args.seed).sample(range(len(all_tasks)), args.n))
+        tasks = [all_tasks[i] for i in chosen]
+    without, with_ctx, resolved = asyncio.run(_run_arms(settings, tasks, args.json))
+    results: dict[str, Any] = {
+        "package": args.package or Path(args.from_dir).name,
+        "version": version,
+        "tasks_found": len(all_tasks),
+        "tasks": len(tasks),
+        "tasks_with_context": sum(1 for t in tasks if t.context),
+        "without_context": _summary(without),
+        "with_context": _summary(with_ctx),
+    }
+    results["gain"] = {
+        metric: round(
+            results["with_context"][metric] - results["without_context"][metric],
+            4,
+        )
+        for metric in ("exact_match", "edit_similarity")
+        if results["with_context"][metric] is not None
+        and results["without_context"][metric] is not None
+    }
+    report: dict[str, Any] = {
+        "bench": "crossfile",
+        "results": results,
+        "settings": {
+            "source": source,
+            "n": args.n,
+            "seed": args.seed,
+            "context_chars": args.context_chars,
+            **common.settings_info(settings),
+        },
+        "machine": common.machine_info(resolved),
+        "per_task": [
+            {
+                "path": task.path,
+                "line": task.line + 1,
+                "target": task.target,
+                "without": without[i]["text"],
+                "with": with_ctx[i]["text"],
+                "context_chars": len(task.context),
+            }
+            for i, task in enumerate(tasks)
+        ],
+    }
+    out_dir = Path(args.out)
+    name = f"crossfile-{results['package']}"
+    files = {"json": str(out_dir / f"{name}.json")}
+    if not args.no_plot:
+        png = plot.quality_figure(
+            out_dir / f"{name}.png",
+            {
+                arm: {k: results[arm][k] for k in ("exact_match", "edit_similarity")}
+                for arm in ("without_context", "with_context")
+            },
+            {
+                "without context": [r["seconds"] for r in without],
+                "with context": [r["seconds"] for r in with_ctx],
+            },
+            f"crossfile: {results['package']} {version}, n={len(tasks)}",
+        )
+        files["png"] = str(png)
+    report["files"] = files
+    common.write_report(report, out_dir, name)
+    return report
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--package", help="PyPI package to build tasks from (pip download)")
+    parser.add_argument("--version", help="package version (default: the latest)")
+    parser.add_argument(
+        "--from-dir", help="use an unpacked source tree instead of downloading (offline)"
+    )
+    parser.add_argument("-n", type=int, default=100, help="tasks to sample (0: all)")
+    parser.add_argument("--seed", type=int, default=0, help="sampling seed")
+    parser.add_argument(
+        "--context-chars", type=int, default=1500, help="budget for the context block"
+    )
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    report = run(args, settings)
+    common.emit(report, args.json)
+    return 0

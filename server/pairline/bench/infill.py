@@ -1,0 +1,255 @@
+"""`pairline bench infill`: HumanEval-Infilling through the engine path the server uses.
+
+Each task becomes an open buffer: for line-level tasks (the prompt ends a line) the missing
+lines are an empty line the cursor sits on, as in an editor; otherwise the cursor sits between
+prompt and suffix. The engine's suggestion (CompletionEngine.complete, the same call the LSP
+handler makes) is scored by exact match, edit similarity and pass@1 (execution). Two more arms
+need no extra judgement: `engine_first_line` (only the first line of the suggestion, since a
+block suggestion may run past a single missing line) and `baseline`, the raw model continuing
+the bare prefix cut at the first newline, so the engine's gain over naive prompting is visible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import random
+import re
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from pairline.bench import common, plot
+from pairline.bench.scoring import humaneval_program, run_passes
+from pairline.engine.backends.base import GenerationParams
+from pairline.engine.completion import CompletionEngine
+from pairline.engine.config import Settings
+from pairline.engine.types import EngineError, Position, PositionEncoding
+from pairline.engine.workspace import Workspace
+
+ARMS = ("engine", "engine_first_line", "baseline")
+
+
+def load_tasks(path: Path) -> list[dict[str, Any]]:
+    """Records of a HumanEval-Infilling file (.jsonl or .jsonl.gz)."""
+    opener: Any = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        tasks = [json.loads(line) for line in handle if line.strip()]
+    needed = {"task_id", "entry_point", "prompt", "suffix", "canonical_solution", "test"}
+    for task in tasks:
+        missing = needed - set(task)
+        if missing:
+            raise SystemExit(f"pairline: {path}: record lacks {sorted(missing)}")
+    return tasks
+
+
+def sample(tasks: list[dict[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
+    """`n` tasks chosen with `seed`, kept in file order (neighbours share a prefix: KV reuse)."""
+    if n <= 0 or n >= len(tasks):
+        return list(tasks)
+    chosen = sorted(random.Random(seed).sample(range(len(tasks)), n))
+    return [tasks[i] for i in chosen]
+
+
+def line_level(task: dict[str, Any]) -> bool:
+    return bool(task["prompt"].endswith("\n") and task["canonical_solution"].endswith("\n"))
+
+
+def task_uri(task: dict[str, Any]) -> str:
+    name = re.sub(r"[^A-Za-z0-9_]", "_", task["entry_point"]) or "task"
+    return f"file:///pairline-bench/infill/{name}.py"
+
+
+def scored_completion(task: dict[str, Any], text: str) -> str:
+    """What goes between prompt and suffix when `text` is accepted at the cursor."""
+    return text + "\n" if line_level(task) else text
+
+
+def first_line(text: str) -> str:
+    return text.split("\n", 1)[0] if text.strip() else text
+
+
+def score(task: dict[str, Any], text: str, timeout_s: float) -> dict[str, Any]:
+    target = (
+        task["canonical_solution"].rstrip("\n") if line_level(task) else task["canonical_solution"]
+    )
+    program = humaneval_program(
+        task["prompt"],
+        scored_completion(task, text),
+        task["suffix"],
+        task["test"],
+        task["entry_point"],
+    )
+    return {
+        "text": text,
+        "exact_match": common.exact_match(text, target),
+        "edit_similarity": round(common.edit_similarity(text.strip(), target.strip()), 4),
+        "passed": run_passes(program, timeout_s),
+    }
+
+
+async def _engine_arm(
+    engine: CompletionEngine, tasks: list[dict[str, Any]], progress: common.Progress
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    workspace = Workspace(PositionEncoding.UTF32)
+    for task in tasks:
+        uri = task_uri(task)
+        text = task["prompt"] + ("\n" if line_level(task) else "") + task["suffix"]
+        doc = workspace.open(uri, text, language="python")
+        position = doc.position_at(len(task["prompt"]))
+        request = workspace.request_at(uri, Position(position.line, position.character))
+        started = time.perf_counter()
+        suggestion = await engine.complete(request)
+        seconds = time.perf_counter() - started
+        workspace.close(uri)
+        out.append(
+            {
+                "text": suggestion.text if suggestion else "",
+                "mode": engine.mode_at(request).value,
+                "seconds": seconds,
+            }
+        )
+        progress.advance(note="engine")
+    return out
+
+
+async def _baseline_arm(
+    backend: Any, tasks: list[dict[str, Any]], max_tokens: int, progress: common.Progress
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    params = GenerationParams(max_tokens=max_tokens, is_complete=lambda text: "\n" in text)
+    for task in tasks:
+        started = time.perf_counter()
+        generation = await backend.generate(task["prompt"], params, threading.Event())
+        seconds = time.perf_counter() - started
+        out.append({"text": generation.text.split("\n", 1)[0], "seconds": seconds})
+        progress.advance(note="baseline")
+    return out
+
+
+def _arm_summary(rows: list[dict[str, Any]], seconds: list[float]) -> dict[str, Any]:
+    return {
+        "exact_match": common.mean([float(r["exact_match"]) for r in rows]),
+        "edit_similarity": common.mean([r["edit_similarity"] for r in rows]),
+        "pass_at_1": common.mean([float(r["passed"]) for r in rows]),
+        "passed": sum(1 for r in rows if r["passed"]),
+        "empty": sum(1 for r in rows if not r["text"].strip()),
+        "latency": common.latency_summary(seconds),
+    }
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    data = Path(args.data)
+    if not data.is_file():
+        raise SystemExit(f"pairline: no such data file: {data}")
+    tasks = sample(load_tasks(data), args.n, args.seed)
+    try:
+        backend, resolved = await common.load_backend(settings, quiet=args.json)
+    except EngineError as exc:
+        raise SystemExit(f"pairline: {exc}") from None
+    engine = CompletionEngine(settings)
+    engine.attach(backend)
+    arms_run = 2 if args.baseline else 1
+    progress = common.Progress(len(tasks) * (arms_run + 1), "infill")
+    try:
+        engine_out = await _engine_arm(engine, tasks, progress)
+        baseline_out: list[dict[str, Any]] = []
+        if args.baseline:
+            baseline_out = await _baseline_arm(
+                backend, tasks, settings.completion.max_tokens, progress
+            )
+    finally:
+        engine.close()
+    # Scoring runs after the model is done so that execution does not skew model latency.
+    rows: dict[str, list[dict[str, Any]]] = {arm: [] for arm in ARMS}
+    for i, task in enumerate(tasks):
+        suggestion = engine_out[i]["text"]
+        rows["engine"].append(score(task, suggestion, args.timeout))
+        rows["engine_first_line"].append(score(task, first_line(suggestion), args.timeout))
+        if args.baseline:
+            rows["baseline"].append(score(task, baseline_out[i]["text"], args.timeout))
+        progress.advance(note="scoring")
+    progress.close()
+    engine_seconds = [r["seconds"] for r in engine_out]
+    baseline_seconds = [r["seconds"] for r in baseline_out]
+    results: dict[str, Any] = {
+        "tasks": len(tasks),
+        "line_level_tasks": sum(1 for t in tasks if line_level(t)),
+        "modes": dict(Counter(r["mode"] for r in engine_out)),
+        "engine": _arm_summary(rows["engine"], engine_seconds),
+        "engine_first_line": _arm_summary(rows["engine_first_line"], engine_seconds),
+    }
+    if args.baseline:
+        results["baseline"] = _arm_summary(rows["baseline"], baseline_seconds)
+        gain = {}
+        for metric in ("exact_match", "edit_similarity", "pass_at_1"):
+            a, b = results["engine"][metric], results["baseline"][metric]
+            gain[metric] = None if a is None or b is None else round(a - b, 4)
+        results["gain_over_baseline"] = gain
+    report: dict[str, Any] = {
+        "bench": "infill",
+        "results": results,
+        "settings": {
+            "data": data.name,
+            "n": args.n,
+            "seed": args.seed,
+            "timeout_s": args.timeout,
+            "baseline": bool(args.baseline),
+            **common.settings_info(settings),
+        },
+        "machine": common.machine_info(resolved),
+        "per_task": [
+            {
+                "task_id": task["task_id"],
+                "mode": engine_out[i]["mode"],
+                "latency_ms": round(engine_out[i]["seconds"] * 1000, 1),
+                **{
+                    f"{arm}_{key}": rows[arm][i][key]
+                    for arm in ARMS
+                    if rows[arm]
+                    for key in ("text", "passed", "exact_match")
+                },
+            }
+            for i, task in enumerate(tasks)
+        ],
+    }
+    out_dir = Path(args.out)
+    files = {"json": str(out_dir / "infill.json")}
+    if not args.no_plot:
+        metrics = {
+            arm: {k: results[arm][k] for k in ("exact_match", "edit_similarity", "pass_at_1")}
+            for arm in ARMS
+            if arm in results
+        }
+        latencies = {"engine": engine_seconds, "baseline": baseline_seconds}
+        png = plot.quality_figure(
+            out_dir / "infill.png", metrics, latencies, f"infill: {data.name}, n={len(tasks)}"
+        )
+        files["png"] = str(png)
+    report["files"] = files
+    common.write_report(report, out_dir, "infill")
+    return report
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, help="HumanEval-Infilling .jsonl or .jsonl.gz")
+    parser.add_argument("-n", type=int, default=0, help="tasks to sample (0: all)")
+    parser.add_argument("--seed", type=int, default=0, help="sampling seed")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per test run")
+    parser.add_argument(
+        "--no-baseline",
+        dest="baseline",
+        action="store_false",
+        help="skip the prefix-only baseline arm",
+    )
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    report = asyncio.run(run(args, settings))
+    common.emit(report, args.json)
+    return 0

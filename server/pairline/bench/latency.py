@@ -1,0 +1,495 @@
+"""`pairline bench latency`: replay typing through the real server over stdio, like an editor.
+
+Per keystroke the client sends `didChange`; once the typist has been quiet for the debounce
+time it sends `textDocument/inlineCompletion`, cancelling (`$/cancelRequest`) the request still
+in flight. At the next key press a visible suggestion that is a prefix of what is typed next
+is accepted (one Tab) instead. After each answered request the client asks
+`pairline/debug/lastPrompt` for the prompt the model saw; `--raw` replays those prompts through
+llama-cpp-python in-process (the server's overhead), `--peer` sends the same cursor positions
+to a llama.cpp-style HTTP server as llama.vim would (pairline/peer ratios from one run).
+
+Cache and typing-through shares are read from a `source` field of the lastPrompt answer
+("cache", "typing_through", "model"); a server without a cache reports none, and the bench
+reports those shares as null ("n/a") rather than 0 it did not measure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pairline.bench import common, plot
+from pairline.bench.lspclient import LspClient, Pending, server_command
+from pairline.bench.traces import Trace, build_traces, default_source_dirs
+from pairline.engine.config import Settings, dump_settings
+from pairline.engine.types import EngineError, Mode
+
+_CAPABILITIES: dict[str, Any] = {
+    "textDocument": {"inlineCompletion": {}, "synchronization": {}},
+    "general": {"positionEncodings": ["utf-16"]},
+    "window": {"workDoneProgress": False},
+}
+
+
+@dataclass
+class Request:
+    """One inlineCompletion request of the replay and its fate."""
+
+    trace: int
+    keystroke: int  # global index of the key press it follows
+    language: str
+    prefix: str
+    suffix: str
+    remaining: str  # what the typist still had to type at that moment
+    pending: Pending
+    cancelled_at: float | None = None
+    text: str | None = None  # the suggestion shown (None: nothing)
+    accepted: bool = False
+    prompt: str | None = None
+    source: str | None = None  # "cache" / "typing_through" / "model" when the server says
+
+    @property
+    def answered(self) -> bool:
+        return self.cancelled_at is None and self.pending.answered_at is not None
+
+    @property
+    def latency_s(self) -> float | None:
+        end = self.cancelled_at or self.pending.answered_at
+        return None if end is None else end - self.pending.sent_at
+
+    @property
+    def acceptable(self) -> bool:
+        return bool(self.text) and self.remaining.startswith(self.text or "\0")
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class Replay:
+    """Types the traces into one server and records every request."""
+
+    def __init__(self, client: LspClient, args: argparse.Namespace) -> None:
+        self.client = client
+        self.debounce = args.debounce_ms / 1000
+        self.accept = args.accept
+        self.requests: list[Request] = []
+        self.keystrokes = 0
+        self.accepts = 0
+        self.chars_total = 0
+        self.chars_accepted = 0
+        self.debounced = 0
+        self._latest: Request | None = None
+        self._prompt_for: Request | None = None
+        self._by_id: dict[int, Request] = {}
+
+    def _on_answer(self, pending: Pending) -> None:
+        request = self._by_id.get(pending.id)
+        if request is None or request.cancelled_at is not None:
+            return
+        result = pending.result
+        items = result.get("items", []) if isinstance(result, dict) else result or []
+        if items and isinstance(items[0].get("insertText"), str):
+            request.text = items[0]["insertText"]
+        if request is self._latest:
+            # Written before the next keystroke can be: the server still holds this prompt.
+            self.client.request("pairline/debug/lastPrompt", None, on_answer=self._on_prompt)
+            self._prompt_for = request
+
+    def _on_prompt(self, pending: Pending) -> None:
+        result = pending.result if isinstance(pending.result, dict) else {}
+        if self._prompt_for is None:
+            return
+        self._prompt_for.prompt = result.get("prompt")
+        source = result.get("source")
+        self._prompt_for.source = source if isinstance(source, str) else None
+
+    def _send_request(
+        self, index: int, trace: Trace, uri: str, text: str, offset: int, remaining: str
+    ) -> None:
+        latest = self._latest
+        if latest is not None and latest.pending.answered_at is None:
+            latest.cancelled_at = time.perf_counter()
+            self.client.cancel(latest.pending)
+        line_start = text.rfind("\n", 0, offset) + 1
+        line = text.count("\n", 0, offset)
+        character = _utf16_len(text[line_start:offset])
+        pending = self.client.request(
+            "textDocument/inlineCompletion",
+            {
+                "textDocument": {"uri": uri},
+                "position": {"line": line, "character": character},
+                "context": {"triggerKind": 2},  # Automatic: typing, not an explicit command
+            },
+            on_answer=self._on_answer,
+        )
+        request = Request(
+            trace=index,
+            keystroke=self.keystrokes,
+            language=trace.language,
+            prefix=text[:offset],
+            suffix=text[offset:],
+            remaining=remaining,
+            pending=pending,
+        )
+        self._by_id[pending.id] = request
+        self.requests.append(request)
+        self._latest = request
+
+    async def run_trace(self, index: int, trace: Trace) -> None:
+        uri = f"file:///pairline-bench/latency/{index}/{Path(trace.path).name}"
+        self.client.notify(
+            "textDocument/didOpen",
+            {
+                "textDocument": {
+                    "uri": uri,
+                    "languageId": trace.language,
+                    "version": 1,
+                    "text": trace.text,
+                }
+            },
+        )
+        lines = trace.text.split("\n")
+        text = trace.text
+        offset = sum(len(line) + 1 for line in lines[: trace.line]) + trace.column
+        version = 1
+        typed = 0
+        waited = 0.0
+        self._latest = None
+        self.chars_total += len(trace.target)
+        while typed < len(trace.target):
+            await asyncio.sleep(max(trace.intervals[typed] - waited, 0.0))
+            latest = self._latest
+            remaining = trace.target[typed:]
+            if (
+                self.accept
+                and latest is not None
+                and latest.answered
+                and latest.text
+                and remaining.startswith(latest.text)
+            ):
+                insert = latest.text  # Tab: take the visible suggestion
+                latest.accepted = True
+                self.accepts += 1
+                self.chars_accepted += len(insert)
+            else:
+                insert = trace.target[typed]
+            line = text.count("\n", 0, offset)
+            character = _utf16_len(text[text.rfind("\n", 0, offset) + 1 : offset])
+            at = {"line": line, "character": character}
+            version += 1
+            self.client.notify(
+                "textDocument/didChange",
+                {
+                    "textDocument": {"uri": uri, "version": version},
+                    "contentChanges": [{"range": {"start": at, "end": at}, "text": insert}],
+                },
+            )
+            text = text[:offset] + insert + text[offset:]
+            offset += len(insert)
+            typed += len(insert)
+            self.keystrokes += 1
+            gap = trace.intervals[typed] if typed < len(trace.target) else float("inf")
+            waited = 0.0
+            if gap > self.debounce:
+                await asyncio.sleep(self.debounce)
+                waited = self.debounce
+                self._send_request(index, trace, uri, text, offset, trace.target[typed:])
+            else:
+                self.debounced += 1
+            await self.client.drain()
+        last = self._latest
+        if last is not None and last.cancelled_at is None:
+            with contextlib.suppress(TimeoutError, ConnectionError):
+                await asyncio.wait_for(asyncio.shield(last.pending.future), 120)
+        await asyncio.sleep(0.05)  # let a lastPrompt answer arrive
+        self.client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+
+
+def run_raw(settings: Settings, model_path: Path, requests: list[Request]) -> list[float]:
+    """Seconds per prompt when the same prompts run directly through llama-cpp-python."""
+    import llama_cpp
+
+    from pairline.engine import syntax
+    from pairline.engine.postprocess import CursorContext, cut
+
+    config = settings.model
+    llm = llama_cpp.Llama(
+        model_path=str(model_path),
+        n_ctx=config.n_ctx,
+        n_threads=config.threads,
+        n_threads_batch=config.threads,
+        n_batch=config.n_batch,
+        n_gpu_layers=config.n_gpu_layers,
+        verbose=False,
+    )
+    progress = common.Progress(len(requests), "raw")
+    out: list[float] = []
+    for request in requests:
+        assert request.prompt is not None
+        block = syntax.opens_block(request.language, request.prefix, request.suffix)
+        mode = Mode.BLOCK if block else Mode.LINE
+        ctx = CursorContext.at(
+            request.prefix,
+            request.suffix,
+            mode,
+            request.language,
+            settings.completion.max_block_lines,
+        )
+        limit = settings.completion.max_block_tokens if block else settings.completion.max_tokens
+        started = time.perf_counter()
+        text = ""
+        stream: Any = llm.create_completion(
+            request.prompt,
+            max_tokens=limit,
+            temperature=0.0,
+            top_k=1,
+            repeat_penalty=1.0,
+            stream=True,
+        )
+        for chunk in stream:
+            text += chunk["choices"][0]["text"]
+            if cut(text, ctx)[1]:
+                break
+        stream.close()
+        out.append(time.perf_counter() - started)
+        progress.advance()
+    llm.close()
+    return out
+
+
+def run_peer(url: str, requests: list[Request], prefix_lines: int) -> tuple[list[float], int, bool]:
+    """Seconds per request against the peer, how many of its answers were acceptable, dialect."""
+    from pairline.bench.peer import connect, llama_vim_prompt
+
+    peer = connect(url)
+    progress = common.Progress(len(requests), "peer")
+    seconds: list[float] = []
+    acceptable = 0
+    for request in requests:
+        text, elapsed = peer.complete(llama_vim_prompt(request.prefix, prefix_lines))
+        seconds.append(elapsed)
+        if text and request.remaining.startswith(text):
+            acceptable += 1
+        progress.advance()
+    peer.client.close()
+    return seconds, acceptable, peer.native
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+async def _replay(
+    args: argparse.Namespace, settings: Settings, traces: list[Trace], out_dir: Path
+) -> Replay:
+    client = LspClient(server_command(), out_dir / "latency-server.log")
+    await client.start()
+    options = dump_settings(settings)
+    options.pop("remote", None)
+    try:
+        await client.initialize(_CAPABILITIES, options)
+        status = await client.wait_ready()
+        if status.get("state") != "ready":
+            raise SystemExit(
+                f"pairline: the server did not load its model: {status.get('message')}"
+            )
+        replay = Replay(client, args)
+        progress = common.Progress(len(traces), "latency")
+        for index, trace in enumerate(traces):
+            await replay.run_trace(index, trace)
+            progress.advance()
+        return replay
+    finally:
+        await client.close()
+
+
+def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    from pairline.engine import models
+
+    out_dir = Path(args.out)
+    dirs = [Path(d) for d in args.source] if args.source else default_source_dirs()
+    traces = build_traces(
+        dirs,
+        args.traces,
+        args.seed,
+        cps=args.cps,
+        pause_prob=args.pause_prob,
+        pause_s=args.pause_ms / 1000,
+    )
+    if not traces:
+        raise SystemExit(f"pairline: no usable source files under {', '.join(map(str, dirs))}")
+    try:
+        resolved = models.resolve(settings.model.name, settings.cache_path)
+    except EngineError as exc:
+        raise SystemExit(f"pairline: {exc}") from None
+    replay = asyncio.run(_replay(args, settings, traces, out_dir))
+    requests = replay.requests
+    answered = [r for r in requests if r.answered]
+    shown = [r for r in answered if r.text]
+    acceptable = [r for r in shown if r.acceptable]
+    cancelled = [r for r in requests if r.cancelled_at is not None]
+    with_prompt = [r for r in answered if r.prompt]
+    sources = [r.source for r in answered if r.source]
+    pairline_s = [r.latency_s for r in answered if r.latency_s is not None]
+    same_s = [r.latency_s for r in with_prompt if r.latency_s is not None]
+    keystrokes = replay.keystrokes
+    results: dict[str, Any] = {
+        "traces": len(traces),
+        "keystrokes": keystrokes,
+        "accepts": replay.accepts,
+        "chars_total": replay.chars_total,
+        "chars_accepted": replay.chars_accepted,
+        "chars_saved_per_100_keystrokes": round(100 * replay.chars_accepted / keystrokes, 2)
+        if keystrokes
+        else None,
+        "requests": len(requests),
+        "debounced_keystrokes": replay.debounced,
+        "answered": len(answered),
+        "cancelled": len(cancelled),
+        "cancelled_share": _share(len(cancelled), len(requests)),
+        "shown": len(shown),
+        "acceptable": len(acceptable),
+        "acceptable_rate": _share(len(acceptable), len(shown)),
+        "acceptable_per_answered": _share(len(acceptable), len(answered)),
+        # null until the server reports where an answer came from (see the module docstring)
+        "cache_share": _share(sources.count("cache"), len(answered)) if sources else None,
+        "typing_through_share": (
+            _share(sources.count("typing_through"), len(answered)) if sources else None
+        ),
+        "latency": common.latency_summary(pairline_s),
+        "latency_shown": common.latency_summary(
+            [r.latency_s for r in shown if r.latency_s is not None]
+        ),
+    }
+    series: dict[str, list[float]] = {"pairline (LSP)": pairline_s}
+    if args.raw:
+        raw_s = run_raw(settings, resolved.path, with_prompt)
+        series["raw llama-cpp-python"] = raw_s
+        pairline_same = common.latency_summary(same_s)
+        raw = common.latency_summary(raw_s)
+        results["raw"] = {
+            "requests": len(raw_s),
+            "latency": raw,
+            "pairline_latency_same_requests": pairline_same,
+            "overhead_ratio_p50": common.ratio(pairline_same["p50_ms"], raw["p50_ms"]),
+            "overhead_ratio_mean": common.ratio(pairline_same["mean_ms"], raw["mean_ms"]),
+        }
+    if args.peer:
+        url = args.peer
+        if url == "auto":
+            from pairline.bench.peer import start_local_peer
+
+            with start_local_peer(
+                resolved.path,
+                settings.model.n_ctx,
+                settings.model.threads,
+                settings.model.n_batch,
+                out_dir / "latency-peer.log",
+            ) as local_url:
+                peer_s, peer_ok, native = run_peer(local_url, answered, args.peer_prefix_lines)
+            url = f"auto: python -m llama_cpp.server ({resolved.path.name})"
+        else:
+            peer_s, peer_ok, native = run_peer(url, answered, args.peer_prefix_lines)
+        series["peer"] = peer_s
+        peer = common.latency_summary(peer_s)
+        results["peer"] = {
+            "url": url,
+            "endpoint": "/completion" if native else "/v1/completions",
+            "requests": len(peer_s),
+            "latency": peer,
+            "acceptable_per_answered": _share(peer_ok, len(peer_s)),
+            "pairline_over_peer_p50": common.ratio(results["latency"]["p50_ms"], peer["p50_ms"]),
+            "pairline_over_peer_p95": common.ratio(results["latency"]["p95_ms"], peer["p95_ms"]),
+        }
+    timeline = [
+        {
+            "trace": r.trace,
+            "keystroke": r.keystroke,
+            "latency_ms": None if r.latency_s is None else round(r.latency_s * 1000, 1),
+            "outcome": (
+                "cancelled"
+                if r.cancelled_at is not None
+                else "accepted"
+                if r.accepted
+                else "shown"
+                if r.text
+                else "empty"
+            ),
+            "text": r.text,
+        }
+        for r in requests
+    ]
+    report: dict[str, Any] = {
+        "bench": "latency",
+        "results": results,
+        "settings": {
+            "seed": args.seed,
+            "traces": args.traces,
+            "source": [str(d) for d in dirs],
+            "chars_per_second": args.cps,
+            "pause_prob": args.pause_prob,
+            "pause_ms": args.pause_ms,
+            "debounce_ms": args.debounce_ms,
+            "accept": bool(args.accept),
+            "raw": bool(args.raw),
+            "peer": args.peer or "",
+            "peer_prefix_lines": args.peer_prefix_lines,
+            **common.settings_info(settings),
+        },
+        "machine": common.machine_info(resolved),
+        "trace_files": [{"path": t.path, "line": t.line + 1, "target": t.target} for t in traces],
+        "timeline": timeline,
+    }
+    files = {"json": str(out_dir / "latency.json")}
+    if not args.no_plot:
+        png = plot.latency_figure(
+            out_dir / "latency.png",
+            series,
+            timeline,
+            f"latency: {len(traces)} traces, {keystrokes} keystrokes, seed {args.seed}",
+        )
+        files["png"] = str(png)
+    report["files"] = files
+    common.write_report(report, out_dir, "latency")
+    return report
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source",
+        action="append",
+        help="folder of source files to build traces from (repeatable; default: the Python "
+        "and JS/TS files of installed packages)",
+    )
+    parser.add_argument("--traces", type=int, default=10, help="lines to type back")
+    parser.add_argument("--seed", type=int, default=0, help="seed for files, lines and timing")
+    parser.add_argument("--cps", type=float, default=6.0, help="typing speed, chars per second")
+    parser.add_argument("--pause-prob", type=float, default=0.15, help="pause chance per word")
+    parser.add_argument("--pause-ms", type=float, default=800.0, help="mean pause length")
+    parser.add_argument("--debounce-ms", type=float, default=75.0, help="client debounce")
+    parser.add_argument(
+        "--no-accept", dest="accept", action="store_false", help="never accept suggestions"
+    )
+    parser.add_argument(
+        "--raw", action="store_true", help="also run the same prompts in-process (overhead)"
+    )
+    parser.add_argument(
+        "--peer",
+        help="URL of a llama.cpp-compatible server to compare with, or 'auto' to start "
+        "`python -m llama_cpp.server` on the same model",
+    )
+    parser.add_argument(
+        "--peer-prefix-lines", type=int, default=32, help="prefix lines sent to the peer"
+    )
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    report = run(args, settings)
+    common.emit(report, args.json)
+    return 0

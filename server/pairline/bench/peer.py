@@ -1,0 +1,158 @@
+"""The peer: a llama.cpp-compatible HTTP server driven the way llama.vim drives one.
+
+For a model without FIM tokens llama.vim sends the last lines before the cursor as a plain
+completion prompt with prompt caching on, asks for a few tokens and stops at the newline. The
+native llama.cpp server takes that at `/completion`; llama-cpp-python's `llama_cpp.server`
+only has the OpenAI-style `/v1/completions`, which is used when `/completion` is missing.
+`start_local_peer` runs `python -m llama_cpp.server` on the same model file for `--peer auto`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+N_PREDICT = 32
+
+
+def llama_vim_prompt(prefix: str, lines: int) -> str:
+    """The last `lines` lines before the cursor, the cursor line's beginning included."""
+    return "\n".join(prefix.split("\n")[-(lines + 1) :])
+
+
+@dataclass
+class Peer:
+    """An HTTP completion endpoint and which dialect it speaks."""
+
+    url: str
+    client: httpx.Client
+    native: bool = False  # llama.cpp's /completion; else /v1/completions
+
+    def complete(self, prompt: str) -> tuple[str, float]:
+        """The completion for `prompt` and the seconds the round trip took."""
+        started = time.perf_counter()
+        if self.native:
+            response = self.client.post(
+                f"{self.url}/completion",
+                json={
+                    "prompt": prompt,
+                    "n_predict": N_PREDICT,
+                    "cache_prompt": True,
+                    "stop": ["\n"],
+                    "temperature": 0.0,
+                    "top_k": 1,
+                },
+            )
+            response.raise_for_status()
+            text = str(response.json().get("content", ""))
+        else:
+            response = self.client.post(
+                f"{self.url}/v1/completions",
+                json={
+                    "prompt": prompt,
+                    "max_tokens": N_PREDICT,
+                    "cache_prompt": True,
+                    "stop": ["\n"],
+                    "temperature": 0.0,
+                    "top_k": 1,
+                    "repeat_penalty": 1.0,
+                },
+            )
+            response.raise_for_status()
+            text = str(response.json()["choices"][0]["text"])
+        return text.split("\n", 1)[0], time.perf_counter() - started
+
+
+def connect(url: str, timeout_s: float = 120.0) -> Peer:
+    """A Peer for `url`, probing which endpoint it serves."""
+    url = url.rstrip("/")
+    client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=10.0))
+    peer = Peer(url, client)
+    try:
+        probe = client.post(
+            f"{url}/completion", json={"prompt": "a", "n_predict": 1, "cache_prompt": True}
+        )
+        peer.native = probe.status_code == 200 and "content" in probe.json()
+    except (httpx.HTTPError, ValueError):
+        peer.native = False
+    return peer
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def start_local_peer(
+    model: Path, n_ctx: int, threads: int, n_batch: int, log_path: Path
+) -> Iterator[str]:
+    """Run `python -m llama_cpp.server` on `model` on loopback; yields its base URL."""
+    try:
+        import llama_cpp.server  # noqa: F401  # only to fail early with a helpful message
+    except ImportError as exc:
+        raise SystemExit(
+            f"pairline: --peer auto needs llama-cpp-python[server] ({exc.name} is missing): "
+            "pip install 'pairline[server]'"
+        ) from None
+    port = _free_port()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    command: list[str] = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        str(n_ctx),
+        "--n_threads",
+        str(threads),
+        "--n_threads_batch",
+        str(threads),
+        "--n_batch",
+        str(n_batch),
+        "--verbose",
+        "False",
+    ]
+    url = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_up(url, process)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_up(url: str, process: subprocess.Popen[Any], timeout_s: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"pairline: the peer server exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/v1/models", timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise SystemExit(f"pairline: the peer server at {url} did not come up in {timeout_s:.0f}s")

@@ -1,0 +1,100 @@
+"""PNG figures for the benchmarks (matplotlib, headless Agg backend)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on servers and CI
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _cdf(ax: Any, series: Mapping[str, Sequence[float]]) -> None:
+    for label, seconds in series.items():
+        if not seconds:
+            continue
+        xs = sorted(s * 1000 for s in seconds)
+        ys = [(i + 1) / len(xs) for i in range(len(xs))]
+        ax.step(xs, ys, where="post", label=f"{label} (n={len(xs)})")
+    ax.set_xlabel("latency (ms)")
+    ax.set_ylabel("share of requests")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+
+
+def latency_figure(
+    path: Path,
+    series: Mapping[str, Sequence[float]],
+    timeline: Sequence[Mapping[str, Any]],
+    title: str,
+) -> Path:
+    """Latency CDF per series (left) and, per keystroke, what happened to its request (right)."""
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+    _cdf(left, series)
+    left.set_title("latency CDF (answered requests)")
+    styles = {
+        "accepted": ("tab:green", "o"),
+        "shown": ("tab:blue", "o"),
+        "empty": ("tab:gray", "."),
+        "cancelled": ("tab:red", "x"),
+    }
+    for outcome, (color, marker) in styles.items():
+        points = [
+            (p["keystroke"], p["latency_ms"])
+            for p in timeline
+            if p["outcome"] == outcome and p["latency_ms"] is not None
+        ]
+        if points:
+            xs, ys = zip(*points, strict=True)
+            right.scatter(xs, ys, s=10, c=color, marker=marker, label=outcome)
+    right.set_xlabel("keystroke")
+    right.set_ylabel("latency (ms); cancelled: time until cancel")
+    right.set_title("per-keystroke timeline")
+    right.grid(alpha=0.3)
+    right.legend(loc="upper right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def quality_figure(
+    path: Path,
+    metrics: Mapping[str, Mapping[str, float | None]],
+    latencies: Mapping[str, Sequence[float]],
+    title: str,
+) -> Path:
+    """Grouped bars of quality metrics per arm (left) and their latency CDFs (right)."""
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+    arms = list(metrics)
+    names = sorted({name for values in metrics.values() for name in values})
+    width = 0.8 / max(len(arms), 1)
+    for i, arm in enumerate(arms):
+        values = [metrics[arm].get(name) or 0.0 for name in names]
+        xs = [j + i * width for j in range(len(names))]
+        bars = left.bar(xs, values, width, label=arm)
+        left.bar_label(bars, fmt="%.2f", fontsize=7)
+    left.set_xticks([j + width * (len(arms) - 1) / 2 for j in range(len(names))], names)
+    left.set_ylim(0, 1.05)
+    left.legend(loc="upper left")
+    left.set_title("quality")
+    _cdf(right, latencies)
+    right.set_title("latency CDF")
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
