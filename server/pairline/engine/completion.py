@@ -19,6 +19,7 @@ from pairline.engine import syntax
 from pairline.engine.backends.base import Backend, GenerationParams
 from pairline.engine.cache import CompletionCache, cache_key
 from pairline.engine.config import Settings
+from pairline.engine.context import ContextGatherer
 from pairline.engine.postprocess import CursorContext, cut, finish
 from pairline.engine.prompt.fim import build_prompt, suffix_window
 from pairline.engine.types import CompletionRequest, Mode, Suggestion
@@ -66,6 +67,8 @@ class CompletionEngine:
         self._speculation: threading.Event | None = None
         self._speculation_task: asyncio.Task[None] | None = None
         self.stats: Counter[str] = Counter()
+        # Cross-file context (imports, other buffers); the server sets it with its workspace.
+        self.context: ContextGatherer | None = None
 
     @property
     def ready(self) -> bool:
@@ -135,6 +138,7 @@ class CompletionEngine:
         cancel = threading.Event()
         self._inflight[request.uri] = cancel
         try:
+            request = await self.with_context(request)
             suggestion = await self._complete(request, cancel, started)
         except asyncio.CancelledError:
             cancel.set()
@@ -146,6 +150,20 @@ class CompletionEngine:
             self._remember_shown(request, suggestion.text)
             self._speculate(request, suggestion)
         return suggestion
+
+    async def with_context(self, request: CompletionRequest) -> CompletionRequest:
+        """The request with cross-file context attached, counted with the model's tokenizer."""
+        gatherer = self.context
+        if gatherer is None or request.context:
+            return request
+        # Counted with the model's own tokenizer, so wait for the model (a no-op once loaded).
+        count = getattr(self.backend, "count_tokens", None) if await self.wait_ready() else None
+        try:
+            found = await gatherer.gather_async(request, self.settings.context, count)
+        except Exception:  # context is an extra: a bug there must not cost the completion
+            log.exception("context gathering failed for %s", request.uri)
+            return request
+        return replace(request, context=found.text) if found.text else request
 
     def _plan(self, request: CompletionRequest, backend: Backend) -> _Plan:
         config = self.settings.completion

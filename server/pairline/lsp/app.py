@@ -14,6 +14,8 @@ from pairline.engine import models
 from pairline.engine.backends.local_llama import LocalLlamaBackend
 from pairline.engine.completion import CompletionEngine
 from pairline.engine.config import Settings
+from pairline.engine.context import ContextGatherer
+from pairline.engine.context.gather import uri_to_path
 from pairline.engine.types import EngineError
 from pairline.engine.workspace import Workspace
 from pairline.lsp import code_actions, completion_items, debug, documents, inline_completion
@@ -38,6 +40,10 @@ class PairlineServer(LanguageServer):
         self.settings = Settings()
         self.documents = Workspace()
         self.engine = CompletionEngine(self.settings)
+        self.context = ContextGatherer(self.documents)
+        self.engine.context = self.context
+        self._index_task: asyncio.Task[None] | None = None
+        self._indexing = False  # set once initialized: roots are known from then on
         self._load_task: asyncio.Task[None] | None = None
         self.stopping = False
 
@@ -57,6 +63,27 @@ class PairlineServer(LanguageServer):
         self.engine.settings = settings
         if reload and self._load_task is not None:
             self.start_loading()
+        if self._indexing:
+            self.refresh_index()
+
+    def refresh_index(self) -> None:
+        """(Re)build the workspace file index in a thread when roots, limits or ignores changed."""
+        self._indexing = True
+        config = self.settings.context
+        if not (config.enable and config.imports) or not self.context.needs_index(config):
+            return
+        if self._index_task is not None and not self._index_task.done():
+            return  # one walk at a time; the next event or settings change checks again
+        self._index_task = asyncio.get_running_loop().create_task(
+            asyncio.to_thread(self.context.ensure_index, config)
+        )
+
+    def files_changed(self, uris: list[str]) -> None:
+        """Keep the index current after saves and watched-file events."""
+        paths = [path for path in map(uri_to_path, uris) if path is not None]
+        self.context.files_changed(paths)
+        if self._indexing:
+            self.refresh_index()
 
     def start_loading(self) -> None:
         """Load the configured model in the background (replacing a load in progress)."""
@@ -106,6 +133,17 @@ class PairlineServer(LanguageServer):
         super().shutdown()  # type: ignore[no-untyped-call]
 
 
+def workspace_roots(params: types.InitializeParams) -> list[str]:
+    """The folders the editor opened: workspace folders, else rootUri, else rootPath."""
+    uris = [folder.uri for folder in params.workspace_folders or []]
+    if not uris and params.root_uri:
+        uris = [params.root_uri]
+    roots = [path for path in map(uri_to_path, uris) if path is not None]
+    if not roots and params.root_path:
+        roots = [params.root_path]
+    return roots
+
+
 def create_server() -> PairlineServer:
     """A server with every feature registered."""
     server = PairlineServer()
@@ -113,6 +151,7 @@ def create_server() -> PairlineServer:
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: PairlineServer, params: types.InitializeParams) -> None:
         ls.documents.encoding = encoding(ls.workspace.position_encoding)
+        ls.context.set_roots(workspace_roots(params))
         ls.apply_settings(read_settings(ls, params.initialization_options))
         if not completion_items.wants_items(params.capabilities, ls.settings.completion.items):
             # Capabilities are built from the registered features right after this handler.
@@ -122,6 +161,8 @@ def create_server() -> PairlineServer:
     @server.feature(types.INITIALIZED)
     def on_initialized(ls: PairlineServer, _params: types.InitializedParams) -> None:
         ls.start_loading()
+        ls.refresh_index()
+        documents.watch_files(ls)
 
     @server.feature(types.SHUTDOWN)
     def on_shutdown(ls: PairlineServer, _params: None) -> None:

@@ -15,6 +15,34 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Files the context index holds: sources it outlines, configs that steer import resolution,
+# and .gitignore files (a change there means a new walk).
+WATCHED = (
+    "**/{*.py,*.pyi,*.js,*.jsx,*.mjs,*.cjs,*.ts,*.tsx,*.mts,*.cts,*.go,*.rs,"
+    "tsconfig.json,jsconfig.json,go.mod,Cargo.toml,.gitignore}"
+)
+
+
+def watch_files(ls: PairlineServer) -> None:
+    """Ask the client for file events under the workspace, where it can register them."""
+    workspace = ls.client_capabilities.workspace
+    watched = workspace.did_change_watched_files if workspace is not None else None
+    if watched is None or not watched.dynamic_registration:
+        return
+    ls.client_register_capability(
+        types.RegistrationParams(
+            registrations=[
+                types.Registration(
+                    id="pairline-context-files",
+                    method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                    register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                        watchers=[types.FileSystemWatcher(glob_pattern=WATCHED)]
+                    ),
+                )
+            ]
+        )
+    )
+
 
 def register(server: PairlineServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
@@ -40,6 +68,16 @@ def register(server: PairlineServer) -> None:
                     message=f"pairline: rejected an edit to {uri}: {exc}",
                 )
             )
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: PairlineServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.files_changed([params.text_document.uri])
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(
+        ls: PairlineServer, params: types.DidChangeWatchedFilesParams
+    ) -> None:
+        ls.files_changed([change.uri for change in params.changes])
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: PairlineServer, params: types.DidCloseTextDocumentParams) -> None:

@@ -133,6 +133,7 @@ class ContextGatherer:
         self.index = FileIndex(self._roots, max_file_bytes=max_file_bytes)
         self.resolver = Resolver(self.index)
         self._lock = threading.Lock()
+        self._stale = False  # a .gitignore changed: only a new walk knows what it hides now
         self._generation = 0
         self._analysis: _Lru[tuple[str, str], _Analysis] = _Lru(32)
         self._neighbours: dict[str, _Neighbour] = {}
@@ -154,7 +155,8 @@ class ContextGatherer:
         """Whether the index is missing or was built for other roots or limits."""
         fresh = FileIndex(self.wanted_roots(config)).roots
         return (
-            not self.index.built
+            self._stale
+            or not self.index.built
             or fresh != self.index.roots
             or config.max_file_bytes != self.index.max_file_bytes
         )
@@ -168,6 +170,7 @@ class ContextGatherer:
         with self._lock:
             self.index = index
             self.resolver = Resolver(index)
+            self._stale = False
             self._invalidate()
 
     def files_changed(self, paths: Iterable[str]) -> None:
@@ -175,6 +178,9 @@ class ContextGatherer:
         changed = False
         for path in paths:
             real = os.path.realpath(path)
+            if os.path.basename(real) == ".gitignore":
+                self._stale = True
+                continue
             changed |= self.index.update(real)
             self._neighbours.pop(real, None)
         if changed:

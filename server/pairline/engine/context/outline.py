@@ -67,6 +67,11 @@ class _Source:
         end = body.start_byte if body is not None else node.end_byte
         return self.text(self.line_start(node.start_byte), end).rstrip()
 
+    def member(self, node: tree_sitter.Node, body: tree_sitter.Node | None) -> str:
+        """A member's signature from its own start (its class may sit on one line)."""
+        end = body.start_byte if body is not None else node.end_byte
+        return self.text(node.start_byte, end).strip().rstrip(";").rstrip()
+
     def doc_above(self, node: tree_sitter.Node, kinds: tuple[str, ...]) -> str:
         """Comment lines right above `node` (doc comments, JSDoc)."""
         parts: list[str] = []
@@ -214,11 +219,11 @@ def _js_class(node: tree_sitter.Node, src: _Source, head_node: tree_sitter.Node)
     for member in body.children if body is not None else ():
         if members >= _MAX_MEMBERS:
             break
-        text = src.node(member).strip()
+        text = src.text(member.start_byte, member.end_byte).strip()
         if member.type in ("method_definition", "method_signature", "abstract_method_signature"):
             if text.startswith(("private", "#")):
                 continue
-            parts.append("  " + src.head(member, member.child_by_field_name("body")).strip())
+            parts.append("  " + src.member(member, member.child_by_field_name("body")))
             members += 1
         elif member.type in ("public_field_definition", "field_definition"):
             if text.startswith(("private", "#")):
@@ -330,10 +335,10 @@ def _rust_members(body: tree_sitter.Node | None, src: _Source, public_only: bool
     for member in body.children if body is not None else ():
         if member.type not in ("function_item", "function_signature_item"):
             continue
-        text = src.node(member).strip()
+        text = src.text(member.start_byte, member.end_byte).strip()
         if public_only and not text.startswith("pub"):
             continue
-        heads.append("    " + src.head(member, member.child_by_field_name("body")).strip() + ";")
+        heads.append("    " + src.member(member, member.child_by_field_name("body")) + ";")
     return heads[:_MAX_MEMBERS]
 
 
