@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Generic, TypeVar
 from urllib.parse import unquote, urlparse
 
+import tree_sitter
+
 from pairline.engine.config import ContextConfig
 from pairline.engine.context import budget, buffers
 from pairline.engine.context.imports import WILDCARD, ImportRef, Resolved, Resolver
@@ -116,6 +118,43 @@ def _without_cursor_line(request: CompletionRequest) -> tuple[str, int]:
     return head + tail, head.count("\n")
 
 
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the common prefix, by bisection on slice equality (memcmp speed)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _point(data: bytes, offset: int) -> tuple[int, int]:
+    row = data.count(b"\n", 0, offset)
+    return row, offset - (data.rfind(b"\n", 0, offset) + 1)
+
+
+def _reparse(
+    parser: tree_sitter.Parser, old: bytes, tree: tree_sitter.Tree, new: bytes
+) -> tree_sitter.Tree:
+    """Parse `new` reusing `tree` (the parse of `old`) through one tree-sitter edit."""
+    if old == new:
+        return tree
+    start = _common_prefix(old, new)
+    tail = _common_prefix(old[start:][::-1], new[start:][::-1])
+    old_end, new_end = len(old) - tail, len(new) - tail
+    tree.edit(
+        start_byte=start,
+        old_end_byte=old_end,
+        new_end_byte=new_end,
+        start_point=_point(old, start),
+        old_end_point=_point(old, old_end),
+        new_end_point=_point(new, new_end),
+    )
+    return parser.parse(new, tree)
+
+
 class ContextGatherer:
     """Context for completions in one workspace: the file index plus every cache."""
 
@@ -139,6 +178,9 @@ class ContextGatherer:
         self._neighbours: dict[str, _Neighbour] = {}
         self._resolved: dict[tuple[str, str, ImportRef], list[Resolved]] = {}
         self._windows: dict[str, tuple[int, list[buffers.Window]]] = {}
+        # The last tree per buffer: moving the cursor changes the analysed text by two lines,
+        # and an incremental reparse of that edit is far cheaper than parsing anew.
+        self._trees: dict[str, tuple[str, bytes, tree_sitter.Tree]] = {}
         self._tokens: _Lru[str, int] = _Lru(16384)
         self._last: _Lru[tuple[object, ...], Context] = _Lru(64)
 
@@ -349,7 +391,17 @@ class ContextGatherer:
             return None
         from pairline.engine.context.imports import extract_imports
 
-        tree = parser.parse(text.encode("utf-8", "surrogatepass"))
+        data = text.encode("utf-8", "surrogatepass")
+        previous = self._trees.get(request.uri)
+        if previous is not None and previous[0] == request.language:
+            tree = _reparse(parser, previous[1], previous[2], data)
+        else:
+            tree = parser.parse(data)
+        self._trees[request.uri] = (request.language, data, tree)
+        if len(self._trees) > 16:  # forget closed buffers
+            open_uris = {doc.uri for doc in self.workspace.documents()}
+            for uri in [u for u in self._trees if u not in open_uris]:
+                del self._trees[uri]
         analysis = _Analysis(
             lines=text.split("\n"),
             imports=extract_imports(request.language, tree.root_node),
