@@ -21,7 +21,9 @@ local subcommands = {
   end,
   status = function()
     local status = require("pairline").status()
-    vim.notify(status and ("pairline: %s %s"):format(status.state, status.message) or "pairline: not attached to this buffer")
+    vim.notify(
+      status and ("pairline: %s %s"):format(status.state, status.message) or "pairline: not attached to this buffer"
+    )
   end,
   fix = function()
     require("pairline").code_action({ context = { only = { "quickfix" } } })

@@ -64,7 +64,11 @@ end
 --- Cursor line text, cursor (1-based row, 0-based col) and mode.
 ---@return { line: string, cursor: integer[], mode: string }
 function M.where()
-  return { line = vim.api.nvim_get_current_line(), cursor = vim.api.nvim_win_get_cursor(0), mode = vim.api.nvim_get_mode().mode }
+  return {
+    line = vim.api.nvim_get_current_line(),
+    cursor = vim.api.nvim_win_get_cursor(0),
+    mode = vim.api.nvim_get_mode().mode,
+  }
 end
 
 --- The ghost-text extmark: pairline's own on 0.11, Neovim's on 0.12.

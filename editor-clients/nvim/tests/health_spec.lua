@@ -16,7 +16,14 @@ H.run(function()
   H.check(report, "a checkhealth buffer")
   H.check(not report:find("ERROR", 1, true), "no ERROR in the report:\n" .. report)
   H.check(not report:find("WARNING", 1, true), "no WARNING in the report:\n" .. report)
-  for _, want in ipairs({ "OK Neovim", "OK server command", "OK pairline: ", "OK model: ", "OK remote: ", "model ready" }) do
+  for _, want in ipairs({
+    "OK Neovim",
+    "OK server command",
+    "OK pairline: ",
+    "OK model: ",
+    "OK remote: ",
+    "model ready",
+  }) do
     H.check(report:find(want, 1, true), ("%q in the report:\n%s"):format(want, report))
   end
 end)

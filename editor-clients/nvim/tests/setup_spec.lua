@@ -21,7 +21,10 @@ H.run(function()
     { { filetypes = "python" }, "filetypes" },
   }) do
     local err = H.lua("local ok, err = pcall(require('pairline').setup, ...) return not ok and err or nil", case[1])
-    H.check(err and err:find(case[2], 1, true), ("setup(%s) rejected naming %s, got %s"):format(vim.inspect(case[1]), case[2], tostring(err)))
+    H.check(
+      err and err:find(case[2], 1, true),
+      ("setup(%s) rejected naming %s, got %s"):format(vim.inspect(case[1]), case[2], tostring(err))
+    )
   end
   H.lua("require('pairline').setup({ cmd = ... })", H.server_cmd())
 

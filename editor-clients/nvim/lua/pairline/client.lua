@@ -46,7 +46,10 @@ function M.attach(bufnr)
     return nil
   end
   if vim.fn.executable(options().cmd[1]) ~= 1 then
-    vim.notify_once(("pairline: %q is not executable; see :checkhealth pairline"):format(options().cmd[1]), vim.log.levels.WARN)
+    vim.notify_once(
+      ("pairline: %q is not executable; see :checkhealth pairline"):format(options().cmd[1]),
+      vim.log.levels.WARN
+    )
     return nil
   end
   return vim.lsp.start(client_config(bufnr), {

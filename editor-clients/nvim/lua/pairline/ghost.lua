@@ -20,7 +20,8 @@ function M.show(bufnr, row, col, text)
   local opts = {
     virt_text = { { lines[1], o.hl_group } },
     virt_text_pos = o.position,
-    hl_mode = "combine",
+    -- Its own colour only: "combine" would pick up the bold of a keyword just before it.
+    hl_mode = "replace",
     -- Keep the mark on the cursor side when text is typed in front of it.
     right_gravity = false,
   }

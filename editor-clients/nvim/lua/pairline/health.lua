@@ -40,7 +40,12 @@ local function check_clients()
   for _, client in ipairs(clients) do
     local info = client.server_info or {}
     local status = require("pairline.status").by_client[client.id]
-    local line = ("client %d (%s %s, root %s)"):format(client.id, info.name or "?", info.version or "?", client.root_dir or "-")
+    local line = ("client %d (%s %s, root %s)"):format(
+      client.id,
+      info.name or "?",
+      info.version or "?",
+      client.root_dir or "-"
+    )
     if status and status.state == "ready" then
       health.ok(line .. ": model ready: " .. status.message)
     elseif status and status.state == "error" then
@@ -54,7 +59,12 @@ end
 function M.check()
   health.start("pairline")
   if vim.fn.has("nvim-0.11") == 1 then
-    health.ok(("Neovim %s (%s inline completion)"):format(tostring(vim.version()), require("pairline.inline").builtin and "built-in" or "pairline's own"))
+    health.ok(
+      ("Neovim %s (%s inline completion)"):format(
+        tostring(vim.version()),
+        require("pairline.inline").builtin and "built-in" or "pairline's own"
+      )
+    )
   else
     health.error("Neovim 0.11 or newer is required")
   end
@@ -80,7 +90,9 @@ function M.check()
     end
     local report = ok and result.stdout and select(2, pcall(vim.json.decode, result.stdout))
     if type(report) ~= "table" or type(report.checks) ~= "table" then
-      health.error("`" .. table.concat(argv, " ") .. "` failed: " .. vim.trim(ok and (result.stderr or "") or tostring(result)))
+      health.error(
+        "`" .. table.concat(argv, " ") .. "` failed: " .. vim.trim(ok and (result.stderr or "") or tostring(result))
+      )
     else
       for _, check in ipairs(report.checks) do
         local line = ("%s: %s"):format(check.name, check.detail)

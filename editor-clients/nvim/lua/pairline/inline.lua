@@ -131,11 +131,23 @@ local function map_accept(lhs, kind)
   end, { desc = "pairline: accept " .. (kind == "all" and "suggestion" or kind) })
 end
 
+--- PairlineGhostText: the colour of Comment, and grey where Comment has no terminal colour
+--- (Neovim's default colorscheme without 'termguicolors'), so ghost text never looks typed.
+local function set_highlight()
+  local comment = vim.api.nvim_get_hl(0, { name = "Comment", link = false })
+  vim.api.nvim_set_hl(0, "PairlineGhostText", {
+    default = true,
+    fg = comment.fg,
+    ctermfg = comment.ctermfg or 8,
+    italic = comment.italic,
+  })
+end
+
 function M.setup()
   local o = require("pairline.config").options
   enabled = o.enabled
   require("pairline.suggest").enabled = enabled
-  vim.api.nvim_set_hl(0, "PairlineGhostText", { link = "Comment", default = true })
+  set_highlight()
   map_accept(o.keymaps.accept, "all")
   map_accept(o.keymaps.accept_word, "word")
   map_accept(o.keymaps.accept_line, "line")
@@ -143,6 +155,7 @@ function M.setup()
     vim.keymap.set("i", o.keymaps.dismiss, M.dismiss, { desc = "pairline: dismiss suggestion" })
   end
   local group = vim.api.nvim_create_augroup("pairline.inline", { clear = true })
+  vim.api.nvim_create_autocmd("ColorScheme", { group = group, callback = set_highlight })
   vim.api.nvim_create_autocmd("LspAttach", {
     group = group,
     callback = function(ev)

@@ -13,7 +13,10 @@ M.by_client = {}
 ---@param status pairline.Status
 local function set(client_id, status)
   M.by_client[client_id] = status
-  vim.api.nvim_exec_autocmds("User", { pattern = "PairlineStatus", modeline = false, data = { client_id = client_id, status = status } })
+  vim.api.nvim_exec_autocmds(
+    "User",
+    { pattern = "PairlineStatus", modeline = false, data = { client_id = client_id, status = status } }
+  )
   vim.cmd.redrawstatus({ bang = true, mods = { silent = true } })
 end
 
@@ -57,7 +60,10 @@ local function on_progress(ev)
   end
   local current = M.by_client[client.id]
   if value.kind ~= "end" and (not current or current.state ~= "ready") then
-    set(client.id, { state = "loading", message = value.message or value.title or "", model = current and current.model or "" })
+    set(
+      client.id,
+      { state = "loading", message = value.message or value.title or "", model = current and current.model or "" }
+    )
   end
   if require("pairline.config").options.notify_progress and value.kind == "begin" then
     vim.notify(("pairline: %s %s"):format(value.title or "", value.message or ""), vim.log.levels.INFO)

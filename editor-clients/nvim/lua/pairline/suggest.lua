@@ -68,7 +68,10 @@ end
 local function show(bufnr, s)
   state(bufnr).suggestion = s
   ghost.show(bufnr, s.row, s.col, s.text)
-  vim.api.nvim_exec_autocmds("User", { pattern = "PairlineSuggestion", modeline = false, data = { bufnr = bufnr, text = s.text } })
+  vim.api.nvim_exec_autocmds(
+    "User",
+    { pattern = "PairlineSuggestion", modeline = false, data = { bufnr = bufnr, text = s.text } }
+  )
 end
 
 --- Is `s` still true to the buffer: same text, cursor where the suggestion starts?
