@@ -49,4 +49,24 @@ H.run(function()
     return status and status.state == "ready"
   end)
   H.eq(H.lua("return #vim.lsp.get_clients({ name = 'pairline' })"), 1, "one pairline client after restart")
+
+  -- :help pairline works (tags built in a scratch copy, never in the checkout).
+  local docs = vim.fn.tempname()
+  vim.fn.mkdir(docs .. "/doc", "p")
+  vim.fn.writefile(vim.fn.readfile(H.plugin_root .. "/doc/pairline.txt"), docs .. "/doc/pairline.txt")
+  local help = H.lua(
+    [[
+    local dir = ...
+    vim.opt.runtimepath:prepend(dir)
+    vim.cmd("helptags " .. vim.fn.fnameescape(dir .. "/doc"))
+    local found = {}
+    for _, tag in ipairs({ "pairline", "pairline-setup", "pairline.accept()", "pairline-health" }) do
+      vim.cmd.help(tag)
+      table.insert(found, vim.fs.basename(vim.api.nvim_buf_get_name(0)))
+    end
+    return found
+  ]],
+    docs
+  )
+  H.eq(help, { "pairline.txt", "pairline.txt", "pairline.txt", "pairline.txt" }, ":help pairline tags")
 end)
