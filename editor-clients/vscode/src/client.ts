@@ -43,7 +43,7 @@ export class PairlineClient implements vscode.Disposable {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       outputChannel: this.log,
       // A function, so a restart sends the settings as they are then.
-      initializationOptions: () => serverSettings(readSetting()),
+      initializationOptions: () => serverSettings(readSetting(), vscode.workspace.isTrusted),
       middleware: {
         provideInlineCompletionItems: (document, position, context, token, next) =>
           completionsEnabled() ? next(document, position, context, token) : undefined,
@@ -55,7 +55,7 @@ export class PairlineClient implements vscode.Disposable {
               return result;
             }
             return params.items.map((item, index): unknown =>
-              item.section === "pairline" ? serverSettings(readSetting()) : result[index],
+              item.section === "pairline" ? serverSettings(readSetting(), vscode.workspace.isTrusted) : result[index],
             );
           },
         },
@@ -107,7 +107,7 @@ export class PairlineClient implements vscode.Disposable {
     const client = this.client;
     if (client?.isRunning()) {
       await client.sendNotification(DidChangeConfigurationNotification.type, {
-        settings: serverSettings(readSetting()),
+        settings: serverSettings(readSetting(), vscode.workspace.isTrusted),
       });
     }
   }

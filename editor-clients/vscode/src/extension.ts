@@ -34,6 +34,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         .getConfiguration("pairline")
         .update("completions.enable", !completionsEnabled(), vscode.ConfigurationTarget.Global),
     ),
+    // Trusting the workspace may allow check commands: tell the server.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => current.sendSettings()),
     vscode.workspace.onDidChangeConfiguration(async (event) => {
       if (event.affectsConfiguration("pairline.completions.enable")) {
         status.setEnabled(completionsEnabled());

@@ -19,7 +19,14 @@ export type ServerSettings = {
     suffixLines: number;
     enable: Record<string, boolean>;
   };
-  remote: { baseUrl: string; api: string; model: string; apiKeyEnv: string };
+  remote: { baseUrl: string; api: string; model: string; apiKeyEnv: string; promptStyle: string };
+  actions: {
+    backend: Record<string, string>;
+    trusted: boolean;
+    checkCommands: Record<string, string>;
+    rounds: number;
+    offerUnverified: boolean;
+  };
   cacheDir: string;
 };
 
@@ -34,7 +41,8 @@ export const DEFAULTS: ServerSettings = {
     suffixLines: 20,
     enable: { "*": true, plaintext: false, markdown: false },
   },
-  remote: { baseUrl: "", api: "openai", model: "", apiKeyEnv: "" },
+  remote: { baseUrl: "", api: "openai", model: "", apiKeyEnv: "", promptStyle: "chat" },
+  actions: { backend: { "*": "auto" }, trusted: false, checkCommands: {}, rounds: 3, offerUnverified: false },
   cacheDir: "",
 };
 
@@ -64,13 +72,18 @@ function section<T extends object>(read: SettingReader, prefix: string, defaults
   return out as T;
 }
 
-/** The settings object the server receives, in its own (camelCase) layout. */
-export function serverSettings(read: SettingReader): ServerSettings {
+/**
+ * The settings object the server receives, in its own (camelCase) layout. Check commands run
+ * workspace code: they are trusted only when the user says so and VS Code trusts the workspace.
+ */
+export function serverSettings(read: SettingReader, workspaceTrusted = true): ServerSettings {
   const model = section(read, "model", DEFAULTS.model);
+  const actions = section(read, "actions", DEFAULTS.actions);
   return {
     model: { ...model, name: expandHome(model.name) },
     completion: section(read, "completion", DEFAULTS.completion),
     remote: section(read, "remote", DEFAULTS.remote),
+    actions: { ...actions, trusted: actions.trusted && workspaceTrusted },
     cacheDir: expandHome(pick(read, "cacheDir", DEFAULTS.cacheDir)),
   };
 }

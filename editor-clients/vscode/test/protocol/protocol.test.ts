@@ -161,6 +161,13 @@ describe("settings", () => {
     assert.deepEqual(settings.completion.enable, DEFAULTS.completion.enable);
   });
 
+  test("check commands are trusted only in a trusted workspace", () => {
+    const read = packageJsonReader({ "actions.trusted": true });
+    assert.equal(serverSettings(read, true).actions.trusted, true);
+    assert.equal(serverSettings(read, false).actions.trusted, false);
+    assert.equal(serverSettings(packageJsonReader(), true).actions.trusted, false);
+  });
+
   test("server command: python -m pairline, a path, or pairline on PATH", () => {
     assert.deepEqual(serverCommand(packageJsonReader({ "server.pythonPath": "/opt/py/bin/python" })), {
       command: "/opt/py/bin/python",
@@ -189,6 +196,12 @@ describe("the real server, as the extension starts it", () => {
           "completion.enable": { "*": true, markdown: false },
           "remote.apiKeyEnv": "PAIRLINE_TEST_KEY",
           "model.nThreads": 2,
+          "remote.promptStyle": "completion",
+          "actions.backend": { "*": "auto", fix: "local" },
+          "actions.trusted": true,
+          "actions.checkCommands": { python: "python -m py_compile {file}" },
+          "actions.rounds": 2,
+          "actions.offerUnverified": true,
         }),
       ),
     );
@@ -233,14 +246,16 @@ describe("the real server, as the extension starts it", () => {
     assert.ok(typeof insert === "string" && insert.trim().length > 0, JSON.stringify(items));
   });
 
-  test("answers code actions with a list", async () => {
+  test("offers Fix this for a selected line", async () => {
     const uri = "file:///tmp/pairline-protocol/add.py";
     const result = await server.connection.sendRequest(CodeActionRequest.type, {
       textDocument: { uri },
-      range: { start: { line: 2, character: 0 }, end: { line: 2, character: 11 } },
+      range: { start: { line: 2, character: 4 }, end: { line: 2, character: 11 } },
       context: { diagnostics: [] },
     });
     assert.ok(Array.isArray(result));
+    const titles = result.map((action) => action.title);
+    assert.ok(titles.some((title) => title.includes("Fix this")), JSON.stringify(titles));
   });
 
   test("a changed model setting sent as the extension sends it reloads the model", async () => {
