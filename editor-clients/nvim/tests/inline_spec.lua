@@ -100,6 +100,55 @@ H.run(function()
     H.check(ghost == nil or ghost.col == #LINE - 1, "no stale ghost text after a cursor move: " .. vim.inspect(ghost))
   end
 
+  if not builtin then
+    -- A keystroke while a request is in flight cancels it, and a late answer is never shown.
+    -- Answers are held back in the child (the requests still go to the real server) so the
+    -- order of events does not depend on how fast the model is; then whatever came back is
+    -- handed over in order.
+    H.input("<Esc>0C" .. LINE)
+    H.wait("insert mode", function()
+      return H.call("where").line == LINE
+    end)
+    H.lua([[
+      local client = vim.lsp.get_clients({ bufnr = 0, name = "pairline" })[1]
+      _G.held, _G.cancelled, _G.sent = {}, {}, {}
+      local request, cancel = client.request, client.cancel_request
+      _G.unhook = function()
+        client.request, client.cancel_request = request, cancel
+      end
+      client.request = function(self, method, params, handler, b)
+        if method ~= "textDocument/inlineCompletion" then
+          return request(self, method, params, handler, b)
+        end
+        local ok, id = request(self, method, params, function(...)
+          table.insert(_G.held, { handler = handler, args = { ... } })
+        end, b)
+        table.insert(_G.sent, id)
+        return ok, id
+      end
+      client.cancel_request = function(self, id)
+        table.insert(_G.cancelled, id)
+        return cancel(self, id)
+      end
+    ]])
+    H.input("(")
+    local id = H.wait("a request in flight", function()
+      return H.lua("return _G.sent[1]")
+    end)
+    H.input("#")
+    H.wait("the request cancelled", function()
+      return vim.tbl_contains(H.lua("return _G.cancelled"), id)
+    end)
+    H.lua([[
+      _G.unhook()
+      for _, h in ipairs(_G.held) do
+        h.handler(unpack(h.args, 1, 3))
+      end
+    ]])
+    ghost = H.call("ghost", bufnr)
+    H.check(ghost == nil or ghost.col == #LINE + 2, "a superseded answer is not shown: " .. vim.inspect(ghost))
+  end
+
   -- Whatever the edits, the server's copy of the buffer matches Neovim's.
   H.input("<Esc>")
   H.wait("normal mode", function()

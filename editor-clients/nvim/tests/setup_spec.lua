@@ -29,6 +29,17 @@ H.run(function()
   H.lua("require('pairline').setup({ cmd = ... })", H.server_cmd())
 
   local bufnr = H.open_sample()
+  -- Model loading was shown: $/progress through vim.notify, then the ready status.
+  local messages = vim.tbl_map(function(n)
+    return n.msg
+  end, H.lua("return _G.notifications"))
+  local progress = vim.tbl_filter(function(m)
+    return vim.startswith(m, "pairline: ")
+  end, messages)
+  H.check(
+    #progress >= 2 and progress[#progress]:find("ready$"),
+    "loading progress, then ready: " .. vim.inspect(messages)
+  )
   H.eq(H.lua("return require('pairline').statusline()"), "pairline ✓", "statusline when ready")
 
   H.lua("vim.cmd('Pairline toggle')")

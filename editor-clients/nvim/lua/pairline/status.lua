@@ -66,7 +66,7 @@ local function on_progress(ev)
     )
   end
   if require("pairline.config").options.notify_progress and value.kind == "begin" then
-    vim.notify(("pairline: %s %s"):format(value.title or "", value.message or ""), vim.log.levels.INFO)
+    vim.notify("pairline: " .. (value.message or value.title or "loading"), vim.log.levels.INFO)
   end
 end
 
