@@ -19,20 +19,29 @@ H.run(function()
   H.eq(response.err, nil, "codeAction error")
   H.check(response.is_list, "codeAction result is a list: " .. tostring(response.result))
 
-  -- The user's path: `:Pairline fix` runs vim.lsp.buf.code_action(), which reports when the
-  -- server had nothing to offer.
+  -- The user's path: `:Pairline fix` runs vim.lsp.buf.code_action(). With nothing to offer it
+  -- says so; with actions it opens vim.ui.select, answered here by recording the titles.
   local before = H.call("buffer_text", bufnr)
-  H.lua("_G.notifications = {}")
-  H.lua("vim.cmd('Pairline fix')")
-  local messages = H.wait("the code action answer", function()
-    local n = H.lua("return _G.notifications")
-    return #n > 0 and n
+  H.lua([[
+    _G.notifications, _G.offered = {}, nil
+    vim.ui.select = function(items, opts, on_choice)
+      _G.offered = vim.tbl_map(function(item)
+        return (opts.format_item or tostring)(item)
+      end, items)
+      on_choice(nil)
+    end
+    vim.cmd("Pairline fix")
+  ]])
+  H.wait("the code action answer", function()
+    return H.lua("return #_G.notifications > 0 or _G.offered ~= nil")
   end)
-  for _, m in ipairs(messages) do
+  for _, m in ipairs(H.lua("return _G.notifications")) do
     H.check(m.level ~= vim.log.levels.ERROR, "no error: " .. m.msg)
   end
   if response.result == "{}" then
-    H.eq(messages[1].msg, "No code actions available", "the empty answer reached the UI")
-    H.eq(H.call("buffer_text", bufnr), before, "nothing applied")
+    H.eq(H.lua("return _G.notifications[1].msg"), "No code actions available", "the empty answer reached the UI")
+  else
+    H.check(H.lua("return _G.offered and #_G.offered > 0"), "the server's actions were offered")
   end
+  H.eq(H.call("buffer_text", bufnr), before, "nothing applied without a choice")
 end)
