@@ -176,6 +176,101 @@ def cmd_complete(args: argparse.Namespace) -> int:
     return asyncio.run(_complete(args))
 
 
+async def _fix(args: argparse.Namespace) -> int:
+    from pairline.engine import fix, models
+    from pairline.engine.backends.edit import EditBackend, LocalEditBackend
+    from pairline.engine.backends.local_llama import LocalLlamaBackend
+    from pairline.engine.types import EngineError
+    from pairline.engine.verify import WorkspaceVerifier
+    from pairline.engine.workspace import language_for_path
+
+    spec = args.location
+    parts = spec.rsplit(":", 2)
+    path = Path(parts[0]) if len(parts) > 1 and parts[1].isdigit() else Path(spec)
+    line = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 1
+    text = _read_source(path)
+    settings = _settings_from_args(args)
+    language = args.language or language_for_path(str(path))
+    start = max(0, min(line - 1, text.count("\n")))
+    offers = fix.offers(
+        language, text, start, start, selection=True, diagnostics=bool(args.problem)
+    )
+    offer = next((o for o in offers if o.kind == args.action), None)
+    if offer is None:
+        print(f"pairline: no {args.action!r} action at {path}:{line}", file=sys.stderr)
+        return 3
+    root = Path(args.root).resolve() if args.root else path.resolve().parent
+    try:
+        rel_path: str | None = str(path.resolve().relative_to(root))
+    except ValueError:
+        rel_path = None
+    request = fix.FixRequest(
+        kind=args.action,
+        language=language,
+        text=text,
+        region=offer.region,
+        diagnostics=tuple(args.problem or ()),
+        file_name=path.name,
+        rel_path=rel_path,
+        context_lines=settings.actions.context_lines,
+    )
+    router = fix.EditRouter(settings=lambda: settings, local=lambda: None)
+    local: LocalLlamaBackend | None = None
+    try:
+        backend: EditBackend
+        if router.choice(args.action) == "remote":
+            backend = router.backend(args.action)
+        else:
+            local = LocalLlamaBackend(
+                models.resolve(settings.model.name, settings.cache_path), settings.model
+            )
+            await local.load()
+            backend = LocalEditBackend(local, settings.actions.local_max_tokens)
+        print(
+            f"pairline: {fix.TITLES[args.action]} via {backend.where}: {backend.name}",
+            file=sys.stderr,
+        )
+        verifier = WorkspaceVerifier(settings.actions, root)
+        try:
+            result = await fix.fix(
+                request,
+                backend,
+                verifier,
+                settings.actions.rounds,
+                progress=lambda message, _pct: print(f"pairline: {message}", file=sys.stderr),
+            )
+        finally:
+            verifier.close()
+            await backend.aclose()
+    except EngineError as exc:
+        print(f"pairline: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if local is not None:
+            local.close()
+    new_text = result.text or (
+        result.best_unverified if settings.actions.offer_unverified else None
+    )
+    print(f"pairline: {result.message} ({result.seconds:.1f} s)", file=sys.stderr)
+    if new_text is None:
+        return 2
+    import difflib
+
+    sys.stdout.writelines(
+        difflib.unified_diff(
+            text.splitlines(keepends=True),
+            new_text.splitlines(keepends=True),
+            f"a/{path.name}",
+            f"b/{path.name}",
+        )
+    )
+    return 0 if result.verified else 2
+
+
+def cmd_fix(args: argparse.Namespace) -> int:
+    return asyncio.run(_fix(args))
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from pairline.doctor import run_doctor
 
@@ -218,6 +313,20 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     _add_model_args(complete)
     complete.set_defaults(func=cmd_complete, default_level="warning")
+
+    fix_cmd = sub.add_parser(
+        "fix", help="print a verified edit for FILE[:LINE] as a unified diff (nothing is written)"
+    )
+    fix_cmd.add_argument("location", help="FILE[:LINE[:COL]], line counted from 1")
+    fix_cmd.add_argument(
+        "--action", choices=["fix", "implement", "docstring"], default="fix", help="what to do"
+    )
+    fix_cmd.add_argument("--problem", action="append", help="a diagnostic message (repeatable)")
+    fix_cmd.add_argument("--root", help="workspace root for check commands (default: file's dir)")
+    fix_cmd.add_argument("--language", help="language id (default: from the file extension)")
+    fix_cmd.add_argument("--remote-url", help="OpenAI-compatible or Anthropic base URL")
+    _add_model_args(fix_cmd)
+    fix_cmd.set_defaults(func=cmd_fix, default_level="warning")
 
     doctor = sub.add_parser("doctor", help="check the model, llama.cpp, grammars, cache, remote")
     doctor.add_argument("--remote-url", help="remote model server base URL to check")
