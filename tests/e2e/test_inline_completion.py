@@ -148,7 +148,7 @@ async def test_cancel_request_answers_request_cancelled(client: LanguageClient) 
 
 async def test_superseded_request_stops_and_newer_one_answers(client: LanguageClient) -> None:
     uri = "file:///tmp/pairline-e2e/supersede.py"
-    open_doc(client, uri, "def parse_arguments(argv):\n")
+    open_doc(client, uri, "def parse_arguments(argv):\n\n\nimport sys\nargs = ")
     order: list[str] = []
 
     async def ask(name: str, line: int, character: int) -> list[types.InlineCompletionItem]:
@@ -158,7 +158,7 @@ async def test_superseded_request_stops_and_newer_one_answers(client: LanguageCl
 
     older = asyncio.create_task(ask("older", 0, len("def parse_arguments(argv):")))
     await asyncio.sleep(0)  # the older request is sent first
-    newer = asyncio.create_task(ask("newer", 0, len("def parse_arguments")))
+    newer = asyncio.create_task(ask("newer", 4, len("args = ")))
     old_items, new_items = await asyncio.gather(older, newer)
     # The older generation was stopped, not finished: it answers first, with nothing.
     assert order == ["older", "newer"]

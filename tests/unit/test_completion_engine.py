@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from pairline.engine.backends.base import Generation, GenerationParams
@@ -161,14 +162,14 @@ async def test_typing_through_serves_the_rest_without_the_model(tmp_path: Path) 
 
 async def test_speculation_fills_the_cache_for_the_accepted_text(tmp_path: Path) -> None:
     engine = CompletionEngine(fresh(tmp_path))
-    backend = ScriptedBackend("first_part()")
+    backend = ScriptedBackend(" + 1")
     engine.attach(backend)
     await engine.complete(req("a = "))
     assert engine._speculation_task is not None
     await engine._speculation_task
-    assert backend.prompts[-1].endswith("a = first_part()")
+    assert backend.prompts[-1].endswith("a = + 1")
     engine.forget("file:///a.py")
-    accepted = await engine.complete(req("a = first_part()"))
+    accepted = await engine.complete(req("a = + 1"))
     assert accepted is not None and accepted.source == "cache"
     assert engine.stats["speculations"] == 1
 
@@ -183,3 +184,26 @@ async def test_a_keystroke_cancels_speculation(tmp_path: Path) -> None:
     engine.cancel("file:///a.py")
     await task
     assert engine.stats["speculations_cancelled"] == 1
+
+
+async def test_suggestion_that_breaks_the_parse_is_trimmed(tmp_path: Path) -> None:
+    engine = CompletionEngine(fresh(tmp_path, cache=False))
+    engine.attach(ScriptedBackend("values) + 1)"))
+    suggestion = await engine.complete(req("total = sum(", ")\n"))
+    assert suggestion is not None and suggestion.text == "values"
+    assert engine.stats["syntax_trimmed"] == 1
+
+
+async def test_automatic_requests_skip_where_nothing_helps(tmp_path: Path) -> None:
+    engine = CompletionEngine(fresh(tmp_path, cache=False))
+    backend = ScriptedBackend("x")
+    engine.attach(backend)
+    in_string = replace(req('msg = "hel', '"\n'), automatic=True)
+    before_code = replace(req("total = ", " compute(a, b) + offset\n"), automatic=True)
+    before_closers = replace(req("print(", ")\n"), automatic=True)
+    assert await engine.complete(in_string) is None
+    assert await engine.complete(before_code) is None
+    assert await engine.complete(before_closers) is not None
+    assert engine.stats["skipped"] == 2
+    # Asked for explicitly, the same places are served.
+    assert await engine.complete(replace(in_string, automatic=False)) is not None

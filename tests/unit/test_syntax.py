@@ -39,3 +39,52 @@ def test_error_count() -> None:
     assert syntax.error_count("python", "def f():\n    return 1\n") == 0
     assert (syntax.error_count("python", "def f(:\n") or 0) > 0
     assert syntax.error_count("lua", "x") is None
+
+
+@pytest.mark.parametrize(
+    ("language", "prefix", "text", "suffix", "expected"),
+    [
+        # Fine as it is.
+        ("python", "x = compute(", "a, b", ")\n", "a, b"),
+        # The line already closes the call: keep only what fits inside it.
+        ("python", "total = sum(", "values) + 1)", ")\n", "values"),
+        # Nothing can be saved.
+        ("python", "def f():\n    return ", "))((", "\n", None),
+        # A block body that dedents into garbage keeps its valid lines.
+        (
+            "python",
+            "def f(x):",
+            "\n    y = x * 2\n    return y\n  )]",
+            "\n",
+            "\n    y = x * 2\n    return y",
+        ),
+        # No grammar: unchanged.
+        ("lua", "local x = ", "))", "\n", "))"),
+        ("javascript", "const total = items.reduce((a, b) => ", "a + b, 0);", "\n", "a + b, 0);"),
+    ],
+)
+def test_longest_valid(
+    language: str, prefix: str, text: str, suffix: str, expected: str | None
+) -> None:
+    assert syntax.longest_valid(language, prefix, text, suffix) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "prefix", "suffix", "inside"),
+    [
+        ("python", 'msg = "hello ', '"\n', True),
+        ("python", 'msg = "hello"', "\n", False),  # just after the closing quote
+        ("python", 'def f():\n    """Docs ', '"""\n', True),
+        ("python", "x = ", "\n", False),
+        ("javascript", "const s = `value ${", "}`;\n", False),  # code inside a template
+        ("javascript", "const s = 'abc", "';\n", True),
+        ("go", 's := "ab', '"\n', True),
+        ("rust", 'let s = "ab', '";\n', True),
+    ],
+)
+def test_inside_string(language: str, prefix: str, suffix: str, inside: bool) -> None:
+    assert syntax.inside_string(language, prefix, suffix) is inside
+
+
+def test_f_string_expression_is_code() -> None:
+    assert syntax.inside_string("python", 'msg = f"total: {cou', '}"\n') is False

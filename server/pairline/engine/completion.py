@@ -32,6 +32,8 @@ StatusCallback = Callable[[str, str], None]
 # Suggestions remembered per document for typing-through, and how far one may be typed into.
 _SHOWN_PER_DOCUMENT = 8
 _TYPING_THROUGH_CHARS = 128
+# What may follow the cursor without making a suggestion pointless.
+_CLOSERS = " \t)]}'\"`;:,."
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class CompletionEngine:
     def reset(self) -> None:
         """Drop the current backend; requests wait until `attach` or `fail`."""
         self._ready.clear()
+        self._shown.clear()  # suggestions of the old model are not this model's
         for event in self._inflight.values():
             event.set()
         if self.backend is not None:
@@ -129,6 +132,9 @@ class CompletionEngine:
         self._stop_speculation()
         self.stats["requests"] += 1
         if not self.settings.completion.enabled_for(request.language):
+            return None
+        if request.automatic and not self._worth_asking(request):
+            self.stats["skipped"] += 1
             return None
         started = time.perf_counter()
         through = self._typing_through(request)
@@ -201,7 +207,7 @@ class CompletionEngine:
         cached = self._cache.get(plan.key) if self._cache is not None else None
         if cached is not None:
             self.stats["cache_hits"] += 1
-            text = finish(cached, plan.ctx)
+            text = self._checked(request, finish(cached, plan.ctx))
             return None if text is None else self._shown_at(request, text, "cache", started)
         self.stats["generations"] += 1
         generation = await backend.generate(plan.prompt, plan.params, cancel)
@@ -209,7 +215,7 @@ class CompletionEngine:
             return None
         if self._cache is not None:
             self._cache.put(plan.key, generation.text)
-        text = finish(generation.text, plan.ctx)
+        text = self._checked(request, finish(generation.text, plan.ctx))
         log.debug(
             "completion %s:%d:%d mode=%s prompt=%d reused=%d generated=%d stop=%s %.3fs -> %r",
             request.uri,
@@ -233,6 +239,25 @@ class CompletionEngine:
             generated_tokens=generation.generated_tokens,
         )
         return suggestion
+
+    def _worth_asking(self, request: CompletionRequest) -> bool:
+        """Whether an automatic request can be helped by a suggestion at all."""
+        config = self.settings.completion
+        rest = request.suffix.split("\n", 1)[0]
+        if len(rest.strip().strip(_CLOSERS)) > config.max_chars_right:
+            return False
+        return config.in_strings or not syntax.inside_string(
+            request.language, request.prefix, request.suffix
+        )
+
+    def _checked(self, request: CompletionRequest, text: str | None) -> str | None:
+        """Trim or drop a suggestion that would add parse errors to the code around it."""
+        if text is None or not self.settings.completion.syntax_check:
+            return text
+        valid = syntax.longest_valid(request.language, request.prefix, text, request.suffix)
+        if valid != text:
+            self.stats["syntax_trimmed" if valid else "syntax_rejected"] += 1
+        return valid
 
     def _shown_at(
         self, request: CompletionRequest, text: str, source: str, started: float

@@ -61,6 +61,11 @@ class CompletionConfig:
     cache: bool = True  # reuse earlier completions, also across restarts (on disk)
     cache_size_mb: int = 64
     speculative: bool = True  # precompute the next suggestion as if the shown one is accepted
+    syntax_check: bool = True  # trim or drop suggestions that add parse errors
+    # Typing-triggered requests are skipped where a suggestion rarely helps: inside strings
+    # (unless in_strings) and before more than this many characters of code on the line.
+    in_strings: bool = False
+    max_chars_right: int = 8
     # Per-language switch, as editors usually spell it: "*" is the default for the others.
     enable: dict[str, bool] = field(
         default_factory=lambda: {"*": True, "plaintext": False, "markdown": False}

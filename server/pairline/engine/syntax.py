@@ -144,3 +144,81 @@ def _types_at(parser: tree_sitter.Parser, text: str, offset: int) -> tuple[str, 
     if node is None:
         return "", ""
     return str(node.type), str(node.parent.type) if node.parent is not None else ""
+
+
+# How much text around the cursor a parse check looks at: enough for the enclosing
+# definitions, small enough to stay within a few milliseconds on any file.
+_CHECK_LINES_BEFORE = 200
+_CHECK_LINES_AFTER = 60
+
+
+def _window(prefix: str, suffix: str) -> tuple[str, str]:
+    head = prefix.split("\n")[-_CHECK_LINES_BEFORE:]
+    tail = suffix.split("\n")[:_CHECK_LINES_AFTER]
+    return "\n".join(head), "\n".join(tail)
+
+
+def _cut_points(text: str) -> list[int]:
+    """Where a suggestion may be shortened: after each line, then after each word or bracket."""
+    points = {len(text)}
+    for index, ch in enumerate(text):
+        if ch == "\n":
+            points.add(index)
+        elif ch in " ,;" and index > 0:
+            points.add(index + (0 if ch == " " else 1))
+        elif ch in ")]}":
+            points.update((index, index + 1))  # with or without the closing bracket
+    return sorted((p for p in points if text[:p].strip()), reverse=True)
+
+
+def longest_valid(language: str, prefix: str, text: str, suffix: str, tries: int = 8) -> str | None:
+    """`text`, or its longest cut that adds no parse error to the code around the cursor.
+
+    Returns `text` unchanged when pairline has no grammar for the language, and None when every
+    cut tried breaks the parse.
+    """
+    head, tail = _window(prefix, suffix)
+    base = error_count(language, head + tail)
+    if base is None:
+        return text
+    for point in _cut_points(text)[:tries]:
+        candidate = text[:point].rstrip()
+        count = error_count(language, head + candidate + tail)
+        if count is not None and count <= base:
+            return candidate
+    return None
+
+
+_STRING_NODES = frozenset(
+    {
+        "string",
+        "string_content",
+        "string_fragment",
+        "template_string",
+        "string_literal",
+        "raw_string_literal",
+        "interpreted_string_literal",
+        "raw_string_literal_content",
+    }
+)
+
+
+_CODE_IN_STRING = frozenset({"template_substitution", "interpolation", "string_interpolation"})
+
+
+def inside_string(language: str, prefix: str, suffix: str) -> bool:
+    """Whether the cursor sits strictly inside a string literal."""
+    parser = parser_for(language)
+    if parser is None:
+        return False
+    head, tail = _window(prefix, suffix)
+    offset = len(head.encode("utf-8", "surrogatepass"))
+    tree = parser.parse((head + tail).encode("utf-8", "surrogatepass"))
+    node = tree.root_node.descendant_for_byte_range(offset, offset)
+    while node is not None:
+        if node.type in _CODE_IN_STRING:
+            return False  # `${...}` or an f-string `{...}`: code again
+        if node.type in _STRING_NODES and node.start_byte < offset < node.end_byte:
+            return True
+        node = node.parent
+    return False

@@ -57,6 +57,8 @@ class CompletionRequest:
     # comments of the file's language). It leads the prompt, so keep it stable across
     # keystrokes: a change here re-evaluates the whole prompt.
     context: str = ""
+    # Triggered by typing rather than asked for: may be skipped where no suggestion can help.
+    automatic: bool = False
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ and the list is incomplete so every keystroke asks again.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -80,7 +81,10 @@ def register(server: PairlineServer) -> None:
             and not _SPACE_AFTER.search(line_before)
         ):
             return empty
-        suggestion = await ls.engine.complete(request)
+        automatic = (
+            context is not None and context.trigger_kind != types.CompletionTriggerKind.Invoked
+        )
+        suggestion = await ls.engine.complete(replace(request, automatic=automatic))
         if suggestion is None:
             return empty
         word = _WORD_TAIL.search(line_before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -23,7 +24,8 @@ def register(server: PairlineServer) -> None:
             request = ls.documents.request_at(params.text_document.uri, position(params.position))
         except EngineError as exc:
             raise JsonRpcInvalidParams(str(exc)) from None
-        suggestion = await ls.engine.complete(request)
+        automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
+        suggestion = await ls.engine.complete(replace(request, automatic=automatic))
         if suggestion is None:
             return types.InlineCompletionList(items=[])
         at = lsp_position(suggestion.position)
