@@ -143,6 +143,10 @@ class LocalLlamaBackend:
         """Token ids of `text` (safe only on the worker thread or before serving)."""
         return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
+    def tokenize_special(self, text: str) -> list[int]:
+        """Token ids of `text` with control tokens (FIM markers) parsed as such."""
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
     async def count_tokens(self, text: str) -> int:
         return len(await self._on_worker(lambda: self.tokenize(text)))
 
