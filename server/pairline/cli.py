@@ -92,6 +92,18 @@ def _parse_location(spec: str) -> tuple[Path, int, int]:
         raise SystemExit(f"pairline: expected FILE:LINE:COL (1-based), got {spec!r}") from None
 
 
+_PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "package.json", "go.mod", "Cargo.toml")
+
+
+def project_root(path: Path) -> Path:
+    """The nearest ancestor of `path` that looks like a project root, else its directory."""
+    start = path.resolve().parent
+    for folder in (start, *start.parents):
+        if any((folder / marker).exists() for marker in _PROJECT_MARKERS):
+            return folder
+    return start
+
+
 def _read_source(path: Path) -> str:
     if not path.is_file():
         raise SystemExit(f"pairline: no such file: {path}")
@@ -111,6 +123,7 @@ async def _complete(args: argparse.Namespace) -> int:
     from pairline.engine import models
     from pairline.engine.backends.local_llama import LocalLlamaBackend
     from pairline.engine.completion import CompletionEngine
+    from pairline.engine.context import ContextGatherer
     from pairline.engine.types import EngineError, Position, PositionEncoding
     from pairline.engine.workspace import Workspace, language_for_path
 
@@ -143,6 +156,11 @@ async def _complete(args: argparse.Namespace) -> int:
         return 1
     engine = CompletionEngine(settings)
     engine.attach(backend)
+    if settings.context.enable and not args.no_context:
+        # Same context as the server: the project the file belongs to is the workspace root.
+        gatherer = ContextGatherer(workspace, [project_root(path)])
+        await asyncio.to_thread(gatherer.ensure_index, settings.context)
+        engine.context = gatherer
     loaded = time.perf_counter()
     try:
         suggestion = await engine.complete(request)
@@ -159,6 +177,7 @@ async def _complete(args: argparse.Namespace) -> int:
                     "mode": engine.mode_at(request).value,
                     "completion": suggestion.text if suggestion else None,
                     "load_s": round(loaded - started, 3),
+                    "prompt": engine.last_prompt,
                     "timings": suggestion.timings if suggestion else {},
                 },
                 indent=2,
@@ -311,6 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("--max-tokens", type=int, help="most tokens to generate on one line")
     complete.add_argument("--json", action="store_true", help="print details as JSON")
     complete.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    complete.add_argument(
+        "--no-context", action="store_true", help="no context from imported files"
+    )
     _add_model_args(complete)
     complete.set_defaults(func=cmd_complete, default_level="warning")
 

@@ -66,3 +66,20 @@ def test_doctor_fails_with_a_reason(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "not a GGUF model file" in result.stdout
     assert "unreachable" in result.stdout
+
+
+def test_complete_uses_context_from_the_project(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    (tmp_path / "pricing.py").write_text(
+        "def apply_discount(price: float, percent: float) -> float:\n"
+        '    """Price after taking off `percent` percent."""\n'
+        "    return price * (1 - percent / 100)\n"
+    )
+    main = tmp_path / "main.py"
+    main.write_text("from pricing import apply_discount\n\ntotal = apply_discount(")
+    result = pairline("complete", f"{main}:3:24", "--json", "-q")
+    assert result.returncode in (0, 3), result.stderr
+    prompt = json.loads(result.stdout)["prompt"]
+    assert "def apply_discount(price: float, percent: float) -> float" in prompt
+    bare = pairline("complete", f"{main}:3:24", "--json", "-q", "--no-context")
+    assert "apply_discount(price" not in json.loads(bare.stdout)["prompt"]
