@@ -47,7 +47,7 @@ def report(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 def check_latency(summary: dict[str, Any], count: int) -> None:
     assert summary["count"] == count
     if count:
-        assert 0 < summary["p50_ms"] <= summary["p95_ms"] <= summary["p99_ms"]
+        assert 0 <= summary["p50_ms"] <= summary["p95_ms"] <= summary["p99_ms"]
 
 
 def share(value: Any) -> None:
@@ -102,14 +102,18 @@ def test_latency_with_raw_and_peer(tmp_path: Path) -> None:
     assert r["acceptable"] <= r["shown"] <= r["answered"]
     for key in ("cancelled_share", "acceptable_rate", "acceptable_per_answered"):
         share(r[key])
-    # The server has no completion cache yet: those shares are unmeasured, not zero.
-    assert r["cache_share"] is None and r["typing_through_share"] is None
+    # Attributed from the server's debug counters; null only where a server has none.
+    share(r["cache_share"])
+    share(r["typing_through_share"])
+    if r["cache_share"] is not None:
+        assert r["cache_share"] + r["typing_through_share"] <= 1.0
     assert r["chars_saved_per_100_keystrokes"] >= 0
     check_latency(r["latency"], r["answered"])
     raw = r["raw"]
-    assert 1 <= raw["requests"] <= r["answered"]
+    assert raw["requests"] <= r["answered"]
     check_latency(raw["latency"], raw["requests"])
-    assert raw["overhead_ratio_p50"] > 0
+    if raw["requests"]:
+        assert raw["overhead_ratio_p50"] > 0
     if peer:
         assert r["peer"]["endpoint"] == "/v1/completions"
         assert r["peer"]["requests"] == r["answered"]

@@ -6,6 +6,7 @@ is printed as a table for people or as JSON (`--json`) for machines, and written
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -246,6 +247,16 @@ def emit(report: dict[str, Any], as_json: bool) -> None:
         print(json.dumps(report, indent=2))
     else:
         print(format_table(report))
+
+
+def measuring(settings: Settings) -> Settings:
+    """`settings` with the completion cache and speculative work off.
+
+    Quality benchmarks measure the model path: a cache filled by an earlier run would answer
+    instantly, and speculative generations would compete with the next task for the CPU.
+    """
+    completion = dataclasses.replace(settings.completion, cache=False, speculative=False)
+    return dataclasses.replace(settings, completion=completion)
 
 
 async def load_backend(settings: Settings, quiet: bool = False) -> Any:

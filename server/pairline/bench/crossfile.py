@@ -424,6 +424,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
-    report = run(args, settings)
+    report = run(args, common.measuring(settings))
     common.emit(report, args.json)
     return 0

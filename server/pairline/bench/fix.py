@@ -213,6 +213,6 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_UNAVAILABLE
-    report = run(args, settings, tasks)
+    report = run(args, common.measuring(settings), tasks)
     common.emit(report, args.json)
     return 0

@@ -250,6 +250,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
-    report = asyncio.run(run(args, settings))
+    report = asyncio.run(run(args, common.measuring(settings)))
     common.emit(report, args.json)
     return 0

@@ -8,9 +8,10 @@ is accepted (one Tab) instead. After each answered request the client asks
 llama-cpp-python in-process (the server's overhead), `--peer` sends the same cursor positions
 to a llama.cpp-style HTTP server as llama.vim would (pairline/peer ratios from one run).
 
-Cache and typing-through shares are read from a `source` field of the lastPrompt answer
-("cache", "typing_through", "model"); a server without a cache reports none, and the bench
-reports those shares as null ("n/a") rather than 0 it did not measure.
+Where an answer came from (cache, typing-through, model) is read from the moves of the
+`pairline/debug/stats` counters after each answered request; a server without those counters
+gets null ("n/a") shares rather than a 0 that was never measured. Each run starts with an
+empty completion cache so that runs do not feed each other.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +89,7 @@ class Replay:
         self.debounced = 0
         self._latest: Request | None = None
         self._prompt_for: Request | None = None
+        self._stats: dict[str, Any] | None = None
         self._by_id: dict[int, Request] = {}
 
     def _on_answer(self, pending: Pending) -> None:
@@ -99,15 +103,27 @@ class Replay:
         if request is self._latest:
             # Written before the next keystroke can be: the server still holds this prompt.
             self.client.request("pairline/debug/lastPrompt", None, on_answer=self._on_prompt)
+            self.client.request("pairline/debug/stats", None, on_answer=self._on_stats)
             self._prompt_for = request
+
+    def _on_stats(self, pending: Pending) -> None:
+        # Counters moved since the last answered request: cache hits and typing-through answer
+        # at once, so they belong to this request and not to one cancelled in between.
+        stats = pending.result if isinstance(pending.result, dict) else {}
+        previous, self._stats = self._stats, stats
+        if self._prompt_for is None or not stats or previous is None:
+            return
+        for counter, source in (("cache_hits", "cache"), ("typing_through", "typing_through")):
+            if stats.get(counter, 0) > previous.get(counter, 0):
+                self._prompt_for.source = source
+                return
+        self._prompt_for.source = "model"
 
     def _on_prompt(self, pending: Pending) -> None:
         result = pending.result if isinstance(pending.result, dict) else {}
         if self._prompt_for is None:
             return
         self._prompt_for.prompt = result.get("prompt")
-        source = result.get("source")
-        self._prompt_for.source = source if isinstance(source, str) else None
 
     def _send_request(
         self, index: int, trace: Trace, uri: str, text: str, offset: int, remaining: str
@@ -292,6 +308,11 @@ async def _replay(
     await client.start()
     options = dump_settings(settings)
     options.pop("remote", None)
+    # A fresh completion cache, so a run never profits from an earlier one; the model files
+    # are shared through a link instead of being assembled again.
+    cache_dir = Path(tempfile.mkdtemp(prefix="pairline-bench-cache-"))
+    (cache_dir / "models").symlink_to(settings.cache_path / "models", target_is_directory=True)
+    options["cache_dir"] = str(cache_dir)
     try:
         await client.initialize(_CAPABILITIES, options)
         status = await client.wait_ready()
@@ -300,6 +321,7 @@ async def _replay(
                 f"pairline: the server did not load its model: {status.get('message')}"
             )
         replay = Replay(client, args)
+        replay._stats = await client.call("pairline/debug/stats", None)
         progress = common.Progress(len(traces), "latency")
         for index, trace in enumerate(traces):
             await replay.run_trace(index, trace)
@@ -307,6 +329,7 @@ async def _replay(
         return replay
     finally:
         await client.close()
+        shutil.rmtree(cache_dir, ignore_errors=True)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
@@ -334,7 +357,8 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     shown = [r for r in answered if r.text]
     acceptable = [r for r in shown if r.acceptable]
     cancelled = [r for r in requests if r.cancelled_at is not None]
-    with_prompt = [r for r in answered if r.prompt]
+    # Cache hits and typing-through never reach the model: raw has nothing to replay there.
+    with_prompt = [r for r in answered if r.prompt and r.source in (None, "model")]
     sources = [r.source for r in answered if r.source]
     pairline_s = [r.latency_s for r in answered if r.latency_s is not None]
     same_s = [r.latency_s for r in with_prompt if r.latency_s is not None]
