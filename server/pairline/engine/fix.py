@@ -30,6 +30,7 @@ from pairline.engine.prompt.edit import (
     extract_code,
     reindent,
 )
+from pairline.engine.redact import is_secret_file
 from pairline.engine.types import EngineError
 from pairline.engine.verify import Verdict, Verifier
 
@@ -399,6 +400,9 @@ async def fix(
 
     Raises RemoteError (or another EngineError) when the model cannot be asked at all.
     """
+    if backend.where == "remote" and is_secret_file(request.file_name):
+        # A .env or key file is nothing but secrets: redacting it would leave nothing to fix.
+        raise EngineError(f"{request.file_name} holds secrets; it is never sent to a remote model")
     cancel = cancel or threading.Event()
     started = time.perf_counter()
     attempts: list[Attempt] = []

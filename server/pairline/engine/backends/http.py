@@ -23,6 +23,7 @@ import httpx
 
 from pairline.engine.backends.edit import Cancelled
 from pairline.engine.config import RemoteConfig
+from pairline.engine.redact import Redactor
 from pairline.engine.types import EngineError
 
 log = logging.getLogger(__name__)
@@ -194,13 +195,22 @@ class HttpModel:
         cancel: threading.Event,
         secret: str | None,
     ) -> str:
-        """POST `body` and read the streamed answer, retrying 429 and 5xx answers."""
+        """POST `body` and read the streamed answer, retrying 429 and 5xx answers.
+
+        Secrets in the body (tokens, private keys, passwords) are replaced by placeholders
+        before it leaves, and put back in the answer.
+        """
+        redactor = Redactor()
+        body = redactor.value(body)
+        if redactor.count:
+            log.info("redacted %d secret(s) before sending to %s", redactor.count, self.host)
         attempts = self.config.max_retries + 1
         for attempt in range(attempts):
             if cancel.is_set():
                 raise Cancelled("cancelled")
             try:
-                return await self._attempt(url, headers, body, reader_factory(), cancel, secret)
+                answer = await self._attempt(url, headers, body, reader_factory(), cancel, secret)
+                return redactor.restore(answer)
             except _Retryable as exc:
                 last = attempt + 1 == attempts
                 wait = exc.wait if exc.wait is not None else backoff(attempt)
