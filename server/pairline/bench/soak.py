@@ -189,18 +189,22 @@ class Soak:
         args = self.args
         docs = [self._new_doc() for _ in range(args.docs)]
         interval = 1.0 / args.rate
-        started = time.perf_counter()
+        started = begin = time.perf_counter()
         deadline = started + args.minutes * 60
         next_sample = started
         turn = 0
         while (now := time.perf_counter()) < deadline:
             if now >= next_sample:
-                await self._sample(started)
+                await self._sample(begin)
                 next_sample += args.sample_s
             index = turn % len(docs)
             docs[index] = self._type(docs[index])
             turn += 1
             await self.client.drain()
+            if docs[index].text.endswith("\n") and args.pause_s > 0:
+                # A typist stops at line ends: the answers to the last requests arrive then.
+                await asyncio.sleep(args.pause_s)
+                started += args.pause_s  # keep the keystroke rate between pauses
             await asyncio.sleep(max(0.0, started + turn * interval - time.perf_counter()))
         # Let the last requests finish (or be answered as cancelled) before judging.
         for doc in docs:
@@ -211,8 +215,8 @@ class Soak:
             await asyncio.wait_for(
                 asyncio.gather(*(p.future for p in self.requests), return_exceptions=True), 120
             )
-        await self._sample(started)
-        return time.perf_counter() - started
+        await self._sample(begin)
+        return time.perf_counter() - begin
 
 
 def _median(values: list[float]) -> float:
@@ -326,6 +330,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--minutes", type=float, default=30.0, help="how long to type")
     parser.add_argument("--docs", type=int, default=3, help="documents typed into at once")
     parser.add_argument("--rate", type=float, default=10.0, help="keystrokes per second, in all")
+    parser.add_argument(
+        "--pause-s", type=float, default=0.5, help="pause after each typed line (0: none)"
+    )
     parser.add_argument("--sample-s", type=float, default=5.0, help="seconds between samples")
     parser.add_argument(
         "--warmup-s", type=float, help="seconds before RSS growth counts (default: min(60, 25%%))"

@@ -34,6 +34,9 @@ _SHOWN_PER_DOCUMENT = 8
 _TYPING_THROUGH_CHARS = 128
 # What may follow the cursor without making a suggestion pointless.
 _CLOSERS = " \t)]}'\"`;:,."
+# Backend gauges reported by `gauges()` (backends without them report 0).
+_GAUGES = ("generations_pending", "generations_running")
+_PEAKS = ("peak_generations_pending", "peak_generations_running")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class CompletionEngine:
         self._speculation: threading.Event | None = None
         self._speculation_task: asyncio.Task[None] | None = None
         self.stats: Counter[str] = Counter()
+        self._peaks: dict[str, int] = {}
         # Cross-file context (imports, other buffers); the server sets it with its workspace.
         self.context: ContextGatherer | None = None
 
@@ -94,6 +98,7 @@ class CompletionEngine:
 
     def reset(self) -> None:
         """Drop the current backend; requests wait until `attach` or `fail`."""
+        self.gauges()  # keep the old backend's peaks
         self._ready.clear()
         self._shown.clear()  # suggestions of the old model are not this model's
         for event in self._inflight.values():
@@ -102,6 +107,14 @@ class CompletionEngine:
             self.backend.close()
         self.backend = None
         self.error = None
+
+    def gauges(self) -> dict[str, int]:
+        """Model work now and at its peak since start (peaks survive a model reload)."""
+        backend = self.backend
+        now = {name: int(getattr(backend, name, 0)) for name in _GAUGES}
+        for name in _PEAKS:
+            self._peaks[name] = max(self._peaks.get(name, 0), int(getattr(backend, name, 0)))
+        return now | self._peaks
 
     def fail(self, message: str) -> None:
         """Record that no backend can be loaded; requests answer with nothing."""

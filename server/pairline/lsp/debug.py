@@ -1,7 +1,8 @@
 """Debug requests for tests and bug reports: what the server holds, not what it guesses.
 
 `pairline/debug/document` {uri} → {uri, version, text}; `pairline/debug/lastPrompt` → {prompt};
-`pairline/debug/stats` → counters (requests, generations, cache_hits, typing_through, …).
+`pairline/debug/stats` → counters (requests, generations, cache_hits, typing_through, …) and
+gauges of model work (generations_pending/running now, and their peaks).
 """
 
 from __future__ import annotations
@@ -38,4 +39,4 @@ def register(server: PairlineServer) -> None:
 
     @server.feature(STATS)
     def stats(ls: PairlineServer, _params: Any) -> dict[str, Any]:
-        return dict(ls.engine.stats)
+        return dict(ls.engine.stats) | ls.engine.gauges()

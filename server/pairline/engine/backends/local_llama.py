@@ -68,6 +68,13 @@ class LocalLlamaBackend:
         self._llm: Any = None
         self._fim: FimTemplate | None = None
         self._closed = False
+        # Gauges for the stats request and the load tests: generations submitted and not yet
+        # finished (the worker's queue, the running one included), those running, and peaks.
+        self._gauge_lock = threading.Lock()
+        self.generations_pending = 0
+        self.generations_running = 0
+        self.peak_generations_pending = 0
+        self.peak_generations_running = 0
 
     @property
     def name(self) -> str:
@@ -155,7 +162,17 @@ class LocalLlamaBackend:
     ) -> Generation:
         if self._closed:
             raise ModelError("the model is shut down")
-        future = self._executor.submit(self._generate, prompt, params, cancel)
+        with self._gauge_lock:
+            self.generations_pending += 1
+            self.peak_generations_pending = max(
+                self.peak_generations_pending, self.generations_pending
+            )
+        try:
+            future = self._executor.submit(self._generate_counted, prompt, params, cancel)
+        except RuntimeError:  # shut down meanwhile
+            self._finished(None)
+            raise ModelError("the model is shut down") from None
+        future.add_done_callback(self._finished)
         try:
             return await asyncio.wrap_future(future)
         except asyncio.CancelledError:
@@ -163,6 +180,24 @@ class LocalLlamaBackend:
             cancel.set()
             future.cancel()
             raise
+
+    def _finished(self, _future: object) -> None:
+        with self._gauge_lock:
+            self.generations_pending -= 1
+
+    def _generate_counted(
+        self, prompt: str, params: GenerationParams, cancel: threading.Event
+    ) -> Generation:
+        with self._gauge_lock:
+            self.generations_running += 1
+            self.peak_generations_running = max(
+                self.peak_generations_running, self.generations_running
+            )
+        try:
+            return self._generate(prompt, params, cancel)
+        finally:
+            with self._gauge_lock:
+                self.generations_running -= 1
 
     def _prefill(self, tokens: Sequence[int], cancel: threading.Event) -> int:
         """Evaluate all but the last prompt token, reusing the KV cache; returns tokens reused."""
