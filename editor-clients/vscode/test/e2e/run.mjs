@@ -303,7 +303,7 @@ try {
   if (!edited.trim()) throw new Error(`"Fix this" deleted subtract():\n${fixed}`);
   // The saved file is still valid Python. (Whether the edit is a good fix is the model's part:
   // the embedded 270M model is weak at it; the server's own tests judge fixes.)
-  execFileSync(PYTHON, ["-m", "py_compile", file], { stdio: "pipe" });
+  execFileSync(PYTHON, ["-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())", file], { stdio: "pipe" });
   step("Fix this applied and saved", { subtract: edited.trim() });
   await shot("05-fix-applied", `"Fix this" applied and saved; subtract() now reads: ${edited.trim().split("\n").map((l) => l.trim()).join(" / ")}`);
 
