@@ -92,6 +92,61 @@ def parse_verdict(language: str, original: str, candidate: str) -> Verdict | Non
     return None
 
 
+# Definition nodes per language, and the field that holds their name.
+_DEFINITIONS = {
+    "function_definition",
+    "class_definition",
+    "function_declaration",
+    "method_definition",
+    "class_declaration",
+    "method_declaration",
+    "function_item",
+    "struct_item",
+    "enum_item",
+    "trait_item",
+}
+
+
+def definitions(language: str, text: str) -> Counter[str] | None:
+    """How many times each function, method, class or type name is defined (None: no grammar)."""
+    parser = syntax.parser_for(language)
+    if parser is None:
+        return None
+    names: Counter[str] = Counter()
+    stack = [parser.parse(text.encode("utf-8", "surrogatepass")).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type in _DEFINITIONS:
+            name = node.child_by_field_name("name")
+            if name is not None and name.text is not None:
+                names[name.text.decode("utf-8", "replace")] += 1
+        stack.extend(node.children)
+    return names
+
+
+def shape_verdict(language: str, original: str, candidate: str) -> Verdict | None:
+    """A failing verdict when the edit drops, renames or duplicates a definition.
+
+    Small models asked to fix one function sometimes answer with a copy of its neighbour; that
+    parses, so the parse check alone would accept it.
+    """
+    before = definitions(language, original)
+    after = definitions(language, candidate)
+    if before is None or after is None or before == after:
+        return None
+    missing = sorted((before - after).elements())
+    # New helpers are fine; a second copy of an existing name is not.
+    duplicated = sorted(name for name in (after - before) if before[name])
+    if not missing and not duplicated:
+        return None
+    parts = []
+    if missing:
+        parts.append("it removes or renames " + ", ".join(f"{n}()" for n in missing))
+    if duplicated:
+        parts.append("it duplicates " + ", ".join(f"{n}()" for n in duplicated))
+    return Verdict(False, "parse", "the edit changes which definitions exist: " + "; ".join(parts))
+
+
 def _normalise(output: str, root: str) -> Counter[str]:
     # Numbers go: line numbers shift when an edit adds lines, and summary counts change.
     text = output.replace(root, "<workspace>")
@@ -158,7 +213,9 @@ class WorkspaceVerifier:
     ) -> Verdict:
         if candidate == original:
             return Verdict(False, "unchanged", "the answer leaves the code unchanged")
-        failed = parse_verdict(language, original, candidate)
+        failed = parse_verdict(language, original, candidate) or shape_verdict(
+            language, original, candidate
+        )
         if failed is not None:
             return failed
         command = self.command_for(language)
