@@ -46,6 +46,8 @@ def test_line_mode(prefix: str, suffix: str, raw: str, shown: str | None) -> Non
         ("def f(x):", "\n", "\ndef g():\n    pass", None),
         # Cursor on the blank, already indented first line of the block.
         ("class A:\n    ", "\n", "x = 1\n    y = 2\nz = 3", "x = 1\n    y = 2"),
+        # Cursor at column 0 of the blank line under the opener: the model writes the indent.
+        ("if ok:\n", "\n", "    run()\n    done()\nelse:", "    run()\n    done()"),
         # Trailing blank lines are dropped.
         ("if ok:", "\n", "\n    run()\n\n\n", "\n    run()"),
     ],

@@ -72,8 +72,9 @@ def _cut_block(text: str, ctx: CursorContext) -> tuple[str, bool]:
     body_indent: int | None = None
     cursor_on_blank_line = not ctx.line_before.strip()
     for index, line in enumerate(finished):
-        # Line 0 continues the cursor line: its indentation is what precedes the cursor.
-        indent = len(ctx.line_before) if index == 0 else _indent(line)
+        # Line 0 continues the cursor line: its indentation is what precedes the cursor plus
+        # whatever indentation the model itself writes (the cursor may sit at column 0).
+        indent = len(ctx.line_before) + _indent(line) if index == 0 else _indent(line)
         if line.strip():
             if index > 0 or cursor_on_blank_line:
                 if body_indent is None:
