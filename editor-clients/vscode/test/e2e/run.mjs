@@ -6,7 +6,7 @@
 //
 // Environment: PAIRLINE_E2E_TOOLS (the folder setup.sh prints), PAIRLINE_VSIX, PAIRLINE_PYTHON
 // (an interpreter with pairline installed), PAIRLINE_SCREENSHOTS (output folder),
-// PAIRLINE_E2E_PORT; optional CHROMIUM.
+// PAIRLINE_E2E_PORT; optional CHROMIUM, PAIRLINE_REMOTE_URL (an OpenAI-compatible base URL).
 
 import { spawn, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -51,6 +51,8 @@ fs.writeFileSync(
   JSON.stringify(
     {
       "pairline.server.pythonPath": PYTHON,
+      // "Fix this" from a real OpenAI-compatible server on loopback when the runner gives one.
+      ...(process.env.PAIRLINE_REMOTE_URL ? { "pairline.remote.baseUrl": process.env.PAIRLINE_REMOTE_URL } : {}),
       "workbench.startupEditor": "none",
       "workbench.tips.enabled": false,
       "workbench.welcomePage.walkthroughs.openOnInstall": false,
@@ -284,7 +286,7 @@ try {
   const fix = actions.findIndex((label) => label.includes("Fix this"));
   if (fix < 0) throw new Error(`"Fix this" was not offered; the menu held: ${JSON.stringify(actions)} ${overlay}`);
 
-  // 5. Apply "Fix this": the server's edit (here from the local model, checked to parse) lands in
+  // 5. Apply "Fix this": the server's edit (from the remote model, verified by the server) lands in
   // the buffer, in subtract() only, and is saved.
   const rows = await page.$$(".action-widget .monaco-list-row");
   await rows[fix].click();
