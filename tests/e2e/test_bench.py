@@ -132,11 +132,12 @@ def test_crossfile_offline_tree(tmp_path: Path) -> None:
     r = data["results"]
     assert r["package"] == "crossfile" and r["tasks"] == 3 and r["tasks_found"] >= 3
     assert r["tasks_with_context"] == 3
-    for arm in ("without_context", "with_context"):
+    for arm in ("without_context", "with_context", "pairline_context"):
         share(r[arm]["exact_match"])
         share(r[arm]["edit_similarity"])
         check_latency(r[arm]["latency"], 3)
     assert set(r["gain"]) == {"exact_match", "edit_similarity"}
+    assert set(r["pairline_gain"]) == {"exact_match", "edit_similarity"}
     assert (tmp_path / "crossfile-crossfile.json").is_file()
 
 

@@ -2,11 +2,12 @@
 
 A task is a one-line statement inside a function that uses a name the module imports from a
 sibling module of the same package; the cursor goes at the start of the statement (after its
-indentation) and the statement is removed from the line. Each task runs twice through the
-engine: without context, and with the imported names' signatures (from the sibling modules'
-source) as a comment block that leads the prompt (`CompletionRequest.context`). The context
-is chosen without looking at the answer: names the enclosing function already used before the
-cursor first, then the module's other sibling imports, up to a character budget.
+indentation) and the statement is removed from the line. Each task runs three times through
+the engine: without context; with the imported names' signatures (from the sibling modules'
+source) as a comment block that leads the prompt (`CompletionRequest.context`), chosen without
+looking at the answer (names the enclosing function already used first, then the module's
+other sibling imports, up to a character budget); and with the context pairline's own engine
+gathers from the unpacked tree, exactly as the server does for a workspace.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 from pairline.bench import common, plot
 from pairline.engine.completion import CompletionEngine
 from pairline.engine.config import Settings
+from pairline.engine.context import ContextGatherer
 from pairline.engine.prompt.fim import comment_prefix
 from pairline.engine.types import EngineError, Position, PositionEncoding
 from pairline.engine.workspace import Workspace
@@ -270,11 +272,22 @@ async def _arm(
     tasks: list[Task],
     with_context: bool,
     progress: common.Progress,
+    root: Path | None = None,
 ) -> list[dict[str, Any]]:
+    """One arm. With `root`, pairline's own context engine gathers the context from the tree."""
     workspace = Workspace(PositionEncoding.UTF32)
+    engine.context = None
+    if root is not None:
+        gatherer = ContextGatherer(workspace, [root])
+        await asyncio.to_thread(gatherer.ensure_index, engine.settings.context)
+        engine.context = gatherer
     out: list[dict[str, Any]] = []
     for i, task in enumerate(tasks):
-        uri = f"file:///pairline-bench/crossfile/{task.path}"
+        uri = (
+            (root / task.path).as_uri()
+            if root is not None
+            else f"file:///pairline-bench/crossfile/{task.path}"
+        )
         workspace.open(uri, task.text, language="python")
         request = workspace.request_at(uri, Position(task.line, task.column))
         if with_context:
@@ -294,7 +307,12 @@ async def _arm(
                 "edit_similarity": round(common.edit_similarity(text.strip(), task.target), 4),
             }
         )
-        progress.advance(note="with context" if with_context else "without context")
+        progress.advance(
+            note="pairline context"
+            if root is not None
+            else ("with context" if with_context else "without context")
+        )
+    engine.context = None
     return out
 
 
@@ -308,22 +326,24 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def _run_arms(
-    settings: Settings, tasks: list[Task], quiet: bool
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Any]:
+    settings: Settings, tasks: list[Task], quiet: bool, root: Path
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], Any]:
     try:
         backend, resolved = await common.load_backend(settings, quiet=quiet)
     except EngineError as exc:
         raise SystemExit(f"pairline: {exc}") from None
     engine = CompletionEngine(settings)
     engine.attach(backend)
-    progress = common.Progress(2 * len(tasks), "crossfile")
+    progress = common.Progress(3 * len(tasks), "crossfile")
     try:
         without = await _arm(engine, tasks, False, progress)
         with_ctx = await _arm(engine, tasks, True, progress)
+        # The server's own path: imports resolved and outlined by pairline's context engine.
+        engine_ctx = await _arm(engine, tasks, False, progress, root=root)
     finally:
         engine.close()
         progress.close()
-    return without, with_ctx, resolved
+    return without, with_ctx, engine_ctx, resolved
 
 
 def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
@@ -340,13 +360,15 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
             source = f"pypi:{args.package}"
         version = args.version or distribution_version(root)
         all_tasks = build_tasks(root, args.context_chars)
-    if not all_tasks:
-        raise SystemExit(f"pairline: no cross-file tasks found in {source}")
-    tasks = all_tasks
-    if 0 < args.n < len(all_tasks):
-        chosen = sorted(random.Random(args.seed).sample(range(len(all_tasks)), args.n))
-        tasks = [all_tasks[i] for i in chosen]
-    without, with_ctx, resolved = asyncio.run(_run_arms(settings, tasks, args.json))
+        if not all_tasks:
+            raise SystemExit(f"pairline: no cross-file tasks found in {source}")
+        tasks = all_tasks
+        if 0 < args.n < len(all_tasks):
+            chosen = sorted(random.Random(args.seed).sample(range(len(all_tasks)), args.n))
+            tasks = [all_tasks[i] for i in chosen]
+        without, with_ctx, engine_ctx, resolved = asyncio.run(
+            _run_arms(settings, tasks, args.json, root)
+        )
     results: dict[str, Any] = {
         "package": args.package or Path(args.from_dir).name,
         "version": version,
@@ -355,16 +377,14 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         "tasks_with_context": sum(1 for t in tasks if t.context),
         "without_context": _summary(without),
         "with_context": _summary(with_ctx),
+        "pairline_context": _summary(engine_ctx),
     }
-    results["gain"] = {
-        metric: round(
-            results["with_context"][metric] - results["without_context"][metric],
-            4,
-        )
-        for metric in ("exact_match", "edit_similarity")
-        if results["with_context"][metric] is not None
-        and results["without_context"][metric] is not None
-    }
+    for arm, gain in (("with_context", "gain"), ("pairline_context", "pairline_gain")):
+        results[gain] = {
+            metric: round(results[arm][metric] - results["without_context"][metric], 4)
+            for metric in ("exact_match", "edit_similarity")
+            if results[arm][metric] is not None and results["without_context"][metric] is not None
+        }
     report: dict[str, Any] = {
         "bench": "crossfile",
         "results": results,
@@ -383,6 +403,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
                 "target": task.target,
                 "without": without[i]["text"],
                 "with": with_ctx[i]["text"],
+                "pairline": engine_ctx[i]["text"],
                 "context_chars": len(task.context),
             }
             for i, task in enumerate(tasks)
@@ -396,11 +417,12 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
             out_dir / f"{name}.png",
             {
                 arm: {k: results[arm][k] for k in ("exact_match", "edit_similarity")}
-                for arm in ("without_context", "with_context")
+                for arm in ("without_context", "with_context", "pairline_context")
             },
             {
                 "without context": [r["seconds"] for r in without],
                 "with context": [r["seconds"] for r in with_ctx],
+                "pairline context": [r["seconds"] for r in engine_ctx],
             },
             f"crossfile: {results['package']} {version}, n={len(tasks)}",
         )
