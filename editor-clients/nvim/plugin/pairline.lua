@@ -25,8 +25,19 @@ local subcommands = {
       status and ("pairline: %s %s"):format(status.state, status.message) or "pairline: not attached to this buffer"
     )
   end,
-  fix = function()
-    require("pairline").code_action({ context = { only = { "quickfix" } } })
+  fix = function(cmd)
+    -- Filtered here rather than with `context.only`, which the server does not honour yet.
+    local opts = {
+      filter = function(action)
+        return action.kind == "quickfix" or vim.startswith(action.kind or "", "quickfix.")
+      end,
+    }
+    if cmd.range > 0 then
+      -- `:'<,'>Pairline fix`: the selected lines are the region to fix.
+      local last = vim.api.nvim_buf_get_lines(0, cmd.line2 - 1, cmd.line2, true)[1]
+      opts.range = { start = { cmd.line1, 0 }, ["end"] = { cmd.line2, #last } }
+    end
+    require("pairline").code_action(opts)
   end,
 }
 
@@ -41,9 +52,10 @@ vim.api.nvim_create_user_command("Pairline", function(cmd)
     vim.notify('pairline: call require("pairline").setup() first', vim.log.levels.WARN)
     return
   end
-  run()
+  run(cmd)
 end, {
   nargs = "?",
+  range = true,
   desc = "pairline: toggle | enable | disable | restart | status | fix",
   complete = function(lead)
     return vim.tbl_filter(function(name)
