@@ -196,3 +196,23 @@ async def test_no_actions_without_reason(client: LanguageClient) -> None:
         )
     )
     assert not only  # Implement/Add docstring are refactorings, filtered out by `only`
+
+
+async def test_only_keeps_the_kinds_asked_for(client: LanguageClient) -> None:
+    open_doc(client, URI, BUGGY)
+
+    async def titles(line: int, only: list[str], diagnostics: list[types.Diagnostic]) -> list[str]:
+        at = types.Position(line=line, character=6)
+        found = await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=URI),
+                range=types.Range(start=at, end=at),
+                context=types.CodeActionContext(diagnostics=diagnostics, only=only),
+            )
+        )
+        return [a.title for a in found or [] if isinstance(a, types.CodeAction)]
+
+    fixes = await titles(2, ["quickfix"], [diagnostic(2, "wrong result")])
+    assert fixes and all("Fix this" in t for t in fixes)
+    # "refactor" is the parent of the refactor.rewrite kind of "Implement this function".
+    assert any("Implement" in t for t in await titles(6, ["refactor"], []))

@@ -10,6 +10,7 @@ a buffer that changed meanwhile gets ContentModified, never a stale edit.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import threading
 from pathlib import Path, PurePath
@@ -57,6 +58,11 @@ def _describe(diagnostic: types.Diagnostic) -> str:
     source = f"{diagnostic.source}: " if diagnostic.source else ""
     code = f" [{diagnostic.code}]" if diagnostic.code is not None else ""
     return f"line {diagnostic.range.start.line + 1}: {source}{diagnostic.message}{code}"
+
+
+def _kind_value(kind: str) -> str:
+    # str() of an lsprotocol enum member is "CodeActionKind.QuickFix", not "quickfix".
+    return str(kind.value) if isinstance(kind, enum.Enum) else str(kind)
 
 
 def _wanted(only: list[str] | None, kind: str) -> bool:
@@ -157,11 +163,11 @@ def register(server: PairlineServer) -> None:
         offers = fix.offers(
             doc.language, doc.text, start, end, selection=selection, diagnostics=bool(diagnostics)
         )
-        only = [str(k) for k in params.context.only] if params.context.only else None
+        only = [_kind_value(k) for k in params.context.only] if params.context.only else None
         actions = []
         for offer in offers:
             kind = _KINDS[offer.kind]
-            if not _wanted(only, str(kind)):
+            if not _wanted(only, _kind_value(kind)):
                 continue
             actions.append(
                 types.CodeAction(
