@@ -114,8 +114,15 @@ class LocalLlamaBackend:
                     n_threads_batch=self._config.threads,
                     n_batch=self._config.n_batch,
                     n_gpu_layers=self._config.n_gpu_layers,
-                    verbose=False,
+                    # verbose=False makes llama-cpp-python point fd 1 (our LSP transport) at
+                    # /dev/null while it loads, from this thread: every answer the server sent
+                    # meanwhile was lost. Load verbosely (fd 2 is quiet already), then hush it.
+                    verbose=True,
                 )
+            # llama-cpp-python forwards llama.cpp's log by this logger's level (what
+            # verbose=False would have set) and prints per generation when verbose.
+            logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
+            self._llm.verbose = False
         except Exception as exc:  # llama.cpp reports every load failure as ValueError/RuntimeError
             raise ModelError(f"cannot load model {self._model.path}: {exc}") from exc
         self._fim = self._detect_fim()
