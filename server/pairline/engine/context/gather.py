@@ -5,10 +5,18 @@ parsed once per text (with the cursor line left out, so typing on one line reuse
 neighbour outlines once per file version (open buffer version or size+mtime on disk), import
 resolutions once per index generation, buffer windows once per buffer version, token counts
 once per text, and the final context once per input set.
+
+A new text of a buffer is analysed from the previous one: tree-sitter reparses only the edit,
+and identifier counts are updated from the changed lines alone (the patterns never cross a
+newline, so the counts of the other lines cannot change). What no request should wait for (the
+first parse of a buffer, its neighbours' outlines, its windows) runs on a warm-up thread when
+the buffer opens or changes (`warm_soon`); a request that comes first does the same work
+itself, with the same results.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -22,15 +30,16 @@ from urllib.parse import unquote, urlparse
 import tree_sitter
 
 from pairline.engine.config import ContextConfig
-from pairline.engine.context import budget, buffers
+from pairline.engine.context import budget, buffers, parsing
 from pairline.engine.context.imports import WILDCARD, ImportRef, Resolved, Resolver
 from pairline.engine.context.index import FileIndex
 from pairline.engine.context.outline import Outline, outline
 from pairline.engine.context.rank import BUFFER, IMPORTED, NEAR_USE, Snippet, rank
 from pairline.engine.document import Document
-from pairline.engine.syntax import parser_for
-from pairline.engine.types import CompletionRequest
+from pairline.engine.types import CompletionRequest, UnknownDocument
 from pairline.engine.workspace import Workspace, language_for_path
+
+log = logging.getLogger(__name__)
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -39,6 +48,7 @@ NEAR_ABOVE = 30  # lines above the cursor whose uses count as "near"
 NEAR_BELOW = 10
 MAX_BUFFER_SNIPPETS = 4
 MAX_REEXPORT_DEPTH = 2
+WARM_IDLE_S = 30.0  # the warm-up thread ends after this long without work
 _ATTRIBUTE = re.compile(r"\b([A-Za-z_]\w*)(?:\.|::)([A-Za-z_]\w*)")
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 
@@ -51,24 +61,30 @@ _FAMILY = {
 
 
 class _Lru(Generic[K, V]):
+    """A bounded cache; locked, as the request and warm-up threads share it."""
+
     def __init__(self, size: int) -> None:
         self.size = size
         self._data: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, key: K) -> V | None:
-        value = self._data.get(key)
-        if value is not None:
-            self._data.move_to_end(key)
-        return value
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
 
     def put(self, key: K, value: V) -> None:
-        self._data[key] = value
-        self._data.move_to_end(key)
-        while len(self._data) > self.size:
-            self._data.popitem(last=False)
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
 
     def clear(self) -> None:
-        self._data.clear()
+        with self._lock:
+            self._data.clear()
 
 
 @dataclass(frozen=True)
@@ -86,12 +102,26 @@ EMPTY = Context(fingerprint=budget.fingerprint(""))
 
 @dataclass
 class _Analysis:
-    """The current buffer, read once per text (cursor line excluded)."""
+    """The current buffer, read once per text (cursor line excluded); never changed after."""
 
+    text: str
     lines: list[str]
     imports: list[ImportRef]
     counts: Counter[str]
     attributes: Counter[tuple[str, str]]
+    # `ns.attr` uses per dotted namespace (`import a.b` → uses of `a.b.x`), filled on demand;
+    # the one exception to "never changed": entries are only added, each final when added.
+    dotted: dict[str, Counter[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """The last analysed text of a buffer with its tree: the base for the next edit."""
+
+    language: str
+    data: bytes
+    tree: tree_sitter.Tree
+    analysis: _Analysis
 
 
 @dataclass
@@ -118,7 +148,10 @@ def _without_cursor_line(request: CompletionRequest) -> tuple[str, int]:
     return head + tail, head.count("\n")
 
 
-def _common_prefix(a: bytes, b: bytes) -> int:
+S = TypeVar("S", str, bytes)
+
+
+def _common_prefix(a: S, b: S) -> int:
     """Length of the common prefix, by bisection on slice equality (memcmp speed)."""
     lo, hi = 0, min(len(a), len(b))
     while lo < hi:
@@ -136,14 +169,18 @@ def _point(data: bytes, offset: int) -> tuple[int, int]:
 
 
 def _reparse(
-    parser: tree_sitter.Parser, old: bytes, tree: tree_sitter.Tree, new: bytes
-) -> tree_sitter.Tree:
-    """Parse `new` reusing `tree` (the parse of `old`) through one tree-sitter edit."""
+    language: str, old: bytes, previous: tree_sitter.Tree, new: bytes, *, cooperative: bool
+) -> tree_sitter.Tree | None:
+    """Parse `new` reusing `previous` (the parse of `old`) through one tree-sitter edit.
+
+    The edit goes to a copy: the previous tree may be in use on the other thread.
+    """
     if old == new:
-        return tree
+        return previous
     start = _common_prefix(old, new)
     tail = _common_prefix(old[start:][::-1], new[start:][::-1])
     old_end, new_end = len(old) - tail, len(new) - tail
+    tree = previous.copy()
     tree.edit(
         start_byte=start,
         old_end_byte=old_end,
@@ -152,7 +189,73 @@ def _reparse(
         old_end_point=_point(old, old_end),
         new_end_point=_point(new, new_end),
     )
-    return parser.parse(new, tree)
+    return parsing.parse(language, new, tree, cooperative=cooperative)
+
+
+def _changed_lines(old: str, new: str) -> tuple[str, str]:
+    """The whole lines that differ between `old` and `new`: (old lines, new lines).
+
+    Both texts are equal before the first of these lines and after the last.
+    """
+    start = _common_prefix(old, new)
+    tail = _common_prefix(old[start:][::-1], new[start:][::-1])
+    line_start = old.rfind("\n", 0, start) + 1
+    old_end = old.find("\n", len(old) - tail)
+    new_end = new.find("\n", len(new) - tail)
+    return (
+        old[line_start : old_end if old_end >= 0 else len(old)],
+        new[line_start : new_end if new_end >= 0 else len(new)],
+    )
+
+
+def _recount(counts: Counter[K], removed: Iterable[K], added: Iterable[K]) -> Counter[K]:
+    """`counts` less `removed` plus `added`, without entries that fell to zero."""
+    out = counts.copy()
+    for item in removed:
+        out[item] -= 1
+    for item in added:
+        out[item] += 1
+    for item in [k for k, v in out.items() if v <= 0]:
+        del out[item]
+    return out
+
+
+def _dotted_pattern(namespace: str) -> re.Pattern[str]:
+    return re.compile(re.escape(namespace) + r"\.([A-Za-z_]\w*)")
+
+
+def _analysis(text: str, imports: list[ImportRef]) -> _Analysis:
+    return _Analysis(
+        text=text,
+        lines=text.split("\n"),
+        imports=imports,
+        counts=Counter(_IDENT.findall(text)),
+        attributes=Counter(_ATTRIBUTE.findall(text)),
+    )
+
+
+def _advance(old: _Analysis, text: str, imports: list[ImportRef]) -> _Analysis:
+    """The analysis of `text` from that of a previous text, reading only the changed lines.
+
+    Every pattern counted here matches within one line, so the counts of a text are the sum
+    of its lines' counts, and only the changed lines need reading again.
+    """
+    removed, added = _changed_lines(old.text, text)
+    return _Analysis(
+        text=text,
+        lines=text.split("\n"),
+        imports=imports,
+        counts=_recount(old.counts, _IDENT.findall(removed), _IDENT.findall(added)),
+        attributes=_recount(old.attributes, _ATTRIBUTE.findall(removed), _ATTRIBUTE.findall(added)),
+        dotted={
+            namespace: _recount(
+                counts,
+                _dotted_pattern(namespace).findall(removed),
+                _dotted_pattern(namespace).findall(added),
+            )
+            for namespace, counts in dict(old.dotted).items()
+        },
+    )
 
 
 class ContextGatherer:
@@ -178,11 +281,19 @@ class ContextGatherer:
         self._neighbours: dict[str, _Neighbour] = {}
         self._resolved: dict[tuple[str, str, ImportRef], list[Resolved]] = {}
         self._windows: dict[str, tuple[int, list[buffers.Window]]] = {}
-        # The last tree per buffer: moving the cursor changes the analysed text by two lines,
-        # and an incremental reparse of that edit is far cheaper than parsing anew.
-        self._trees: dict[str, tuple[str, bytes, tree_sitter.Tree]] = {}
+        # The last analysed text per buffer with its tree: moving the cursor changes the
+        # analysed text by two lines, and an incremental reparse and recount of that edit are
+        # far cheaper than reading the whole buffer anew.
+        self._parsed: dict[str, _Parsed] = {}
+        # uri → real path: realpath costs a syscall per part of the path.
+        self._paths: dict[str, str | None] = {}
         self._tokens: _Lru[str, int] = _Lru(16384)
         self._last: _Lru[tuple[object, ...], Context] = _Lru(64)
+        # Warm-up: uris waiting for `warm` on the warm-up thread (latest config each).
+        self._pending: OrderedDict[str, ContextConfig] = OrderedDict()
+        self._wake = threading.Condition()
+        self._worker: threading.Thread | None = None
+        self._busy = False
 
     # -- the index -------------------------------------------------------------------------
 
@@ -225,6 +336,7 @@ class ContextGatherer:
                 continue
             changed |= self.index.update(real)
             self._neighbours.pop(real, None)
+            self._paths.clear()  # a link may point elsewhere now
         if changed:
             with self._lock:
                 self.resolver = Resolver(self.index)
@@ -234,6 +346,7 @@ class ContextGatherer:
         self._generation += 1
         self._resolved.clear()
         self._neighbours.clear()
+        self._paths.clear()
         self._last.clear()
 
     # -- gathering -------------------------------------------------------------------------
@@ -325,7 +438,9 @@ class ContextGatherer:
             return key, list(cached.snippets)
         snippets: list[Snippet] = []
         if config.imports:
-            snippets.extend(self._import_snippets(request, text, line))
+            snippets.extend(
+                self._import_snippets(request.uri, request.language, text, line, open_docs=None)
+            )
         if config.buffers:
             snippets.extend(self._buffer_snippets(request, others))
         return key, rank(snippets)
@@ -343,6 +458,25 @@ class ContextGatherer:
             key=lambda doc: doc.uri,
         )
 
+    def _windows_of(self, doc: Document) -> list[buffers.Window]:
+        version, text = doc.version, doc.text
+        cached = self._windows.get(doc.uri)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        found = buffers.windows(text)
+        if doc.version == version and doc.text is text:  # not changed meanwhile (warm-up)
+            self._windows[doc.uri] = (version, found)
+        return found
+
+    def _path(self, uri: str) -> str | None:
+        if uri in self._paths:
+            return self._paths[uri]
+        path = uri_to_path(uri)
+        if len(self._paths) > 4096:
+            self._paths.clear()
+        self._paths[uri] = path
+        return path
+
     def _display_path(self, uri: str, path: str | None) -> str:
         if path is not None:
             root = self.index.root_of(path)
@@ -357,14 +491,10 @@ class ContextGatherer:
             return []
         matches: list[Snippet] = []
         for doc in others:
-            path = uri_to_path(doc.uri)
+            path = self._path(doc.uri)
             if path is not None and os.path.basename(path).startswith(".env"):
                 continue
-            cached = self._windows.get(doc.uri)
-            if cached is None or cached[0] != doc.version:
-                cached = (doc.version, buffers.windows(doc.text))
-                self._windows[doc.uri] = cached
-            match = buffers.best_window(cached[1], cursor_ids)
+            match = buffers.best_window(self._windows_of(doc), cursor_ids)
             if match is None:
                 continue
             matches.append(
@@ -381,33 +511,33 @@ class ContextGatherer:
 
     # -- imports ---------------------------------------------------------------------------
 
-    def _analyse(self, request: CompletionRequest, text: str) -> _Analysis | None:
-        key = (request.uri, text)
+    def _analyse(
+        self, uri: str, language: str, text: str, *, cooperative: bool = False
+    ) -> _Analysis | None:
+        key = (uri, text)
         found = self._analysis.get(key)
         if found is not None:
             return found
-        parser = parser_for(request.language)
-        if parser is None:
-            return None
         from pairline.engine.context.imports import extract_imports
 
         data = text.encode("utf-8", "surrogatepass")
-        previous = self._trees.get(request.uri)
-        if previous is not None and previous[0] == request.language:
-            tree = _reparse(parser, previous[1], previous[2], data)
+        base = self._parsed.get(uri)
+        if base is not None and base.language == language:
+            tree = _reparse(language, base.data, base.tree, data, cooperative=cooperative)
         else:
-            tree = parser.parse(data)
-        self._trees[request.uri] = (request.language, data, tree)
-        if len(self._trees) > 16:  # forget closed buffers
+            tree = parsing.parse(language, data, cooperative=cooperative)
+        if tree is None:
+            return None
+        imports = extract_imports(language, tree.root_node)
+        if base is not None and base.language == language:
+            analysis = _advance(base.analysis, text, imports)
+        else:
+            analysis = _analysis(text, imports)
+        self._parsed[uri] = _Parsed(language, data, tree, analysis)
+        if len(self._parsed) > 16:  # forget closed buffers
             open_uris = {doc.uri for doc in self.workspace.documents()}
-            for uri in [u for u in self._trees if u not in open_uris]:
-                del self._trees[uri]
-        analysis = _Analysis(
-            lines=text.split("\n"),
-            imports=extract_imports(request.language, tree.root_node),
-            counts=Counter(_IDENT.findall(text)),
-            attributes=Counter(_ATTRIBUTE.findall(text)),
-        )
+            for gone in [u for u in list(self._parsed) if u not in open_uris]:
+                self._parsed.pop(gone, None)
         self._analysis.put(key, analysis)
         return analysis
 
@@ -415,38 +545,51 @@ class ContextGatherer:
         key = (language, path, ref)
         found = self._resolved.get(key)
         if found is None:
-            found = self.resolver.resolve(language, path, ref)
+            generation, resolver = self._generation, self.resolver
+            found = resolver.resolve(language, path, ref)
             if len(self._resolved) > 20000:
                 self._resolved.clear()
-            self._resolved[key] = found
+            if generation == self._generation:  # not resolved against a replaced index
+                self._resolved[key] = found
         return found
 
-    def _neighbour(self, path: str) -> _Neighbour | None:
+    def _neighbour(
+        self, path: str, open_docs: dict[str, Document], *, cooperative: bool = False
+    ) -> _Neighbour | None:
         """The outline of an indexed file; an open buffer's unsaved text wins over disk."""
         if not self.index.has(path):
             return None
-        doc = self._open_documents().get(path)
+        doc = open_docs.get(path)
         key: tuple[object, ...]
         if doc is not None:
-            key = ("buffer", doc.uri, doc.version)
+            version, text = doc.version, doc.text
+            key = ("buffer", doc.uri, version)
         else:
-            stat = self.index.stat(path)
-            key = ("disk", stat)
+            key = ("disk", self.index.stat(path))
         found = self._neighbours.get(path)
         if found is not None and found.key == key:
             return found
         language = doc.language if doc is not None else language_for_path(path)
-        text = doc.text if doc is not None else self.index.read_text(path)
-        if text is None:
-            return None
-        found = _Neighbour(key, language, outline(language, text), self._display_path("", path))
-        self._neighbours[path] = found
+        generation = self._generation
+        if doc is None:
+            read = self.index.read_text(path)
+            if read is None:
+                return None
+            text = read
+        found = _Neighbour(
+            key,
+            language,
+            outline(language, text, cooperative=cooperative),
+            self._display_path("", path),
+        )
+        if generation == self._generation:
+            self._neighbours[path] = found
         return found
 
     def _open_documents(self) -> dict[str, Document]:
         out: dict[str, Document] = {}
         for doc in self.workspace.documents():
-            path = uri_to_path(doc.uri)
+            path = self._path(doc.uri)
             if path is not None:
                 out[path] = doc
         return out
@@ -468,15 +611,25 @@ class ContextGatherer:
         if resolved.namespace:
             head, _, rest = resolved.namespace.partition(".")
             if rest:
-                pattern = re.compile(re.escape(resolved.namespace) + r"\.([A-Za-z_]\w*)")
-                attrs = sorted(set(pattern.findall("\n".join(analysis.lines))))
+                dotted = analysis.dotted.get(resolved.namespace)
+                if dotted is None:
+                    pattern = _dotted_pattern(resolved.namespace)
+                    dotted = Counter(pattern.findall(analysis.text))
+                    analysis.dotted[resolved.namespace] = dotted
+                attrs = sorted(dotted)
             else:
                 attrs = sorted({b for (a, b) in analysis.attributes if a == head})
             out.extend((attr, f"{resolved.namespace}.{attr}") for attr in attrs)
         return out
 
     def _find_symbol(
-        self, path: str, neighbour: _Neighbour, name: str, depth: int
+        self,
+        path: str,
+        neighbour: _Neighbour,
+        name: str,
+        depth: int,
+        open_docs: dict[str, Document],
+        cooperative: bool,
     ) -> tuple[_Neighbour, str] | None:
         """The neighbour that defines `name`, following re-exports (`from .x import name`)."""
         if name in neighbour.outline.symbols:
@@ -490,36 +643,51 @@ class ContextGatherer:
                 for target in self._resolve(neighbour.language, path, ref):
                     if target.path == path:
                         continue
-                    other = self._neighbour(target.path)
+                    other = self._neighbour(target.path, open_docs, cooperative=cooperative)
                     if other is None:
                         continue
                     wanted = name if original == WILDCARD else original
-                    found = self._find_symbol(target.path, other, wanted, depth + 1)
+                    found = self._find_symbol(
+                        target.path, other, wanted, depth + 1, open_docs, cooperative
+                    )
                     if found is not None:
                         return found
         return None
 
-    def _import_snippets(self, request: CompletionRequest, text: str, line: int) -> list[Snippet]:
-        path = uri_to_path(request.uri)
+    def _import_snippets(
+        self,
+        uri: str,
+        language: str,
+        text: str,
+        line: int,
+        *,
+        open_docs: dict[str, Document] | None,
+        cooperative: bool = False,
+    ) -> list[Snippet]:
+        path = self._path(uri)
         if path is None or not self.index.roots or not self.index.contains(path):
             return []
-        analysis = self._analyse(request, text)
+        analysis = self._analyse(uri, language, text, cooperative=cooperative)
         if analysis is None:
             return []
+        if open_docs is None:
+            open_docs = self._open_documents()
         near_text = "\n".join(analysis.lines[max(0, line - NEAR_ABOVE) : line + NEAR_BELOW])
         near = Counter(_IDENT.findall(near_text))
         near_attrs = Counter(_ATTRIBUTE.findall(near_text))
         seen: set[tuple[str, str]] = set()
         out: list[Snippet] = []
         for ref in analysis.imports:
-            for resolved in self._resolve(request.language, path, ref):
+            for resolved in self._resolve(language, path, ref):
                 if resolved.path == path:
                     continue
-                neighbour = self._neighbour(resolved.path)
+                neighbour = self._neighbour(resolved.path, open_docs, cooperative=cooperative)
                 if neighbour is None:
                     continue
                 for name, local in self._wanted(resolved, analysis, neighbour):
-                    found = self._find_symbol(resolved.path, neighbour, name, 0)
+                    found = self._find_symbol(
+                        resolved.path, neighbour, name, 0, open_docs, cooperative
+                    )
                     if found is None:
                         continue
                     owner, symbol_name = found
@@ -547,6 +715,63 @@ class ContextGatherer:
                         )
                     )
         return out
+
+    # -- warm-up ---------------------------------------------------------------------------
+
+    def warm(self, uri: str, config: ContextConfig) -> None:
+        """Do now what a request in `uri` would otherwise do first (blocking; thread-safe).
+
+        Parses the buffer, resolves its imports, outlines their files (following re-exports)
+        and cuts the buffer into windows for requests in other buffers. A request then only
+        reads the cursor line's edit on top of it.
+        """
+        if not config.enable or config.budget_tokens <= 0:
+            return
+        try:
+            doc = self.workspace.get(uri)
+        except UnknownDocument:
+            return
+        text = doc.text
+        if config.buffers:
+            self._windows_of(doc)
+        if config.imports and parsing.parser(doc.language) is not None:
+            self._import_snippets(
+                uri, doc.language, text, 0, open_docs=self._open_documents(), cooperative=True
+            )
+
+    def warm_soon(self, uri: str, config: ContextConfig) -> None:
+        """Queue `warm` for `uri` on the warm-up thread (after didOpen / didChange)."""
+        with self._wake:
+            self._pending[uri] = config
+            self._pending.move_to_end(uri)
+            if self._worker is None:
+                self._worker = threading.Thread(
+                    target=self._warm_loop, name="pairline-context-warm", daemon=True
+                )
+                self._worker.start()
+            self._wake.notify()
+
+    def wait_warm(self, timeout: float = 10.0) -> bool:
+        """Wait until queued warm-ups are done (tests, scripts); False on timeout."""
+        with self._wake:
+            return self._wake.wait_for(lambda: not self._pending and not self._busy, timeout)
+
+    def _warm_loop(self) -> None:
+        while True:
+            with self._wake:
+                if not self._wake.wait_for(lambda: bool(self._pending), WARM_IDLE_S):
+                    self._worker = None
+                    return
+                uri, config = self._pending.popitem(last=False)
+                self._busy = True
+            try:
+                self.warm(uri, config)
+            except Exception:  # warm-up is an optimisation: a bug there must cost nothing else
+                log.exception("context warm-up failed for %s", uri)
+            finally:
+                with self._wake:
+                    self._busy = False
+                    self._wake.notify_all()
 
 
 # -- a one-call API for benches and scripts -----------------------------------------------

@@ -5,6 +5,12 @@ and gathers context at a cursor in each: cold (the first request in that file), 
 keystroke on the same line (what typing costs), and on another line of the file. Prints p50 and
 p95 of each and the index build time. Token counts use the estimate: the real tokenizer's
 counts are cached per text.
+
+As the server does on didOpen and didChange, each buffer is warmed up (`ContextGatherer.warm`)
+when it opens and after its edit; that work runs on the warm-up thread, off the request path,
+so it is timed apart. The keystroke and the cursor move are requested before any warm-up of
+the edit, as they come right after it in an editor. `--no-warm` measures without warm-ups;
+`--verify` also gathers each context with a fresh gatherer and checks that it is the same.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from pathlib import Path
 
 from pairline.engine.config import ContextConfig
 from pairline.engine.context import ContextGatherer
-from pairline.engine.types import Position
+from pairline.engine.types import CompletionRequest, Position
 from pairline.engine.workspace import Workspace, language_for_path
 
 
@@ -32,6 +38,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=300)
     parser.add_argument("--open", type=int, default=4, help="other buffers kept open")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-warm", action="store_true", help="no warm-up on open or edit")
+    parser.add_argument("--verify", action="store_true", help="compare with cold gathering")
     args = parser.parse_args()
     config = ContextConfig()
     ws = Workspace()
@@ -43,8 +51,31 @@ def main() -> None:
     rng = random.Random(args.seed)
     sample = rng.sample(paths, min(args.files, len(paths)))
     cold: list[float] = []
-    warm: list[float] = []
+    typed: list[float] = []
     moved: list[float] = []
+    warmups: list[float] = []
+    mismatches = 0
+
+    def gather(request: CompletionRequest, times: list[float]) -> None:
+        nonlocal mismatches
+        started = time.perf_counter()
+        context = gatherer.gather(request, config)
+        times.append(time.perf_counter() - started)
+        if times is cold:
+            sizes.append(len(context.snippets))
+        if args.verify:
+            fresh = ContextGatherer(ws, [args.root.resolve()])
+            fresh.index, fresh.resolver = gatherer.index, gatherer.resolver
+            if fresh.gather(request, config) != context:
+                mismatches += 1
+                print(f"MISMATCH {request.uri} line {request.position.line}")
+
+    def warm(uri: str) -> None:
+        if not args.no_warm:
+            started = time.perf_counter()
+            gatherer.warm(uri, config)
+            warmups.append(time.perf_counter() - started)
+
     sizes: list[int] = []
     opened: list[str] = []
     for path in sample:
@@ -53,24 +84,16 @@ def main() -> None:
             continue
         uri = Path(path).as_uri()
         ws.open(uri, text, version=1)
+        warm(uri)  # didOpen
         lines = text.split("\n")
         line = rng.randrange(len(lines) // 2, len(lines))
-        request = ws.request_at(uri, Position(line, len(lines[line])))
-        started = time.perf_counter()
-        context = gatherer.gather(request, config)
-        cold.append(time.perf_counter() - started)
-        sizes.append(len(context.snippets))
+        gather(ws.request_at(uri, Position(line, len(lines[line]))), cold)
         lines[line] += "x"  # a keystroke: the same line gets one more character
         ws.open(uri, "\n".join(lines), version=2)
-        request = ws.request_at(uri, Position(line, len(lines[line])))
-        started = time.perf_counter()
-        gatherer.gather(request, config)
-        warm.append(time.perf_counter() - started)
+        gather(ws.request_at(uri, Position(line, len(lines[line]))), typed)
         other = rng.randrange(0, len(lines))  # the cursor moves to another line of the file
-        request = ws.request_at(uri, Position(other, len(lines[other])))
-        started = time.perf_counter()
-        gatherer.gather(request, config)
-        moved.append(time.perf_counter() - started)
+        gather(ws.request_at(uri, Position(other, len(lines[other]))), moved)
+        warm(uri)  # didChange: done by the time the next file opens
         opened.append(uri)
         if len(opened) > args.open:
             ws.close(opened.pop(0))
@@ -78,10 +101,15 @@ def main() -> None:
     print(f"requests: {len(cold)}; snippets per context: mean {statistics.mean(sizes):.1f}")
     for name, values in (
         ("cold (first request in a file)", cold),
-        ("warm (a keystroke)", warm),
+        ("warm (a keystroke)", typed),
         ("another line of the same file", moved),
+        ("warm-up on open/edit (background thread, not a request)", warmups),
     ):
+        if not values:
+            continue
         print(f"{name}: p50 {_pct(values, 0.5):.2f} ms, p95 {_pct(values, 0.95):.2f} ms")
+    if args.verify:
+        print(f"verify: {mismatches} of {3 * len(cold)} contexts differ from cold gathering")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import tree_sitter
 
+from pairline.engine.context import parsing
 from pairline.engine.context.imports import ImportRef, extract_imports
-from pairline.engine.syntax import parser_for
 
 _MAX_LINES = 30
 _MAX_LINE_CHARS = 160
@@ -85,13 +85,16 @@ class _Source:
         return "\n".join(lines[-_MAX_DOC_LINES:])
 
 
-def outline(language: str, text: str) -> Outline:
-    """The outline of a file's source text (empty where pairline has no grammar)."""
-    parser = parser_for(language)
-    if parser is None:
-        return Outline()
+def outline(language: str, text: str, *, cooperative: bool = False) -> Outline:
+    """The outline of a file's source text (empty where pairline has no grammar).
+
+    `cooperative`: parse in chunks that let other threads run (the warm-up thread does).
+    """
     data = text.encode("utf-8", "surrogatepass")
-    root = parser.parse(data).root_node
+    tree = parsing.parse(language, data, cooperative=cooperative)
+    if tree is None:
+        return Outline()
+    root = tree.root_node
     src = _Source(data)
     result = Outline(imports=extract_imports(language, root))
     if language == "python":
