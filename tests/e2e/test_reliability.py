@@ -66,6 +66,7 @@ class RawServer:
             stdout=subprocess.PIPE,
             stderr=self._log,
             env={**os.environ, **(env or {})},
+            start_new_session=True,  # its own session: anything it leaves behind can be found
         )
         self._ids = itertools.count(1)
         self._write_lock = threading.Lock()
@@ -581,3 +582,44 @@ def test_answers_sent_while_the_model_loads_are_not_lost(tmp_path: Path) -> None
             answered += 1
     finally:
         assert server.close() == 0
+
+
+def _in_session(sid: int) -> list[int]:
+    """Processes of session `sid` (the server starts one): what would outlive it as orphans."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            # The command name may hold spaces: the fields that follow it are state, ppid,
+            # pgrp, session.
+            if int(stat.read_text().rsplit(")", 1)[1].split()[3]) == sid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def test_client_dying_mid_generation_leaves_nothing_behind(tmp_path: Path) -> None:
+    """stdin closes while the model generates: the server exits 0, with no process left."""
+    server = RawServer(tmp_path / "server.log")
+    server.initialize({"completion": {"cache": False, "max_tokens": 128}})
+    assert server.wait_ready() == "ready"
+    uri = "file:///tmp/pairline-fuzz/dying.py"
+    text = "import math\n\n\ndef area(radius):\n    "
+    server.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
+    )
+    for _ in range(3):
+        server.request_async(
+            "textDocument/inlineCompletion",
+            {
+                "textDocument": {"uri": uri},
+                "position": {"line": 4, "character": 4},
+                "context": {"triggerKind": 1},
+            },
+        )
+    pid = server.proc.pid
+    assert server.proc.stdin is not None
+    server.proc.stdin.close()  # the editor crashed: no shutdown, no exit
+    assert server.proc.wait(timeout=ANSWER_TIMEOUT_S) == 0
+    assert _in_session(pid) == []
+    server._reader.join(timeout=10)
+    server._log.close()
