@@ -31,7 +31,13 @@ import tree_sitter
 
 from pairline.engine.config import ContextConfig
 from pairline.engine.context import budget, buffers, parsing
-from pairline.engine.context.imports import WILDCARD, ImportRef, Resolved, Resolver
+from pairline.engine.context.imports import (
+    WILDCARD,
+    ImportRef,
+    Resolved,
+    Resolver,
+    extract_imports,
+)
 from pairline.engine.context.index import FileIndex
 from pairline.engine.context.outline import Outline, outline
 from pairline.engine.context.rank import BUFFER, IMPORTED, NEAR_USE, Snippet, rank
@@ -112,6 +118,10 @@ class _Analysis:
     # `ns.attr` uses per dotted namespace (`import a.b` → uses of `a.b.x`), filled on demand;
     # the one exception to "never changed": entries are only added, each final when added.
     dotted: dict[str, Counter[str]] = field(default_factory=dict)
+    # Where `dotted` entries may be derived from: an analysis of another text, and the lines
+    # that differ (its, ours).
+    parent: _Analysis | None = None
+    delta: tuple[str, str] = ("", "")
 
 
 @dataclass(frozen=True)
@@ -234,13 +244,47 @@ def _analysis(text: str, imports: list[ImportRef]) -> _Analysis:
     )
 
 
-def _advance(old: _Analysis, text: str, imports: list[ImportRef]) -> _Analysis:
+def _dotted(analysis: _Analysis, namespace: str) -> Counter[str]:
+    """Uses of `namespace.attr` in the analysed text, by attr (memoised on the analysis)."""
+    found = analysis.dotted.get(namespace)
+    if found is None:
+        pattern = _dotted_pattern(namespace)
+        if analysis.parent is not None:
+            removed, added = analysis.delta
+            found = _recount(
+                _dotted(analysis.parent, namespace),
+                pattern.findall(removed),
+                pattern.findall(added),
+            )
+        else:
+            found = Counter(pattern.findall(analysis.text))
+        analysis.dotted[namespace] = found
+    return found
+
+
+def _advance(
+    old: _Analysis, text: str, imports: list[ImportRef], *, lazy: bool = False
+) -> _Analysis:
     """The analysis of `text` from that of a previous text, reading only the changed lines.
 
     Every pattern counted here matches within one line, so the counts of a text are the sum
-    of its lines' counts, and only the changed lines need reading again.
+    of its lines' counts, and only the changed lines need reading again. `lazy`: derive dotted
+    namespace uses from `old` when asked (for a text with the cursor line left out, whose
+    `old` is the whole buffer: this keeps chains one link long).
     """
     removed, added = _changed_lines(old.text, text)
+    if lazy:
+        return _Analysis(
+            text=text,
+            lines=text.split("\n"),
+            imports=imports,
+            counts=_recount(old.counts, _IDENT.findall(removed), _IDENT.findall(added)),
+            attributes=_recount(
+                old.attributes, _ATTRIBUTE.findall(removed), _ATTRIBUTE.findall(added)
+            ),
+            parent=old,
+            delta=(removed, added),
+        )
     return _Analysis(
         text=text,
         lines=text.split("\n"),
@@ -439,7 +483,14 @@ class ContextGatherer:
         snippets: list[Snippet] = []
         if config.imports:
             snippets.extend(
-                self._import_snippets(request.uri, request.language, text, line, open_docs=None)
+                self._import_snippets(
+                    request.uri,
+                    request.language,
+                    request.prefix + request.suffix,
+                    text,
+                    line,
+                    open_docs=None,
+                )
             )
         if config.buffers:
             snippets.extend(self._buffer_snippets(request, others))
@@ -511,17 +562,16 @@ class ContextGatherer:
 
     # -- imports ---------------------------------------------------------------------------
 
-    def _analyse(
-        self, uri: str, language: str, text: str, *, cooperative: bool = False
-    ) -> _Analysis | None:
-        key = (uri, text)
-        found = self._analysis.get(key)
-        if found is not None:
-            return found
-        from pairline.engine.context.imports import extract_imports
+    def _anchor(self, uri: str, language: str, full: str, cooperative: bool) -> _Parsed | None:
+        """The parse of the whole buffer text `full`, advanced from the last one of the buffer.
 
-        data = text.encode("utf-8", "surrogatepass")
+        Requests analyse the text without the cursor line, which differs from one request to
+        the next by two lines that may lie far apart; from the whole text it differs by one.
+        """
         base = self._parsed.get(uri)
+        if base is not None and base.language == language and base.analysis.text == full:
+            return base
+        data = full.encode("utf-8", "surrogatepass")
         if base is not None and base.language == language:
             tree = _reparse(language, base.data, base.tree, data, cooperative=cooperative)
         else:
@@ -530,14 +580,38 @@ class ContextGatherer:
             return None
         imports = extract_imports(language, tree.root_node)
         if base is not None and base.language == language:
-            analysis = _advance(base.analysis, text, imports)
+            analysis = _advance(base.analysis, full, imports)
         else:
-            analysis = _analysis(text, imports)
-        self._parsed[uri] = _Parsed(language, data, tree, analysis)
+            analysis = _analysis(full, imports)
+        parsed = _Parsed(language, data, tree, analysis)
+        self._parsed[uri] = parsed
         if len(self._parsed) > 16:  # forget closed buffers
             open_uris = {doc.uri for doc in self.workspace.documents()}
             for gone in [u for u in list(self._parsed) if u not in open_uris]:
                 self._parsed.pop(gone, None)
+        return parsed
+
+    def _analyse(
+        self, uri: str, language: str, full: str, text: str, *, cooperative: bool = False
+    ) -> _Analysis | None:
+        """The analysis of `text`: the buffer text `full` less the cursor line."""
+        key = (uri, text)
+        found = self._analysis.get(key)
+        if found is not None:
+            return found
+        anchor = self._anchor(uri, language, full, cooperative)
+        if anchor is None:
+            return None
+        if text == full:
+            analysis = anchor.analysis
+        else:
+            data = text.encode("utf-8", "surrogatepass")
+            tree = _reparse(language, anchor.data, anchor.tree, data, cooperative=cooperative)
+            if tree is None:
+                return None
+            analysis = _advance(
+                anchor.analysis, text, extract_imports(language, tree.root_node), lazy=True
+            )
         self._analysis.put(key, analysis)
         return analysis
 
@@ -611,12 +685,7 @@ class ContextGatherer:
         if resolved.namespace:
             head, _, rest = resolved.namespace.partition(".")
             if rest:
-                dotted = analysis.dotted.get(resolved.namespace)
-                if dotted is None:
-                    pattern = _dotted_pattern(resolved.namespace)
-                    dotted = Counter(pattern.findall(analysis.text))
-                    analysis.dotted[resolved.namespace] = dotted
-                attrs = sorted(dotted)
+                attrs = sorted(_dotted(analysis, resolved.namespace))
             else:
                 attrs = sorted({b for (a, b) in analysis.attributes if a == head})
             out.extend((attr, f"{resolved.namespace}.{attr}") for attr in attrs)
@@ -658,6 +727,7 @@ class ContextGatherer:
         self,
         uri: str,
         language: str,
+        full: str,
         text: str,
         line: int,
         *,
@@ -667,7 +737,7 @@ class ContextGatherer:
         path = self._path(uri)
         if path is None or not self.index.roots or not self.index.contains(path):
             return []
-        analysis = self._analyse(uri, language, text, cooperative=cooperative)
+        analysis = self._analyse(uri, language, full, text, cooperative=cooperative)
         if analysis is None:
             return []
         if open_docs is None:
@@ -736,7 +806,13 @@ class ContextGatherer:
             self._windows_of(doc)
         if config.imports and parsing.parser(doc.language) is not None:
             self._import_snippets(
-                uri, doc.language, text, 0, open_docs=self._open_documents(), cooperative=True
+                uri,
+                doc.language,
+                text,
+                text,
+                0,
+                open_docs=self._open_documents(),
+                cooperative=True,
             )
 
     def warm_soon(self, uri: str, config: ContextConfig) -> None:
