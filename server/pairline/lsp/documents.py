@@ -49,6 +49,8 @@ def register(server: PairlineServer) -> None:
     def did_open(ls: PairlineServer, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
         ls.documents.open(item.uri, item.text, language=item.language_id, version=item.version)
+        # Parse it and outline its imports off the request path, before the first completion.
+        ls.context.warm_soon(item.uri, ls.settings.context)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: PairlineServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -68,6 +70,8 @@ def register(server: PairlineServer) -> None:
                     message=f"pairline: rejected an edit to {uri}: {exc}",
                 )
             )
+        else:
+            ls.context.warm_soon(uri, ls.settings.context)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: PairlineServer, params: types.DidSaveTextDocumentParams) -> None:
