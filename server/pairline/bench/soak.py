@@ -285,6 +285,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         **summarise(samples, warmup_s),
         "threads_start": samples[0]["threads"] if samples else 0,
         "threads_end": samples[-1]["threads"] if samples else 0,
+        "threads_max": max((s["threads"] for s in samples), default=0),
         "cache_bytes_max": cache_max,
         "cache_bound_bytes": bound,
         "cache_within_bound": cache_max <= bound,
