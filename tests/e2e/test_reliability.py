@@ -623,3 +623,36 @@ def test_client_dying_mid_generation_leaves_nothing_behind(tmp_path: Path) -> No
     assert _in_session(pid) == []
     server._reader.join(timeout=10)
     server._log.close()
+
+
+def test_malformed_frames_and_a_ten_megabyte_line(tmp_path: Path) -> None:
+    """Garbage on the wire is skipped; a 10 MB one-line file is held exactly and answered.
+
+    Completions are off here: with the model on, one request on this line takes minutes on
+    2 cores (whole-buffer tree-sitter passes), which is a known gap, not a crash.
+    """
+    server = RawServer(tmp_path / "server.log")
+    try:
+        server.initialize(FAST_OPTIONS)
+        for body in (b"{not json", b"[]", b'{"jsonrpc": "2.0", "id": 9999}', b"\xff\xfe\x00"):
+            server.write_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        server.write_raw(b"X-Unknown-Header: 1\r\n")  # a header line with no frame after it
+        answer = server.request("$/unknown/request", {})
+        assert answer["error"]["code"] == METHOD_NOT_FOUND
+        uri = "file:///tmp/pairline-fuzz/huge.py"
+        line = "x = [" + "1, " * (10 * 1024 * 1024 // 3) + "2"
+        server.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": line}},
+        )
+        at = {"line": 0, "character": len(line)}
+        answer = server.request(
+            "textDocument/inlineCompletion",
+            {"textDocument": {"uri": uri}, "position": at, "context": {"triggerKind": 2}},
+        )
+        assert "result" in answer, answer
+        text = server.request("pairline/debug/document", {"uri": uri})["result"]["text"]
+        assert text == line
+        assert server.alive()
+    finally:
+        assert server.close() == 0
