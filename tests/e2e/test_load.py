@@ -89,7 +89,13 @@ def test_edit_bursts_are_answered_and_model_work_stays_bounded(tmp_path: Path) -
         assert stats["generations"] > 0  # the model did run: the bound below is not vacuous
         assert stats["peak_generations_running"] == 1
         assert stats["peak_generations_pending"] <= DOCUMENTS + 1
-        assert stats["generations_pending"] == 0
+        # Speculations started by the last answers may still be queued; nothing stays stuck.
+        for _ in range(600):  # a hang guard, not a timing requirement
+            if server.request("pairline/debug/stats", None)["result"]["generations_pending"] == 0:
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError("generations stayed queued")
         for uri in uris:
             answer = server.request("pairline/debug/document", {"uri": uri})
             assert answer["result"]["text"] == texts[uri]
