@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
-import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -41,21 +42,33 @@ def llama_build_info() -> dict[str, Any]:
     }
 
 
-@contextlib.contextmanager
-def _quiet_stderr() -> Any:
-    """Silence llama.cpp's C-level logging to fd 2 while loading (it ignores Python logging)."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
+# llama.cpp's own log (model loading, errors) goes to Python logging, never to a file
+# descriptor: stdout is the LSP transport, and redirecting fd 2 would swallow every other
+# thread's log lines too. The last error lines explain a failed load.
+_llama_log = logging.getLogger("pairline.llama_cpp")
+_recent_errors: deque[str] = deque(maxlen=4)
+_log_callback: Any = None
+
+
+def _route_llama_log() -> None:
+    global _log_callback
+    if _log_callback is not None:
         return
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+    import ctypes
+
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
+    def callback(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
+        line = text.decode("utf-8", "replace").rstrip()
+        if not line:
+            return
+        if level == 4:  # GGML_LOG_LEVEL_ERROR (ggml: none, debug, info, warn, error, cont)
+            _recent_errors.append(line)
+        _llama_log.debug("%s", line)
+
+    _log_callback = callback  # keep a reference: llama.cpp calls it for the process lifetime
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
 
 
 class LocalLlamaBackend:
@@ -105,8 +118,11 @@ class LocalLlamaBackend:
         import llama_cpp
 
         started = time.perf_counter()
+        _route_llama_log()
+        _recent_errors.clear()
         try:
-            with _quiet_stderr():
+            # Python-level notes llama-cpp-python prints while loading verbosely go nowhere.
+            with contextlib.redirect_stderr(io.StringIO()):
                 self._llm = llama_cpp.Llama(
                     model_path=str(self._model.path),
                     n_ctx=self._config.n_ctx,
@@ -116,7 +132,7 @@ class LocalLlamaBackend:
                     n_gpu_layers=self._config.n_gpu_layers,
                     # verbose=False makes llama-cpp-python point fd 1 (our LSP transport) at
                     # /dev/null while it loads, from this thread: every answer the server sent
-                    # meanwhile was lost. Load verbosely (fd 2 is quiet already), then hush it.
+                    # meanwhile was lost. Load verbosely, then hush it.
                     verbose=True,
                 )
             # llama-cpp-python forwards llama.cpp's log by this logger's level (what
@@ -124,7 +140,8 @@ class LocalLlamaBackend:
             logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
             self._llm.verbose = False
         except Exception as exc:  # llama.cpp reports every load failure as ValueError/RuntimeError
-            raise ModelError(f"cannot load model {self._model.path}: {exc}") from exc
+            why = f" ({'; '.join(_recent_errors)})" if _recent_errors else ""
+            raise ModelError(f"cannot load model {self._model.path}: {exc}{why}") from exc
         self._fim = self._detect_fim()
         log.info(
             "loaded %s in %.2fs (n_ctx=%d, threads=%d, gpu_layers=%d, fim=%s)",
