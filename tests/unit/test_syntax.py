@@ -88,3 +88,11 @@ def test_inside_string(language: str, prefix: str, suffix: str, inside: bool) ->
 
 def test_f_string_expression_is_code() -> None:
     assert syntax.inside_string("python", 'msg = f"total: {cou', '}"\n') is False
+
+
+def test_checks_look_at_a_window_of_a_huge_line() -> None:
+    # A 9 MB one-line file: every check parses a bounded window around the cursor.
+    huge = "x = [" + "1, " * 3_000_000
+    assert syntax.opens_block("python", huge, "") is False
+    assert syntax.inside_string("python", huge, "") is False
+    assert syntax.longest_valid("python", huge, "2]", "\n") == "2]"

@@ -97,6 +97,7 @@ def opens_block(language: str, prefix: str, suffix: str) -> bool:
     rest_of_line = suffix.split("\n", 1)[0]
     if rest_of_line.strip() not in ("", "}", ")", "]"):
         return False
+    prefix, suffix = _window(prefix, suffix)  # the opener and its surroundings suffice
     lines = prefix.split("\n")
     current = lines[-1]
     if current.strip():
@@ -150,12 +151,14 @@ def _types_at(parser: tree_sitter.Parser, text: str, offset: int) -> tuple[str, 
 # definitions, small enough to stay within a few milliseconds on any file.
 _CHECK_LINES_BEFORE = 200
 _CHECK_LINES_AFTER = 60
+_CHECK_CHARS = 20_000
 
 
 def _window(prefix: str, suffix: str) -> tuple[str, str]:
-    head = prefix.split("\n")[-_CHECK_LINES_BEFORE:]
-    tail = suffix.split("\n")[:_CHECK_LINES_AFTER]
-    return "\n".join(head), "\n".join(tail)
+    head = "\n".join(prefix.rsplit("\n", _CHECK_LINES_BEFORE)[-_CHECK_LINES_BEFORE:])
+    tail = "\n".join(suffix.split("\n", _CHECK_LINES_AFTER)[:_CHECK_LINES_AFTER])
+    # A huge line (minified code, data) must not turn each request into a whole-file parse.
+    return head[-_CHECK_CHARS:], tail[:_CHECK_CHARS]
 
 
 def _cut_points(text: str) -> list[int]:
