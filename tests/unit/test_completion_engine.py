@@ -207,3 +207,29 @@ async def test_automatic_requests_skip_where_nothing_helps(tmp_path: Path) -> No
     assert engine.stats["skipped"] == 2
     # Asked for explicitly, the same places are served.
     assert await engine.complete(replace(in_string, automatic=False)) is not None
+
+
+async def test_huge_buffer_skips_context_gathering(tmp_path: Path) -> None:
+    from pairline.engine.context import ContextGatherer
+    from pairline.engine.workspace import Workspace
+
+    settings, _ = load_settings(
+        {
+            "cache_dir": str(tmp_path),
+            "completion": {"cache": False},
+            "context": {"maxFileBytes": 1000},
+        }
+    )
+    workspace = Workspace()
+    (tmp_path / "helpers.py").write_text("def helper(x):\n    return x\n")
+    text = "from helpers import helper\n" + "y = helper(1)\n" * 200 + "z = "
+    uri = (tmp_path / "big.py").as_uri()
+    workspace.open(uri, text, language="python")
+    engine = CompletionEngine(settings)
+    engine.attach(ScriptedBackend("helper(2)"))
+    engine.context = ContextGatherer(workspace, [tmp_path])
+    await asyncio.to_thread(engine.context.ensure_index, settings.context)
+    line = text.count("\n")
+    suggestion = await engine.complete(workspace.request_at(uri, Position(line, 4)))
+    assert suggestion is not None
+    assert engine.last_prompt is not None and "def helper" not in engine.last_prompt

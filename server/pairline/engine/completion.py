@@ -175,6 +175,8 @@ class CompletionEngine:
         gatherer = self.context
         if gatherer is None or request.context:
             return request
+        if len(request.prefix) + len(request.suffix) > self.settings.context.max_file_bytes:
+            return request  # a huge buffer (minified, data): whole-file passes would cost seconds
         # Counted with the model's own tokenizer, so wait for the model (a no-op once loaded).
         count = getattr(self.backend, "count_tokens", None) if await self.wait_ready() else None
         try:

@@ -802,6 +802,8 @@ class ContextGatherer:
         except UnknownDocument:
             return
         text = doc.text
+        if len(text) > config.max_file_bytes:
+            return  # as the index skips huge files: no whole-file passes over them
         if config.buffers:
             self._windows_of(doc)
         if config.imports and parsing.parser(doc.language) is not None:
