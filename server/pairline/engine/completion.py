@@ -12,7 +12,6 @@ import logging
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from pairline.engine import syntax
@@ -25,9 +24,6 @@ from pairline.engine.prompt.fim import build_prompt, suffix_window
 from pairline.engine.types import CompletionRequest, Mode, Suggestion
 
 log = logging.getLogger(__name__)
-
-# Status callback: (state, message), state in "loading", "ready", "error".
-StatusCallback = Callable[[str, str], None]
 
 # Suggestions remembered per document for typing-through, and how far one may be typed into.
 _SHOWN_PER_DOCUMENT = 8
