@@ -61,6 +61,8 @@ async def test_items_replace_the_word_and_apply_cleanly(bare_client: LanguageCli
     assert edit.range.start == types.Position(line=line, character=character - len("expa"))
     assert edit.new_text.startswith("expa") and len(edit.new_text) > len("expa")
     assert item.filter_text == edit.new_text
+    # This client declares no documentation format: a plain string, never MarkupContent.
+    assert item.documentation == edit.new_text
     applied = _apply(text, edit)
     suggestion = edit.new_text[len("expa") :]
     assert applied == text + suggestion

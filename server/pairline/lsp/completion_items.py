@@ -43,8 +43,8 @@ def wants_items(capabilities: types.ClientCapabilities, mode: str) -> bool:
 
 def _documentation(
     capabilities: types.ClientCapabilities, language: str, text: str
-) -> types.MarkupContent:
-    """The full suggestion, as Markdown where the client renders it, else plain text."""
+) -> types.MarkupContent | str:
+    """The full suggestion in the richest format the client declares (a plain string if none)."""
     completion = capabilities.text_document and capabilities.text_document.completion
     item = completion and completion.completion_item
     formats = (item and item.documentation_format) or []
@@ -52,7 +52,9 @@ def _documentation(
         return types.MarkupContent(
             kind=types.MarkupKind.Markdown, value=f"```{language}\n{text}\n```"
         )
-    return types.MarkupContent(kind=types.MarkupKind.PlainText, value=text)
+    if types.MarkupKind.PlainText in formats:
+        return types.MarkupContent(kind=types.MarkupKind.PlainText, value=text)
+    return text
 
 
 def label_for(text: str) -> str:
