@@ -296,6 +296,9 @@ async def _arm(
         suggestion = await engine.complete(request)
         seconds = time.perf_counter() - started
         workspace.close(uri)
+        # The next arm asks at the same cursor: it must not be served the rest of this
+        # arm's suggestion by typing-through.
+        engine.forget(uri)
         # Single-line tasks: a block suggestion is judged by its first line.
         text = suggestion.text.split("\n", 1)[0] if suggestion else ""
         out.append(
