@@ -20,6 +20,24 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 _MEMORY_ENTRIES = 1024
+_PAGE = 4096
+_SHM_BYTES = 32 * 1024  # SQLite's shared-memory index beside a WAL database
+
+
+def disk_settings(bound: int) -> dict[str, int]:
+    """diskcache settings that keep the whole directory, not only its values, within `bound`.
+
+    diskcache's `size_limit` counts the database pages and value files but not SQLite's
+    write-ahead log, which by default grows to 4 MB before a checkpoint and never shrinks:
+    a 1 MB cache would use 5 MB. The log gets a slice of the bound (checkpointed and truncated
+    at that size), twice over for the moment between a write and its checkpoint.
+    """
+    wal = max(16 * _PAGE, min(bound // 8, 4 * 1024 * 1024))
+    return {
+        "size_limit": max(bound - 2 * wal - _SHM_BYTES, bound // 2),
+        "sqlite_wal_autocheckpoint": wal // _PAGE,
+        "sqlite_journal_size_limit": wal,
+    }
 
 
 def cache_key(*parts: str) -> str:
@@ -54,7 +72,7 @@ class CompletionCache:
         for attempt in range(2):
             try:
                 directory.mkdir(parents=True, exist_ok=True)
-                disk = diskcache.Cache(str(directory), size_limit=self._size_limit)
+                disk = diskcache.Cache(str(directory), **disk_settings(self._size_limit))
                 disk.get("__probe__")  # a corrupt database fails here, not at first use
                 return disk
             except Exception as exc:  # sqlite3, OSError, diskcache errors: all mean "unusable"
