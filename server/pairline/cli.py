@@ -1,4 +1,4 @@
-"""Command line: `pairline serve | complete | doctor | models | bench`."""
+"""Command line: `pairline serve | complete | fix | doctor | models | stats | bench`."""
 
 from __future__ import annotations
 
@@ -310,6 +310,12 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stats(args: argparse.Namespace) -> int:
+    from pairline.stats import run
+
+    return run(args, _settings_from_args(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pairline", description="A local-first coding copilot delivered as a Language Server."
@@ -360,6 +366,19 @@ def build_parser() -> argparse.ArgumentParser:
     models_cmd = sub.add_parser("models", help="list the built-in models")
     models_cmd.add_argument("--cache-dir", help="where models and caches are kept")
     models_cmd.set_defaults(func=cmd_models, default_level="warning")
+
+    stats = sub.add_parser(
+        "stats", help="suggestions shown and accepted per language (local data, never sent)"
+    )
+    stats.add_argument("--days", type=float, help="only the last N days (default: all kept)")
+    stats.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    stats.add_argument(
+        "--png", help="where to write the figure (default: stats.png in the cache dir)"
+    )
+    stats.add_argument("--no-png", action="store_true", help="do not write the figure")
+    stats.add_argument("--config", help="settings file (.toml or .json)")
+    stats.add_argument("--cache-dir", help="where models and caches are kept")
+    stats.set_defaults(func=cmd_stats, default_level="warning")
 
     from pairline.bench.command import add_parser as add_bench_parser
 

@@ -47,6 +47,16 @@ function M.server_text(bufnr)
   return response.result.text
 end
 
+--- The server's counters (pairline/debug/stats), e.g. accept_commands.
+---@param bufnr integer
+---@return table<string, integer>
+function M.server_stats(bufnr)
+  local client = assert(vim.lsp.get_clients({ bufnr = bufnr, name = "pairline" })[1])
+  local response = client:request_sync("pairline/debug/stats", vim.empty_dict(), 10000, bufnr)
+  assert(response and not response.err, vim.inspect(response))
+  return response.result
+end
+
 --- Extmarks of every namespace in `bufnr`, by namespace name.
 ---@param bufnr integer
 ---@return table<string, integer>

@@ -30,6 +30,13 @@ H.run(function()
     return H.call("buffer_text", bufnr) == expected
   end)
   H.eq(H.call("server_text", bufnr), expected, "the server holds the accepted text")
+  -- The accept runs the item's command (Neovim's own on 0.12, the plugin's on 0.11): local stats.
+  local function accepts_reported(n, what)
+    H.wait(what, function()
+      return H.call("server_stats", bufnr).accept_commands == n
+    end)
+  end
+  accepts_reported(1, "the accept reported to the server")
 
   -- <Esc> hides whatever came next, and leaves nothing behind.
   H.input("<Esc>")
@@ -50,6 +57,7 @@ H.run(function()
     return H.call("where").line == LINE .. word
   end)
   H.eq(H.call("where").cursor, { 36, #LINE + #word }, "cursor after the accepted word")
+  accepts_reported(2, "the partial accept reported to the server")
 
   if not builtin then
     -- Pairline's own ghost text keeps the rest without asking again, and <M-C-Right> takes it.
@@ -60,6 +68,7 @@ H.run(function()
     H.wait("the line accepted", function()
       return H.call("where").line == LINE .. word .. line
     end)
+    accepts_reported(3, "the second partial accept reported to the server")
     H.input("<Esc>")
     H.wait("normal mode", function()
       return H.call("where").mode == "n"

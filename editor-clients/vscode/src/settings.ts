@@ -18,6 +18,7 @@ export type ServerSettings = {
     promptTokens: number;
     suffixLines: number;
     enable: Record<string, boolean>;
+    recordStats: boolean;
   };
   remote: { baseUrl: string; api: string; model: string; apiKeyEnv: string; promptStyle: string };
   actions: {
@@ -40,6 +41,7 @@ export const DEFAULTS: ServerSettings = {
     promptTokens: 1024,
     suffixLines: 20,
     enable: { "*": true, plaintext: false, markdown: false },
+    recordStats: true,
   },
   remote: { baseUrl: "", api: "openai", model: "", apiKeyEnv: "", promptStyle: "chat" },
   actions: { backend: { "*": "auto" }, trusted: false, checkCommands: {}, rounds: 3, offerUnverified: false },

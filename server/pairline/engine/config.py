@@ -66,6 +66,9 @@ class CompletionConfig:
     # (unless in_strings) and before more than this many characters of code on the line.
     in_strings: bool = False
     max_chars_right: int = 8
+    # Keep a local log of suggestions shown and accepted per language for `pairline stats`
+    # (counts and timings only, never code; nothing leaves the machine).
+    record_stats: bool = True
     # Per-language switch, as editors usually spell it: "*" is the default for the others.
     enable: dict[str, bool] = field(
         default_factory=lambda: {"*": True, "plaintext": False, "markdown": False}

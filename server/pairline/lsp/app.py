@@ -17,8 +17,16 @@ from pairline.engine.config import Settings
 from pairline.engine.context import ContextGatherer
 from pairline.engine.context.gather import uri_to_path
 from pairline.engine.types import EngineError
+from pairline.engine.usage import UsageRecorder
 from pairline.engine.workspace import Workspace
-from pairline.lsp import code_actions, completion_items, debug, documents, inline_completion
+from pairline.lsp import (
+    code_actions,
+    completion_items,
+    debug,
+    documents,
+    inline_completion,
+    usage,
+)
 from pairline.lsp.convert import encoding
 from pairline.lsp.progress import Progress, notify_status
 from pairline.lsp.protocol import PairlineProtocol
@@ -42,6 +50,7 @@ class PairlineServer(LanguageServer):
         self.engine = CompletionEngine(self.settings)
         self.context = ContextGatherer(self.documents)
         self.engine.context = self.context
+        self.usage = UsageRecorder(lambda: self.settings)
         self._index_task: asyncio.Task[None] | None = None
         self._indexing = False  # set once initialized: roots are known from then on
         self._load_task: asyncio.Task[None] | None = None
@@ -53,6 +62,7 @@ class PairlineServer(LanguageServer):
         if self._load_task is not None:
             self._load_task.cancel()
         self.engine.close()
+        self.usage.close()
 
     def apply_settings(self, settings: Settings) -> None:
         """Use new settings; reload the model only when its own settings changed."""
@@ -188,5 +198,6 @@ def create_server() -> PairlineServer:
     inline_completion.register(server)
     completion_items.register(server)
     code_actions.register(server)
+    usage.register(server)
     debug.register(server)
     return server

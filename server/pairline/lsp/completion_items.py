@@ -17,6 +17,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from pairline.engine.types import EngineError, Position
 from pairline.lsp.convert import lsp_position, position
+from pairline.lsp.usage import accept_command
 
 if TYPE_CHECKING:
     from pairline.lsp.app import PairlineServer
@@ -86,7 +87,8 @@ def register(server: PairlineServer) -> None:
         automatic = (
             context is not None and context.trigger_kind != types.CompletionTriggerKind.Invoked
         )
-        suggestion = await ls.engine.complete(replace(request, automatic=automatic))
+        request = replace(request, automatic=automatic)
+        suggestion = await ls.engine.complete(request)
         if suggestion is None:
             return empty
         word = _WORD_TAIL.search(line_before)
@@ -97,6 +99,8 @@ def register(server: PairlineServer) -> None:
         end = lsp_position(Position(request.position.line, request.position.character))
         full = typed + suggestion.text
         language = request.language
+        # Clients run a completion item's command after inserting it: that records the accept.
+        command = accept_command(ls, request, suggestion, "menu")
         return types.CompletionList(
             is_incomplete=True,
             items=[
@@ -111,6 +115,7 @@ def register(server: PairlineServer) -> None:
                     text_edit=types.TextEdit(
                         range=types.Range(start=start, end=end), new_text=full
                     ),
+                    command=command,
                 )
             ],
         )

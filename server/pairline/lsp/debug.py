@@ -2,7 +2,8 @@
 
 `pairline/debug/document` {uri} → {uri, version, text}; `pairline/debug/lastPrompt` → {prompt};
 `pairline/debug/stats` → counters (requests, generations, cache_hits, typing_through, …) and
-gauges of model work (generations_pending/running now, and their peaks).
+gauges of model work (generations_pending/running now, and their peaks), and the usage log's
+usage_shown/usage_accepted (rows written) and accept_commands (`pairline.accepted` received).
 """
 
 from __future__ import annotations
@@ -39,4 +40,4 @@ def register(server: PairlineServer) -> None:
 
     @server.feature(STATS)
     def stats(ls: PairlineServer, _params: Any) -> dict[str, Any]:
-        return dict(ls.engine.stats) | ls.engine.gauges()
+        return dict(ls.engine.stats) | ls.engine.gauges() | dict(ls.usage.counts)

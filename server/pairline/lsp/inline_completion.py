@@ -10,6 +10,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from pairline.engine.types import EngineError
 from pairline.lsp.convert import lsp_position, position
+from pairline.lsp.usage import accept_command
 
 if TYPE_CHECKING:
     from pairline.lsp.app import PairlineServer
@@ -25,15 +26,19 @@ def register(server: PairlineServer) -> None:
         except EngineError as exc:
             raise JsonRpcInvalidParams(str(exc)) from None
         automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
-        suggestion = await ls.engine.complete(replace(request, automatic=automatic))
+        request = replace(request, automatic=automatic)
+        suggestion = await ls.engine.complete(request)
         if suggestion is None:
             return types.InlineCompletionList(items=[])
         at = lsp_position(suggestion.position)
+        # Editors run an inline item's command when the user accepts it: that records the accept.
+        command = accept_command(ls, request, suggestion, "inline")
         return types.InlineCompletionList(
             items=[
                 types.InlineCompletionItem(
                     insert_text=suggestion.text,
                     range=types.Range(start=at, end=at),
+                    command=command,
                 )
             ]
         )

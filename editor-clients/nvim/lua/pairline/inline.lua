@@ -24,7 +24,8 @@ local function enable_buffer(bufnr)
   end
 end
 
---- Built-in item, partly accepted: replace its range with the first piece of its text.
+--- Built-in item, partly accepted: replace its range with the first piece of its text. A whole
+--- accept is Neovim's own, which runs the item's command; here the plugin reports the part.
 ---@param kind "word"|"line"
 ---@return fun(item: vim.lsp.inline_completion.Item)
 local function accept_piece(kind)
@@ -45,6 +46,8 @@ local function accept_piece(kind)
       vim.api.nvim_buf_set_text(0, row, col, row, col, lines)
     end
     vim.api.nvim_win_set_cursor(0, { row + #lines, (#lines == 1 and col or 0) + #lines[#lines] })
+    local client = item.client_id and vim.lsp.get_client_by_id(item.client_id)
+    require("pairline.accepted").report(client, item.command, vim.api.nvim_get_current_buf(), vim.fn.strchars(chunk))
   end
 end
 

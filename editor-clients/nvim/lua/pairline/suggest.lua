@@ -13,6 +13,9 @@ local REQUEST_CANCELLED = -32800
 ---@field col integer 0-based byte column the text goes in at
 ---@field text string what is left to accept
 ---@field tick integer b:changedtick the suggestion was made for
+---@field client? vim.lsp.Client the server that made it
+---@field command? lsp.Command the item's command, run on accept (pairline.accepted)
+---@field taken? integer characters of it already in the buffer (typed through or accepted)
 
 ---@class pairline.BufState
 ---@field timer? uv.uv_timer_t
@@ -97,7 +100,15 @@ local function typed_through(bufnr, s)
   if #typed >= #s.text or s.text:sub(1, #typed) ~= typed or typed:find("\n", 1, true) then
     return nil
   end
-  return { row = row, col = col, text = s.text:sub(#typed + 1), tick = vim.b[bufnr].changedtick }
+  return {
+    row = row,
+    col = col,
+    text = s.text:sub(#typed + 1),
+    tick = vim.b[bufnr].changedtick,
+    client = s.client,
+    command = s.command,
+    taken = (s.taken or 0) + vim.fn.strchars(typed),
+  }
 end
 
 --- Text of an LSP item to show at the cursor, or nil when it cannot be shown as ghost text.
@@ -173,7 +184,7 @@ local function request(bufnr)
     for _, item in ipairs(items) do
       local text = item_text(bufnr, item, client.offset_encoding)
       if text then
-        show(bufnr, { row = row, col = col, text = text, tick = tick })
+        show(bufnr, { row = row, col = col, text = text, tick = tick, client = client, command = item.command })
         return
       end
     end
@@ -237,10 +248,21 @@ function M.accept(kind, bufnr)
   local col = (#lines == 1 and s.col or 0) + #lines[#lines]
   vim.api.nvim_win_set_cursor(0, { row + 1, col })
   local rest = s.text:sub(#chunk + 1)
+  local taken = (s.taken or 0) + vim.fn.strchars(chunk)
+  -- All of it: the command as the server sent it; part of it: with how much was taken so far.
+  require("pairline.accepted").report(s.client, s.command, bufnr, rest ~= "" and taken or nil)
   if rest == "" then
     M.dismiss(bufnr)
   else
-    show(bufnr, { row = row, col = col, text = rest, tick = vim.b[bufnr].changedtick })
+    show(bufnr, {
+      row = row,
+      col = col,
+      text = rest,
+      tick = vim.b[bufnr].changedtick,
+      client = s.client,
+      command = s.command,
+      taken = taken,
+    })
   end
   return true
 end

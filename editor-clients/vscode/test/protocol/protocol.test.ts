@@ -194,6 +194,7 @@ describe("the real server, as the extension starts it", () => {
           "completion.maxTokens": 40,
           "completion.promptTokens": 900,
           "completion.enable": { "*": true, markdown: false },
+          "completion.recordStats": false,
           "remote.apiKeyEnv": "PAIRLINE_TEST_KEY",
           "model.nThreads": 2,
           "remote.promptStyle": "completion",
@@ -215,6 +216,8 @@ describe("the real server, as the extension starts it", () => {
     const caps = init.capabilities;
     assert.ok(caps.inlineCompletionProvider);
     assert.ok(caps.codeActionProvider);
+    // vscode-languageclient forwards these commands to the server: an accepted item's command.
+    assert.deepEqual(caps.executeCommandProvider?.commands, ["pairline.accepted"]);
     const sync = caps.textDocumentSync;
     assert.ok(typeof sync === "object");
     assert.equal(sync.change, TextDocumentSyncKind.Incremental);
@@ -244,6 +247,8 @@ describe("the real server, as the extension starts it", () => {
     assert.equal(items.length, 1);
     const insert = items[0]?.insertText;
     assert.ok(typeof insert === "string" && insert.trim().length > 0, JSON.stringify(items));
+    // completion.recordStats is off here: nothing recorded, so no accept command either.
+    assert.equal(items[0]?.command, undefined);
   });
 
   test("offers Fix this for a selected line", async () => {
