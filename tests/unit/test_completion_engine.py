@@ -233,3 +233,82 @@ async def test_huge_buffer_skips_context_gathering(tmp_path: Path) -> None:
     suggestion = await engine.complete(workspace.request_at(uri, Position(line, 4)))
     assert suggestion is not None
     assert engine.last_prompt is not None and "def helper" not in engine.last_prompt
+
+
+class RankingBackend(ScriptedBackend):
+    """Offers fixed candidates and scores each continuation by a table of its first line."""
+
+    def __init__(self, candidates: list[str], scores: dict[str, float]) -> None:
+        super().__init__(candidates[0])
+        self.candidate_texts = candidates
+        self.scores = scores
+        self.scored: list[str] = []
+
+    async def candidates(
+        self, prompt: str, params: GenerationParams, count: int, cancel: threading.Event
+    ) -> list[Generation]:
+        self.prompts.append(prompt)
+        return [Generation(text, "complete", generated_tokens=1) for text in self.candidate_texts]
+
+    async def joint_logprobs(
+        self, prompt: str, continuations: list[str], cancel: threading.Event
+    ) -> list[float]:
+        self.scored.extend(continuations)
+        return [self.scores.get(text.split("\n", 1)[0], -100.0) for text in continuations]
+
+
+def test_rerank_suffix_takes_a_few_lines_that_say_something() -> None:
+    from pairline.engine.completion import rerank_suffix
+
+    assert rerank_suffix("") == "" and rerank_suffix("\n  \n\n") == ""
+    assert rerank_suffix(")\n\n    return x\n    y\n    z\n") == ")\n\n    return x\n    y"
+    assert len(rerank_suffix("x" * 5000)) == 320
+
+
+async def test_rerank_picks_the_candidate_the_suffix_likes(tmp_path: Path) -> None:
+    engine = CompletionEngine(fresh(tmp_path, cache=False))
+    backend = RankingBackend(
+        ["total = 0", "total = []", "total = {}"],
+        {"total = 0": -9.0, "total = []": -2.0, "total = {}": -5.0},
+    )
+    engine.attach(backend)
+    suggestion = await engine.complete(req("    ", "\n    total.append(1)\n    return total\n"))
+    assert suggestion is not None and suggestion.text == "total = []"
+    # Each candidate was scored together with the code that follows it.
+    assert sorted(backend.scored) == sorted(
+        f"{text}\n    total.append(1)\n    return total\n" for text in backend.candidate_texts
+    )
+    assert engine.stats["reranked"] == 1 and engine.stats["rerank_changed"] == 1
+
+
+async def test_rerank_drops_candidates_the_syntax_check_rejects(tmp_path: Path) -> None:
+    engine = CompletionEngine(fresh(tmp_path, cache=False))
+    backend = RankingBackend(["return (x", "return x"], {"return (x": 0.0, "return x": -1.0})
+    engine.attach(backend)
+    suggestion = await engine.complete(req("def f(x):\n    ", "\n\nprint(f(1))\n"))
+    assert suggestion is not None and suggestion.text == "return x"
+    # The unbalanced candidate is scored only as what the syntax check leaves of it.
+    assert not any(text.startswith("return (") for text in backend.scored)
+
+
+async def test_no_rerank_while_typing_or_when_switched_off(tmp_path: Path) -> None:
+    scores = {"a = 1": -1.0, "a = 2": 0.0}
+    suffix = "\nprint(a)\n"
+    typing = CompletionEngine(fresh(tmp_path / "t", cache=False))
+    backend = RankingBackend(["a = 1", "a = 2"], scores)
+    typing.attach(backend)
+    automatic = replace(req("", suffix), automatic=True)
+    assert (await typing.complete(automatic)) is not None
+    assert backend.scored == [] and typing.stats["reranked"] == 0
+
+    off = CompletionEngine(fresh(tmp_path / "o", cache=False, rerank="off"))
+    backend = RankingBackend(["a = 1", "a = 2"], scores)
+    off.attach(backend)
+    suggestion = await off.complete(req("", suffix))
+    assert suggestion is not None and suggestion.text == "a = 1" and backend.scored == []
+
+    always = CompletionEngine(fresh(tmp_path / "a", cache=False, rerank="always"))
+    backend = RankingBackend(["a = 1", "a = 2"], scores)
+    always.attach(backend)
+    suggestion = await always.complete(automatic)
+    assert suggestion is not None and suggestion.text == "a = 2"

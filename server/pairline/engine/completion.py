@@ -13,9 +13,10 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, replace
+from typing import Any
 
 from pairline.engine import syntax
-from pairline.engine.backends.base import Backend, GenerationParams
+from pairline.engine.backends.base import Backend, Generation, GenerationParams
 from pairline.engine.cache import CompletionCache, cache_key
 from pairline.engine.config import Settings
 from pairline.engine.context import ContextGatherer
@@ -33,6 +34,10 @@ _CLOSERS = " \t)]}'\"`;:,."
 # Backend gauges reported by `gauges()` (backends without them report 0).
 _GAUGES = ("generations_pending", "generations_running")
 _PEAKS = ("peak_generations_pending", "peak_generations_running")
+# How much of the code after the cursor candidates are ranked against: a few lines that say
+# something (blank ones do not count), within a character cap that keeps scoring cheap.
+_RERANK_SUFFIX_LINES = 3
+_RERANK_SUFFIX_CHARS = 320
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,19 @@ class _Plan:
     prompt: str
     params: GenerationParams
     key: str
+    rerank: bool  # generate candidates and rank them by the suffix
+
+
+def rerank_suffix(suffix: str) -> str:
+    """The code after the cursor that candidates are ranked against ("" when there is none)."""
+    head: list[str] = []
+    telling = 0
+    for line in suffix.split("\n"):
+        head.append(line)
+        telling += bool(line.strip())
+        if telling >= _RERANK_SUFFIX_LINES:
+            break
+    return "\n".join(head)[:_RERANK_SUFFIX_CHARS] if telling else ""
 
 
 class CompletionEngine:
@@ -195,6 +213,7 @@ class CompletionEngine:
             fim=backend.fim,
         )
         max_tokens = config.max_tokens if mode is Mode.LINE else config.max_block_tokens
+        rerank = self._reranks(request, backend)
         key = cache_key(
             str(getattr(backend, "identity", backend.name)),
             str(max_tokens),
@@ -202,9 +221,61 @@ class CompletionEngine:
             mode.value,
             prompt,
             suffix_window(request.suffix, config.suffix_lines),
+            f"rerank={config.rerank_candidates}" if rerank else "greedy",
         )
         params = GenerationParams(max_tokens=max_tokens, is_complete=lambda t: cut(t, ctx)[1])
-        return _Plan(mode, ctx, prompt, params, key)
+        return _Plan(mode, ctx, prompt, params, key, rerank)
+
+    def _reranks(self, request: CompletionRequest, backend: Backend) -> bool:
+        """Whether this request's suggestion is picked among candidates by the suffix."""
+        config = self.settings.completion
+        return (
+            backend.fim is None  # a FIM model sees the suffix in its prompt already
+            and hasattr(backend, "candidates")
+            and hasattr(backend, "joint_logprobs")
+            and (
+                config.rerank == "always" or (config.rerank == "invoked" and not request.automatic)
+            )
+            and bool(rerank_suffix(request.suffix))
+        )
+
+    async def _reranked(
+        self, request: CompletionRequest, plan: _Plan, backend: Any, cancel: threading.Event
+    ) -> Generation:
+        """The candidate that makes the code after the cursor likeliest, as a generation.
+
+        Candidates that post-processing or the syntax check would drop are out first; the
+        rest are scored by log P(candidate + suffix head | prompt), which rewards a candidate
+        both for being likely and for fitting what follows.
+        """
+        count = self.settings.completion.rerank_candidates
+        found: list[Generation] = await backend.candidates(plan.prompt, plan.params, count, cancel)
+        if not found or cancel.is_set():
+            return Generation("", "cancelled")
+        kept: dict[str, Generation] = {}
+        for generation in found:
+            text = self._valid(request, finish(generation.text, plan.ctx))
+            if text is not None and text not in kept:
+                kept[text] = generation
+        if len(kept) < 2:
+            return next(iter(kept.values()), found[0])
+        head = rerank_suffix(request.suffix)
+        texts = list(kept)
+        scores: list[float] = await backend.joint_logprobs(
+            plan.prompt, [text + head for text in texts], cancel
+        )
+        best = max(range(len(texts)), key=lambda i: scores[i])
+        chosen = kept[texts[best]]
+        self.stats["reranked"] += 1
+        self.stats["rerank_changed"] += chosen is not found[0]
+        return Generation(
+            text=chosen.text,
+            stop_reason=chosen.stop_reason,
+            prompt_tokens=chosen.prompt_tokens,
+            reused_tokens=chosen.reused_tokens,
+            generated_tokens=sum(g.generated_tokens for g in found),
+            seconds=found[-1].seconds,
+        )
 
     async def _complete(
         self, request: CompletionRequest, cancel: threading.Event, started: float
@@ -221,7 +292,10 @@ class CompletionEngine:
             text = self._checked(request, finish(cached, plan.ctx))
             return None if text is None else self._shown_at(request, text, "cache", started)
         self.stats["generations"] += 1
-        generation = await backend.generate(plan.prompt, plan.params, cancel)
+        if plan.rerank:
+            generation = await self._reranked(request, plan, backend, cancel)
+        else:
+            generation = await backend.generate(plan.prompt, plan.params, cancel)
         if generation.stop_reason == "cancelled" or cancel.is_set():
             return None
         if self._cache is not None:
@@ -263,12 +337,15 @@ class CompletionEngine:
 
     def _checked(self, request: CompletionRequest, text: str | None) -> str | None:
         """Trim or drop a suggestion that would add parse errors to the code around it."""
-        if text is None or not self.settings.completion.syntax_check:
-            return text
-        valid = syntax.longest_valid(request.language, request.prefix, text, request.suffix)
+        valid = self._valid(request, text)
         if valid != text:
             self.stats["syntax_trimmed" if valid else "syntax_rejected"] += 1
         return valid
+
+    def _valid(self, request: CompletionRequest, text: str | None) -> str | None:
+        if text is None or not self.settings.completion.syntax_check:
+            return text
+        return syntax.longest_valid(request.language, request.prefix, text, request.suffix)
 
     def _shown_at(
         self, request: CompletionRequest, text: str, source: str, started: float

@@ -66,6 +66,12 @@ class CompletionConfig:
     # (unless in_strings) and before more than this many characters of code on the line.
     in_strings: bool = False
     max_chars_right: int = 8
+    # Models without fill-in-the-middle tokens cannot see the code after the cursor, so a few
+    # candidates are ranked by how likely they make that code: "invoked" (explicit requests
+    # and `pairline complete`, where a few hundred ms more buy a better answer), "always" or
+    # "off". `rerank_candidates` is how many are generated.
+    rerank: str = "invoked"
+    rerank_candidates: int = 3
     # Keep a local log of suggestions shown and accepted per language for `pairline stats`
     # (counts and timings only, never code; nothing leaves the machine).
     record_stats: bool = True
@@ -84,6 +90,14 @@ class CompletionConfig:
         if not 1 <= self.cache_size_mb <= 65536:
             raise ValueError(
                 f"completion.cache_size_mb must be within 1..65536, got {self.cache_size_mb}"
+            )
+        if self.rerank not in ("invoked", "always", "off"):
+            raise ValueError(
+                f'completion.rerank must be "invoked", "always" or "off", got {self.rerank!r}'
+            )
+        if not 2 <= self.rerank_candidates <= 8:
+            raise ValueError(
+                f"completion.rerank_candidates must be within 2..8, got {self.rerank_candidates}"
             )
         if self.items not in ("auto", "on", "off"):
             raise ValueError(f'completion.items must be "auto", "on" or "off", got {self.items!r}')

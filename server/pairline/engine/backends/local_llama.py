@@ -184,6 +184,28 @@ class LocalLlamaBackend:
     async def generate(
         self, prompt: str, params: GenerationParams, cancel: threading.Event
     ) -> Generation:
+        return await self._submit(lambda: self._generate(prompt, params, cancel), cancel)
+
+    async def candidates(
+        self, prompt: str, params: GenerationParams, count: int, cancel: threading.Event
+    ) -> list[Generation]:
+        """Up to `count` greedy continuations, each starting with one of the likeliest tokens.
+
+        The first is the plain greedy generation; the others branch at the first token, which
+        is where a prefix-only model most often goes astray (it cannot see the suffix).
+        """
+        return await self._submit(lambda: self._candidates(prompt, params, count, cancel), cancel)
+
+    async def joint_logprobs(
+        self, prompt: str, continuations: Sequence[str], cancel: threading.Event
+    ) -> list[float]:
+        """log P(continuation | prompt) for each continuation, in nats (-inf if cancelled)."""
+        return await self._submit(
+            lambda: self._joint_logprobs(prompt, continuations, cancel), cancel
+        )
+
+    async def _submit(self, work: Callable[[], T], cancel: threading.Event) -> T:
+        """Run model work on the worker, counted in the gauges, stoppable through `cancel`."""
         if self._closed:
             raise ModelError("the model is shut down")
         with self._gauge_lock:
@@ -192,7 +214,7 @@ class LocalLlamaBackend:
                 self.peak_generations_pending, self.generations_pending
             )
         try:
-            future = self._executor.submit(self._generate_counted, prompt, params, cancel)
+            future = self._executor.submit(self._counted, work)
         except RuntimeError:  # shut down meanwhile
             self._finished(None)
             raise ModelError("the model is shut down") from None
@@ -209,16 +231,14 @@ class LocalLlamaBackend:
         with self._gauge_lock:
             self.generations_pending -= 1
 
-    def _generate_counted(
-        self, prompt: str, params: GenerationParams, cancel: threading.Event
-    ) -> Generation:
+    def _counted(self, work: Callable[[], T]) -> T:
         with self._gauge_lock:
             self.generations_running += 1
             self.peak_generations_running = max(
                 self.peak_generations_running, self.generations_running
             )
         try:
-            return self._generate(prompt, params, cancel)
+            return work()
         finally:
             with self._gauge_lock:
                 self.generations_running -= 1
@@ -243,50 +263,27 @@ class LocalLlamaBackend:
             llm.eval(tokens[start : min(start + _PREFILL_CHUNK, len(tokens) - 1)])
         return reused
 
-    def _generate(
-        self, prompt: str, params: GenerationParams, cancel: threading.Event
-    ) -> Generation:
-        import llama_cpp
-
-        started = time.perf_counter()
-        if cancel.is_set():
-            return Generation("", "cancelled")
+    def _prompt_tokens(self, prompt: str, room: int) -> list[int]:
+        """The prompt's tokens, cut from the front (BOS kept) to leave `room` in the window."""
         llm = self._llm
-        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=self._fim is not None)
-        limit = llm.n_ctx() - params.max_tokens - 1
+        tokens = list(
+            llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=self._fim is not None)
+        )
+        limit = llm.n_ctx() - room - 1
         if len(tokens) > limit:
             # Keep the BOS token and the text nearest the cursor.
             tokens = tokens[:1] + tokens[len(tokens) - limit + 1 :]
-        reused = self._prefill(tokens, cancel)
-        generated: list[int] = []
-        text = ""
-        reason = "max_tokens"
+        return tokens
+
+    def _generate(
+        self, prompt: str, params: GenerationParams, cancel: threading.Event
+    ) -> Generation:
+        started = time.perf_counter()
         if cancel.is_set():
-            reason = "cancelled"
-        else:
-            vocab = llm._model.vocab
-            stops = self._fim.stop if self._fim else ()
-            for token in llm.generate(tokens, top_k=1, temp=0.0, repeat_penalty=1.0, reset=True):
-                if cancel.is_set():
-                    reason = "cancelled"
-                    break
-                if llama_cpp.llama_vocab_is_eog(vocab, token):
-                    reason = "eos"
-                    break
-                generated.append(int(token))
-                text = llm.detokenize(generated).decode("utf-8", errors="ignore")
-                if any(stop in text for stop in stops):
-                    text = min((text.split(stop)[0] for stop in stops), key=len)
-                    reason = "eos"
-                    break
-                if params.is_complete(text):
-                    reason = "complete"
-                    break
-                if len(generated) >= params.max_tokens:
-                    break
-                if llm.n_tokens + 1 >= llm.n_ctx():
-                    reason = "context"
-                    break
+            return Generation("", "cancelled")
+        tokens = self._prompt_tokens(prompt, params.max_tokens)
+        reused = self._prefill(tokens, cancel)
+        generated, text, reason = self._greedy(tokens, [], params, cancel)
         return Generation(
             text=text,
             stop_reason=reason,
@@ -295,6 +292,121 @@ class LocalLlamaBackend:
             generated_tokens=len(generated),
             seconds=time.perf_counter() - started,
         )
+
+    def _greedy(
+        self,
+        tokens: list[int],
+        forced: list[int],
+        params: GenerationParams,
+        cancel: threading.Event,
+    ) -> tuple[list[int], str, str]:
+        """Greedy decoding after `tokens` (prefilled but for the last) and `forced` tokens."""
+        import llama_cpp
+
+        llm = self._llm
+        if cancel.is_set():
+            return [], "", "cancelled"
+        vocab = llm._model.vocab
+        stops = self._fim.stop if self._fim else ()
+        generated = list(forced)
+        text = llm.detokenize(generated).decode("utf-8", errors="ignore") if forced else ""
+        if forced and params.is_complete(text):
+            return generated, text, "complete"
+        reason = "max_tokens"
+        for token in llm.generate(
+            tokens + forced, top_k=1, temp=0.0, repeat_penalty=1.0, reset=True
+        ):
+            if cancel.is_set():
+                reason = "cancelled"
+                break
+            if llama_cpp.llama_vocab_is_eog(vocab, token):
+                reason = "eos"
+                break
+            generated.append(int(token))
+            text = llm.detokenize(generated).decode("utf-8", errors="ignore")
+            if any(stop in text for stop in stops):
+                text = min((text.split(stop)[0] for stop in stops), key=len)
+                reason = "eos"
+                break
+            if params.is_complete(text):
+                reason = "complete"
+                break
+            if len(generated) >= params.max_tokens:
+                break
+            if llm.n_tokens + 1 >= llm.n_ctx():
+                reason = "context"
+                break
+        return generated, text, reason
+
+    def _candidates(
+        self, prompt: str, params: GenerationParams, count: int, cancel: threading.Event
+    ) -> list[Generation]:
+        import llama_cpp
+        import numpy as np
+
+        started = time.perf_counter()
+        llm = self._llm
+        tokens = self._prompt_tokens(prompt, params.max_tokens)
+        reused = self._prefill(tokens, cancel)
+        if cancel.is_set():
+            return []
+        llm.eval(tokens[-1:])
+        logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
+        vocab = llm._model.vocab
+        ranked = np.argsort(-logits)[: count + 4]
+        firsts = [int(t) for t in ranked if not llama_cpp.llama_vocab_is_eog(vocab, int(t))]
+        out: list[Generation] = []
+        for first in firsts[:count]:
+            generated, text, reason = self._greedy(tokens, [first], params, cancel)
+            if reason == "cancelled":
+                return []
+            out.append(
+                Generation(
+                    text=text,
+                    stop_reason=reason,
+                    prompt_tokens=len(tokens),
+                    reused_tokens=reused,
+                    generated_tokens=len(generated),
+                    seconds=time.perf_counter() - started,
+                )
+            )
+        return out
+
+    def _joint_logprobs(
+        self, prompt: str, continuations: Sequence[str], cancel: threading.Event
+    ) -> list[float]:
+        import numpy as np
+
+        llm = self._llm
+        n_vocab = llm.n_vocab()
+        scored: list[float] = []
+        for continuation in continuations:
+            after = self.tokenize(continuation)
+            tokens = self._prompt_tokens(prompt, len(after) + 1)
+            self._prefill(tokens, cancel)
+            if cancel.is_set():
+                return [float("-inf")] * len(continuations)
+            # The last prompt token and the continuation in batches with logits at every
+            # position: position i predicts token i + 1.
+            sequence = tokens[-1:] + after
+            total = 0.0
+            llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
+            for start in range(0, len(sequence) - 1, llm.n_batch):
+                chunk = sequence[start : start + llm.n_batch]
+                n_past = llm.n_tokens
+                llm._batch.set_batch(batch=chunk, n_past=n_past, logits_all=True)
+                llm._ctx.decode(llm._batch)
+                llm.input_ids[n_past : n_past + len(chunk)] = chunk
+                llm.n_tokens += len(chunk)
+                for i in range(len(chunk)):
+                    if start + i + 1 >= len(sequence):
+                        break
+                    row = np.ctypeslib.as_array(llm._ctx.get_logits_ith(i), shape=(n_vocab,))
+                    peak = float(row.max())
+                    norm = peak + float(np.log(np.exp(row - peak).sum()))
+                    total += float(row[sequence[start + i + 1]]) - norm
+            scored.append(total)
+        return scored
 
     def close(self) -> None:
         """Stop the worker; queued work is dropped, the running generation finishes first."""
