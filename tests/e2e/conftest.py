@@ -29,8 +29,8 @@ def capabilities(*, progress: bool = True, inline: bool = True) -> types.ClientC
 
 
 # Tests see the model itself unless they opt in: a completion cache shared across tests
-# (and runs) would answer from earlier tests.
-DEFAULT_OPTIONS: dict[str, Any] = {"completion": {"cache": False}}
+# (and runs) would answer from earlier tests. Nor do they add to the user's own usage stats.
+DEFAULT_OPTIONS: dict[str, Any] = {"completion": {"cache": False, "recordStats": False}}
 
 
 def merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -31,7 +31,9 @@ async def debug_stats(client: LanguageClient) -> dict[str, Any]:
 async def test_accept_command_is_recorded_and_reported(
     bare_client: LanguageClient, tmp_path: Path
 ) -> None:
-    result = await start(bare_client, {"cacheDir": str(tmp_path)})
+    result = await start(
+        bare_client, {"cacheDir": str(tmp_path), "completion": {"recordStats": True}}
+    )
     provider = result.capabilities.execute_command_provider
     assert provider is not None and "pairline.accepted" in provider.commands
     open_doc(bare_client, URI, TEXT)
