@@ -29,6 +29,10 @@ T = TypeVar("T")
 
 # Prompt tokens evaluated between two looks at the cancel flag.
 _PREFILL_CHUNK = 64
+# Tokens scored per batch. llama.cpp keeps an output buffer of one vocabulary-sized row per
+# token that asks for logits, sized by the largest batch seen, for good: with Gemma's 262k
+# vocabulary 16 rows are 16 MB, a whole prompt's worth would be hundreds.
+_SCORE_CHUNK = 16
 
 
 def llama_build_info() -> dict[str, Any]:
@@ -391,8 +395,8 @@ class LocalLlamaBackend:
             sequence = tokens[-1:] + after
             total = 0.0
             llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
-            for start in range(0, len(sequence) - 1, llm.n_batch):
-                chunk = sequence[start : start + llm.n_batch]
+            for start in range(0, len(sequence) - 1, _SCORE_CHUNK):
+                chunk = sequence[start : start + _SCORE_CHUNK]
                 n_past = llm.n_tokens
                 llm._batch.set_batch(batch=chunk, n_past=n_past, logits_all=True)
                 llm._ctx.decode(llm._batch)
