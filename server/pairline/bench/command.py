@@ -30,6 +30,14 @@ def add_parser(sub: Any, add_model_args: Any) -> None:
         parser.add_argument("--no-plot", action="store_true", help="do not write the PNG")
         add_model_args(parser)
         parser.set_defaults(func=_run, bench_module=name, default_level="warning")
+    # Not a benchmark (no report, model or --out): it only prepares `latency --peer llama-server`.
+    from pairline.bench import llama_server
+
+    build = bench_sub.add_parser(
+        "build-peer", help=llama_server.BUILD_HELP, description=llama_server.BUILD_HELP
+    )
+    llama_server.add_arguments(build)
+    build.set_defaults(func=llama_server.main, default_level="warning")
 
 
 def _run(args: argparse.Namespace) -> int:

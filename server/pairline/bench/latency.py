@@ -6,7 +6,8 @@ in flight. At the next key press a visible suggestion that is a prefix of what i
 is accepted (one Tab) instead. After each answered request the client asks
 `pairline/debug/lastPrompt` for the prompt the model saw; `--raw` replays those prompts through
 llama-cpp-python in-process (the server's overhead), `--peer` sends the same cursor positions
-to a llama.cpp-style HTTP server as llama.vim would (pairline/peer ratios from one run).
+to a llama.cpp-style HTTP server as llama.vim would (pairline/peer ratios from one run);
+`--peer llama-server` builds and starts llama.cpp's own server on the same model for that.
 
 Where an answer came from (cache, typing-through, model) is read from the moves of the
 `pairline/debug/stats` counters after each answered request; a server without those counters
@@ -31,6 +32,10 @@ from pairline.bench.lspclient import LspClient, Pending, server_command
 from pairline.bench.traces import Trace, build_traces, default_source_dirs
 from pairline.engine.config import Settings, dump_settings
 from pairline.engine.types import EngineError, Mode
+
+LLAMA_SERVER = "llama-server"  # --peer value: llama.cpp's own server, built from the sdist
+LLAMA_VIM_PREFIX_LINES = 256  # llama.vim's n_prefix
+DEFAULT_PREFIX_LINES = 32
 
 _CAPABILITIES: dict[str, Any] = {
     "textDocument": {"inlineCompletion": {}, "synchronization": {}},
@@ -279,22 +284,36 @@ def run_raw(settings: Settings, model_path: Path, requests: list[Request]) -> li
     return out
 
 
-def run_peer(url: str, requests: list[Request], prefix_lines: int) -> tuple[list[float], int, bool]:
-    """Seconds per request against the peer, how many of its answers were acceptable, dialect."""
+def run_peer(
+    url: str, requests: list[Request], prefix_lines: int
+) -> tuple[list[float], int, bool, int]:
+    """Seconds per request against the peer, its acceptable answers, dialect, prompts trimmed."""
     from pairline.bench.peer import connect, llama_vim_prompt
 
     peer = connect(url)
     progress = common.Progress(len(requests), "peer")
     seconds: list[float] = []
     acceptable = 0
+    trimmed = 0
     for request in requests:
-        text, elapsed = peer.complete(llama_vim_prompt(request.prefix, prefix_lines))
+        prompt = llama_vim_prompt(request.prefix, prefix_lines)
+        fitted = peer.fit(prompt)
+        trimmed += fitted != prompt
+        text, elapsed = peer.complete(fitted)
         seconds.append(elapsed)
         if text and request.remaining.startswith(text):
             acceptable += 1
         progress.advance()
     peer.client.close()
-    return seconds, acceptable, peer.native
+    return seconds, acceptable, peer.native, trimmed
+
+
+def peer_prefix_lines(args: argparse.Namespace) -> int:
+    """`--peer-prefix-lines`, else llama.vim's 256 for llama-server and 32 for the others."""
+    if args.peer_prefix_lines is not None:
+        return int(args.peer_prefix_lines)
+    # 32 keeps `--peer auto` and URL runs comparable with the figures published before.
+    return LLAMA_VIM_PREFIX_LINES if args.peer == LLAMA_SERVER else DEFAULT_PREFIX_LINES
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -351,6 +370,15 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         resolved = models.resolve(settings.model.name, settings.cache_path)
     except EngineError as exc:
         raise SystemExit(f"pairline: {exc}") from None
+    prefix_lines = peer_prefix_lines(args)
+    peer_binary: Path | None = None
+    if args.peer == LLAMA_SERVER:
+        from pairline.bench.llama_server import ensure_llama_server
+
+        # Before the replay: a missing compiler should not surface after minutes of typing.
+        peer_binary = ensure_llama_server(
+            Path(args.peer_dir).expanduser() if args.peer_dir else None
+        )
     replay = asyncio.run(_replay(args, settings, traces, out_dir))
     requests = replay.requests
     answered = [r for r in requests if r.answered]
@@ -416,16 +444,30 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
                 settings.model.n_batch,
                 out_dir / "latency-peer.log",
             ) as local_url:
-                peer_s, peer_ok, native = run_peer(local_url, answered, args.peer_prefix_lines)
+                peer_s, peer_ok, native, trimmed = run_peer(local_url, answered, prefix_lines)
             url = f"auto: python -m llama_cpp.server ({resolved.path.name})"
+        elif peer_binary is not None:
+            from pairline.bench.llama_server import binary_version, start_llama_server
+
+            with start_llama_server(
+                peer_binary,
+                resolved.path,
+                settings.model.n_ctx,
+                settings.model.threads,
+                settings.model.n_batch,
+                out_dir / "latency-peer.log",
+            ) as local_url:
+                peer_s, peer_ok, native, trimmed = run_peer(local_url, answered, prefix_lines)
+            url = f"llama-server ({binary_version(peer_binary)}, {resolved.path.name})"
         else:
-            peer_s, peer_ok, native = run_peer(url, answered, args.peer_prefix_lines)
+            peer_s, peer_ok, native, trimmed = run_peer(url, answered, prefix_lines)
         series["peer"] = peer_s
         peer = common.latency_summary(peer_s)
         results["peer"] = {
             "url": url,
             "endpoint": "/completion" if native else "/v1/completions",
             "requests": len(peer_s),
+            "prompts_trimmed_to_context": trimmed,
             "latency": peer,
             "acceptable_per_answered": _share(peer_ok, len(peer_s)),
             "pairline_over_peer_p50": common.ratio(results["latency"]["p50_ms"], peer["p50_ms"]),
@@ -463,7 +505,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
             "accept": bool(args.accept),
             "raw": bool(args.raw),
             "peer": args.peer or "",
-            "peer_prefix_lines": args.peer_prefix_lines,
+            "peer_prefix_lines": prefix_lines,
             **common.settings_info(settings),
         },
         "machine": common.machine_info(resolved),
@@ -505,11 +547,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--peer",
-        help="URL of a llama.cpp-compatible server to compare with, or 'auto' to start "
-        "`python -m llama_cpp.server` on the same model",
+        help="URL of a llama.cpp-compatible server to compare with, 'auto' to start "
+        "`python -m llama_cpp.server` on the same model, or 'llama-server' to build (once, "
+        "see `bench build-peer`) and start llama.cpp's own server on it",
     )
     parser.add_argument(
-        "--peer-prefix-lines", type=int, default=32, help="prefix lines sent to the peer"
+        "--peer-prefix-lines",
+        type=int,
+        help=f"prefix lines sent to the peer (default: {LLAMA_VIM_PREFIX_LINES}, llama.vim's, "
+        f"for llama-server; {DEFAULT_PREFIX_LINES} otherwise)",
+    )
+    parser.add_argument(
+        "--peer-dir", help="the folder of `bench build-peer --dir` for --peer llama-server"
     )
 
 

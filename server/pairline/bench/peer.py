@@ -4,6 +4,7 @@ For a model without FIM tokens llama.vim sends the last lines before the cursor 
 completion prompt with prompt caching on, asks for a few tokens and stops at the newline. The
 native llama.cpp server takes that at `/completion`; llama-cpp-python's `llama_cpp.server`
 only has the OpenAI-style `/v1/completions`, which is used when `/completion` is missing.
+A prompt longer than a native server's context loses lines from its top until it fits.
 `start_local_peer` runs `python -m llama_cpp.server` on the same model file for `--peer auto`.
 """
 
@@ -36,6 +37,35 @@ class Peer:
     url: str
     client: httpx.Client
     native: bool = False  # llama.cpp's /completion; else /v1/completions
+    n_ctx: int | None = None  # the slot's context as a native server reports it in /props
+
+    def fit(self, prompt: str) -> str:
+        """`prompt` less whole lines from its top until it fits in the server's context.
+
+        llama.vim's /infill is trimmed by the server, but /completion refuses a prompt longer
+        than the context (HTTP 400), and 256 lines often are. Counted with the server's own
+        tokenizer, before the timed request.
+        """
+        if not self.native or self.n_ctx is None:
+            return prompt
+        budget = self.n_ctx - N_PREDICT - 1  # the server adds BOS
+
+        def fits(text: str) -> bool:
+            response = self.client.post(f"{self.url}/tokenize", json={"content": text})
+            response.raise_for_status()
+            return len(response.json()["tokens"]) <= budget
+
+        if fits(prompt):
+            return prompt
+        lines = prompt.split("\n")
+        low, high = 1, len(lines) - 1  # the fewest lines to drop lies in [low, high]
+        while low < high:
+            middle = (low + high) // 2
+            if fits("\n".join(lines[middle:])):
+                high = middle
+            else:
+                low = middle + 1
+        return "\n".join(lines[low:])
 
     def complete(self, prompt: str) -> tuple[str, float]:
         """The completion for `prompt` and the seconds the round trip took."""
@@ -84,6 +114,12 @@ def connect(url: str, timeout_s: float = 120.0) -> Peer:
         peer.native = probe.status_code == 200 and "content" in probe.json()
     except (httpx.HTTPError, ValueError):
         peer.native = False
+    if peer.native:
+        try:
+            n_ctx = client.get(f"{url}/props").json()["default_generation_settings"]["n_ctx"]
+            peer.n_ctx = int(n_ctx) if n_ctx else None
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            peer.n_ctx = None  # then prompts go as they are
     return peer
 
 
