@@ -96,3 +96,17 @@ def test_checks_look_at_a_window_of_a_huge_line() -> None:
     assert syntax.opens_block("python", huge, "") is False
     assert syntax.inside_string("python", huge, "") is False
     assert syntax.longest_valid("python", huge, "2]", "\n") == "2]"
+
+
+def test_window_never_starts_inside_a_docstring() -> None:
+    # 300 lines of docstring-heavy code: a window of the last 200 lines would begin inside
+    # the class docstring and read the method below it as text.
+    doc = '    """\n' + "    Notes on the cache.\n" * 250 + '    """\n'
+    prefix = "class Cache:\n" + doc + "\n    def wait(self):\n        time."
+    suffix = "\n\n    def release(self):\n        pass\n"
+    assert not syntax.inside_string("python", prefix, suffix)
+    assert syntax.inside_string("python", prefix[:-5] + "'tim", "e'\n" + suffix)
+    assert syntax.longest_valid("python", prefix, "sleep(0.001)", suffix) == "sleep(0.001)"
+    # An empty method body there is a block to fill.
+    opener = prefix.rsplit("\n", 1)[0] + "\n        "
+    assert syntax.opens_block("python", opener, "\n" + suffix)

@@ -97,7 +97,7 @@ def opens_block(language: str, prefix: str, suffix: str) -> bool:
     rest_of_line = suffix.split("\n", 1)[0]
     if rest_of_line.strip() not in ("", "}", ")", "]"):
         return False
-    prefix, suffix = _window(prefix, suffix)  # the opener and its surroundings suffice
+    prefix, suffix = _window(language, prefix, suffix)  # the opener and its surroundings suffice
     lines = prefix.split("\n")
     current = lines[-1]
     if current.strip():
@@ -154,8 +154,55 @@ _CHECK_LINES_AFTER = 60
 _CHECK_CHARS = 20_000
 
 
-def _window(prefix: str, suffix: str) -> tuple[str, str]:
-    head = "\n".join(prefix.rsplit("\n", _CHECK_LINES_BEFORE)[-_CHECK_LINES_BEFORE:])
+# How far back a window may reach for a line that starts a definition.
+_ALIGN_LINES_BEFORE = 1000
+# Lines that start a definition. A window cut at an arbitrary line can begin inside a
+# docstring, a block comment or a template string, and then reads all the code after it as
+# text (the cursor "inside a string", every suggestion "valid"); one that begins at a
+# definition does not.
+_C_LIKE = re.compile(
+    r"\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?(?:function\b|class\s)"
+    r"|\s*(?:export\s+)?(?:const|let|var|interface|type|enum)\s+\w"
+)
+_DEFINITION: dict[str, re.Pattern[str]] = {
+    "python": re.compile(r"\s*(?:async\s+def|def|class)\s+\w|\s*@\w"),
+    "javascript": _C_LIKE,
+    "javascriptreact": _C_LIKE,
+    "typescript": _C_LIKE,
+    "typescriptreact": _C_LIKE,
+    "go": re.compile(r"(?:func|type|var|const|import)\b"),
+    "rust": re.compile(
+        r"\s*(?:pub(?:\([^)]*\))?\s+)?(?:async\s+|unsafe\s+)?(?:fn|impl|struct|enum|mod|trait)\b"
+        r"|\s*#\["
+    ),
+}
+
+
+def _window(language: str, prefix: str, suffix: str) -> tuple[str, str]:
+    """The text around the cursor that a parse check looks at, starting at a definition.
+
+    The start is a top-level definition: the first within the last `_CHECK_LINES_BEFORE`
+    lines, else the nearest further up (within `_ALIGN_LINES_BEFORE`); failing both, an
+    indented one (a method deep in a huge class), under a made-up header so that its
+    indentation parses.
+    """
+    # Only the lines that can matter are split off: the prefix may be megabytes.
+    reach = _CHECK_LINES_BEFORE + _ALIGN_LINES_BEFORE
+    lines = prefix.rsplit("\n", reach)
+    if len(lines) > reach:
+        lines = lines[1:]  # the rest of the file above, unsplit
+    start = max(0, len(lines) - 1 - _CHECK_LINES_BEFORE)
+    pattern = _DEFINITION.get(language)
+    header = ""
+    if start > 0 and pattern is not None:
+        order = [*range(start, len(lines) - 1), *range(start - 1, -1, -1)]
+        defs = [i for i in order if pattern.match(lines[i])]
+        top = [i for i in defs if not lines[i][:1].isspace()]
+        if top or defs:
+            start = (top or defs)[0]
+            if language == "python" and lines[start][:1].isspace():
+                header = "class _:\n"
+    head = header + "\n".join(lines[start:])
     tail = "\n".join(suffix.split("\n", _CHECK_LINES_AFTER)[:_CHECK_LINES_AFTER])
     # A huge line (minified code, data) must not turn each request into a whole-file parse.
     return head[-_CHECK_CHARS:], tail[:_CHECK_CHARS]
@@ -180,7 +227,7 @@ def longest_valid(language: str, prefix: str, text: str, suffix: str, tries: int
     Returns `text` unchanged when pairline has no grammar for the language, and None when every
     cut tried breaks the parse.
     """
-    head, tail = _window(prefix, suffix)
+    head, tail = _window(language, prefix, suffix)
     base = error_count(language, head + tail)
     if base is None:
         return text
@@ -214,7 +261,7 @@ def inside_string(language: str, prefix: str, suffix: str) -> bool:
     parser = parser_for(language)
     if parser is None:
         return False
-    head, tail = _window(prefix, suffix)
+    head, tail = _window(language, prefix, suffix)
     offset = len(head.encode("utf-8", "surrogatepass"))
     tree = parser.parse((head + tail).encode("utf-8", "surrogatepass"))
     node = tree.root_node.descendant_for_byte_range(offset, offset)
