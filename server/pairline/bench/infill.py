@@ -12,6 +12,7 @@ the bare prefix cut at the first newline, so the engine's gain over naive prompt
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import asyncio
 import gzip
 import json
@@ -152,7 +153,13 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         backend, resolved = await common.load_backend(settings, quiet=args.json)
     except EngineError as exc:
         raise SystemExit(f"pairline: {exc}") from None
-    engine = CompletionEngine(settings)
+    # Each task is asked once: a completion cache kept from earlier runs (of older code)
+    # could only answer with a stale suggestion.
+    engine = CompletionEngine(
+        dataclasses.replace(
+            settings, completion=dataclasses.replace(settings.completion, cache=False)
+        )
+    )
     engine.attach(backend)
     arms_run = 2 if args.baseline else 1
     progress = common.Progress(len(tasks) * (arms_run + 1), "infill")

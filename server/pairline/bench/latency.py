@@ -418,6 +418,14 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         "latency_shown": common.latency_summary(
             [r.latency_s for r in shown if r.latency_s is not None]
         ),
+        # Answers that never reached the model: the cache and typing-through.
+        "latency_cache_or_typing": common.latency_summary(
+            [
+                r.latency_s
+                for r in answered
+                if r.latency_s is not None and r.source in ("cache", "typing_through")
+            ]
+        ),
     }
     series: dict[str, list[float]] = {"pairline (LSP)": pairline_s}
     if args.raw:
