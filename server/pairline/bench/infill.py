@@ -12,8 +12,8 @@ the bare prefix cut at the first newline, so the engine's gain over naive prompt
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import asyncio
+import dataclasses
 import gzip
 import json
 import random
