@@ -7,11 +7,13 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from pairline.engine.backends.base import Generation, GenerationParams
 from pairline.engine.completion import CompletionEngine
 from pairline.engine.config import Settings, load_settings
 from pairline.engine.models import FimTemplate
-from pairline.engine.types import CompletionRequest, Mode, Position
+from pairline.engine.types import CompletionRequest, Mode, Position, Superseded
 
 
 class ScriptedBackend:
@@ -82,6 +84,20 @@ async def test_newer_request_supersedes_the_older_one(tmp_path: Path) -> None:
     newer = await engine.complete(req("a = 1 + "))
     assert (await older) is None
     assert newer is not None and newer.text == "2"
+
+
+async def test_superseded_is_reported_apart_from_nothing_to_add(tmp_path: Path) -> None:
+    engine = CompletionEngine(fresh(tmp_path))
+    slow = ScriptedBackend("", hold=True)
+    engine.attach(slow)
+    older = asyncio.create_task(engine.complete(req("a = "), report_superseded=True))
+    await slow.started.wait()
+    engine.cancel("file:///a.py")  # what an edit of the document does
+    with pytest.raises(Superseded):
+        await older
+    # Nothing useful to say is still None.
+    engine.backend = ScriptedBackend("   ")
+    assert await engine.complete(req("b = "), report_superseded=True) is None
 
 
 async def test_other_documents_are_not_superseded(tmp_path: Path) -> None:

@@ -75,6 +75,10 @@ class Request:
         return bool(self.text) and self.remaining.startswith(self.text or "\0")
 
 
+# RequestCancelled and ContentModified: the server's word for "superseded".
+_OUT_OF_DATE = (-32800, -32801)
+
+
 def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -100,6 +104,10 @@ class Replay:
     def _on_answer(self, pending: Pending) -> None:
         request = self._by_id.get(pending.id)
         if request is None or request.cancelled_at is not None:
+            return
+        if (pending.error or {}).get("code") in _OUT_OF_DATE:
+            # The server gave up on it (a newer keystroke): cancelled, as if the client had.
+            request.cancelled_at = pending.answered_at
             return
         result = pending.result
         items = result.get("items", []) if isinstance(result, dict) else result or []

@@ -22,7 +22,7 @@ from pairline.engine.config import Settings
 from pairline.engine.context import ContextGatherer
 from pairline.engine.postprocess import CursorContext, cut, finish
 from pairline.engine.prompt.fim import build_prompt, suffix_window
-from pairline.engine.types import CompletionRequest, Mode, Suggestion
+from pairline.engine.types import CompletionRequest, Mode, Suggestion, Superseded
 
 log = logging.getLogger(__name__)
 
@@ -151,8 +151,14 @@ class CompletionEngine:
             event.set()
         self._stop_speculation()
 
-    async def complete(self, request: CompletionRequest) -> Suggestion | None:
-        """The suggestion at the request's cursor, or None (nothing useful, or superseded)."""
+    async def complete(
+        self, request: CompletionRequest, *, report_superseded: bool = False
+    ) -> Suggestion | None:
+        """The suggestion at the request's cursor, or None (nothing useful, or superseded).
+
+        With `report_superseded`, a request stopped by a newer one or by an edit raises
+        `Superseded` instead, so the editor can tell "nothing to add" from "out of date".
+        """
         # Supersede the previous request for this document, and any speculation (the worker
         # is shared), before waiting for anything.
         self.cancel(request.uri)
@@ -182,6 +188,8 @@ class CompletionEngine:
         if suggestion is not None:
             self._remember_shown(request, suggestion.text)
             self._speculate(request, suggestion)
+        elif report_superseded and cancel.is_set():
+            raise Superseded(request.uri)
         return suggestion
 
     async def with_context(self, request: CompletionRequest) -> CompletionRequest:

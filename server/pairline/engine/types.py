@@ -77,6 +77,10 @@ class EngineError(Exception):
     """An error with a message fit to show the user."""
 
 
+class Superseded(Exception):
+    """A newer request or an edit of the document stopped this completion before it finished."""
+
+
 class InvalidPosition(EngineError):
     """A position that does not exist in the document."""
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from pairline.engine.types import EngineError
+from pairline.engine.types import EngineError, Superseded
 from pairline.lsp.convert import lsp_position, position
 from pairline.lsp.usage import accept_command
 
@@ -27,7 +28,12 @@ def register(server: PairlineServer) -> None:
             raise JsonRpcInvalidParams(str(exc)) from None
         automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
         request = replace(request, automatic=automatic)
-        suggestion = await ls.engine.complete(request)
+        try:
+            suggestion = await ls.engine.complete(request, report_superseded=True)
+        except Superseded:
+            # Out of date, not empty: answered RequestCancelled, as for $/cancelRequest (a
+            # cancelled task is answered so, without an error in the log).
+            raise asyncio.CancelledError from None
         if suggestion is None:
             return types.InlineCompletionList(items=[])
         at = lsp_position(suggestion.position)
