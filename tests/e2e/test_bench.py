@@ -156,6 +156,22 @@ def test_fix_verify_off_and_on(tmp_path: Path) -> None:
         assert r[arm]["verified"] <= 1 and r[arm]["seconds_per_fix"]["count"] == 1
 
 
+def test_startup(tmp_path: Path) -> None:
+    source = BENCH / "source" / "shapes.py"
+    args = ["startup", "--file", str(source), "--positions", "3", "--runs", "1", "--json"]
+    data = report(bench(*args, out=tmp_path))
+    r = data["results"]
+    assert r["file"] == str(source) and r["runs"] == 1 and r["positions_per_run"] == 3
+    # Milestones in the order a user meets them: answered, loaded, first suggestion back.
+    assert 0 < r["initialize_ms"] <= r["model_ready_ms"] <= r["first_completion_ms"]
+    check_latency(r["completion"], 3)
+    assert r["acceptable"] <= r["shown"] <= 3
+    share(r["acceptable_rate"])
+    assert r["rss_mb"] > 0  # read from /proc with the model loaded
+    assert len(r["per_run"]) == 1
+    assert (tmp_path / "startup.png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_bench_data_missing_is_an_error(tmp_path: Path) -> None:
     result = bench("infill", "--data", str(tmp_path / "nope.jsonl.gz"), out=tmp_path)
     assert result.returncode != 0 and "no such data file" in result.stderr

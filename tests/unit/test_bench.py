@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pairline.bench import common, crossfile, fix, infill, traces
+from pairline.bench import common, crossfile, fix, infill, startup, traces
 from pairline.bench.scoring import humaneval_program, run_passes
 from tests.conftest import FIXTURES
 
@@ -73,6 +73,22 @@ def test_traces_are_deterministic_and_typeable() -> None:
         original = Path(trace.path).read_text().split("\n")[trace.line]
         assert original.strip() == trace.target
         assert len(trace.intervals) == len(trace.target) and min(trace.intervals) > 0
+
+
+def test_startup_positions_cut_lines_partway_and_are_seeded() -> None:
+    text = (FIXTURES / "bench" / "source" / "shapes.py").read_text(encoding="utf-8")
+    lines = text.split("\n")
+    first = startup.positions(text, "python", 4, seed=1)
+    assert first == startup.positions(text, "python", 4, seed=1)
+    assert len(first) == 4 and [p.line for p in first] == sorted(p.line for p in first)
+    for position in first:
+        cut = position.text.split("\n")
+        head = cut[position.line]
+        # Only the cursor line changed, and the removed text is exactly the rest of that line.
+        assert cut[: position.line] == lines[: position.line]
+        assert cut[position.line + 1 :] == lines[position.line + 1 :]
+        assert (head + position.rest).rstrip() == lines[position.line].rstrip()
+        assert position.character == len(head) and position.rest.strip()
 
 
 def test_crossfile_tasks_use_sibling_imports() -> None:

@@ -11,6 +11,7 @@ SUBCOMMANDS = {
     "infill": "HumanEval-Infilling: exact match, edit similarity, pass@1, latency",
     "crossfile": "CrossCodeEval-style tasks from a PyPI package, with and without context",
     "fix": "HumanEvalFix through the code-action path (needs the fix engine)",
+    "startup": "time to initialize, model ready and first completion; latency on N positions",
     "soak": "minutes of busy editing over stdio: RSS growth after warm-up, cache size vs bound",
 }
 

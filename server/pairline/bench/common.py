@@ -86,6 +86,21 @@ def machine_info(model: ResolvedModel | None = None) -> dict[str, Any]:
     return info
 
 
+def proc_status(pid: int) -> dict[str, int]:
+    """VmRSS (kB) and thread count of a process, from /proc (Linux); empty elsewhere."""
+    out: dict[str, int] = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+            name, _, value = line.partition(":")
+            if name == "VmRSS":
+                out["rss_kb"] = int(value.split()[0])
+            elif name == "Threads":
+                out["threads"] = int(value.strip())
+    except OSError:
+        pass
+    return out
+
+
 def settings_info(settings: Settings) -> dict[str, Any]:
     data = dump_settings(settings)
     data.pop("remote", None)  # benchmarks never talk to the remote model

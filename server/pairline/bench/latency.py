@@ -245,18 +245,23 @@ def run_raw(settings: Settings, model_path: Path, requests: list[Request]) -> li
     import llama_cpp
 
     from pairline.engine import syntax
+    from pairline.engine.backends import cpu_probe
+    from pairline.engine.backends.local_llama import llama_build_info
     from pairline.engine.postprocess import CursorContext, cut
 
     config = settings.model
-    llm = llama_cpp.Llama(
-        model_path=str(model_path),
-        n_ctx=config.n_ctx,
-        n_threads=config.threads,
-        n_threads_batch=config.threads,
-        n_batch=config.n_batch,
-        n_gpu_layers=config.n_gpu_layers,
-        verbose=False,
-    )
+    # The weights go where the server puts them, so the comparison is like for like.
+    safe = cpu_probe.extra_buffers_safe(model_path, llama_build_info()["system_info"])
+    with cpu_probe.without_extra_buffers(not safe):
+        llm = llama_cpp.Llama(
+            model_path=str(model_path),
+            n_ctx=config.n_ctx,
+            n_threads=config.threads,
+            n_threads_batch=config.threads,
+            n_batch=config.n_batch,
+            n_gpu_layers=config.n_gpu_layers,
+            verbose=False,
+        )
     progress = common.Progress(len(requests), "raw")
     out: list[float] = []
     for request in requests:

@@ -147,7 +147,8 @@ def start_local_peer(
     command: list[str] = [
         sys.executable,
         "-m",
-        "llama_cpp.server",
+        # llama_cpp.server itself, loading weights as the engine does on this CPU.
+        "pairline.bench.llama_cpp_server",
         "--model",
         str(model),
         "--host",

@@ -35,6 +35,7 @@ def latency_figure(
     series: Mapping[str, Sequence[float]],
     timeline: Sequence[Mapping[str, Any]],
     title: str,
+    x_label: str = "keystroke",
 ) -> Path:
     """Latency CDF per series (left) and, per keystroke, what happened to its request (right)."""
     plt = _pyplot()
@@ -56,9 +57,9 @@ def latency_figure(
         if points:
             xs, ys = zip(*points, strict=True)
             right.scatter(xs, ys, s=10, c=color, marker=marker, label=outcome)
-    right.set_xlabel("keystroke")
+    right.set_xlabel(x_label)
     right.set_ylabel("latency (ms); cancelled: time until cancel")
-    right.set_title("per-keystroke timeline")
+    right.set_title(f"per-{x_label} timeline")
     right.grid(alpha=0.3)
     right.legend(loc="upper right")
     fig.suptitle(title)

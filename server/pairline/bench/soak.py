@@ -66,21 +66,6 @@ def _position(text: str) -> dict[str, int]:
     return {"line": len(lines) - 1, "character": _utf16_len(lines[-1])}
 
 
-def _proc_status(pid: int) -> dict[str, int]:
-    """VmRSS (kB) and thread count of a process, from /proc (Linux)."""
-    out: dict[str, int] = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
-            name, _, value = line.partition(":")
-            if name == "VmRSS":
-                out["rss_kb"] = int(value.split()[0])
-            elif name == "Threads":
-                out["threads"] = int(value.strip())
-    except OSError:
-        pass
-    return out
-
-
 def _dir_bytes(path: Path) -> int:
     total = 0
     for item in path.rglob("*"):
@@ -173,7 +158,7 @@ class Soak:
     async def _sample(self, started: float) -> None:
         assert self.client.process is not None
         stats = await self.client.call("pairline/debug/stats", None, timeout=120)
-        status = _proc_status(self.client.process.pid)
+        status = common.proc_status(self.client.process.pid)
         self.samples.append(
             {
                 "t_s": round(time.perf_counter() - started, 1),

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from pairline.engine.backends import cpu_probe
 from pairline.engine.backends.base import Generation, GenerationParams
 from pairline.engine.config import ModelConfig
 from pairline.engine.models import FimTemplate, ModelError, ResolvedModel, fim_templates
@@ -126,7 +127,11 @@ class LocalLlamaBackend:
         _recent_errors.clear()
         try:
             # Python-level notes llama-cpp-python prints while loading verbosely go nowhere.
-            with contextlib.redirect_stderr(io.StringIO()):
+            safe = cpu_probe.extra_buffers_safe(self._model.path, llama_build_info()["system_info"])
+            with (
+                contextlib.redirect_stderr(io.StringIO()),
+                cpu_probe.without_extra_buffers(not safe),
+            ):
                 self._llm = llama_cpp.Llama(
                     model_path=str(self._model.path),
                     n_ctx=self._config.n_ctx,

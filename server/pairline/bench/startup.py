@@ -1,0 +1,305 @@
+"""`pairline bench startup`: how soon a fresh server is useful, and how fast it then answers.
+
+Each run starts `pairline serve` over stdio the way an editor does and times, from the moment
+the process is spawned: the `initialize` answer, the model becoming ready (`pairline/status`),
+and the first inline completion, requested right after `initialized` on a freshly opened real
+file (the server holds it until the model is loaded, so this is what a user waits for after
+opening the editor). Then the same server answers `--positions` more cursor positions of that
+file one after another, each on a line cut off partway as if it were being typed; the report
+gives their latency percentiles, how many suggestions were a prefix of the rest of the line,
+and the server's RSS with the model loaded.
+
+The positions, the file and the cut points come from `--seed`. Every run starts with an empty
+completion cache, so no answer comes from an earlier run; the model file is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pairline.bench import common
+from pairline.bench.lspclient import LspClient, server_command
+from pairline.bench.traces import candidate_lines, default_source_dirs, source_files
+from pairline.engine.config import Settings, dump_settings
+from pairline.engine.types import EngineError
+from pairline.engine.workspace import language_for_path
+
+_CAPABILITIES: dict[str, Any] = {
+    "textDocument": {"inlineCompletion": {}, "synchronization": {}},
+    "general": {"positionEncodings": ["utf-16"]},
+    "window": {"workDoneProgress": False},
+}
+_INVOKED = 1  # InlineCompletionTriggerKind.Invoked: never skipped by auto-trigger heuristics
+
+
+@dataclass(frozen=True)
+class Position:
+    """A line of the file cut off after `typed` characters; the rest is what comes next."""
+
+    line: int
+    text: str  # the whole document with the rest of that line removed
+    character: int  # UTF-16 column of the cursor
+    rest: str  # the removed text
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def pick_file(dirs: list[Path], seed: int, needed: int) -> Path | None:
+    """A Python file with at least `needed` lines worth completing, chosen by `seed`."""
+    rng = random.Random(seed)
+    files = source_files(dirs)["python"]
+    rng.shuffle(files)
+    for path in files[:500]:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if len(candidate_lines(text, "python")) >= needed:
+            return path
+    return None
+
+
+def positions(text: str, language: str, count: int, seed: int) -> list[Position]:
+    """Up to `count` cursor positions inside function bodies, each partway into its line."""
+    family = "python" if language == "python" else "js"
+    text = text.replace("\r\n", "\n")
+    lines = text.split("\n")
+    rng = random.Random(seed)
+    chosen = candidate_lines(text, family)
+    rng.shuffle(chosen)
+    out: list[Position] = []
+    for number in sorted(chosen[:count]):
+        line = lines[number]
+        indent = len(line) - len(line.lstrip(" \t"))
+        body = line[indent:].rstrip()
+        # Somewhere in the first half of the line: the typist has started, most is still to come.
+        typed = rng.randint(0, len(body) // 2)
+        head = line[: indent + typed]
+        cut = [*lines[:number], head, *lines[number + 1 :]]
+        out.append(Position(number, "\n".join(cut), _utf16_len(head), body[typed:]))
+    return out
+
+
+@dataclass
+class Run:
+    """What one fresh server did: its start-up milestones and its answers."""
+
+    initialize_s: float
+    ready_s: float | None
+    first_completion_s: float
+    first_text: str
+    latencies_s: list[float]
+    acceptable: int
+    shown: int
+    rss_mb: float
+
+
+async def _one_run(
+    options: dict[str, Any], uri: str, language: str, plan: list[Position], log: Path
+) -> Run:
+    client = LspClient(server_command(), log)
+    spawned = time.perf_counter()
+    await client.start()
+    try:
+        await client.initialize(_CAPABILITIES, options)
+        initialize_s = time.perf_counter() - spawned
+        first, rest = plan[0], plan[1:]
+        version = 1
+        client.notify(
+            "textDocument/didOpen",
+            {
+                "textDocument": {
+                    "uri": uri,
+                    "languageId": language,
+                    "version": version,
+                    "text": first.text,
+                }
+            },
+        )
+        answer = await client.call("textDocument/inlineCompletion", _params(uri, first), 900)
+        first_completion_s = time.perf_counter() - spawned
+        ready_s = next(
+            (
+                at - spawned
+                for at, method, params in client.notifications
+                if method == "pairline/status" and (params or {}).get("state") == "ready"
+            ),
+            None,
+        )
+        if ready_s is None:
+            status = await client.wait_ready(timeout=60)
+            if status.get("state") != "ready":
+                raise SystemExit(f"pairline: the server did not load its model: {status}")
+        latencies: list[float] = []
+        acceptable = shown = 0
+        for position in rest:
+            version += 1
+            client.notify(
+                "textDocument/didChange",
+                {
+                    "textDocument": {"uri": uri, "version": version},
+                    "contentChanges": [{"text": position.text}],
+                },
+            )
+            started = time.perf_counter()
+            result = await client.call("textDocument/inlineCompletion", _params(uri, position))
+            latencies.append(time.perf_counter() - started)
+            text = _first_text(result)
+            if text:
+                shown += 1
+                acceptable += position.rest.startswith(text)
+        assert client.process is not None
+        rss_kb = common.proc_status(client.process.pid).get("rss_kb", 0)
+        return Run(
+            initialize_s=initialize_s,
+            ready_s=ready_s,
+            first_completion_s=first_completion_s,
+            first_text=_first_text(answer),
+            latencies_s=latencies,
+            acceptable=acceptable,
+            shown=shown,
+            rss_mb=round(rss_kb / 1024, 1),
+        )
+    finally:
+        await client.close()
+
+
+def _params(uri: str, position: Position) -> dict[str, Any]:
+    return {
+        "textDocument": {"uri": uri},
+        "position": {"line": position.line, "character": position.character},
+        "context": {"triggerKind": _INVOKED},
+    }
+
+
+def _first_text(result: Any) -> str:
+    items = result.get("items", []) if isinstance(result, dict) else result or []
+    return str(items[0].get("insertText", "")) if items else ""
+
+
+def _median_ms(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(statistics.median(known) * 1000, 1) if known else None
+
+
+def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    from pairline.bench import plot
+    from pairline.engine import models
+
+    if args.runs < 1 or args.positions < 1:
+        raise SystemExit("pairline: --runs and --positions must be at least 1")
+    dirs = default_source_dirs()
+    path = Path(args.file) if args.file else pick_file(dirs, args.seed, args.positions + 1)
+    if path is None:
+        raise SystemExit("pairline: no Python file with enough functions among installed packages")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"pairline: cannot read {path}: {exc}") from None
+    language = language_for_path(str(path))
+    plan = positions(text, language, args.positions + 1, args.seed)
+    if len(plan) < 2:
+        raise SystemExit(f"pairline: {path} has too few lines inside functions to complete")
+    try:
+        resolved = models.resolve(settings.model.name, settings.cache_path)
+    except EngineError as exc:
+        raise SystemExit(f"pairline: {exc}") from None
+    out_dir = Path(args.out)
+    options = dump_settings(settings)
+    options.pop("remote", None)
+    progress = common.Progress(args.runs, "startup")
+    runs: list[Run] = []
+    for index in range(args.runs):
+        # An empty completion cache per run; the model file is linked, not assembled again.
+        cache_dir = Path(tempfile.mkdtemp(prefix="pairline-bench-cache-"))
+        (cache_dir / "models").symlink_to(settings.cache_path / "models", target_is_directory=True)
+        try:
+            run_options = {**options, "cache_dir": str(cache_dir)}
+            runs.append(
+                asyncio.run(
+                    _one_run(
+                        run_options,
+                        path.resolve().as_uri(),
+                        language,
+                        plan,
+                        out_dir / f"startup-server-{index}.log",
+                    )
+                )
+            )
+        finally:
+            shutil.rmtree(cache_dir, ignore_errors=True)
+        progress.advance()
+    every = [s for r in runs for s in r.latencies_s]
+    shown = sum(r.shown for r in runs)
+    results: dict[str, Any] = {
+        "file": str(path),
+        "runs": len(runs),
+        "positions_per_run": len(plan) - 1,
+        "initialize_ms": _median_ms([r.initialize_s for r in runs]),
+        "model_ready_ms": _median_ms([r.ready_s for r in runs]),
+        "first_completion_ms": _median_ms([r.first_completion_s for r in runs]),
+        "first_completion_shown": sum(bool(r.first_text) for r in runs),
+        "completion": common.latency_summary(every),
+        "shown": shown,
+        "acceptable": sum(r.acceptable for r in runs),
+        "acceptable_rate": round(sum(r.acceptable for r in runs) / shown, 4) if shown else None,
+        "rss_mb": max(r.rss_mb for r in runs),
+        "per_run": [
+            {
+                "initialize_ms": round(r.initialize_s * 1000, 1),
+                "model_ready_ms": None if r.ready_s is None else round(r.ready_s * 1000, 1),
+                "first_completion_ms": round(r.first_completion_s * 1000, 1),
+                "completion_p50_ms": _median_ms(list(r.latencies_s)),
+                "rss_mb": r.rss_mb,
+            }
+            for r in runs
+        ],
+    }
+    report: dict[str, Any] = {
+        "bench": "startup",
+        "machine": common.machine_info(resolved),
+        "settings": {**common.settings_info(settings), "seed": args.seed},
+        "results": results,
+    }
+    files: dict[str, str] = {}
+    if not args.no_plot:
+        png = plot.latency_figure(
+            out_dir / "startup.png",
+            {"completion after start": every},
+            [
+                {"keystroke": i, "latency_ms": s * 1000, "outcome": "shown"}
+                for i, s in enumerate(every)
+            ],
+            f"pairline bench startup: {resolved.name}, {len(runs)} run(s)",
+            x_label="position",
+        )
+        files["png"] = str(png)
+    report["files"] = files
+    files["json"] = str(common.write_report(report, out_dir, "startup"))
+    return report
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--file", help="the file to complete in (default: one picked from installed packages)"
+    )
+    parser.add_argument("--positions", type=int, default=20, help="positions after the first")
+    parser.add_argument("--runs", type=int, default=3, help="fresh server starts")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the file and positions")
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    report = run(args, settings)
+    common.emit(report, args.json)
+    return 0
