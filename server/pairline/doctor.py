@@ -57,6 +57,11 @@ def _model(settings: Settings, load: bool) -> Callable[[], str]:
                 asyncio.run(backend.load())
                 fim = backend.fim.family if backend.fim else "none (prefix prompting)"
                 detail += f", loads; FIM: {fim}"
+                if not backend.extra_buffers:
+                    detail += (
+                        "; llama.cpp's AMX kernels crash on this CPU, so weights load without"
+                        " repacking (slower; a build with CMAKE_ARGS=-DGGML_NATIVE=OFF avoids it)"
+                    )
             finally:
                 backend.close()
         return detail

@@ -329,6 +329,7 @@ def server_command(
     n_batch: int,
     no_webui: bool = True,
     swa_full: bool = True,
+    no_repack: bool = False,
 ) -> list[str]:
     """The llama-server command line mirroring the engine's llama-cpp-python settings."""
     command = [
@@ -363,6 +364,10 @@ def server_command(
         command.append("--swa-full")
     if no_webui:
         command.append("--no-webui")
+    if no_repack:
+        # Where llama.cpp's AMX kernels crash this CPU the engine loads without repacked
+        # weights (engine/backends/cpu_probe.py); the peer does the same.
+        command.append("--no-repack")
     return command
 
 
@@ -402,9 +407,12 @@ def start_llama_server(
 ) -> Iterator[str]:
     """Run llama-server on `model` on loopback until the block ends; yields its base URL."""
     from pairline.bench.peer import _free_port
+    from pairline.engine.backends import cpu_probe
+    from pairline.engine.backends.local_llama import llama_build_info
 
     port = _free_port()
-    flags = supported_flags(binary, ("--no-webui", "--swa-full"))
+    flags = supported_flags(binary, ("--no-webui", "--swa-full", "--no-repack"))
+    safe = cpu_probe.extra_buffers_safe(model, llama_build_info()["system_info"])
     command = server_command(
         binary,
         model,
@@ -414,6 +422,7 @@ def start_llama_server(
         n_batch,
         no_webui="--no-webui" in flags,
         swa_full="--swa-full" in flags,
+        no_repack=not safe and "--no-repack" in flags,
     )
     log_path.parent.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{port}"

@@ -86,6 +86,8 @@ class LocalLlamaBackend:
         self._llm: Any = None
         self._fim: FimTemplate | None = None
         self._closed = False
+        # False once the CPU probe found llama.cpp's AMX kernels crashing here (doctor says so).
+        self.extra_buffers = True
         # Gauges for the stats request and the load tests: generations submitted and not yet
         # finished (the worker's queue, the running one included), those running, and peaks.
         self._gauge_lock = threading.Lock()
