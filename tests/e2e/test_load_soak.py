@@ -57,6 +57,10 @@ def test_two_minute_soak(tmp_path: Path) -> None:
     assert results["cache_within_bound"]
     assert results["peak_generations_running"] == 1
     assert results["keystrokes"] > 0 and results["generations"] > 0
+    # A code-action list every 50 keystrokes, each answered (its speed is the bench's to quote).
+    lists = results["code_action_list"]
+    assert lists["count"] >= results["keystrokes"] // 50 - 1 >= 1
+    assert 0 <= lists["p50_ms"] <= lists["p95_ms"]
     # Thread pools grow to their caps; a thread per request would mean hundreds.
     assert results["threads_max"] < 40 < results["requests"]
     assert done.returncode == 0, done.stderr[-2000:]

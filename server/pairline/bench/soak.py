@@ -277,6 +277,16 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         "generations": last.get("generations", 0),
         "peak_generations_running": last.get("peak_generations_running", 0),
         "peak_generations_pending": last.get("peak_generations_pending", 0),
+        # The list only parses the buffer: it must stay instant while the model is busy.
+        "code_action_list": common.latency_summary(
+            [
+                p.answered_at - p.sent_at
+                for p in answered
+                if p.answered_at is not None
+                and p.method == "textDocument/codeAction"
+                and not p.error
+            ]
+        ),
     }
     results["ok"] = (
         results["rss_growth_after_warmup"] <= args.max_growth
