@@ -53,6 +53,18 @@ def test_a_verdict_is_kept_and_a_damaged_record_probes_again(
     assert len(calls) == 2
 
 
+def test_the_record_keeps_the_newest_verdicts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(cpu_probe, "run_child", lambda model: True)
+    monkeypatch.setattr(cpu_probe, "_key", lambda model: f"key:{model.name}")
+    for i in range(cpu_probe._KEEP + 5):
+        model = tmp_path / f"m{i}.gguf"
+        model.write_bytes(b"GGUF")
+        cpu_probe.extra_buffers_safe(model, AMX_INFO, tmp_path)
+    kept = json.loads((tmp_path / "llama-probe.json").read_text())
+    assert len(kept) == cpu_probe._KEEP
+    assert f"key:m{cpu_probe._KEEP + 4}.gguf" in kept and "key:m0.gguf" not in kept
+
+
 def test_an_inconclusive_probe_is_not_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(cpu_probe, "run_child", lambda model: None)
     model = tmp_path / "m.gguf"

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 _VERDICTS = "llama-probe.json"
 _TIMEOUT_S = 300.0
+_KEEP = 64  # verdicts remembered
 # The child loads exactly as the server does and runs one small batch through every layer.
 _CHILD = """
 import sys, llama_cpp
@@ -114,7 +115,10 @@ def extra_buffers_safe(model: Path, system_info: str, cache_dir: Path | None = N
     verdict = run_child(model)
     if verdict is None:
         return True
+    verdicts.pop(key, None)
     verdicts[key] = verdict
+    # Newest last; models that come and go (tests, experiments) must not grow it for ever.
+    verdicts = dict(list(verdicts.items())[-_KEEP:])
     with contextlib.suppress(OSError):  # an unwritable cache only means probing again
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")

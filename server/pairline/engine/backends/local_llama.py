@@ -130,6 +130,7 @@ class LocalLlamaBackend:
         try:
             # Python-level notes llama-cpp-python prints while loading verbosely go nowhere.
             safe = cpu_probe.extra_buffers_safe(self._model.path, llama_build_info()["system_info"])
+            self.extra_buffers = safe
             with (
                 contextlib.redirect_stderr(io.StringIO()),
                 cpu_probe.without_extra_buffers(not safe),
