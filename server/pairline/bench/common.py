@@ -6,31 +6,24 @@ is printed as a table for people or as JSON (`--json`) for machines, and written
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from pairline import __version__
 from pairline.engine.config import Settings, dump_settings
 from pairline.engine.models import ResolvedModel
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _git_commit() -> str:
@@ -52,6 +45,7 @@ def _git_commit() -> str:
 
 def machine_info(model: ResolvedModel | None = None) -> dict[str, Any]:
     """Cores, CPU, memory, OS, Python, llama.cpp build and the model file."""
+    from pairline.engine.backends.cpu_probe import cpu_name
     from pairline.engine.backends.local_llama import llama_build_info
 
     try:
@@ -66,7 +60,7 @@ def machine_info(model: ResolvedModel | None = None) -> dict[str, Any]:
         pass
     build = llama_build_info()
     info: dict[str, Any] = {
-        "cpu": cpu_model(),
+        "cpu": cpu_name(),
         "cores": os.cpu_count() or 1,
         "usable_cores": usable,
         "memory_gb": memory_gb,
@@ -84,6 +78,11 @@ def machine_info(model: ResolvedModel | None = None) -> dict[str, Any]:
         info["model_file"] = model.path.name
         info["model_bytes"] = model.path.stat().st_size if model.path.is_file() else 0
     return info
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, as LSP positions count."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def proc_status(pid: int) -> dict[str, int]:
@@ -262,6 +261,20 @@ def emit(report: dict[str, Any], as_json: bool) -> None:
         print(json.dumps(report, indent=2))
     else:
         print(format_table(report))
+
+
+@contextlib.contextmanager
+def fresh_cache_dir(settings: Settings) -> Iterator[Path]:
+    """A temporary cache dir with an empty completion cache and the model files linked in.
+
+    A run never profits from an earlier one, and the models are not assembled again.
+    """
+    cache_dir = Path(tempfile.mkdtemp(prefix="pairline-bench-cache-"))
+    try:
+        (cache_dir / "models").symlink_to(settings.cache_path / "models", target_is_directory=True)
+        yield cache_dir
+    finally:
+        shutil.rmtree(cache_dir, ignore_errors=True)
 
 
 def measuring(settings: Settings) -> Settings:

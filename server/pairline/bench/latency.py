@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +28,7 @@ from typing import Any
 from pairline.bench import common, plot
 from pairline.bench.lspclient import LspClient, Pending, server_command
 from pairline.bench.traces import Trace, build_traces, default_source_dirs
-from pairline.engine.config import Settings, dump_settings
+from pairline.engine.config import Settings
 from pairline.engine.types import EngineError, Mode
 
 LLAMA_SERVER = "llama-server"  # --peer value: llama.cpp's own server, built from the sdist
@@ -77,10 +75,6 @@ class Request:
 
 # RequestCancelled and ContentModified: the server's word for "superseded".
 _OUT_OF_DATE = (-32800, -32801)
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 class Replay:
@@ -147,7 +141,7 @@ class Replay:
             self.client.cancel(latest.pending)
         line_start = text.rfind("\n", 0, offset) + 1
         line = text.count("\n", 0, offset)
-        character = _utf16_len(text[line_start:offset])
+        character = common.utf16_len(text[line_start:offset])
         pending = self.client.request(
             "textDocument/inlineCompletion",
             {
@@ -209,7 +203,7 @@ class Replay:
             else:
                 insert = trace.target[typed]
             line = text.count("\n", 0, offset)
-            character = _utf16_len(text[text.rfind("\n", 0, offset) + 1 : offset])
+            character = common.utf16_len(text[text.rfind("\n", 0, offset) + 1 : offset])
             at = {"line": line, "character": character}
             version += 1
             self.client.notify(
@@ -246,12 +240,11 @@ def run_raw(settings: Settings, model_path: Path, requests: list[Request]) -> li
 
     from pairline.engine import syntax
     from pairline.engine.backends import cpu_probe
-    from pairline.engine.backends.local_llama import llama_build_info
     from pairline.engine.postprocess import CursorContext, cut
 
     config = settings.model
     # The weights go where the server puts them, so the comparison is like for like.
-    safe = cpu_probe.extra_buffers_safe(model_path, llama_build_info()["system_info"])
+    safe = cpu_probe.extra_buffers_safe(model_path)
     with cpu_probe.without_extra_buffers(not safe):
         llm = llama_cpp.Llama(
             model_path=str(model_path),
@@ -338,30 +331,25 @@ async def _replay(
 ) -> Replay:
     client = LspClient(server_command(), out_dir / "latency-server.log")
     await client.start()
-    options = dump_settings(settings)
-    options.pop("remote", None)
-    # A fresh completion cache, so a run never profits from an earlier one; the model files
-    # are shared through a link instead of being assembled again.
-    cache_dir = Path(tempfile.mkdtemp(prefix="pairline-bench-cache-"))
-    (cache_dir / "models").symlink_to(settings.cache_path / "models", target_is_directory=True)
-    options["cache_dir"] = str(cache_dir)
-    try:
-        await client.initialize(_CAPABILITIES, options)
-        status = await client.wait_ready()
-        if status.get("state") != "ready":
-            raise SystemExit(
-                f"pairline: the server did not load its model: {status.get('message')}"
-            )
-        replay = Replay(client, args)
-        replay._stats = await client.call("pairline/debug/stats", None)
-        progress = common.Progress(len(traces), "latency")
-        for index, trace in enumerate(traces):
-            await replay.run_trace(index, trace)
-            progress.advance()
-        return replay
-    finally:
-        await client.close()
-        shutil.rmtree(cache_dir, ignore_errors=True)
+    options = common.settings_info(settings)
+    with common.fresh_cache_dir(settings) as cache_dir:
+        options["cache_dir"] = str(cache_dir)
+        try:
+            await client.initialize(_CAPABILITIES, options)
+            status = await client.wait_ready()
+            if status.get("state") != "ready":
+                raise SystemExit(
+                    f"pairline: the server did not load its model: {status.get('message')}"
+                )
+            replay = Replay(client, args)
+            replay._stats = await client.call("pairline/debug/stats", None)
+            progress = common.Progress(len(traces), "latency")
+            for index, trace in enumerate(traces):
+                await replay.run_trace(index, trace)
+                progress.advance()
+            return replay
+        finally:
+            await client.close()
 
 
 def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:

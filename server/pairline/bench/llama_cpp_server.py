@@ -25,10 +25,9 @@ def _model_argument(argv: list[str]) -> Path | None:
 
 def main() -> None:
     from pairline.engine.backends import cpu_probe
-    from pairline.engine.backends.local_llama import llama_build_info
 
     model = _model_argument(sys.argv[1:])
-    safe = model is None or cpu_probe.extra_buffers_safe(model, llama_build_info()["system_info"])
+    safe = model is None or cpu_probe.extra_buffers_safe(model)
     with cpu_probe.without_extra_buffers(not safe):
         runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 

@@ -408,11 +408,10 @@ def start_llama_server(
     """Run llama-server on `model` on loopback until the block ends; yields its base URL."""
     from pairline.bench.peer import _free_port
     from pairline.engine.backends import cpu_probe
-    from pairline.engine.backends.local_llama import llama_build_info
 
     port = _free_port()
     flags = supported_flags(binary, ("--no-webui", "--swa-full", "--no-repack"))
-    safe = cpu_probe.extra_buffers_safe(model, llama_build_info()["system_info"])
+    safe = cpu_probe.extra_buffers_safe(model)
     command = server_command(
         binary,
         model,

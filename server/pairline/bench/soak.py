@@ -57,13 +57,9 @@ def _function(rng: random.Random, serial: int) -> str:
     return f"def {name}({arg}):\n    {body}\n"
 
 
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
 def _position(text: str) -> dict[str, int]:
     lines = text.split("\n")
-    return {"line": len(lines) - 1, "character": _utf16_len(lines[-1])}
+    return {"line": len(lines) - 1, "character": common.utf16_len(lines[-1])}
 
 
 def _dir_bytes(path: Path) -> int:

@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import shutil
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +27,7 @@ from typing import Any
 from pairline.bench import common
 from pairline.bench.lspclient import LspClient, server_command
 from pairline.bench.traces import candidate_lines, default_source_dirs, source_files
-from pairline.engine.config import Settings, dump_settings
+from pairline.engine.config import Settings
 from pairline.engine.types import EngineError
 from pairline.engine.workspace import language_for_path
 
@@ -49,10 +47,6 @@ class Position:
     text: str  # the whole document with the rest of that line removed
     character: int  # UTF-16 column of the cursor
     rest: str  # the removed text
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def pick_file(dirs: list[Path], seed: int, needed: int) -> Path | None:
@@ -87,7 +81,7 @@ def positions(text: str, language: str, count: int, seed: int) -> list[Position]
         typed = rng.randint(0, len(body) // 2)
         head = line[: indent + typed]
         cut = [*lines[:number], head, *lines[number + 1 :]]
-        out.append(Position(number, "\n".join(cut), _utf16_len(head), body[typed:]))
+        out.append(Position(number, "\n".join(cut), common.utf16_len(head), body[typed:]))
     return out
 
 
@@ -216,15 +210,11 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     except EngineError as exc:
         raise SystemExit(f"pairline: {exc}") from None
     out_dir = Path(args.out)
-    options = dump_settings(settings)
-    options.pop("remote", None)
+    options = common.settings_info(settings)
     progress = common.Progress(args.runs, "startup")
     runs: list[Run] = []
     for index in range(args.runs):
-        # An empty completion cache per run; the model file is linked, not assembled again.
-        cache_dir = Path(tempfile.mkdtemp(prefix="pairline-bench-cache-"))
-        (cache_dir / "models").symlink_to(settings.cache_path / "models", target_is_directory=True)
-        try:
+        with common.fresh_cache_dir(settings) as cache_dir:
             run_options = {**options, "cache_dir": str(cache_dir)}
             runs.append(
                 asyncio.run(
@@ -237,8 +227,6 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
                     )
                 )
             )
-        finally:
-            shutil.rmtree(cache_dir, ignore_errors=True)
         progress.advance()
     every = [s for r in runs for s in r.latencies_s]
     shown = sum(r.shown for r in runs)

@@ -45,7 +45,8 @@ def has_amx_kernels(system_info: str) -> bool:
     return "AMX_INT8 = 1" in system_info
 
 
-def _cpu_name() -> str:
+def cpu_name() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux)."""
     try:
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
             if line.startswith("model name"):
@@ -60,7 +61,7 @@ def _key(model: Path) -> str:
 
     # The library file stands for the build: a rebuild changes its size or time.
     library = Path(llama_cpp.__file__).parent / "lib"
-    parts = [getattr(llama_cpp, "__version__", "?"), _cpu_name()]
+    parts = [getattr(llama_cpp, "__version__", "?"), cpu_name()]
     for item in sorted(library.glob("*ggml*")) if library.is_dir() else []:
         stat = item.stat()
         parts.append(f"{item.name}:{stat.st_size}:{int(stat.st_mtime)}")
@@ -94,12 +95,18 @@ def run_child(model: Path, timeout_s: float = _TIMEOUT_S) -> bool | None:
     return True if proc.returncode == 0 else None
 
 
-def extra_buffers_safe(model: Path, system_info: str, cache_dir: Path | None = None) -> bool:
+def extra_buffers_safe(
+    model: Path, system_info: str | None = None, cache_dir: Path | None = None
+) -> bool:
     """Whether loading `model` with llama.cpp's extra buffer types is safe on this machine.
 
-    Verdicts are facts about the machine, not settings: they live in the user cache dir
-    unless `cache_dir` says otherwise.
+    `system_info` defaults to the installed llama.cpp's. Verdicts are facts about the machine,
+    not settings: they live in the user cache dir unless `cache_dir` says otherwise.
     """
+    if system_info is None:
+        import llama_cpp
+
+        system_info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
     if not has_amx_kernels(system_info) or not model.is_file():
         return True
     if cache_dir is None:

@@ -129,7 +129,7 @@ class LocalLlamaBackend:
         _recent_errors.clear()
         try:
             # Python-level notes llama-cpp-python prints while loading verbosely go nowhere.
-            safe = cpu_probe.extra_buffers_safe(self._model.path, llama_build_info()["system_info"])
+            safe = cpu_probe.extra_buffers_safe(self._model.path)
             self.extra_buffers = safe
             with (
                 contextlib.redirect_stderr(io.StringIO()),
