@@ -26,12 +26,8 @@ local subcommands = {
     )
   end,
   fix = function(cmd)
-    -- Filtered here rather than with `context.only`, which the server does not honour yet.
-    local opts = {
-      filter = function(action)
-        return action.kind == "quickfix" or vim.startswith(action.kind or "", "quickfix.")
-      end,
-    }
+    -- Servers (pairline among them) answer with quick fixes only; Neovim filters the rest too.
+    local opts = { context = { only = { "quickfix" } } }
     if cmd.range > 0 then
       -- `:'<,'>Pairline fix`: the selected lines are the region to fix.
       local last = vim.api.nvim_buf_get_lines(0, cmd.line2 - 1, cmd.line2, true)[1]

@@ -1,29 +1,28 @@
---- Starting `pairline serve` and attaching it to buffers with vim.lsp.start.
+--- Starting `pairline serve` for buffers of the configured filetypes: a `vim.lsp.config` entry
+--- named "pairline" that `vim.lsp.enable` attaches, one server per project root.
 local M = {}
+
+M.name = "pairline"
 
 local function options()
   return require("pairline.config").options
 end
 
---- Client capabilities: Neovim 0.11 does not declare inline completion itself.
----@return lsp.ClientCapabilities
-local function capabilities()
-  local caps = vim.lsp.protocol.make_client_capabilities()
-  caps.textDocument = caps.textDocument or {}
-  caps.textDocument.inlineCompletion = caps.textDocument.inlineCompletion or { dynamicRegistration = false }
-  return caps
-end
-
----@return vim.lsp.ClientConfig
-local function client_config(bufnr)
+--- The config for `vim.lsp.config`, made from the current options.
+---@return vim.lsp.Config
+local function lsp_config()
   local o = options()
   -- An empty Lua table would be sent as a JSON array; the server wants an object or nothing.
   local settings = next(o.settings) and o.settings or nil
   return {
-    name = "pairline",
     cmd = o.cmd,
-    root_dir = vim.fs.root(bufnr, o.root_markers) or vim.fn.getcwd(),
-    capabilities = capabilities(),
+    filetypes = o.filetypes,
+    -- Without a marker the working directory is the root, so every buffer gets a server.
+    root_dir = function(bufnr, on_dir)
+      on_dir(vim.fs.root(bufnr, options().root_markers) or vim.fn.getcwd())
+    end,
+    -- Merged over Neovim's own; 0.11 does not declare inline completion itself.
+    capabilities = { textDocument = { inlineCompletion = { dynamicRegistration = false } } },
     init_options = settings,
     settings = settings and { pairline = settings } or nil,
     handlers = { ["pairline/status"] = require("pairline.status").on_status },
@@ -38,61 +37,61 @@ local function client_config(bufnr)
   }
 end
 
---- Start the server if needed and attach it to `bufnr`.
+--- Neovim skips a config whose command is not executable without a word; say it once, when a
+--- buffer pairline would serve is opened.
 ---@param bufnr integer
----@return integer? client_id
-function M.attach(bufnr)
-  if vim.bo[bufnr].buftype ~= "" or not vim.tbl_contains(options().filetypes, vim.bo[bufnr].filetype) then
-    return nil
+local function warn_if_no_cmd(bufnr)
+  local o = options()
+  if
+    vim.bo[bufnr].buftype == ""
+    and vim.tbl_contains(o.filetypes, vim.bo[bufnr].filetype)
+    and vim.fn.executable(o.cmd[1]) ~= 1
+  then
+    vim.notify_once(("pairline: %q is not executable; see :checkhealth pairline"):format(o.cmd[1]), vim.log.levels.WARN)
   end
-  if vim.fn.executable(options().cmd[1]) ~= 1 then
-    vim.notify_once(
-      ("pairline: %q is not executable; see :checkhealth pairline"):format(options().cmd[1]),
-      vim.log.levels.WARN
-    )
-    return nil
-  end
-  return vim.lsp.start(client_config(bufnr), {
-    bufnr = bufnr,
-    -- One server per root: a second buffer in the same project reuses it.
-    reuse_client = function(client, config)
-      return client.name == config.name and client.root_dir == config.root_dir and not client:is_stopped()
-    end,
-  })
 end
 
 function M.setup()
+  -- Replaced whole, not merged: options dropped from a new setup() call must go.
+  vim.lsp.config[M.name] = lsp_config()
+  vim.lsp.enable(M.name)
   local group = vim.api.nvim_create_augroup("pairline.client", { clear = true })
+  if vim.v.vim_did_enter == 0 then
+    -- vim.lsp.enable() attaches buffers that are already open only once Neovim has started,
+    -- and setup() from a `-c` command runs after the files named on the command line loaded.
+    vim.api.nvim_create_autocmd("VimEnter", {
+      group = group,
+      once = true,
+      callback = function()
+        vim.lsp.enable(M.name)
+      end,
+    })
+  end
   vim.api.nvim_create_autocmd("FileType", {
     group = group,
     pattern = options().filetypes,
     callback = function(ev)
-      M.attach(ev.buf)
+      warn_if_no_cmd(ev.buf)
     end,
   })
-  -- Buffers opened before setup() ran (e.g. `nvim file.py` with a lazy-loaded plugin).
   for _, buf in ipairs(vim.api.nvim_list_bufs()) do
     if vim.api.nvim_buf_is_loaded(buf) then
-      M.attach(buf)
+      warn_if_no_cmd(buf)
     end
   end
 end
 
+--- The running pairline clients, all or those matching `filter` (see vim.lsp.get_clients()).
+---@param filter? vim.lsp.get_clients.Filter
 ---@return vim.lsp.Client[]
-function M.clients()
-  return vim.lsp.get_clients({ name = "pairline" })
+function M.clients(filter)
+  return vim.lsp.get_clients(vim.tbl_extend("force", filter or {}, { name = M.name }))
 end
 
---- Stop every pairline client and start fresh ones for the buffers they served.
+--- Stop every pairline client and start fresh ones for the buffers of the configured filetypes.
 function M.restart()
-  local buffers = {}
   local clients = M.clients()
-  for _, client in ipairs(clients) do
-    for buf in pairs(client.attached_buffers) do
-      buffers[buf] = true
-    end
-    client:stop()
-  end
+  vim.lsp.enable(M.name, false)
   -- A client that is still shutting down would be reused, so wait for it to go.
   vim.wait(5000, function()
     return vim.iter(clients):all(function(c)
@@ -104,11 +103,7 @@ function M.restart()
       client:stop(true)
     end
   end
-  for buf in pairs(buffers) do
-    if vim.api.nvim_buf_is_loaded(buf) then
-      M.attach(buf)
-    end
-  end
+  vim.lsp.enable(M.name)
 end
 
 return M

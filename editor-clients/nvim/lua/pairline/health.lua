@@ -32,7 +32,7 @@ local function doctor_argv(cmd, settings)
 end
 
 local function check_clients()
-  local clients = vim.lsp.get_clients({ name = "pairline" })
+  local clients = require("pairline.client").clients()
   if #clients == 0 then
     health.info("no pairline client running (open a configured filetype to start one)")
     return

@@ -5,11 +5,13 @@ local M = {}
 --- Whether this Neovim draws inline completions itself.
 M.builtin = vim.lsp.inline_completion ~= nil
 
+--- Whether suggestions are on: the one flag. On 0.11 it decides which buffers pairline.suggest
+--- runs in; on 0.12 which buffers the built-in feature is enabled for.
 local enabled = true
 
 ---@param bufnr integer
 local function attached(bufnr)
-  return #vim.lsp.get_clients({ bufnr = bufnr, name = "pairline" }) > 0
+  return #require("pairline.client").clients({ bufnr = bufnr }) > 0
 end
 
 ---@param bufnr integer
@@ -30,24 +32,19 @@ end
 ---@return fun(item: vim.lsp.inline_completion.Item)
 local function accept_piece(kind)
   return function(item)
-    local text = item.insert_text
-    if type(text) ~= "string" then
-      text = tostring(vim.lsp._snippet_grammar.parse(text.value))
-    end
-    local chunk = require("pairline.pieces").first(text, kind)
-    local lines = vim.split(chunk, "\n", { plain = true })
-    local row, col
+    local bufnr = vim.api.nvim_get_current_buf()
+    local pieces = require("pairline.pieces")
+    local chunk = pieces.first(pieces.plain(item.insert_text), kind)
+    local insert = require("pairline.insert")
     if item.range then
-      row, col = item.range.start.row, item.range.start.col
-      vim.api.nvim_buf_set_text(0, row, col, item.range.end_.row, item.range.end_.col, lines)
+      local r = item.range
+      insert.text(bufnr, r.start.row, r.start.col, chunk, r.end_.row, r.end_.col)
     else
       local pos = vim.api.nvim_win_get_cursor(0)
-      row, col = pos[1] - 1, pos[2]
-      vim.api.nvim_buf_set_text(0, row, col, row, col, lines)
+      insert.text(bufnr, pos[1] - 1, pos[2], chunk)
     end
-    vim.api.nvim_win_set_cursor(0, { row + #lines, (#lines == 1 and col or 0) + #lines[#lines] })
     local client = item.client_id and vim.lsp.get_client_by_id(item.client_id)
-    require("pairline.accepted").report(client, item.command, vim.api.nvim_get_current_buf(), vim.fn.strchars(chunk))
+    require("pairline.accepted").report(client, item.command, bufnr, vim.fn.strchars(chunk))
   end
 end
 
@@ -65,14 +62,25 @@ end
 --- Hide the suggestion (it comes back on the next edit).
 function M.dismiss()
   if M.builtin then
-    -- The built-in feature hides its text when insert mode ends; there is no public "hide".
-    local ns = vim.api.nvim_get_namespaces()["nvim.lsp.inline_completion"]
-    if ns then
-      vim.api.nvim_buf_clear_namespace(0, ns, 0, -1)
-    end
+    -- The built-in feature has no "hide": accepting with a handler that inserts nothing drops
+    -- the item and cancels what is still pending, as leaving insert mode does.
+    vim.lsp.inline_completion.get({ on_accept = function() end })
   else
     require("pairline.suggest").dismiss()
   end
+end
+
+--- The text of `chunks` (one line of virtual text) drawn in |hl-ComplHint|, or nil when none is.
+---@param chunks? [string, string|string[]?][]
+---@return string?
+local function hint_text(chunks)
+  local parts = {}
+  for _, chunk in ipairs(chunks or {}) do
+    if chunk[2] == "ComplHint" then
+      parts[#parts + 1] = chunk[1]
+    end
+  end
+  return #parts > 0 and table.concat(parts) or nil
 end
 
 --- The suggestion text shown in `bufnr`, or nil.
@@ -83,20 +91,19 @@ function M.get(bufnr)
   if not M.builtin then
     return require("pairline.suggest").get(bufnr)
   end
-  local ns = vim.api.nvim_get_namespaces()["nvim.lsp.inline_completion"]
-  local mark = ns and vim.api.nvim_buf_get_extmarks(bufnr, ns, 0, -1, { details = true })[1]
-  if not mark then
-    return nil
+  -- The built-in feature keeps its item to itself; what it draws is in |hl-ComplHint| (a hint
+  -- such as " (1/2)" after it is |hl-ComplHintMore|), whichever namespace it uses.
+  for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(bufnr, -1, 0, -1, { details = true, type = "virt_text" })) do
+    local first = hint_text(mark[4].virt_text)
+    if first then
+      local lines = { first }
+      for _, line in ipairs(mark[4].virt_lines or {}) do
+        lines[#lines + 1] = hint_text(line) or ""
+      end
+      return table.concat(lines, "\n")
+    end
   end
-  local parts = {}
-  for _, chunk in ipairs(mark[4].virt_text or {}) do
-    parts[#parts + 1] = chunk[1]
-  end
-  local text = table.concat(parts)
-  for _, line in ipairs(mark[4].virt_lines or {}) do
-    text = text .. "\n" .. (line[1] and line[1][1] or "")
-  end
-  return text
+  return nil
 end
 
 ---@return boolean
@@ -111,8 +118,7 @@ function M.toggle(on)
     on = not enabled
   end
   enabled = on
-  require("pairline.suggest").enabled = on
-  for _, client in ipairs(vim.lsp.get_clients({ name = "pairline" })) do
+  for _, client in ipairs(require("pairline.client").clients()) do
     for bufnr in pairs(client.attached_buffers) do
       enable_buffer(bufnr)
     end
@@ -149,7 +155,6 @@ end
 function M.setup()
   local o = require("pairline.config").options
   enabled = o.enabled
-  require("pairline.suggest").enabled = enabled
   set_highlight()
   map_accept(o.keymaps.accept, "all")
   map_accept(o.keymaps.accept_word, "word")
@@ -163,7 +168,7 @@ function M.setup()
     group = group,
     callback = function(ev)
       local client = vim.lsp.get_client_by_id(ev.data.client_id)
-      if client and client.name == "pairline" then
+      if client and client.name == require("pairline.client").name then
         enable_buffer(ev.buf)
       end
     end,
@@ -172,7 +177,7 @@ function M.setup()
     group = group,
     callback = function(ev)
       local client = vim.lsp.get_client_by_id(ev.data.client_id)
-      if client and client.name == "pairline" and not M.builtin then
+      if client and client.name == require("pairline.client").name and not M.builtin then
         require("pairline.suggest").detach(ev.buf)
       end
     end,

@@ -51,7 +51,7 @@ end
 ---@param ev { data: { client_id: integer, params: lsp.ProgressParams } }
 local function on_progress(ev)
   local client = vim.lsp.get_client_by_id(ev.data.client_id)
-  if not client or client.name ~= "pairline" then
+  if not client or client.name ~= require("pairline.client").name then
     return
   end
   local value = ev.data.params.value
@@ -79,7 +79,7 @@ end
 ---@param bufnr? integer
 ---@return pairline.Status?
 function M.get(bufnr)
-  local clients = vim.lsp.get_clients({ name = "pairline", bufnr = bufnr })
+  local clients = require("pairline.client").clients({ bufnr = bufnr })
   for _, client in ipairs(clients) do
     if M.by_client[client.id] then
       return M.by_client[client.id]

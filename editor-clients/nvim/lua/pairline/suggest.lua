@@ -1,6 +1,7 @@
 --- Inline suggestions for Neovim 0.11, which has no built-in inline completion: a debounced
 --- `textDocument/inlineCompletion` request per pause in typing, the superseded one cancelled,
---- and the answer drawn as ghost text only while it still matches the buffer and cursor.
+--- and the answer drawn as ghost text only while it still matches the buffer and cursor. It runs
+--- in the buffers pairline.inline attaches it to, which are those served while suggestions are on.
 local ghost = require("pairline.ghost")
 
 local M = {}
@@ -24,8 +25,6 @@ local REQUEST_CANCELLED = -32800
 
 ---@type table<integer, pairline.BufState>
 local states = {}
-
-M.enabled = true
 
 ---@param bufnr integer
 ---@return pairline.BufState
@@ -117,14 +116,11 @@ end
 ---@param encoding string
 ---@return string?
 local function item_text(bufnr, item, encoding)
-  local text = item.insertText
-  if type(text) == "table" then
-    -- A snippet: show and insert its plain text.
-    text = tostring(vim.lsp._snippet_grammar.parse(text.value))
-  end
-  if type(text) ~= "string" then
+  if type(item.insertText) ~= "string" and type(item.insertText) ~= "table" then
     return nil
   end
+  -- A snippet is shown and inserted as its plain text.
+  local text = require("pairline.pieces").plain(item.insertText)
   local range = item.range
   if range then
     local row, col = cursor()
@@ -149,10 +145,10 @@ end
 
 ---@param bufnr integer
 local function request(bufnr)
-  if not M.enabled or bufnr ~= vim.api.nvim_get_current_buf() or not in_insert_mode() then
+  if bufnr ~= vim.api.nvim_get_current_buf() or not in_insert_mode() then
     return
   end
-  local client = vim.lsp.get_clients({ bufnr = bufnr, name = "pairline", method = METHOD })[1]
+  local client = require("pairline.client").clients({ bufnr = bufnr, method = METHOD })[1]
   if not client then
     return
   end
@@ -225,9 +221,7 @@ local function on_change(bufnr)
     return
   end
   M.dismiss(bufnr)
-  if M.enabled then
-    schedule(bufnr)
-  end
+  schedule(bufnr)
 end
 
 --- Insert all or part of the suggestion; false when there is none to accept.
@@ -242,11 +236,7 @@ function M.accept(kind, bufnr)
     return false
   end
   local chunk = require("pairline.pieces").first(s.text, kind or "all")
-  local lines = vim.split(chunk, "\n", { plain = true })
-  vim.api.nvim_buf_set_text(bufnr, s.row, s.col, s.row, s.col, lines)
-  local row = s.row + #lines - 1
-  local col = (#lines == 1 and s.col or 0) + #lines[#lines]
-  vim.api.nvim_win_set_cursor(0, { row + 1, col })
+  local row, col = require("pairline.insert").text(bufnr, s.row, s.col, chunk)
   local rest = s.text:sub(#chunk + 1)
   local taken = (s.taken or 0) + vim.fn.strchars(chunk)
   -- All of it: the command as the server sent it; part of it: with how much was taken so far.
