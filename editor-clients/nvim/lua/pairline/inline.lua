@@ -62,8 +62,8 @@ end
 --- Hide the suggestion (it comes back on the next edit).
 function M.dismiss()
   if M.builtin then
-    -- The built-in feature has no "hide": accepting with a handler that inserts nothing drops
-    -- the item and cancels what is still pending, as leaving insert mode does.
+    -- The built-in feature has no "hide": accepting the item shown with a handler that inserts
+    -- nothing drops it (and cancels pending requests) as leaving insert mode does.
     vim.lsp.inline_completion.get({ on_accept = function() end })
   else
     require("pairline.suggest").dismiss()
