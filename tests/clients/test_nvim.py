@@ -1,8 +1,9 @@
 """The Neovim plugin in real Neovim 0.11 and 0.12, against the real server and model.
 
 Each spec under editor-clients/nvim/tests/ runs as `nvim --clean --headless -l SPEC` and exits
-non-zero (`cquit 1`) on failure, saying why on stderr. The tmux test looks at the screen a user
-sees. Neovim, tmux and stylua are installed on first use (tests/clients/nvim_setup.py).
+non-zero (`cquit 1`) on failure, saying why on stderr; text_spec.lua needs no server. The tmux
+test looks at the screen a user sees. Neovim, tmux and stylua are installed on first use
+(tests/clients/nvim_setup.py).
 """
 
 from __future__ import annotations
@@ -45,9 +46,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.mark.model
-@pytest.mark.parametrize("spec", SPECS)
-def test_spec(nvim: Path, spec: str, tmp_path: Path) -> None:
+def _run_spec(nvim: Path, spec: str, tmp_path: Path) -> None:
     proc = subprocess.run(
         [str(nvim), "--clean", "--headless", "-l", str(PLUGIN / "tests" / f"{spec}_spec.lua")],
         cwd=tmp_path,
@@ -58,6 +57,17 @@ def test_spec(nvim: Path, spec: str, tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, f"{spec}_spec.lua failed:\n{proc.stdout}\n{proc.stderr}"
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("spec", SPECS)
+def test_spec(nvim: Path, spec: str, tmp_path: Path) -> None:
+    _run_spec(nvim, spec, tmp_path)
+
+
+def test_text_spec(nvim: Path, tmp_path: Path) -> None:
+    """Snippet text, accept pieces and the insert helper: no server, so no model."""
+    _run_spec(nvim, "text", tmp_path)
 
 
 def test_stylua_format() -> None:
@@ -160,6 +170,7 @@ def test_tmux_screen_nvim_011(tmux: Tmux, tmp_path: Path) -> None:
         "the ghost text on screen",
         lambda: next((r for r in tmux.screen().splitlines() if LINE + first_line in r), None),
     )
+    assert isinstance(shown, str)
     assert "-- INSERT --" in tmux.screen()
     row = tmux.screen().splitlines().index(shown)
     styled = tmux.screen(styles=True).splitlines()[row]

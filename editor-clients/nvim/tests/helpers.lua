@@ -1,6 +1,6 @@
 --- Test driver for `nvim --clean --headless -l tests/<spec>.lua`.
 ---
---- A script run with -l cannot sit in insert mode waiting for keys, so each spec starts a child
+--- A script run with -l cannot sit in insert mode waiting for keys, so a spec starts a child
 --- Neovim (the same binary, `--embed --headless`) and drives it over RPC like a user: keys go
 --- through `nvim_input`, so insert mode, mappings and autocommands run for real. The child
 --- loads tests/child.lua. The server command comes from $PAIRLINE_SERVER_CMD (a JSON list).
