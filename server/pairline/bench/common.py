@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import math
 import os
 import platform
 import shutil
@@ -24,6 +23,7 @@ from typing import Any, TextIO
 from pairline import __version__
 from pairline.engine.config import Settings, dump_settings
 from pairline.engine.models import ResolvedModel
+from pairline.engine.percentile import percentile
 
 
 def _git_commit() -> str:
@@ -141,16 +141,6 @@ class Progress:
         if self._tty and self.done < self.total:
             self.stream.write("\n")
             self.stream.flush()
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-th percentile (0..100) by linear interpolation; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def latency_summary(seconds: Sequence[float]) -> dict[str, Any]:
