@@ -193,11 +193,6 @@ def mean(values: Sequence[float]) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
-def default_out_dir() -> Path:
-    # build/ is git-ignored: outputs never end up in a commit by accident.
-    return Path("build") / "bench"
-
-
 def write_report(report: dict[str, Any], out_dir: Path, name: str) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}.json"
