@@ -28,7 +28,7 @@ RemoteApi = Literal["openai", "anthropic"]
 PromptStyle = Literal["chat", "completion"]
 BackendChoice = Literal["auto", "remote", "local"]
 
-ACTION_KINDS = ("fix", "implement", "docstring")
+ACTION_KINDS = ("fix", "implement", "docstring")  # the code actions, keys of actions.backend
 
 
 class SettingError(ValueError):
