@@ -259,6 +259,8 @@ def _section_hook(cls: type[_Section]) -> Callable[[Any, Any], _Section]:
 
 
 class _NotAChoice(ValueError):
+    """A string option given none of its choices; the message is made where the path is known."""
+
     def __init__(self, value: object, choices: tuple[object, ...]) -> None:
         super().__init__(f"{value!r} is not one of {choices}")
         self.value = value
