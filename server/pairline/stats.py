@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -19,20 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from pairline.engine.config import Settings
+from pairline.engine.percentile import percentile
 from pairline.engine.usage import Record, UsageLogError, log_path, read_records
 
 ALL = "all"
 LOCAL_ONLY = "local only: recorded on this machine, never sent anywhere"
 PNG_NAME = "stats.png"
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0..100) of `values`; None when there are none."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
 
 
 def _share(part: int, whole: int) -> float | None:

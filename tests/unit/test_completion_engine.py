@@ -181,8 +181,8 @@ async def test_speculation_fills_the_cache_for_the_accepted_text(tmp_path: Path)
     backend = ScriptedBackend(" + 1")
     engine.attach(backend)
     await engine.complete(req("a = "))
-    assert engine._speculation_task is not None
-    await engine._speculation_task
+    assert engine._speculation is not None
+    await engine._speculation.task
     assert backend.prompts[-1].endswith("a = + 1")
     engine.forget("file:///a.py")
     accepted = await engine.complete(req("a = + 1"))
@@ -195,8 +195,9 @@ async def test_a_keystroke_cancels_speculation(tmp_path: Path) -> None:
     engine.attach(ScriptedBackend("first()"))
     await engine.complete(req("a = "))
     engine.backend = ScriptedBackend("", hold=True)  # speculation now runs until cancelled
-    task = engine._speculation_task
-    assert task is not None
+    speculation = engine._speculation
+    assert speculation is not None
+    task = speculation.task
     engine.cancel("file:///a.py")
     await task
     assert engine.stats["speculations_cancelled"] == 1

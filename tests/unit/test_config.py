@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from pairline.engine.config import Settings, dump_settings, load_settings
+import json
+import re
+from pathlib import Path
+from typing import get_args, get_type_hints
+
+from pairline.engine.config import Settings, camel_case, dump_settings, load_settings
 
 
 def test_defaults() -> None:
@@ -46,3 +51,96 @@ def test_dump_round_trips() -> None:
     settings, _ = load_settings({"model": {"n_threads": 3}})
     again, problems = load_settings(dump_settings(settings))
     assert again == settings and problems == []
+
+
+# --- One source for defaults: the VS Code extension declares the same ones -------------------
+
+VSCODE = Path(__file__).parents[2] / "editor-clients" / "vscode"
+# Settings of the extension itself, not sent to the server.
+CLIENT_ONLY = {"server.path", "server.pythonPath", "completions.enable"}
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _python_default(path: str) -> object:
+    """The default of `model.nCtx` (any spelling the editors use) in `Settings()`."""
+    value: object = dump_settings(Settings())
+    for key in path.split("."):
+        assert isinstance(value, dict)
+        names = {camel_case(name): name for name in value}
+        value = value[names[key]]
+    return value
+
+
+def _flatten(tree: dict[str, object], prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict) and key not in ("enable", "backend", "checkCommands"):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[prefix + key] = value
+    return out
+
+
+def test_vscode_package_json_declares_the_server_defaults() -> None:
+    manifest = json.loads((VSCODE / "package.json").read_text(encoding="utf-8"))
+    declared = manifest["contributes"]["configuration"]["properties"]
+    checked = 0
+    for key, spec in declared.items():
+        path = key.removeprefix("pairline.")
+        if path in CLIENT_ONLY:
+            continue
+        assert spec["default"] == _python_default(path), key
+        if "enum" in spec:
+            section, name = path.split(".")
+            hints = get_type_hints(type(getattr(Settings(), section)))
+            assert tuple(spec["enum"]) == get_args(hints[snake_case(name)]), key
+        checked += 1
+    assert checked >= 20
+
+
+def test_vscode_settings_ts_defaults_equal_the_server_defaults() -> None:
+    source = (VSCODE / "src" / "settings.ts").read_text(encoding="utf-8")
+    literal = re.search(r"export const DEFAULTS: ServerSettings = (\{.*?\n\});", source, re.S)
+    assert literal is not None
+    # The object literal as JSON: quote the bare keys, drop trailing commas.
+    text = re.sub(r"([{,]\s*)([A-Za-z_]\w*):", r'\1"\2":', literal.group(1))
+    defaults = _flatten(json.loads(re.sub(r",(\s*[}\]])", r"\1", text)))
+    assert len(defaults) >= 20
+    for path, value in defaults.items():
+        assert value == _python_default(path), path
+
+
+def test_string_options_take_only_their_choices() -> None:
+    settings, problems = load_settings(
+        {"completion": {"items": "maybe"}, "remote": {"api": "anthropic"}}
+    )
+    assert settings.completion.items == "auto" and settings.remote.api == "anthropic"
+    assert problems == [
+        'invalid completion settings (completion.items must be "auto", "on" or "off", '
+        "got 'maybe'); using defaults"
+    ]
+    _, problems = load_settings({"actions": {"backend": {"fix": "cloud"}}})
+    assert "actions.backend.fix must be" in problems[0]
+
+
+def test_range_checks_name_the_setting() -> None:
+    _, problems = load_settings(
+        {"remote": {"timeoutS": 0}, "context": {"budget_tokens": -1}, "model": {"nThreads": -1}}
+    )
+    assert problems == [
+        "invalid remote settings (remote.timeout_s must be positive, got 0.0); using defaults",
+        "invalid context settings (context.budget_tokens must be within 0..8192, got -1); "
+        "using defaults",
+        "invalid model settings (model.n_threads must be >= 0, got -1); using defaults",
+    ]
+
+
+def test_unknown_field_and_non_object_section() -> None:
+    _, problems = load_settings({"model": {"bogus": 1}, "remote": "x"})
+    assert problems == [
+        "invalid model settings (model: extra fields found (bogus)); using defaults",
+        "invalid remote settings (remote must be an object, got str); using defaults",
+    ]

@@ -10,7 +10,6 @@ import pytest
 
 from pairline import cli
 from pairline.engine.usage import FILE_NAME, ShownEvent, UsageLog
-from pairline.stats import percentile
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -49,13 +48,6 @@ def cache_dir(tmp_path: Path) -> Path:
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     code = cli.main(["stats", *args])
     return code, capsys.readouterr().out
-
-
-def test_percentile_is_nearest_rank() -> None:
-    assert percentile([], 50) is None
-    assert percentile([5.0], 95) == 5.0
-    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.0
-    assert percentile(list(map(float, range(1, 101))), 95) == 95.0
 
 
 def test_json_numbers_per_language(cache_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

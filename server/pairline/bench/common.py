@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import math
 import os
 import platform
 import shutil
@@ -24,6 +23,7 @@ from typing import Any, TextIO
 from pairline import __version__
 from pairline.engine.config import Settings, dump_settings
 from pairline.engine.models import ResolvedModel
+from pairline.engine.percentile import percentile
 
 
 def _git_commit() -> str:
@@ -143,16 +143,6 @@ class Progress:
             self.stream.flush()
 
 
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-th percentile (0..100) by linear interpolation; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
 def latency_summary(seconds: Sequence[float]) -> dict[str, Any]:
     """count, mean and p50/p95/p99 in milliseconds (None where there is nothing to measure)."""
 
@@ -201,11 +191,6 @@ def exact_match(prediction: str, target: str) -> bool:
 
 def mean(values: Sequence[float]) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
-
-
-def default_out_dir() -> Path:
-    # build/ is git-ignored: outputs never end up in a commit by accident.
-    return Path("build") / "bench"
 
 
 def write_report(report: dict[str, Any], out_dir: Path, name: str) -> Path:

@@ -48,6 +48,14 @@ class _Shown:
 
 
 @dataclass(frozen=True)
+class _Speculation:
+    """The running speculation: its cancel flag, and its task (the loop keeps only a weak one)."""
+
+    cancel: threading.Event
+    task: asyncio.Task[None]
+
+
+@dataclass(frozen=True)
 class _Plan:
     """Everything derived from a request before the model runs."""
 
@@ -83,8 +91,7 @@ class CompletionEngine:
         self.last_prompt: str | None = None  # for debugging and tests: what the model last saw
         self._cache: CompletionCache | None = None
         self._shown: dict[str, deque[_Shown]] = {}
-        self._speculation: threading.Event | None = None
-        self._speculation_task: asyncio.Task[None] | None = None
+        self._speculation: _Speculation | None = None
         self.stats: Counter[str] = Counter()
         self._peaks: dict[str, int] = {}
         # Cross-file context (imports, other buffers); the server sets it with its workspace.
@@ -392,10 +399,8 @@ class CompletionEngine:
             return
         accepted = replace(request, prefix=request.prefix + suggestion.text)
         cancel = threading.Event()
-        self._speculation = cancel
-        self._speculation_task = asyncio.get_running_loop().create_task(
-            self._fill_cache(accepted, cancel)
-        )
+        task = asyncio.get_running_loop().create_task(self._fill_cache(accepted, cancel))
+        self._speculation = _Speculation(cancel, task)
 
     async def _fill_cache(self, request: CompletionRequest, cancel: threading.Event) -> None:
         backend, cache = self.backend, self._cache
@@ -413,7 +418,7 @@ class CompletionEngine:
 
     def _stop_speculation(self) -> None:
         if self._speculation is not None:
-            self._speculation.set()
+            self._speculation.cancel.set()
             self._speculation = None
 
     def forget(self, uri: str) -> None:

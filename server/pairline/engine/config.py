@@ -1,5 +1,9 @@
 """Typed settings for the engine, built with cattrs from plain dicts (editor JSON or TOML).
 
+Every section is a dataclass whose fields carry their defaults, their range (checked once the
+section is built) and, for string options, the `Literal` of allowed values (checked by cattrs).
+Keys may be written in snake_case (TOML) or camelCase (editor settings).
+
 Invalid input never stops the engine: each section that fails to structure falls back to its
 defaults and the reason is reported, so the caller can show it to the user.
 """
@@ -7,39 +11,83 @@ defaults and the reason is reported, so the caller can show it to the user.
 from __future__ import annotations
 
 import os
-import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal, get_args, get_origin, get_type_hints
 
 import cattrs
 import platformdirs
+from cattrs.errors import AttributeValidationNote
+from cattrs.gen import make_dict_structure_fn, override
 from cattrs.v import format_exception
 
-_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+ItemsMode = Literal["auto", "on", "off"]
+RerankMode = Literal["invoked", "always", "off"]
+RemoteApi = Literal["openai", "anthropic"]
+PromptStyle = Literal["chat", "completion"]
+BackendChoice = Literal["auto", "remote", "local"]
+
+ACTION_KINDS = ("fix", "implement", "docstring")  # the code actions, keys of actions.backend
+
+
+class SettingError(ValueError):
+    """A value out of its range or otherwise unusable; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class _Range:
+    low: float | None = None
+    high: float | None = None
+    positive: bool = False
+
+    def check(self, where: str, value: float) -> None:
+        if self.positive and not value > 0:
+            raise SettingError(f"{where} must be positive, got {value}")
+        if self.low is not None and self.high is not None:
+            if not self.low <= value <= self.high:
+                raise SettingError(f"{where} must be within {self.low}..{self.high}, got {value}")
+        elif self.low is not None and value < self.low:
+            raise SettingError(f"{where} must be >= {self.low}, got {value}")
+
+
+def _ranged(
+    default: float, low: float | None = None, high: float | None = None, *, positive: bool = False
+) -> Any:
+    """A field that must lie within low..high (high may be open) or, if `positive`, above 0."""
+    return field(default=default, metadata={"range": _Range(low, high, positive)})
 
 
 @dataclass(kw_only=True)
-class ModelConfig:
+class _Section:
+    """A settings section (`[section]` in TOML); the ranges of its fields are checked when built."""
+
+    section: ClassVar[str]
+
+    def __post_init__(self) -> None:
+        for each in fields(self):
+            bounds = each.metadata.get("range")
+            if bounds is not None:
+                bounds.check(f"{self.section}.{each.name}", getattr(self, each.name))
+
+
+@dataclass(kw_only=True)
+class ModelConfig(_Section):
     """Which local model to run and how."""
 
+    section: ClassVar[str] = "model"
+
     name: str = "gemma3-270m"  # a built-in model name (see `pairline models`) or a GGUF path
-    n_ctx: int = 2048
-    n_threads: int = 0  # 0: one per CPU core
-    n_batch: int = 256
-    n_gpu_layers: int = 0  # -1: all layers on the GPU (needs a GPU build of llama.cpp)
+    n_ctx: int = _ranged(2048, 256, 131072)
+    n_threads: int = _ranged(0, 0)  # 0: one per CPU core
+    n_batch: int = _ranged(256, 8, 8192)
+    # -1: all layers on the GPU (needs a GPU build of llama.cpp)
+    n_gpu_layers: int = _ranged(0, -1)
 
     def __post_init__(self) -> None:
         if not self.name.strip():
-            raise ValueError("model.name must not be empty")
-        if not 256 <= self.n_ctx <= 131072:
-            raise ValueError(f"model.n_ctx must be within 256..131072, got {self.n_ctx}")
-        if self.n_threads < 0:
-            raise ValueError(f"model.n_threads must be >= 0, got {self.n_threads}")
-        if not 8 <= self.n_batch <= 8192:
-            raise ValueError(f"model.n_batch must be within 8..8192, got {self.n_batch}")
-        if self.n_gpu_layers < -1:
-            raise ValueError(f"model.n_gpu_layers must be >= -1, got {self.n_gpu_layers}")
+            raise SettingError("model.name must not be empty")
+        super().__post_init__()
 
     @property
     def threads(self) -> int:
@@ -47,19 +95,21 @@ class ModelConfig:
 
 
 @dataclass(kw_only=True)
-class CompletionConfig:
+class CompletionConfig(_Section):
     """Inline completion behaviour."""
 
-    max_tokens: int = 48  # per suggestion on one line
-    max_block_tokens: int = 128  # per suggestion that fills a block
-    max_block_lines: int = 8
-    prompt_tokens: int = 1024  # budget for the text around the cursor
-    suffix_lines: int = 20  # lines after the cursor used to check the suggestion
+    section: ClassVar[str] = "completion"
+
+    max_tokens: int = _ranged(48, 1, 8192)  # per suggestion on one line
+    max_block_tokens: int = _ranged(128, 1, 8192)  # per suggestion that fills a block
+    max_block_lines: int = _ranged(8, 1, 8192)
+    prompt_tokens: int = _ranged(1024, 1, 8192)  # budget for the text around the cursor
+    suffix_lines: int = _ranged(20, 0)  # lines after the cursor used to check the suggestion
     # Completion-menu items (textDocument/completion): "auto" serves them only to clients
     # that cannot show inline completions; "on" / "off" force it.
-    items: str = "auto"
+    items: ItemsMode = "auto"
     cache: bool = True  # reuse earlier completions, also across restarts (on disk)
-    cache_size_mb: int = 64
+    cache_size_mb: int = _ranged(64, 1, 65536)
     speculative: bool = True  # precompute the next suggestion as if the shown one is accepted
     syntax_check: bool = True  # trim or drop suggestions that add parse errors
     # Typing-triggered requests are skipped where a suggestion rarely helps: inside strings
@@ -70,8 +120,8 @@ class CompletionConfig:
     # candidates are ranked by how likely they make that code: "invoked" (explicit requests
     # and `pairline complete`, where a few hundred ms more buy a better answer), "always" or
     # "off". `rerank_candidates` is how many are generated.
-    rerank: str = "invoked"
-    rerank_candidates: int = 3
+    rerank: RerankMode = "invoked"
+    rerank_candidates: int = _ranged(3, 2, 8)
     # Keep a local log of suggestions shown and accepted per language for `pairline stats`
     # (counts and timings only, never code; nothing leaves the machine).
     record_stats: bool = True
@@ -80,128 +130,81 @@ class CompletionConfig:
         default_factory=lambda: {"*": True, "plaintext": False, "markdown": False}
     )
 
-    def __post_init__(self) -> None:
-        for name in ("max_tokens", "max_block_tokens", "max_block_lines", "prompt_tokens"):
-            value = getattr(self, name)
-            if not 1 <= value <= 8192:
-                raise ValueError(f"completion.{name} must be within 1..8192, got {value}")
-        if self.suffix_lines < 0:
-            raise ValueError(f"completion.suffix_lines must be >= 0, got {self.suffix_lines}")
-        if not 1 <= self.cache_size_mb <= 65536:
-            raise ValueError(
-                f"completion.cache_size_mb must be within 1..65536, got {self.cache_size_mb}"
-            )
-        if self.rerank not in ("invoked", "always", "off"):
-            raise ValueError(
-                f'completion.rerank must be "invoked", "always" or "off", got {self.rerank!r}'
-            )
-        if not 2 <= self.rerank_candidates <= 8:
-            raise ValueError(
-                f"completion.rerank_candidates must be within 2..8, got {self.rerank_candidates}"
-            )
-        if self.items not in ("auto", "on", "off"):
-            raise ValueError(f'completion.items must be "auto", "on" or "off", got {self.items!r}')
-
     def enabled_for(self, language: str) -> bool:
         return self.enable.get(language, self.enable.get("*", True))
 
 
 @dataclass(kw_only=True)
-class RemoteConfig:
+class RemoteConfig(_Section):
     """An HTTP model server for larger edits. Nothing is sent anywhere while base_url is empty."""
 
+    section: ClassVar[str] = "remote"
+
     base_url: str = ""
-    api: str = "openai"  # "openai" (OpenAI-compatible) or "anthropic"
+    api: RemoteApi = "openai"  # "openai" (OpenAI-compatible) or "anthropic"
     model: str = ""
     api_key_env: str = ""  # the NAME of the environment variable that holds the key
-    timeout_s: float = 60.0
+    timeout_s: float = _ranged(60.0, positive=True)
     # "chat" (/chat/completions, instruct models) or "completion" (/completions, base models).
-    prompt_style: str = "chat"
-    connect_timeout_s: float = 5.0
-    max_retries: int = 2  # extra attempts after a 429, a 5xx or a dropped connection
-    max_tokens: int = 768
+    prompt_style: PromptStyle = "chat"
+    connect_timeout_s: float = _ranged(5.0, positive=True)
+    # Extra attempts after an HTTP 429 or 5xx answer, waiting as Retry-After says or with a
+    # jittered exponential backoff, and never longer than timeout_s. Connection failures and
+    # timeouts are not retried: they end the request with their own message.
+    max_retries: int = _ranged(2, 0, 10)
+    max_tokens: int = _ranged(768, 16, 32768)
 
     def __post_init__(self) -> None:
-        if self.api not in ("openai", "anthropic"):
-            raise ValueError(f'remote.api must be "openai" or "anthropic", got {self.api!r}')
         if self.base_url and not self.base_url.startswith(("http://", "https://")):
-            raise ValueError(f"remote.base_url must be an http(s) URL, got {self.base_url!r}")
-        if self.timeout_s <= 0:
-            raise ValueError("remote.timeout_s must be positive")
-        if self.prompt_style not in ("chat", "completion"):
-            raise ValueError(
-                f'remote.prompt_style must be "chat" or "completion", got {self.prompt_style!r}'
-            )
-        if self.connect_timeout_s <= 0:
-            raise ValueError("remote.connect_timeout_s must be positive")
-        if not 0 <= self.max_retries <= 10:
-            raise ValueError(f"remote.max_retries must be within 0..10, got {self.max_retries}")
-        if not 16 <= self.max_tokens <= 32768:
-            raise ValueError(f"remote.max_tokens must be within 16..32768, got {self.max_tokens}")
-
-
-ACTION_KINDS = ("fix", "implement", "docstring")
+            raise SettingError(f"remote.base_url must be an http(s) URL, got {self.base_url!r}")
+        super().__post_init__()
 
 
 @dataclass(kw_only=True)
-class ActionsConfig:
+class ActionsConfig(_Section):
     """Code actions ("Fix this", "Implement this function", "Add docstring") and their checks."""
+
+    section: ClassVar[str] = "actions"
 
     # Which model answers each action: "auto" (remote when configured, else local), "remote"
     # or "local"; "*" is the default for the others.
-    backend: dict[str, str] = field(default_factory=lambda: {"*": "auto"})
+    backend: dict[str, BackendChoice] = field(default_factory=lambda: {"*": "auto"})
     # Running a check command executes workspace code, so it needs an explicit opt-in.
     trusted: bool = False
     # LSP language id -> command run in a temporary copy of the workspace; {file} is the
     # edited file relative to the workspace root, e.g. {"python": "ruff check {file}"}.
     check_commands: dict[str, str] = field(default_factory=dict)
-    check_timeout_s: float = 60.0
-    rounds: int = 3  # generate-verify-revise rounds before giving up
+    check_timeout_s: float = _ranged(60.0, positive=True)
+    rounds: int = _ranged(3, 1, 10)  # generate-verify-revise rounds before giving up
     offer_unverified: bool = False  # offer the best unverified edit when none verified
-    local_max_tokens: int = 256
-    context_lines: int = 120  # lines of the rest of the file given with the region
+    local_max_tokens: int = _ranged(256, 16, 8192)
+    context_lines: int = _ranged(120, 0)  # lines of the rest of the file given with the region
 
     def __post_init__(self) -> None:
-        for kind, choice in self.backend.items():
+        for kind in self.backend:
             if kind != "*" and kind not in ACTION_KINDS:
-                raise ValueError(f"actions.backend: unknown action {kind!r}")
-            if choice not in ("auto", "remote", "local"):
-                raise ValueError(
-                    f'actions.backend.{kind} must be "auto", "remote" or "local", got {choice!r}'
-                )
-        if not 1 <= self.rounds <= 10:
-            raise ValueError(f"actions.rounds must be within 1..10, got {self.rounds}")
-        if self.check_timeout_s <= 0:
-            raise ValueError("actions.check_timeout_s must be positive")
-        if not 16 <= self.local_max_tokens <= 8192:
-            raise ValueError(
-                f"actions.local_max_tokens must be within 16..8192, got {self.local_max_tokens}"
-            )
-        if self.context_lines < 0:
-            raise ValueError(f"actions.context_lines must be >= 0, got {self.context_lines}")
+                raise SettingError(f"actions.backend: unknown action {kind!r}")
+        super().__post_init__()
 
-    def backend_for(self, kind: str) -> str:
+    def backend_for(self, kind: str) -> BackendChoice:
         return self.backend.get(kind, self.backend.get("*", "auto"))
 
 
 @dataclass(kw_only=True)
-class ContextConfig:
+class ContextConfig(_Section):
     """Cross-file context for completions: imported symbols and similar open-buffer code."""
+
+    section: ClassVar[str] = "context"
 
     enable: bool = True  # off: completions see only the current file
     imports: bool = True  # outlines of the symbols the file imports from the workspace
     buffers: bool = True  # windows of other open buffers that resemble the cursor's code
-    budget_tokens: int = 384  # most tokens of context placed before the code
+    budget_tokens: int = _ranged(384, 0, 8192)  # most tokens of context placed before the code
     extra_roots: list[str] = field(default_factory=list)  # indexed besides the workspace roots
-    max_file_bytes: int = 1_000_000  # larger files are never read
+    max_file_bytes: int = _ranged(1_000_000, positive=True)  # larger files are never read
 
     def __post_init__(self) -> None:
-        if not 0 <= self.budget_tokens <= 8192:
-            raise ValueError(
-                f"context.budget_tokens must be within 0..8192, got {self.budget_tokens}"
-            )
-        if self.max_file_bytes < 1:
-            raise ValueError(f"context.max_file_bytes must be positive, got {self.max_file_bytes}")
+        super().__post_init__()
         self.extra_roots = [os.path.expanduser(root) for root in self.extra_roots]
 
 
@@ -225,32 +228,80 @@ class Settings:
         return Path(self.cache_dir or platformdirs.user_cache_dir("pairline"))
 
 
+# --- Structuring ------------------------------------------------------------------------------
+
 _converter = cattrs.Converter(forbid_extra_keys=True)
 
 
-def _snake(data: Any, *, keep_keys: bool = False) -> Any:
-    """Accept the camelCase keys editors use as well as snake_case."""
-    if not isinstance(data, dict):
-        return data
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        name = str(key) if keep_keys else _CAMEL.sub("_", str(key)).lower()
-        # Keys of these maps are language ids or action names, not setting names.
-        out[name] = _snake(value, keep_keys=name in ("enable", "check_commands", "backend"))
-    return out
+def camel_case(name: str) -> str:
+    """`n_gpu_layers` -> `nGpuLayers`: how editors spell a setting."""
+    head, *rest = name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
 
 
-def _format_error(exc: BaseException, type_: Any) -> str:
-    # A check in __post_init__ arrives without a target type: its message says it all.
-    if type_ is None and isinstance(exc, ValueError):
-        return str(exc)
-    return format_exception(exc, type_)
+def _section_hook(cls: type[_Section]) -> Callable[[Any, Any], _Section]:
+    """Structure `cls` from a mapping, each field under its camelCase key or its own name.
+
+    Only the section's own fields are renamed, so the keys of its maps (language ids, action
+    names) stay as written.
+    """
+    camel = {each.name: camel_case(each.name) for each in fields(cls)}
+    renames: dict[str, Any] = {name: override(rename=key) for name, key in camel.items()}
+    structure = make_dict_structure_fn(cls, _converter, _cattrs_forbid_extra_keys=True, **renames)
+
+    def hook(data: Any, _: Any) -> _Section:
+        if not isinstance(data, Mapping):
+            raise SettingError(f"{cls.section} must be an object, got {type(data).__name__}")
+        # TOML spells the fields in snake_case: give them the editors' names.
+        return structure({camel.get(str(key), str(key)): value for key, value in data.items()}, cls)
+
+    return hook
 
 
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, cattrs.BaseValidationError):
-        return "; ".join(cattrs.transform_error(exc, format_exception=_format_error))
-    return str(exc)
+class _NotAChoice(ValueError):
+    """A string option given none of its choices; the message is made where the path is known."""
+
+    def __init__(self, value: object, choices: tuple[object, ...]) -> None:
+        super().__init__(f"{value!r} is not one of {choices}")
+        self.value = value
+        self.choices = choices
+
+
+def _structure_choice(value: Any, type_: Any) -> Any:
+    choices = get_args(type_)
+    if value not in choices:
+        raise _NotAChoice(value, choices)
+    return value
+
+
+_converter.register_structure_hook_factory(
+    lambda type_: isinstance(type_, type) and issubclass(type_, _Section), _section_hook
+)
+_LITERAL = get_origin(Literal["x"])
+_converter.register_structure_hook_func(
+    lambda type_: get_origin(type_) is _LITERAL, _structure_choice
+)
+
+
+def _one_of(choices: tuple[object, ...]) -> str:
+    quoted = [f'"{choice}"' for choice in choices]
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else quoted[0]
+
+
+def _faults(exc: BaseException, where: str, type_: Any = None) -> list[str]:
+    """One line per fault in `exc`, each naming the setting as TOML spells it."""
+    if isinstance(exc, cattrs.ClassValidationError | cattrs.IterableValidationError):
+        noted, bare = exc.group_exceptions()
+        lines: list[str] = []
+        for sub, note in noted:
+            key = note.name if isinstance(note, AttributeValidationNote) else note.index
+            lines += _faults(sub, f"{where}.{key}", note.type)
+        return lines + [line for sub in bare for line in _faults(sub, where)]
+    if isinstance(exc, SettingError):
+        return [str(exc)]
+    if isinstance(exc, _NotAChoice):
+        return [f"{where} must be {_one_of(exc.choices)}, got {exc.value!r}"]
+    return [f"{where}: {format_exception(exc, type_)}"]
 
 
 def load_settings(data: Any) -> tuple[Settings, list[str]]:
@@ -263,28 +314,23 @@ def load_settings(data: Any) -> tuple[Settings, list[str]]:
         return Settings(), problems
     if not isinstance(data, dict):
         return Settings(), [f"settings must be an object, got {type(data).__name__}"]
-    data = _snake(data)
     # Editors often nest everything under the server's name.
     if set(data) == {"pairline"} and isinstance(data["pairline"], dict):
         data = data["pairline"]
-    sections: dict[str, type] = {
-        "model": ModelConfig,
-        "completion": CompletionConfig,
-        "remote": RemoteConfig,
-        "actions": ActionsConfig,
-        "context": ContextConfig,
-        "cache_dir": str,
-    }
-    assert set(sections) == {f.name for f in fields(Settings)}
+    names = {key: f.name for f in fields(Settings) for key in (f.name, camel_case(f.name))}
+    types = get_type_hints(Settings)
     values: dict[str, Any] = {}
     for key, value in data.items():
-        if key not in sections:
+        name = names.get(key)
+        if name is None:
             problems.append(f"unknown setting {key!r} ignored")
             continue
         try:
-            values[key] = _converter.structure(value, sections[key])
+            values[name] = _converter.structure(value, types[name])
         except Exception as exc:  # cattrs and __post_init__ both raise; report either
-            problems.append(f"invalid {key} settings ({_describe(exc)}); using defaults")
+            problems.append(
+                f"invalid {name} settings ({'; '.join(_faults(exc, name))}); using defaults"
+            )
     return Settings(**values), problems
 
 

@@ -205,9 +205,6 @@ class WorkspaceVerifier:
     def command_for(self, language: str) -> str | None:
         return self.config.check_commands.get(language) or None
 
-    def will_run_checks(self, language: str) -> bool:
-        return self.config.trusted and self.root is not None and bool(self.command_for(language))
-
     async def verify(
         self, language: str, rel_path: str | None, original: str, candidate: str
     ) -> Verdict:

@@ -23,13 +23,13 @@ from pathlib import Path
 
 from pairline.engine.config import ContextConfig
 from pairline.engine.context import ContextGatherer
+from pairline.engine.percentile import percentile
 from pairline.engine.types import CompletionRequest, Position
 from pairline.engine.workspace import Workspace, language_for_path
 
 
 def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+    return (percentile(values, q * 100) or 0.0) * 1000
 
 
 def main() -> None:
