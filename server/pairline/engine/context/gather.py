@@ -236,14 +236,8 @@ class ContextGatherer:
         analysis = self._analyses.analyse(uri, language, full, text, cooperative=cooperative)
         if analysis is None:
             return []
-        return self._imports.snippets(
-            path,
-            language,
-            analysis,
-            line,
-            self._paths.open_documents(self.workspace),
-            cooperative=cooperative,
-        )
+        docs = self._paths.open_documents(self.workspace)
+        return self._imports.snippets(path, language, analysis, line, docs, cooperative=cooperative)
 
     # -- open buffers ----------------------------------------------------------------------
 
