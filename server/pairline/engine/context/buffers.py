@@ -4,7 +4,7 @@ As with Copilot's neighbouring tabs: each buffer is cut into overlapping windows
 window's score is the Jaccard similarity of its identifier set to the identifiers around the
 cursor, and the best window of each buffer competes with the others. A window that is nearly
 the cursor's own text (a duplicated file, a split view of the same code) teaches the model
-nothing and is dropped.
+nothing and is dropped. `BufferWindows` cuts each buffer version once.
 """
 
 from __future__ import annotations
@@ -122,8 +122,10 @@ class BufferWindows:
         self._held.pop(uri)
 
     def snippets(self, prefix: str, others: list[tuple[Document, str]]) -> list[Snippet]:
-        """The best window of each buffer of `others` (each with the path a prompt shows) for
-        a cursor after `prefix`, best first, at most MAX_SNIPPETS."""
+        """The best windows for a cursor after `prefix`, one per buffer, best first.
+
+        `others` pairs each candidate buffer with the path a prompt shows for it.
+        """
         cursor_ids = cursor_identifiers(prefix)
         if not cursor_ids:
             return []
