@@ -29,18 +29,14 @@ from urllib.parse import unquote, urlparse
 
 import tree_sitter
 
+from pairline.engine import languages, syntax
 from pairline.engine.config import ContextConfig
-from pairline.engine.context import budget, buffers, parsing
-from pairline.engine.context.imports import (
-    WILDCARD,
-    ImportRef,
-    Resolved,
-    Resolver,
-    extract_imports,
-)
+from pairline.engine.context import budget, buffers
+from pairline.engine.context.imports import WILDCARD, ImportRef, extract_imports
 from pairline.engine.context.index import FileIndex
 from pairline.engine.context.outline import Outline, outline
 from pairline.engine.context.rank import BUFFER, IMPORTED, NEAR_USE, Snippet, rank
+from pairline.engine.context.resolve import Resolved, Resolver
 from pairline.engine.document import Document
 from pairline.engine.types import CompletionRequest, UnknownDocument
 from pairline.engine.workspace import Workspace, language_for_path
@@ -57,13 +53,6 @@ MAX_REEXPORT_DEPTH = 2
 WARM_IDLE_S = 30.0  # the warm-up thread ends after this long without work
 _ATTRIBUTE = re.compile(r"\b([A-Za-z_]\w*)(?:\.|::)([A-Za-z_]\w*)")
 _IDENT = re.compile(r"[A-Za-z_]\w*")
-
-_FAMILY = {
-    "javascript": "js",
-    "javascriptreact": "js",
-    "typescript": "js",
-    "typescriptreact": "js",
-}
 
 
 class _Lru(Generic[K, V]):
@@ -199,7 +188,7 @@ def _reparse(
         old_end_point=_point(old, old_end),
         new_end_point=_point(new, new_end),
     )
-    return parsing.parse(language, new, tree, cooperative=cooperative)
+    return syntax.parse(language, new, tree, cooperative=cooperative)
 
 
 def _changed_lines(old: str, new: str) -> tuple[str, str]:
@@ -499,12 +488,12 @@ class ContextGatherer:
     # -- open buffers ----------------------------------------------------------------------
 
     def _other_buffers(self, request: CompletionRequest) -> list[Document]:
-        family = _FAMILY.get(request.language, request.language)
+        family = languages.family(request.language)
         return sorted(
             (
                 doc
                 for doc in self.workspace.documents()
-                if doc.uri != request.uri and _FAMILY.get(doc.language, doc.language) == family
+                if doc.uri != request.uri and languages.family(doc.language) == family
             ),
             key=lambda doc: doc.uri,
         )
@@ -575,7 +564,7 @@ class ContextGatherer:
         if base is not None and base.language == language:
             tree = _reparse(language, base.data, base.tree, data, cooperative=cooperative)
         else:
-            tree = parsing.parse(language, data, cooperative=cooperative)
+            tree = syntax.parse(language, data, cooperative=cooperative)
         if tree is None:
             return None
         imports = extract_imports(language, tree.root_node)
@@ -806,7 +795,7 @@ class ContextGatherer:
             return  # as the index skips huge files: no whole-file passes over them
         if config.buffers:
             self._windows_of(doc)
-        if config.imports and parsing.parser(doc.language) is not None:
+        if config.imports and syntax.parser_for(doc.language) is not None:
             self._import_snippets(
                 uri,
                 doc.language,
