@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import tree_sitter
 
-from pairline.engine.context import parsing
+from pairline.engine import syntax
 from pairline.engine.context.imports import ImportRef, extract_imports
 from pairline.engine.lru import Lru
 from pairline.engine.types import CompletionRequest
@@ -105,7 +105,7 @@ def reparse(
         old_end_point=_point(old, old_end),
         new_end_point=_point(new, new_end),
     )
-    return parsing.parse(language, new, tree, cooperative=cooperative)
+    return syntax.parse(language, new, tree, cooperative=cooperative)
 
 
 def changed_lines(old: str, new: str) -> tuple[str, str]:
@@ -263,7 +263,7 @@ class BufferAnalyses:
         if base is not None and base.language == language:
             tree = reparse(language, base.data, base.tree, data, cooperative=cooperative)
         else:
-            tree = parsing.parse(language, data, cooperative=cooperative)
+            tree = syntax.parse(language, data, cooperative=cooperative)
         if tree is None:
             return None
         imports = extract_imports(language, tree.root_node)

@@ -17,8 +17,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pairline.engine import languages, syntax
 from pairline.engine.config import ContextConfig
-from pairline.engine.context import budget, buffers, parsing
+from pairline.engine.context import budget, buffers
 from pairline.engine.context.analysis import BufferAnalyses, without_cursor_line
 from pairline.engine.context.index import FileIndex
 from pairline.engine.context.neighbours import ImportNeighbours
@@ -34,13 +35,6 @@ from pairline.engine.types import CompletionRequest, UnknownDocument
 from pairline.engine.workspace import Workspace
 
 MAX_CONTEXTS = 64
-
-_FAMILY = {
-    "javascript": "js",
-    "javascriptreact": "js",
-    "typescript": "js",
-    "typescriptreact": "js",
-}
 
 
 @dataclass(frozen=True)
@@ -242,12 +236,12 @@ class ContextGatherer:
     # -- open buffers ----------------------------------------------------------------------
 
     def _other_buffers(self, request: CompletionRequest) -> list[Document]:
-        family = _FAMILY.get(request.language, request.language)
+        family = languages.family(request.language)
         return sorted(
             (
                 doc
                 for doc in self.workspace.documents()
-                if doc.uri != request.uri and _FAMILY.get(doc.language, doc.language) == family
+                if doc.uri != request.uri and languages.family(doc.language) == family
             ),
             key=lambda doc: doc.uri,
         )
@@ -282,7 +276,7 @@ class ContextGatherer:
             return  # as the index skips huge files: no whole-file passes over them
         if config.buffers:
             self._windows.of(doc)
-        if config.imports and parsing.parser(doc.language) is not None:
+        if config.imports and syntax.parser_for(doc.language) is not None:
             self._import_snippets(uri, doc.language, text, text, 0, cooperative=True)
 
     def warm_soon(self, uri: str, config: ContextConfig) -> None:

@@ -18,29 +18,15 @@ from pathlib import Path
 
 import pathspec
 
+from pairline.engine import languages
 from pairline.engine.redact import is_secret_file
 
 log = logging.getLogger(__name__)
 
 # Only files the import resolvers and outlines can use are indexed: the index stays small and
 # nothing else is ever opened.
-SOURCE_SUFFIXES = frozenset(
-    {
-        ".py",
-        ".pyi",
-        ".js",
-        ".jsx",
-        ".mjs",
-        ".cjs",
-        ".ts",
-        ".tsx",
-        ".mts",
-        ".cts",
-        ".go",
-        ".rs",
-    }
-)
-CONFIG_NAMES = frozenset({"tsconfig.json", "jsconfig.json", "go.mod", "Cargo.toml"})
+SOURCE_SUFFIXES = languages.source_suffixes()
+CONFIG_NAMES = languages.config_files()
 
 # Directories that are never project source, even where no .gitignore says so.
 SKIP_DIRS = frozenset(

@@ -12,10 +12,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 from pairline.engine.context.analysis import ATTRIBUTE, IDENT, Analysis, dotted
-from pairline.engine.context.imports import WILDCARD, ImportRef, Resolved, Resolver
+from pairline.engine.context.imports import WILDCARD, ImportRef
 from pairline.engine.context.index import FileIndex
 from pairline.engine.context.outline import Outline, outline
 from pairline.engine.context.rank import IMPORTED, NEAR_USE, Snippet
+from pairline.engine.context.resolve import Resolved, Resolver
 from pairline.engine.document import Document
 from pairline.engine.lru import Lru
 from pairline.engine.workspace import language_for_path
