@@ -84,21 +84,43 @@ async def client(lsp_client: LanguageClient, llama_server: str) -> AsyncIterator
     await lsp_client.shutdown_session()
 
 
+def read_code_actions_as_editors_do(client: LanguageClient) -> None:
+    """Tell a code action from a bare Command by the type of its `command` field.
+
+    lsprotocol reads every entry with a `command` key as a Command, which turns a CodeAction
+    carrying a command into a Command whose name is the text of a dict; editors check whether
+    `command` is a string.
+    """
+    converter = client.protocol._converter
+
+    def hook(data: Any, _: type) -> types.Command | types.CodeAction:
+        kind = types.Command if isinstance(data.get("command"), str) else types.CodeAction
+        return converter.structure(data, kind)
+
+    converter.register_structure_hook(types.Command | types.CodeAction, hook)
+
+
+@pytest.fixture
+def applied_edits() -> list[types.WorkspaceEdit]:
+    """The edits the server asked `command_client` to apply, in order."""
+    return []
+
+
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
 async def command_client(
-    lsp_client: LanguageClient, llama_server: str
-) -> AsyncIterator[tuple[LanguageClient, list[types.WorkspaceEdit]]]:
+    lsp_client: LanguageClient, llama_server: str, applied_edits: list[types.WorkspaceEdit]
+) -> AsyncIterator[LanguageClient]:
     """A client without `codeAction/resolve`: it runs an action's command and applies the
-    edits the server sends with `workspace/applyEdit` (collected in the list)."""
-    applied: list[types.WorkspaceEdit] = []
+    edits the server sends with `workspace/applyEdit`."""
+    read_code_actions_as_editors_do(lsp_client)
 
     @lsp_client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-        applied.append(params.edit)
+        applied_edits.append(params.edit)
         return types.ApplyWorkspaceEditResult(applied=True)
 
     await initialize(lsp_client, remote_options(llama_server), resolve=False)
-    yield lsp_client, applied
+    yield lsp_client
     await lsp_client.shutdown_session()
 
 
@@ -179,9 +201,9 @@ async def test_fix_this_from_remote_model(client: LanguageClient) -> None:
 
 
 async def test_fix_this_without_resolve_support_runs_a_command(
-    command_client: tuple[LanguageClient, list[types.WorkspaceEdit]],
+    command_client: LanguageClient, applied_edits: list[types.WorkspaceEdit]
 ) -> None:
-    client, applied = command_client
+    client = command_client
     open_doc(client, URI, BUGGY)
     diag = diagnostic(2, "add_numbers(2, 3) returns -1, expected 5")
     actions = await actions_at(client, 2, [diag])
@@ -192,7 +214,7 @@ async def test_fix_this_without_resolve_support_runs_a_command(
     await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command=fix.command.command, arguments=fix.command.arguments)
     )
-    (edit,) = applied
+    (edit,) = applied_edits
     new_text = apply(BUGGY, edit, version=1)
     assert new_text != BUGGY
     ast.parse(new_text)  # verified: it parses
