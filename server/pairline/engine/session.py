@@ -61,7 +61,7 @@ async def load_local(
     except Exception as exc:
         # Not a failure the loader foresaw (a broken llama.cpp build, a bug): still say which
         # model and what happened, so the user sees it instead of completions that never come.
-        log.exception("loading model %s failed", name)
+        log.debug("loading model %s failed", name, exc_info=True)
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         raise EngineError(f"cannot load model {name}: {detail}") from exc
     return backend

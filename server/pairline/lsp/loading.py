@@ -75,6 +75,7 @@ class ModelLoading(Feature):
 
     def _failed(self, progress: Progress, name: str, message: str) -> None:
         ls = self._server
+        log.error("cannot serve completions: %s", message)
         ls.engine.fail(message)
         progress.end(f"failed: {message}")
         notify_status(ls, "error", message, name)
