@@ -14,7 +14,7 @@ from pairline.engine.config import load_settings
 from pairline.lsp import loading
 from pairline.lsp.app import create_server
 from pairline.lsp.client import ClientFeatures
-from pairline.lsp.code_actions import CodeActions
+from pairline.lsp.code_actions import APPLY_ACTION, CodeActions
 from pairline.lsp.server import PairlineServer
 
 
@@ -164,3 +164,28 @@ async def test_code_actions_close_the_remote_on_shutdown() -> None:
     remote.aclose = aclose  # type: ignore[method-assign]
     await server.stop_features()
     assert closed == [True]
+
+
+@pytest.mark.parametrize("resolve", [True, False])
+def test_actions_carry_a_command_only_for_clients_without_resolve(resolve: bool) -> None:
+    server = create_server()
+    server.client = ClientFeatures(code_action_resolve=resolve)
+    uri = "file:///tmp/calc.py"
+    server.documents.open(uri, "def area(r):\n    pass\n", language="python", version=3)
+    (actions,) = [f for f in server.features if isinstance(f, CodeActions)]
+    at = types.Position(line=0, character=5)
+    listed = actions.offered(
+        server,
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=at, end=at),
+            context=types.CodeActionContext(diagnostics=[]),
+        ),
+    )
+    assert listed and all(a.edit is None for a in listed)
+    for action in listed:
+        if resolve:
+            assert action.command is None
+        else:
+            assert action.command is not None and action.command.command == APPLY_ACTION
+            assert action.command.arguments == [action.data]
