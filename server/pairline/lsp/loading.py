@@ -49,8 +49,6 @@ class ModelLoading(Feature):
         settings = ls.settings
         name = settings.model.name
         progress = Progress(ls, "pairline", supported=ls.client.work_done_progress)
-        await progress.begin(f"preparing model {name}")
-        notify_status(ls, "loading", f"loading {name}", name)
         loop = asyncio.get_running_loop()
 
         def on_stage(message: str, percent: int) -> None:
@@ -58,6 +56,8 @@ class ModelLoading(Feature):
             loop.call_soon_threadsafe(progress.report, message, percent)
 
         try:
+            await progress.begin(f"preparing model {name}")
+            notify_status(ls, "loading", f"loading {name}", name)
             backend = await session.load_local(settings, on_stage)
         except asyncio.CancelledError:
             if not ls.stopping:
