@@ -11,7 +11,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from pairline.engine.context.gather import uri_to_path
+from pairline.engine.context.paths import uri_to_path
 from pairline.lsp import (
     code_actions,
     completion_items,

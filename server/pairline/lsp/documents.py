@@ -12,8 +12,9 @@ import logging
 
 from lsprotocol import types
 
+from pairline.engine import languages
 from pairline.engine.config import Settings
-from pairline.engine.context.gather import uri_to_path
+from pairline.engine.context.paths import uri_to_path
 from pairline.engine.types import EngineError
 from pairline.lsp.convert import change
 from pairline.lsp.server import Feature, PairlineServer
@@ -22,10 +23,7 @@ log = logging.getLogger(__name__)
 
 # Files the context index holds: sources it outlines, configs that steer import resolution,
 # and .gitignore files (a change there means a new walk).
-WATCHED = (
-    "**/{*.py,*.pyi,*.js,*.jsx,*.mjs,*.cjs,*.ts,*.tsx,*.mts,*.cts,*.go,*.rs,"
-    "tsconfig.json,jsconfig.json,go.mod,Cargo.toml,.gitignore}"
-)
+WATCHED = "**/{" + ",".join([*languages.watch_patterns(), ".gitignore"]) + "}"
 
 
 class DocumentSync(Feature):
@@ -128,6 +126,7 @@ def setup(server: PairlineServer) -> DocumentSync:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: PairlineServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.engine.forget(params.text_document.uri)
+        ls.context.forget(params.text_document.uri)
         ls.documents.close(params.text_document.uri)
 
     return sync
