@@ -387,11 +387,20 @@ local function pip_failure(output)
   if output:find("CMAKE_C_COMPILER", 1, true) or output:find("CMAKE_CXX_COMPILER", 1, true) then
     return "building llama.cpp found no C/C++ compiler: " .. M.advice("compiler")
   end
-  if output:lower():find("cmake", 1, true) and output:find("not found", 1, true) then
-    return "building llama.cpp found no CMake: " .. M.advice("cmake")
+  local lower = output:lower()
+  for _, missing in ipairs({
+    "cmake: not found",
+    "cmake was not found",
+    "cmake not found",
+    "'cmake'",
+    "could not find cmake",
+  }) do
+    if lower:find(missing, 1, true) then
+      return "building llama.cpp found no CMake: " .. M.advice("cmake")
+    end
   end
-  local tail = vim.list_slice(vim.split(vim.trim(output), "\n"), math.max(1, #vim.split(vim.trim(output), "\n") - 15))
-  return "pip install failed:\n" .. table.concat(tail, "\n")
+  local lines = vim.split(vim.trim(output), "\n")
+  return "pip install failed:\n" .. table.concat(vim.list_slice(lines, math.max(1, #lines - 15)), "\n")
 end
 
 ---@return string
@@ -528,7 +537,12 @@ local function use_new_server()
   local config = require("pairline.config")
   if pairline.did_setup and not config.user_cmd then
     config.options.cmd = M.default_cmd()
-    require("pairline.client").setup()
+    local client = require("pairline.client")
+    client.setup()
+    -- A reinstall: servers still running the replaced one start again on the new one.
+    if #client.clients() > 0 then
+      client.restart()
+    end
   end
 end
 
