@@ -20,9 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.clients import nvim_setup
-from tests.conftest import ROOT
+from tests.clients.test_nvim import _run_spec
 
-PLUGIN = ROOT / "editor-clients" / "nvim"
 # A hang guard for one spec, not a speed check: a whole install with pip.
 SPEC_TIMEOUT_S = 1800
 
@@ -69,19 +68,6 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _run_spec(nvim: Path, spec: str, tmp_path: Path, env: dict[str, str]) -> None:
-    proc = subprocess.run(
-        [str(nvim), "--clean", "--headless", "-l", str(PLUGIN / "tests" / f"{spec}_spec.lua")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=SPEC_TIMEOUT_S,
-        check=False,
-    )
-    assert proc.returncode == 0, f"{spec}_spec.lua failed:\n{proc.stdout}\n{proc.stderr}"
-
-
 @pytest.mark.model
 def test_install_then_ghost_text(nvim: Path, llama_wheels: Path, tmp_path: Path) -> None:
     pip_args = ["--find-links", str(llama_wheels)]
@@ -90,7 +76,7 @@ def test_install_then_ghost_text(nvim: Path, llama_wheels: Path, tmp_path: Path)
         PATH=_path_without("pairline"),
         PAIRLINE_TEST_PIP_ARGS=json.dumps(pip_args),
     )
-    _run_spec(nvim, "install", tmp_path, env)
+    _run_spec(nvim, "install", tmp_path, env, SPEC_TIMEOUT_S)
 
 
 def test_install_errors_leave_nothing(nvim: Path, llama_wheels: Path, tmp_path: Path) -> None:
@@ -108,4 +94,4 @@ def test_install_errors_leave_nothing(nvim: Path, llama_wheels: Path, tmp_path: 
         PAIRLINE_TEST_PYTHON=sys.executable,
         PAIRLINE_TEST_PIP_ARGS=json.dumps(["--find-links", str(llama_wheels)]),
     )
-    _run_spec(nvim, "install_errors", tmp_path, env)
+    _run_spec(nvim, "install_errors", tmp_path, env, SPEC_TIMEOUT_S)
