@@ -46,14 +46,20 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _run_spec(nvim: Path, spec: str, tmp_path: Path) -> None:
+def _run_spec(
+    nvim: Path,
+    spec: str,
+    tmp_path: Path,
+    env: dict[str, str] | None = None,
+    timeout_s: int = SPEC_TIMEOUT_S,
+) -> None:
     proc = subprocess.run(
         [str(nvim), "--clean", "--headless", "-l", str(PLUGIN / "tests" / f"{spec}_spec.lua")],
         cwd=tmp_path,
-        env=_env(tmp_path),
+        env=env or _env(tmp_path),
         capture_output=True,
         text=True,
-        timeout=SPEC_TIMEOUT_S,
+        timeout=timeout_s,
         check=False,
     )
     assert proc.returncode == 0, f"{spec}_spec.lua failed:\n{proc.stdout}\n{proc.stderr}"

@@ -25,6 +25,9 @@ local subcommands = {
       status and ("pairline: %s %s"):format(status.state, status.message) or "pairline: not attached to this buffer"
     )
   end,
+  install = function(cmd)
+    require("pairline.install").command(vim.list_slice(cmd.fargs, 2))
+  end,
   fix = function(cmd)
     -- Servers (pairline among them) answer with quick fixes only; Neovim filters the rest too.
     local opts = { context = { only = { "quickfix" } } }
@@ -44,15 +47,16 @@ vim.api.nvim_create_user_command("Pairline", function(cmd)
     vim.notify("pairline: unknown subcommand " .. name, vim.log.levels.ERROR)
     return
   end
-  if not require("pairline").did_setup and name ~= "status" then
+  -- install works before setup(): a plugin manager's build step may run it first.
+  if not require("pairline").did_setup and name ~= "status" and name ~= "install" then
     vim.notify('pairline: call require("pairline").setup() first', vim.log.levels.WARN)
     return
   end
   run(cmd)
 end, {
-  nargs = "?",
+  nargs = "*",
   range = true,
-  desc = "pairline: toggle | enable | disable | restart | status | fix",
+  desc = "pairline: toggle | enable | disable | restart | status | fix | install [cancel]",
   complete = function(lead)
     return vim.tbl_filter(function(name)
       return vim.startswith(name, lead)

@@ -100,7 +100,24 @@ function H.start(opts)
   H.chan = vim.fn.jobstart({ vim.v.progpath, "--clean", "--embed", "--headless" }, { rpc = true })
   H.check(H.chan > 0, "could not start " .. vim.v.progpath)
   H.lua("package.path = ... .. '/?.lua;' .. package.path", H.tests_dir)
-  H.call("setup", H.plugin_root, vim.tbl_deep_extend("force", { cmd = H.server_cmd() }, opts or {}))
+  -- Without $PAIRLINE_SERVER_CMD `cmd` stays unset: the plugin picks the server itself.
+  local base = os.getenv("PAIRLINE_SERVER_CMD") and { cmd = H.server_cmd() } or {}
+  H.call("setup", H.plugin_root, vim.tbl_deep_extend("force", base, opts or {}))
+end
+
+--- The text of `:checkhealth pairline` run in the child.
+---@return string
+function H.checkhealth()
+  return H.lua([[
+    vim.cmd("checkhealth pairline")
+    for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+      if vim.bo[buf].filetype == "checkhealth" then
+        local text = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n")
+        vim.api.nvim_buf_delete(buf, { force = true })
+        return text
+      end
+    end
+  ]])
 end
 
 --- Open a copy of the shipped sample in the child; wait for the model to be ready.

@@ -47,7 +47,9 @@ local function warn_if_no_cmd(bufnr)
     and vim.tbl_contains(o.filetypes, vim.bo[bufnr].filetype)
     and vim.fn.executable(o.cmd[1]) ~= 1
   then
-    vim.notify_once(("pairline: %q is not executable; see :checkhealth pairline"):format(o.cmd[1]), vim.log.levels.WARN)
+    local fix = require("pairline.config").user_cmd and "see :checkhealth pairline"
+      or "run :Pairline install to set up the server"
+    vim.notify_once(("pairline: %q is not executable; %s"):format(o.cmd[1], fix), vim.log.levels.WARN)
   end
 end
 

@@ -8,7 +8,7 @@ local M = {}
 ---@field dismiss string|false Hide the suggestion without leaving insert mode.
 
 ---@class pairline.Config
----@field cmd string[] Command that starts the server (stdio).
+---@field cmd string[] Command that starts the server (stdio); unset: `pairline` on PATH, else :Pairline install's.
 ---@field filetypes string[] Filetypes the server attaches to.
 ---@field root_markers string[] Files that mark a project root.
 ---@field settings table Server settings (README "Configuration"), sent as init_options.
@@ -17,6 +17,7 @@ local M = {}
 ---@field keymaps pairline.Keymaps
 ---@field notify_progress boolean Show model loading with vim.notify.
 ---@field enabled boolean Inline suggestions on at start.
+---@field install { python: string?, pip_args: string[], env: table<string, string> } How :Pairline install works.
 
 ---@type pairline.Config
 M.defaults = {
@@ -34,7 +35,15 @@ M.defaults = {
   },
   notify_progress = true,
   enabled = true,
+  install = {
+    python = nil, -- a Python >= 3.11 to build the virtualenv with; nil: python3/python on PATH
+    pip_args = {}, -- extra `pip install` arguments, e.g. { "--find-links", "/wheels" }
+    env = {}, -- extra environment for pip, e.g. { CMAKE_ARGS = "-DGGML_CUDA=on" }
+  },
 }
+
+--- Whether `cmd` came from the user (else it follows what is installed).
+M.user_cmd = false
 
 ---@type pairline.Config
 M.options = vim.deepcopy(M.defaults)
@@ -80,6 +89,10 @@ local function validate(o)
   end
   vim.validate("notify_progress", o.notify_progress, "boolean")
   vim.validate("enabled", o.enabled, "boolean")
+  vim.validate("install", o.install, "table")
+  vim.validate("install.python", o.install.python, "string", true)
+  vim.validate("install.pip_args", o.install.pip_args, string_list, "list of strings")
+  vim.validate("install.env", o.install.env, "table")
 end
 
 --- Merge `opts` over the defaults, validate, and make the result current.
@@ -94,7 +107,15 @@ function M.apply(opts)
       merged[name] = opts[name]
     end
   end
+  if opts and opts.install and opts.install.pip_args ~= nil then
+    merged.install.pip_args = opts.install.pip_args
+  end
+  local user_cmd = opts ~= nil and opts.cmd ~= nil
+  if not user_cmd then
+    merged.cmd = require("pairline.install").default_cmd()
+  end
   validate(merged)
+  M.user_cmd = user_cmd
   M.options = merged
   return merged
 end

@@ -72,13 +72,12 @@ function M.check()
     health.warn('require("pairline").setup() has not been called')
   end
   local o = require("pairline.config").options
-  if vim.fn.executable(o.cmd[1]) ~= 1 then
-    health.error(("server command not found: %q"):format(o.cmd[1]), { "pip install pairline, or set `cmd` in setup()" })
+  local cmd = require("pairline.install").check_health()
+  if not cmd then
     return
   end
-  health.ok(("server command: %s"):format(table.concat(o.cmd, " ")))
 
-  local argv, file = doctor_argv(o.cmd, o.settings)
+  local argv, file = doctor_argv(cmd, o.settings)
   if not argv then
     health.info("`cmd` has no `serve` argument: cannot run `pairline doctor`")
   else

@@ -92,6 +92,10 @@ local icons = { starting = "…", loading = "…", ready = "✓", error = "✗" 
 --- Statusline component: `pairline ✓`, `pairline …`, `pairline ✗`, or "" when not attached.
 ---@return string
 function M.statusline()
+  local installing = require("pairline.install").statusline()
+  if installing ~= "" then
+    return installing
+  end
   local status = M.get(vim.api.nvim_get_current_buf())
   if not status then
     return ""
