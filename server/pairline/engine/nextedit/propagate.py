@@ -1,0 +1,319 @@
+"""Propagation: the user's last edit repeated at the other places that need it, without a model.
+
+From the last edit's change (see `patterns`), the other occurrences of the old text in the
+same buffer, nearest to the cursor first, then in the other buffers given, become proposals
+when the syntax tree says they are the same kind of node (an identifier, not the same letters
+in a string, a comment or a longer name) and applying them adds no parse error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import tree_sitter
+
+from pairline.engine.document import Document
+from pairline.engine.nextedit.history import Edit
+from pairline.engine.nextedit.kinds import Kinds, kinds_for, role, same_family
+from pairline.engine.nextedit.patterns import (
+    ArgumentChange,
+    Change,
+    NodeChange,
+    arguments,
+    call_of,
+    callee,
+    derive,
+    exact,
+    keyword,
+    slot,
+)
+from pairline.engine.nextedit.trees import Parsed, TreeCache, encode, error_count
+from pairline.engine.types import Position, Range
+
+# Starting confidence per kind of change, then factors for a less certain place. To be
+# calibrated by the next-edit bench.
+_CONFIDENCE = {"rename": 0.9, "attribute": 0.8, "argument": 0.8, "expression": 0.7, "literal": 0.6}
+_OTHER_SCOPE = 0.8  # outside the function of the edit
+_OTHER_DOCUMENT = 0.75
+_LOOSE_ARGUMENT = 0.75  # an argument appended to a call with another argument count
+# Occurrences looked at per request, whatever their outcome: bounds the time on common names.
+_MAX_CANDIDATES = 200
+
+
+@dataclass(frozen=True)
+class ProposedEdit:
+    """Replace `range` (`start`..`end` in code points) of document `uri` by `text`."""
+
+    uri: str
+    version: int
+    range: Range  # in the document's position encoding
+    start: int
+    end: int
+    text: str
+    kind: str  # "rename", "attribute", "argument", "literal" or "expression"
+    confidence: float
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    start: int  # bytes
+    end: int
+    new: bytes
+    node: tree_sitter.Node
+    confidence: float
+
+
+def _is_word(byte: int) -> bool:
+    return byte >= 0x80 or byte in b"_$" or chr(byte).isalnum()
+
+
+class Propagator:
+    """Proposes the edits that repeat a document's last edit; keeps the parse trees it needs."""
+
+    def __init__(self, trees: TreeCache | None = None) -> None:
+        self._trees = trees if trees is not None else TreeCache()
+
+    def forget(self, uri: str) -> None:
+        self._trees.forget(uri)
+
+    def propose(
+        self,
+        edit: Edit,
+        document: Document,
+        *,
+        others: Sequence[Document] = (),
+        cursor: Position | None = None,
+        limit: int = 3,
+    ) -> list[ProposedEdit]:
+        """Up to `limit` edits that repeat `edit`, the last edit of `document`, best first.
+
+        `document` must hold the text `edit` left; `others` are further buffers to look in.
+        """
+        kinds = kinds_for(document.language)
+        text = document.text
+        if kinds is None or edit.clipped or edit.uri != document.uri:
+            return []
+        if text[edit.start : edit.end] != edit.inserted:
+            return []  # the document changed since: the edit's offsets are stale
+        after = self._trees.parse(document.uri, document.language, text)
+        if after is None:
+            return []
+        start = after.byte_offset(edit.start)
+        inserted, removed = encode(edit.inserted), encode(edit.removed)
+        before = after.replaced(start, start + len(inserted), removed)
+        end_after, end_before = start + len(inserted), start + len(removed)
+        # Widen to whole words: "count" → "counter" inserts "er", but it renames the word.
+        changed = inserted or removed
+        if _is_word(changed[0]):
+            while start > 0 and _is_word(after.data[start - 1]):
+                start -= 1
+        if _is_word(changed[-1]):
+            while end_after < len(after.data) and _is_word(after.data[end_after]):
+                end_after, end_before = end_after + 1, end_before + 1
+        at = after.byte_offset(document.offset_at(cursor)) if cursor else end_after
+        for change in derive(kinds, after, before, start, end_after, end_before):
+            proposals = self._here(kinds, change, document, after, at, limit)
+            if len(proposals) < limit:
+                proposals += self._elsewhere(
+                    kinds, change, document, others, limit - len(proposals)
+                )
+            if proposals:
+                return proposals
+        return []
+
+    def _here(
+        self, kinds: Kinds, change: Change, document: Document, parsed: Parsed, at: int, limit: int
+    ) -> list[ProposedEdit]:
+        site = parsed.root.named_descendant_for_byte_range(*change.site)
+        scope = _scope(site, kinds)
+        ranked = sorted(_occurrences(change, parsed), key=lambda offset: abs(offset - at))
+        found = _checked(kinds, change, parsed, ranked, limit)
+        return [
+            _proposal(
+                document,
+                parsed,
+                candidate,
+                change.kind,
+                1.0 if _scope(candidate.node, kinds) == scope else _OTHER_SCOPE,
+            )
+            for candidate in found
+        ]
+
+    def _elsewhere(
+        self,
+        kinds: Kinds,
+        change: Change,
+        document: Document,
+        others: Sequence[Document],
+        limit: int,
+    ) -> list[ProposedEdit]:
+        proposals: list[ProposedEdit] = []
+        needle = change.old if isinstance(change, NodeChange) else change.callee
+        for other in others:
+            if len(proposals) >= limit:
+                break
+            if other.uri == document.uri or not same_family(other.language, document.language):
+                continue
+            if needle.decode("utf-8", "surrogatepass") not in other.text:
+                continue  # spare the parse
+            parsed = self._trees.parse(other.uri, other.language, other.text)
+            if parsed is None:
+                continue
+            change_there = _away(change)
+            for candidate in _checked(
+                kinds,
+                change_there,
+                parsed,
+                list(_occurrences(change_there, parsed)),
+                limit - len(proposals),
+            ):
+                proposals.append(_proposal(other, parsed, candidate, change.kind, _OTHER_DOCUMENT))
+        return proposals
+
+
+def _away(change: Change) -> Change:
+    """The change with no edited site: in another document, no occurrence is the edited one."""
+    if isinstance(change, NodeChange):
+        return NodeChange(change.kind, change.role, change.old, change.new, (0, 0), change.slot)
+    return ArgumentChange(
+        change.callee,
+        change.count,
+        change.index,
+        change.argument,
+        change.keyword,
+        change.added,
+        (0, 0),
+    )
+
+
+def _scope(node: tree_sitter.Node | None, kinds: Kinds) -> int | None:
+    while node is not None:
+        if node.type in kinds.scopes:
+            return node.id
+        node = node.parent
+    return None
+
+
+def _occurrences(change: Change, parsed: Parsed) -> Iterator[int]:
+    """Byte offsets where the changed text occurs, outside the edited site."""
+    needle = change.old if isinstance(change, NodeChange) else change.callee
+    low, high = change.site
+    offset = parsed.data.find(needle)
+    while offset >= 0:
+        if offset + len(needle) <= low or offset >= high:
+            yield offset
+        offset = parsed.data.find(needle, offset + 1)
+
+
+def _checked(
+    kinds: Kinds, change: Change, parsed: Parsed, offsets: list[int], limit: int
+) -> list[_Candidate]:
+    """The occurrences at `offsets` that qualify and parse, in order, at most `limit`."""
+    errors = error_count(parsed.root)
+    found: list[_Candidate] = []
+    for offset in offsets[:_MAX_CANDIDATES]:
+        if isinstance(change, NodeChange):
+            candidate = _node_candidate(kinds, change, parsed, offset)
+        else:
+            candidate = _argument_candidate(kinds, change, parsed, offset)
+        if candidate is None:
+            continue
+        applied = parsed.replaced(candidate.start, candidate.end, candidate.new)
+        if error_count(applied.root) <= errors:
+            found.append(candidate)
+            if len(found) >= limit:
+                break
+    return found
+
+
+def _node_candidate(
+    kinds: Kinds, change: NodeChange, parsed: Parsed, offset: int
+) -> _Candidate | None:
+    node = exact(parsed.root, offset, offset + len(change.old), _type_of(change, kinds))
+    if node is None or role(node, kinds) != change.role:
+        return None
+    if change.slot and slot(node, kinds) != change.slot:
+        return None
+    return _Candidate(node.start_byte, node.end_byte, change.new, node, _CONFIDENCE[change.kind])
+
+
+def _type_of(change: NodeChange, kinds: Kinds) -> str:
+    # A role stands for a name node's type where it refines it ("attribute" is an identifier).
+    return "identifier" if change.role in ("attribute", "keyword") else change.role
+
+
+def _argument_candidate(
+    kinds: Kinds, change: ArgumentChange, parsed: Parsed, offset: int
+) -> _Candidate | None:
+    call = _call_at(kinds, parsed, offset, offset + len(change.callee))
+    listed = None if call is None else call.child_by_field_name("arguments")
+    if call is None or listed is None or call_of(listed, kinds) is None:
+        return None
+    args = arguments(listed)
+    confidence = _CONFIDENCE["argument"]
+    if change.added:
+        if any(
+            a.text == change.argument or (change.keyword and keyword(a, kinds) == change.keyword)
+            for a in args
+        ):
+            return None  # already there
+        if len(args) == change.count:
+            index = change.index
+        elif change.index == change.count:  # appended: append to calls of any length
+            index, confidence = len(args), confidence * _LOOSE_ARGUMENT
+        else:
+            return None
+        if index < len(args):
+            at, new = args[index].start_byte, change.argument + b", "
+        elif args:
+            at, new = args[-1].end_byte, b", " + change.argument
+        else:
+            at, new = listed.start_byte + 1, change.argument
+        return _Candidate(at, at, new, call, confidence)
+    if change.keyword:
+        index = next((i for i, a in enumerate(args) if keyword(a, kinds) == change.keyword), -1)
+    else:
+        index = change.index if len(args) == change.count else -1
+    if index < 0:
+        return None
+    if index + 1 < len(args):
+        start, end = args[index].start_byte, args[index + 1].start_byte
+    elif index > 0:
+        start, end = args[index - 1].end_byte, args[index].end_byte
+    else:
+        start, end = args[index].start_byte, args[index].end_byte
+    return _Candidate(start, end, b"", call, confidence)
+
+
+def _call_at(kinds: Kinds, parsed: Parsed, start: int, end: int) -> tree_sitter.Node | None:
+    """The call whose callee spans exactly `start`..`end`, if any."""
+    node = parsed.root.named_descendant_for_byte_range(start, end)
+    while node is not None and node.start_byte == start and node.end_byte == end:
+        call = node.parent
+        function = None if call is None else callee(call)
+        if (
+            call is not None
+            and call.type in kinds.calls
+            and function is not None
+            and function.id == node.id
+        ):
+            return call
+        node = call
+    return None
+
+
+def _proposal(
+    document: Document, parsed: Parsed, candidate: _Candidate, kind: str, factor: float
+) -> ProposedEdit:
+    start, end = parsed.char_offset(candidate.start), parsed.char_offset(candidate.end)
+    return ProposedEdit(
+        uri=document.uri,
+        version=document.version,
+        range=Range(document.position_at(start), document.position_at(end)),
+        start=start,
+        end=end,
+        text=candidate.new.decode("utf-8", "surrogatepass"),
+        kind=kind,
+        confidence=round(candidate.confidence * factor, 3),
+    )
