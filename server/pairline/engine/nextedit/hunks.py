@@ -126,6 +126,18 @@ def _clip(lines: tuple[str, ...], chars: int) -> tuple[str, ...]:
     return tuple(kept)
 
 
+def _unchanged_ends(old: tuple[str, ...], new: tuple[str, ...]) -> tuple[int, int]:
+    """How many lines the two lists share at their start, then at their end."""
+    shortest = min(len(old), len(new))
+    head = 0
+    while head < shortest - 1 and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < shortest - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    return head, tail
+
+
 def extract(
     after: str, start: int, end: int, removed: str, *, context: int = 3, max_chars: int = 2000
 ) -> Hunk:
@@ -138,9 +150,16 @@ def extract(
     line_end = len(after) if line_end < 0 else line_end
     added = _split(after[line_start:line_end])
     old = _split(after[line_start:start] + removed + after[end:line_end])
+    # Whole lines inserted or deleted leave unchanged lines at the ends: context, not change.
+    head, tail = _unchanged_ends(old, added)
+    moved_above, moved_below = added[:head], added[len(added) - tail :]
+    if line_end == len(after) and moved_below[-1:] == ("",):
+        moved_below = moved_below[:-1]  # the "line" after the text's last line break
+    old, added = old[head : len(old) - tail], added[head : len(added) - tail]
     size = sum(len(line) + 1 for line in (*added, *old))
-    above = _context_above(after, line_start, context)
-    below = _context_below(after, line_end, context)
+    above = (*_context_above(after, line_start, context), *moved_above)
+    above = above[max(0, len(above) - context - head) :]
+    below = (*moved_below, *_context_below(after, line_end, context))[: context + tail]
     while above or below:
         if size + sum(len(line) + 1 for line in (*above, *below)) <= max_chars:
             break
@@ -148,5 +167,5 @@ def extract(
     clipped = size > max_chars
     if clipped:
         old, added = _clip(old, max_chars // 2), _clip(added, max_chars // 2)
-    first = after.count("\n", 0, line_start) - len(above)
+    first = after.count("\n", 0, line_start) + head - len(above)
     return Hunk(first, above, old, added, below, clipped)

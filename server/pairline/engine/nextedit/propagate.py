@@ -112,8 +112,9 @@ class Propagator:
             while end_after < len(after.data) and _is_word(after.data[end_after]):
                 end_after, end_before = end_after + 1, end_before + 1
         at = after.byte_offset(document.offset_at(cursor)) if cursor else end_after
+        line = after.data.count(b"\n", 0, at)
         for change in derive(kinds, after, before, start, end_after, end_before):
-            proposals = self._here(kinds, change, document, after, at, limit)
+            proposals = self._here(kinds, change, document, after, (line, at), limit)
             if len(proposals) < limit:
                 proposals += self._elsewhere(
                     kinds, change, document, others, limit - len(proposals)
@@ -123,12 +124,22 @@ class Propagator:
         return []
 
     def _here(
-        self, kinds: Kinds, change: Change, document: Document, parsed: Parsed, at: int, limit: int
+        self,
+        kinds: Kinds,
+        change: Change,
+        document: Document,
+        parsed: Parsed,
+        cursor: tuple[int, int],
+        limit: int,
     ) -> list[ProposedEdit]:
+        """Proposals in the edited document, nearest to `cursor` (line, byte offset) first."""
         site = parsed.root.named_descendant_for_byte_range(*change.site)
         scope = _scope(site, kinds)
-        ranked = sorted(_occurrences(change, parsed), key=lambda offset: abs(offset - at))
-        found = _checked(kinds, change, parsed, ranked, limit)
+        line, at = cursor
+        ranked = sorted(
+            _occurrences(change, parsed), key=lambda o: (abs(o[0] - line), abs(o[1] - at))
+        )
+        found = _checked(kinds, change, parsed, [offset for _, offset in ranked], limit)
         return [
             _proposal(
                 document,
@@ -165,7 +176,7 @@ class Propagator:
                 kinds,
                 change_there,
                 parsed,
-                list(_occurrences(change_there, parsed)),
+                [offset for _, offset in _occurrences(change_there, parsed)],
                 limit - len(proposals),
             ):
                 proposals.append(_proposal(other, parsed, candidate, change.kind, _OTHER_DOCUMENT))
@@ -195,15 +206,19 @@ def _scope(node: tree_sitter.Node | None, kinds: Kinds) -> int | None:
     return None
 
 
-def _occurrences(change: Change, parsed: Parsed) -> Iterator[int]:
-    """Byte offsets where the changed text occurs, outside the edited site."""
+def _occurrences(change: Change, parsed: Parsed) -> Iterator[tuple[int, int]]:
+    """(line, byte offset) of each occurrence of the changed text outside the edited site."""
     needle = change.old if isinstance(change, NodeChange) else change.callee
     low, high = change.site
-    offset = parsed.data.find(needle)
+    data = parsed.data
+    line, last = 0, 0
+    offset = data.find(needle)
     while offset >= 0:
+        line += data.count(b"\n", last, offset)
+        last = offset
         if offset + len(needle) <= low or offset >= high:
-            yield offset
-        offset = parsed.data.find(needle, offset + 1)
+            yield line, offset
+        offset = data.find(needle, offset + 1)
 
 
 def _checked(
