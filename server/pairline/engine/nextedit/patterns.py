@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import tree_sitter
 
 from pairline.engine.nextedit.kinds import MEMBERS, Kinds, role
-from pairline.engine.nextedit.trees import Parsed
 
 # How far up the tree a change is looked for, and the biggest node it may be.
 _LEVELS = 3
@@ -130,18 +129,25 @@ def _stops(node: tree_sitter.Node, kinds: Kinds) -> bool:
 
 
 def derive(
-    kinds: Kinds, after: Parsed, before: Parsed, start: int, end_after: int, end_before: int
+    kinds: Kinds,
+    after: tree_sitter.Node,
+    before: tree_sitter.Node,
+    start: int,
+    end_after: int,
+    end_before: int,
 ) -> list[Change]:
     """The changes the edit of bytes `start`..`end_before` into `start`..`end_after` made.
 
-    Smallest first: a rename before the change of the call around it.
+    `after` and `before` are the roots of the trees after and before the edit (`before` may
+    cover only the part around the edit). Smallest first: a rename before the change of the
+    call around it.
     """
     changes: list[Change] = []
-    node: tree_sitter.Node | None = after.root.named_descendant_for_byte_range(start, end_after)
+    node: tree_sitter.Node | None = after.named_descendant_for_byte_range(start, end_after)
     while node is not None and len(changes) < _LEVELS and not _stops(node, kinds):
         if node.type not in kinds.parts:
             old_end = node.end_byte - end_after + end_before
-            twin = exact(before.root, node.start_byte, old_end, node.type)
+            twin = exact(before, node.start_byte, old_end, node.type)
             change = None if twin is None else _change(kinds, node, twin)
             if change is not None:
                 changes.append(change)

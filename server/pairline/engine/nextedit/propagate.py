@@ -28,7 +28,7 @@ from pairline.engine.nextedit.patterns import (
     keyword,
     slot,
 )
-from pairline.engine.nextedit.trees import Parsed, TreeCache, encode, error_count
+from pairline.engine.nextedit.trees import Parsed, TreeCache, encode
 from pairline.engine.types import Position, Range
 
 # Starting confidence per kind of change, then factors for a less certain place. To be
@@ -101,7 +101,7 @@ class Propagator:
             return []
         start = after.byte_offset(edit.start)
         inserted, removed = encode(edit.inserted), encode(edit.removed)
-        before = after.replaced(start, start + len(inserted), removed)
+        before, _ = after.replaced_window(start, start + len(inserted), removed)
         end_after, end_before = start + len(inserted), start + len(removed)
         # Widen to whole words: "count" → "counter" inserts "er", but it renames the word.
         changed = inserted or removed
@@ -113,7 +113,7 @@ class Propagator:
                 end_after, end_before = end_after + 1, end_before + 1
         at = after.byte_offset(document.offset_at(cursor)) if cursor else end_after
         line = after.data.count(b"\n", 0, at)
-        for change in derive(kinds, after, before, start, end_after, end_before):
+        for change in derive(kinds, after.root, before, start, end_after, end_before):
             proposals = self._here(kinds, change, document, after, (line, at), limit)
             if len(proposals) < limit:
                 proposals += self._elsewhere(
@@ -225,7 +225,7 @@ def _checked(
     kinds: Kinds, change: Change, parsed: Parsed, offsets: list[int], limit: int
 ) -> list[_Candidate]:
     """The occurrences at `offsets` that qualify and parse, in order, at most `limit`."""
-    errors = error_count(parsed.root)
+    errors: dict[tuple[int, int], int] = {}  # per window: candidates often share one
     found: list[_Candidate] = []
     for offset in offsets[:_MAX_CANDIDATES]:
         if isinstance(change, NodeChange):
@@ -234,8 +234,11 @@ def _checked(
             candidate = _argument_candidate(kinds, change, parsed, offset)
         if candidate is None:
             continue
-        applied = parsed.replaced(candidate.start, candidate.end, candidate.new)
-        if error_count(applied.root) <= errors:
+        window = parsed.window(candidate.start, candidate.end)
+        if window not in errors:
+            errors[window] = parsed.window_errors(*window)
+        _, added = parsed.replaced_window(candidate.start, candidate.end, candidate.new)
+        if added <= errors[window]:
             found.append(candidate)
             if len(found) >= limit:
                 break

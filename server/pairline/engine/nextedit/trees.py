@@ -1,24 +1,43 @@
-"""Parsed texts for next-edit prediction: tree-sitter trees that follow each edit incrementally.
+"""Parsed texts for next-edit prediction: trees that follow each edit, and parses of one window.
 
-A propagation parses the buffer after the edit, the buffer before it, and the buffer with each
-proposal applied; reparsing from the previous tree keeps each of those under a millisecond on
-files of thousands of lines, where a fresh parse takes several.
+The buffer after the edit is parsed in full (incrementally from the previous request's tree:
+its occurrences may be anywhere). The text before the edit, and each proposal's parse check,
+only need the top-level definition around the change: tree-sitter parses just that range of
+the text (offsets stay those of the whole text) in tens of microseconds, where a reparse of a
+file of thousands of lines takes milliseconds.
+
+The parsers here are pairline's own instances, not the syntax module's shared ones: a parser
+holds its included ranges, and another thread may be parsing with the shared one.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cache
 
 import tree_sitter
 
 from pairline.engine.nextedit.hunks import changed_span
 from pairline.engine.syntax import parser_for
 
+# A top-level node this big is not worth a window: the whole text is parsed instead.
+_MAX_WINDOW = 64_000
 
-def parser(language: str) -> tree_sitter.Parser | None:
-    """The parser for an LSP language id (the one place that asks the syntax module)."""
-    return parser_for(language)
+
+def _language(language: str) -> tree_sitter.Language | None:
+    """The grammar for an LSP language id (the one place that asks the syntax module)."""
+    shared = parser_for(language)
+    return None if shared is None else shared.language
+
+
+@cache
+def _parsers(language: str) -> tuple[tree_sitter.Parser, tree_sitter.Parser] | None:
+    """(whole-text parser, window parser) for `language`."""
+    grammar = _language(language)
+    if grammar is None:
+        return None
+    return tree_sitter.Parser(grammar), tree_sitter.Parser(grammar)
 
 
 def encode(text: str) -> bytes:
@@ -29,14 +48,28 @@ def _point(data: bytes, offset: int) -> tuple[int, int]:
     return data.count(b"\n", 0, offset), offset - (data.rfind(b"\n", 0, offset) + 1)
 
 
+def error_count(node: tree_sitter.Node) -> int:
+    """How many ERROR or MISSING nodes lie under `node`."""
+    count = 0
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if not node.has_error:
+            continue
+        if node.is_error or node.is_missing:
+            count += 1
+        stack.extend(node.children)
+    return count
+
+
 @dataclass(frozen=True)
 class Parsed:
     """A text, its UTF-8 bytes (tree-sitter's offsets) and its syntax tree."""
 
+    language: str
     text: str
     data: bytes
     tree: tree_sitter.Tree
-    parser: tree_sitter.Parser
 
     @property
     def root(self) -> tree_sitter.Node:
@@ -54,51 +87,62 @@ class Parsed:
             return offset
         return len(self.data[:offset].decode("utf-8", "surrogatepass"))
 
-    def replaced(self, start: int, end: int, new: bytes) -> Parsed:
-        """This text with bytes `start`..`end` replaced by `new`, reparsed from this tree."""
-        data = self.data[:start] + new + self.data[end:]
-        tree = self.tree.copy()
-        tree.edit(
-            start_byte=start,
-            old_end_byte=end,
-            new_end_byte=start + len(new),
-            start_point=_point(self.data, start),
-            old_end_point=_point(self.data, end),
-            new_end_point=_point(data, start + len(new)),
-        )
-        text = data.decode("utf-8", "surrogatepass")
-        return Parsed(text, data, self.parser.parse(data, tree), self.parser)
-
     def updated(self, text: str) -> Parsed:
         """The parse of `text`, reusing this tree for the part that did not change."""
         if text is self.text or text == self.text:
             return self
         data = encode(text)
         start, end, new_end = changed_span(self.data, data)
-        return self.replaced(start, end, data[start:new_end])
+        tree = self.tree.copy()
+        tree.edit(
+            start_byte=start,
+            old_end_byte=end,
+            new_end_byte=new_end,
+            start_point=_point(self.data, start),
+            old_end_point=_point(self.data, end),
+            new_end_point=_point(data, new_end),
+        )
+        parsers = _parsers(self.language)
+        assert parsers is not None  # it parsed this text
+        return Parsed(self.language, text, data, parsers[0].parse(data, tree))
+
+    def window(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the top-level node (a definition, a statement) around `start`..`end`."""
+        node: tree_sitter.Node | None = self.root.named_descendant_for_byte_range(start, end)
+        while node is not None and node.parent is not None and node.parent.parent is not None:
+            node = node.parent
+        if node is None or node.parent is None or node.end_byte - node.start_byte > _MAX_WINDOW:
+            return 0, len(self.data)
+        return node.start_byte, node.end_byte
+
+    def replaced_window(self, start: int, end: int, new: bytes) -> tuple[tree_sitter.Node, int]:
+        """The tree of the window around `start`..`end` once replaced by `new`, and its errors."""
+        low, high = self.window(start, end)
+        data = self.data[:start] + new + self.data[end:]
+        root = parse_range(self.language, data, low, high + len(new) - (end - start))
+        return root, error_count(root)
+
+    def window_errors(self, low: int, high: int) -> int:
+        """The errors in a parse of bytes `low`..`high` alone (a span from `window`)."""
+        return error_count(parse_range(self.language, self.data, low, high))
+
+
+def parse_range(language: str, data: bytes, low: int, high: int) -> tree_sitter.Node:
+    """The root of a parse of bytes `low`..`high` of `data`, with offsets in all of `data`."""
+    parsers = _parsers(language)
+    assert parsers is not None  # only called for parsed texts
+    window = parsers[1]
+    window.included_ranges = [tree_sitter.Range(_point(data, low), _point(data, high), low, high)]
+    return window.parse(data).root_node
 
 
 def parse(language: str, text: str) -> Parsed | None:
     """A fresh parse of `text`, or None when pairline has no grammar for `language`."""
-    found = parser(language)
-    if found is None:
+    parsers = _parsers(language)
+    if parsers is None:
         return None
     data = encode(text)
-    return Parsed(text, data, found.parse(data), found)
-
-
-def error_count(node: tree_sitter.Node) -> int:
-    """How many ERROR or MISSING nodes lie under `node`."""
-    count = 0
-    stack = [node]
-    while stack:
-        node = stack.pop()
-        if not node.has_error:
-            continue
-        if node.is_error or node.is_missing:
-            count += 1
-        stack.extend(node.children)
-    return count
+    return Parsed(language, text, data, parsers[0].parse(data))
 
 
 class TreeCache:
@@ -106,19 +150,19 @@ class TreeCache:
 
     def __init__(self, documents: int = 16) -> None:
         self._documents = documents
-        self._parsed: OrderedDict[str, tuple[str, Parsed]] = OrderedDict()
+        self._parsed: OrderedDict[str, Parsed] = OrderedDict()
 
     def parse(self, uri: str, language: str, text: str) -> Parsed | None:
         """The parse of `text`, the current text of `uri` in `language`."""
         cached = self._parsed.get(uri)
-        if cached is not None and cached[0] == language:
-            parsed: Parsed | None = cached[1].updated(text)
+        if cached is not None and cached.language == language:
+            parsed: Parsed | None = cached.updated(text)
         else:
             parsed = parse(language, text)
         if parsed is None:
             self._parsed.pop(uri, None)
             return None
-        self._parsed[uri] = (language, parsed)
+        self._parsed[uri] = parsed
         self._parsed.move_to_end(uri)
         while len(self._parsed) > self._documents:
             self._parsed.popitem(last=False)
