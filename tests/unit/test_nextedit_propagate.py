@@ -96,6 +96,12 @@ def test_an_attribute_change_applies_to_attributes_only() -> None:
     assert all(p.kind == "attribute" for p in found)
 
 
+def test_a_keyword_rename_applies_to_calls_of_the_same_function() -> None:
+    text = "f(a, size=1)\ng(size=2)\nsize = 3\nf(b, size=4)\n"
+    _, found = propose("python", text, "size=1", "length=1")
+    assert [(p.range.start.line, p.text) for p in found] == [(3, "length")]
+
+
 def test_a_literal_change_applies_where_the_literal_means_the_same() -> None:
     text = "connect(timeout=30)\nretry(timeout=30, tries=30)\nsleep(30)\n"
     after, found = propose("python", text, "30", "60")

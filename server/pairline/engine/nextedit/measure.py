@@ -40,16 +40,6 @@ _TEMPLATES = {
         "  return count + value{k};\n"
         "}}\n"
     ),
-    "typescript": (
-        "function handler{k}(items: Item[], limit: number): number {{\n"
-        "  let count = 0;\n"
-        "  for (const item of items) {{\n"
-        "    if (item.size > limit) count += helper(item, limit);\n"
-        "  }}\n"
-        '  const label = "count"; // count the items\n'
-        "  return count + value{k};\n"
-        "}}\n"
-    ),
     "go": (
         "func handler{k}(items []Item, limit int) int {{\n"
         "\tcount := 0\n"
@@ -71,6 +61,9 @@ _TEMPLATES = {
         "}}\n"
     ),
 }
+_TEMPLATES["typescript"] = _TEMPLATES["javascript"].replace(
+    "(items, limit)", "(items: Item[], limit: number): number"
+)
 _HEADER = {"go": "package sample\n\n"}
 _EDITS = {
     "rename": ("count", "total"),

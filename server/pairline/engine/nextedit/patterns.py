@@ -94,10 +94,17 @@ def call_of(node: tree_sitter.Node, kinds: Kinds) -> tree_sitter.Node | None:
 
 
 def slot(node: tree_sitter.Node, kinds: Kinds) -> bytes:
-    """Where a literal stands: the callee and index of an argument, else its parent's text."""
+    """Where a literal or keyword stands: the call it is an argument of, else its parent's text.
+
+    A keyword argument's name is renamed in calls of the same function only; a literal changes
+    where it is the same argument of the same function, or has the same surroundings.
+    """
     parent = node.parent
     if parent is None:
         return b""
+    if role(node, kinds) == "keyword":
+        call = None if parent.parent is None else call_of(parent.parent, kinds)
+        return b"" if call is None else _text(callee(call)) + b"(=)"
     if "string" in node.type and node.end_byte - node.start_byte >= _DISTINCT_STRING:
         return b""
     call = call_of(parent, kinds)
@@ -168,7 +175,8 @@ def _change(kinds: Kinds, node: tree_sitter.Node, twin: tree_sitter.Node) -> Cha
     if kind in MEMBERS:
         return NodeChange("attribute", kind, _text(twin), _text(node), site)
     if node.type in kinds.names:
-        return NodeChange("rename", kind, _text(twin), _text(node), site)
+        where = slot(twin, kinds) if kind == "keyword" else b""
+        return NodeChange("rename", kind, _text(twin), _text(node), site, where)
     if node.type in kinds.literals:
         return NodeChange("literal", kind, _text(twin), _text(node), site, slot(twin, kinds))
     return NodeChange("expression", kind, _text(twin), _text(node), site)

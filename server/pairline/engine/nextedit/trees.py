@@ -6,15 +6,15 @@ only need the top-level definition around the change: tree-sitter parses just th
 the text (offsets stay those of the whole text) in tens of microseconds, where a reparse of a
 file of thousands of lines takes milliseconds.
 
-The parsers here are pairline's own instances, not the syntax module's shared ones: a parser
-holds its included ranges, and another thread may be parsing with the shared one.
+Each `TreeCache` has parsers of its own, not the syntax module's shared ones: a parser holds
+its included ranges, and another thread may be parsing with the shared one. A cache (and the
+`Propagator` holding it) serves one thread.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import cache
 
 import tree_sitter
 
@@ -31,13 +31,20 @@ def _language(language: str) -> tree_sitter.Language | None:
     return None if shared is None else shared.language
 
 
-@cache
-def _parsers(language: str) -> tuple[tree_sitter.Parser, tree_sitter.Parser] | None:
-    """(whole-text parser, window parser) for `language`."""
-    grammar = _language(language)
-    if grammar is None:
-        return None
-    return tree_sitter.Parser(grammar), tree_sitter.Parser(grammar)
+@dataclass(frozen=True)
+class Parsers:
+    """Two parsers of one language: for whole texts, and for windows (it keeps their ranges)."""
+
+    language: str
+    whole: tree_sitter.Parser
+    window: tree_sitter.Parser
+
+    @staticmethod
+    def of(language: str) -> Parsers | None:
+        grammar = _language(language)
+        if grammar is None:
+            return None
+        return Parsers(language, tree_sitter.Parser(grammar), tree_sitter.Parser(grammar))
 
 
 def encode(text: str) -> bytes:
@@ -66,10 +73,14 @@ def error_count(node: tree_sitter.Node) -> int:
 class Parsed:
     """A text, its UTF-8 bytes (tree-sitter's offsets) and its syntax tree."""
 
-    language: str
+    parsers: Parsers
     text: str
     data: bytes
     tree: tree_sitter.Tree
+
+    @property
+    def language(self) -> str:
+        return self.parsers.language
 
     @property
     def root(self) -> tree_sitter.Node:
@@ -102,9 +113,7 @@ class Parsed:
             old_end_point=_point(self.data, end),
             new_end_point=_point(data, new_end),
         )
-        parsers = _parsers(self.language)
-        assert parsers is not None  # it parsed this text
-        return Parsed(self.language, text, data, parsers[0].parse(data, tree))
+        return Parsed(self.parsers, text, data, self.parsers.whole.parse(data, tree))
 
     def window(self, start: int, end: int) -> tuple[int, int]:
         """The span of the top-level node (a definition, a statement) around `start`..`end`."""
@@ -119,30 +128,28 @@ class Parsed:
         """The tree of the window around `start`..`end` once replaced by `new`, and its errors."""
         low, high = self.window(start, end)
         data = self.data[:start] + new + self.data[end:]
-        root = parse_range(self.language, data, low, high + len(new) - (end - start))
+        root = self._parse_range(data, low, high + len(new) - (end - start))
         return root, error_count(root)
 
     def window_errors(self, low: int, high: int) -> int:
         """The errors in a parse of bytes `low`..`high` alone (a span from `window`)."""
-        return error_count(parse_range(self.language, self.data, low, high))
+        return error_count(self._parse_range(self.data, low, high))
+
+    def _parse_range(self, data: bytes, low: int, high: int) -> tree_sitter.Node:
+        """The root of a parse of bytes `low`..`high` of `data`, with offsets in all of `data`."""
+        window = self.parsers.window
+        span = tree_sitter.Range(_point(data, low), _point(data, high), low, high)
+        window.included_ranges = [span]
+        return window.parse(data).root_node
 
 
-def parse_range(language: str, data: bytes, low: int, high: int) -> tree_sitter.Node:
-    """The root of a parse of bytes `low`..`high` of `data`, with offsets in all of `data`."""
-    parsers = _parsers(language)
-    assert parsers is not None  # only called for parsed texts
-    window = parsers[1]
-    window.included_ranges = [tree_sitter.Range(_point(data, low), _point(data, high), low, high)]
-    return window.parse(data).root_node
-
-
-def parse(language: str, text: str) -> Parsed | None:
+def parse(language: str, text: str, parsers: Parsers | None = None) -> Parsed | None:
     """A fresh parse of `text`, or None when pairline has no grammar for `language`."""
-    parsers = _parsers(language)
+    parsers = parsers if parsers is not None else Parsers.of(language)
     if parsers is None:
         return None
     data = encode(text)
-    return Parsed(language, text, data, parsers[0].parse(data))
+    return Parsed(parsers, text, data, parsers.whole.parse(data))
 
 
 class TreeCache:
@@ -151,6 +158,7 @@ class TreeCache:
     def __init__(self, documents: int = 16) -> None:
         self._documents = documents
         self._parsed: OrderedDict[str, Parsed] = OrderedDict()
+        self._parsers: dict[str, Parsers | None] = {}
 
     def parse(self, uri: str, language: str, text: str) -> Parsed | None:
         """The parse of `text`, the current text of `uri` in `language`."""
@@ -158,7 +166,10 @@ class TreeCache:
         if cached is not None and cached.language == language:
             parsed: Parsed | None = cached.updated(text)
         else:
-            parsed = parse(language, text)
+            if language not in self._parsers:
+                self._parsers[language] = Parsers.of(language)
+            parsers = self._parsers[language]
+            parsed = None if parsers is None else parse(language, text, parsers)
         if parsed is None:
             self._parsed.pop(uri, None)
             return None
