@@ -96,6 +96,27 @@ def test_an_attribute_change_applies_to_attributes_only() -> None:
     assert all(p.kind == "attribute" for p in found)
 
 
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("python", "x = cfg.timeout\ny = cfg.timeout + 1\nz = timeout\n"),
+        ("javascript", "x = cfg.timeout;\ny = cfg.timeout + 1;\nz = timeout;\n"),
+    ],
+)
+def test_an_attribute_path_change_applies_to_the_same_path(language: str, text: str) -> None:
+    after, found = propose(language, text, "cfg.timeout", "cfg.net.timeout")
+    assert [(p.kind, p.range.start.line) for p in found] == [("attribute", 1)]
+    assert applied(after, found[0]).split("\n")[1].startswith("y = cfg.net.timeout + 1")
+
+
+def test_a_changed_keyword_argument_value_applies_to_the_same_argument() -> None:
+    text = "g(strict=True)\nh(strict=True, strict_mode=True)\n"
+    after, found = propose("python", text, "strict=True", "strict=False")
+    assert [applied(after, p).split("\n")[1] for p in found] == [
+        "h(strict=False, strict_mode=True)"
+    ]
+
+
 def test_a_keyword_rename_applies_to_calls_of_the_same_function() -> None:
     text = "f(a, size=1)\ng(size=2)\nsize = 3\nf(b, size=4)\n"
     _, found = propose("python", text, "size=1", "length=1")

@@ -157,18 +157,28 @@ def _is_field(node: tree_sitter.Node, parent: tree_sitter.Node, field: str) -> b
 def role(node: tree_sitter.Node, kinds: Kinds) -> str:
     """The node's type, told apart by what it names where its type alone does not say.
 
-    In Python an identifier also names an attribute (`obj.name`) or a keyword argument
-    (`f(name=1)`): renaming a variable does not rename those.
+    In Python an identifier also names an attribute (`obj.name`: "identifier@attribute") or a
+    keyword argument (`f(name=1)`: "identifier@keyword"): renaming a variable does not rename
+    those.
     """
     parent = node.parent
     if node.type in kinds.names and parent is not None:
         if parent.type == "attribute" and _is_field(node, parent, "attribute"):
-            return "attribute"
+            return node.type + ATTRIBUTE
         if parent.type in kinds.keyword_arguments and _is_field(node, parent, "name"):
-            return "keyword"
+            return node.type + KEYWORD
     return node.type
 
 
-MEMBERS = frozenset(
-    {"attribute", "property_identifier", "private_property_identifier", "field_identifier"}
-)
+def node_type(role: str) -> str:
+    return role.partition("@")[0]
+
+
+def is_member(role: str) -> bool:
+    """Whether nodes of `role` name a member (attribute, property, field) of a value."""
+    return role.endswith(ATTRIBUTE) or role in _MEMBERS
+
+
+ATTRIBUTE = "@attribute"
+KEYWORD = "@keyword"
+_MEMBERS = frozenset({"property_identifier", "private_property_identifier", "field_identifier"})

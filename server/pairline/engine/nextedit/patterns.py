@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from pairline.engine.nextedit.kinds import MEMBERS, Kinds, role
+from pairline.engine.nextedit.kinds import KEYWORD, Kinds, is_member, role
 
 # How far up the tree a change is looked for, and the biggest node it may be.
 _LEVELS = 3
@@ -31,6 +31,10 @@ _STOPS = (
     "body",
     "_list",
 )
+# `value.name` in each grammar.
+_MEMBER_ACCESS = frozenset(
+    {"attribute", "member_expression", "selector_expression", "field_expression"}
+)
 # A string at least this long is distinctive: its other occurrences change wherever they are.
 _DISTINCT_STRING = 8
 
@@ -40,7 +44,7 @@ class NodeChange:
     """Nodes of `role` whose text is `old` become `new` (`kind` says what they are)."""
 
     kind: str  # "rename", "attribute", "literal" or "expression"
-    role: str
+    role: str  # see `kinds.role`
     old: bytes
     new: bytes
     site: tuple[int, int]  # the edited node, in bytes of the text after the edit
@@ -102,7 +106,7 @@ def slot(node: tree_sitter.Node, kinds: Kinds) -> bytes:
     parent = node.parent
     if parent is None:
         return b""
-    if role(node, kinds) == "keyword":
+    if role(node, kinds).endswith(KEYWORD):
         call = None if parent.parent is None else call_of(parent.parent, kinds)
         return b"" if call is None else _text(callee(call)) + b"(=)"
     if "string" in node.type and node.end_byte - node.start_byte >= _DISTINCT_STRING:
@@ -169,17 +173,18 @@ def _change(kinds: Kinds, node: tree_sitter.Node, twin: tree_sitter.Node) -> Cha
         if change is not None:
             return change
     kind = role(node, kinds)
-    if role(twin, kinds) != kind or _text(node) == _text(twin):
-        return None
+    old, new = _text(twin), _text(node)
+    if role(twin, kinds) != kind or old == new or not old or not new:
+        return None  # not the same kind of node, or an empty one (a MISSING token)
     site = (node.start_byte, node.end_byte)
-    if kind in MEMBERS:
-        return NodeChange("attribute", kind, _text(twin), _text(node), site)
+    if is_member(kind) or kind in _MEMBER_ACCESS:
+        return NodeChange("attribute", kind, old, new, site)
     if node.type in kinds.names:
-        where = slot(twin, kinds) if kind == "keyword" else b""
-        return NodeChange("rename", kind, _text(twin), _text(node), site, where)
+        where = slot(twin, kinds) if kind.endswith(KEYWORD) else b""
+        return NodeChange("rename", kind, old, new, site, where)
     if node.type in kinds.literals:
-        return NodeChange("literal", kind, _text(twin), _text(node), site, slot(twin, kinds))
-    return NodeChange("expression", kind, _text(twin), _text(node), site)
+        return NodeChange("literal", kind, old, new, site, slot(twin, kinds))
+    return NodeChange("expression", kind, old, new, site)
 
 
 def _argument_change(

@@ -15,7 +15,7 @@ import tree_sitter
 
 from pairline.engine.document import Document
 from pairline.engine.nextedit.history import Edit
-from pairline.engine.nextedit.kinds import Kinds, kinds_for, role, same_family
+from pairline.engine.nextedit.kinds import Kinds, kinds_for, node_type, role, same_family
 from pairline.engine.nextedit.patterns import (
     ArgumentChange,
     Change,
@@ -248,17 +248,12 @@ def _checked(
 def _node_candidate(
     kinds: Kinds, change: NodeChange, parsed: Parsed, offset: int
 ) -> _Candidate | None:
-    node = exact(parsed.root, offset, offset + len(change.old), _type_of(change, kinds))
+    node = exact(parsed.root, offset, offset + len(change.old), node_type(change.role))
     if node is None or role(node, kinds) != change.role:
         return None
     if change.slot and slot(node, kinds) != change.slot:
         return None
     return _Candidate(node.start_byte, node.end_byte, change.new, node, _CONFIDENCE[change.kind])
-
-
-def _type_of(change: NodeChange, kinds: Kinds) -> str:
-    # A role stands for a name node's type where it refines it ("attribute" is an identifier).
-    return "identifier" if change.role in ("attribute", "keyword") else change.role
 
 
 def _argument_candidate(
