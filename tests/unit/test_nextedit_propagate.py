@@ -79,6 +79,15 @@ def test_nearest_to_the_cursor_first() -> None:
     assert lines(found) == [3, 4, 1]  # by lines: line 1 is fewer characters away than line 4
 
 
+def test_the_function_of_the_edit_first() -> None:
+    body = "    z = 1\n" * 5
+    text = f"def f(x):\n    return x\n\ndef g(x):\n    y = x\n{body}    return x + y\n"
+    _, found = propose("python", text, "y = x", "y = n", cursor=Position(4, 4))
+    # Line 1 is nearer to the cursor than line 10, but in another function.
+    assert lines(found) == [3, 10, 1, 0]
+    assert found[0].confidence == found[1].confidence > found[2].confidence
+
+
 def test_the_edited_and_already_changed_occurrences_are_not_proposed() -> None:
     text = "x = count\ny = count\nz = count\n"
     _, found = propose("python", text.replace("y = count", "y = n"), "count", "n")

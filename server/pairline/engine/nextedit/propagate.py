@@ -132,12 +132,15 @@ class Propagator:
         cursor: tuple[int, int],
         limit: int,
     ) -> list[ProposedEdit]:
-        """Proposals in the edited document, nearest to `cursor` (line, byte offset) first."""
+        """Proposals in the edited document: those in the function of the edit first, then
+        the rest, each nearest to `cursor` (line, byte offset) first."""
         site = parsed.root.named_descendant_for_byte_range(*change.site)
         scope = _scope(site, kinds)
+        low, high = (scope.start_byte, scope.end_byte) if scope else (0, len(parsed.data))
         line, at = cursor
         ranked = sorted(
-            _occurrences(change, parsed), key=lambda o: (abs(o[0] - line), abs(o[1] - at))
+            _occurrences(change, parsed),
+            key=lambda o: (not low <= o[1] < high, abs(o[0] - line), abs(o[1] - at)),
         )
         found = _checked(kinds, change, parsed, [offset for _, offset in ranked], limit)
         return [
@@ -146,7 +149,7 @@ class Propagator:
                 parsed,
                 candidate,
                 change.kind,
-                1.0 if _scope(candidate.node, kinds) == scope else _OTHER_SCOPE,
+                1.0 if low <= candidate.start < high else _OTHER_SCOPE,
             )
             for candidate in found
         ]
@@ -198,10 +201,11 @@ def _away(change: Change) -> Change:
     )
 
 
-def _scope(node: tree_sitter.Node | None, kinds: Kinds) -> int | None:
+def _scope(node: tree_sitter.Node | None, kinds: Kinds) -> tree_sitter.Node | None:
+    """The innermost function around `node`."""
     while node is not None:
         if node.type in kinds.scopes:
-            return node.id
+            return node
         node = node.parent
     return None
 
