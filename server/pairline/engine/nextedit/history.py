@@ -38,10 +38,6 @@ class Edit:
     time: float
     clipped: bool = False  # `removed` / `inserted` were cut to the size bound
 
-    @property
-    def is_insertion(self) -> bool:
-        return not self.removed
-
 
 class EditHistory:
     """The last edits of the last edited documents, bounded in count and size."""
@@ -91,7 +87,8 @@ class EditHistory:
         """Record a batch of LSP-style changes, each against the text the previous one left.
 
         Returns the text after the batch. Raises InvalidPosition (nothing recorded) when a
-        range lies outside the text.
+        range lies outside the text. Where the caller has the texts before and after the batch,
+        `record` is cheaper: it needs no line offsets.
         """
         doc = Document(uri, before, encoding=encoding)
         steps: list[tuple[str, int, int, str]] = []  # recorded once the whole batch applies
