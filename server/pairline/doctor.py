@@ -70,10 +70,10 @@ def _model(settings: Settings, load: bool) -> Callable[[], str]:
 
 
 def _grammars() -> str:
-    from pairline.engine import syntax
+    from pairline.engine import languages, syntax
 
     loaded = []
-    for language in syntax.supported_languages():
+    for language in languages.with_grammar():
         parser = syntax.parser_for(language)
         if parser is None:
             raise RuntimeError(f"no grammar for {language}")

@@ -13,9 +13,10 @@ from pairline.engine.config import ContextConfig, load_settings
 from pairline.engine.context import ContextGatherer
 from pairline.engine.context.budget import commented, layout, select
 from pairline.engine.context.buffers import best_window, cursor_identifiers, jaccard, windows
-from pairline.engine.context.index import FileIndex, is_secret
+from pairline.engine.context.index import FileIndex
 from pairline.engine.context.outline import outline
 from pairline.engine.context.rank import BUFFER, IMPORTED, NEAR_USE, Snippet, rank
+from pairline.engine.redact import is_secret_file
 from pairline.engine.types import CompletionRequest, Position
 from pairline.engine.workspace import Workspace
 from tests.conftest import FIXTURES
@@ -101,7 +102,8 @@ def test_index_skips_secrets_binaries_huge_files_and_escaping_symlinks(tmp_path:
     assert index.read_text(root / "link.py") is None
     assert index.read_text(root / ".env") is None
     assert index.read_text(root / "inside.py") == "def ok(): ...\n"
-    assert is_secret("credentials.json") and is_secret("server.PEM") and not is_secret("env.py")
+    assert is_secret_file("credentials.json") and is_secret_file("server.PEM")
+    assert not is_secret_file("env.py")
 
 
 def test_symlink_out_of_the_root_is_never_followed_by_imports(tmp_path: Path) -> None:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pairline.engine.context.imports import ImportRef, Resolver, extract_imports
+from pairline.engine.context.imports import ImportRef, extract_imports
 from pairline.engine.context.index import FileIndex
+from pairline.engine.context.resolve import Resolver
 from pairline.engine.syntax import parser_for
 from tests.conftest import FIXTURES
 

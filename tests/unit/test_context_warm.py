@@ -15,7 +15,7 @@ import pytest
 from lsprotocol import types
 
 from pairline.engine.config import ContextConfig
-from pairline.engine.context import ContextGatherer, gather
+from pairline.engine.context import ContextGatherer, analysis
 from pairline.engine.types import CompletionRequest, Position
 from pairline.engine.workspace import Workspace
 from tests.conftest import FIXTURES
@@ -46,17 +46,17 @@ def _workspaces() -> list[Path]:
 
 
 def test_changed_lines_are_whole_lines_around_the_edit() -> None:
-    assert gather._changed_lines("a\nb\nc", "a\nbx\nc") == ("b", "bx")
-    assert gather._changed_lines("x\ny", "x\nz\ny") == ("y", "z\ny")
-    assert gather._changed_lines("a\nb\nc", "a\nc") == ("b\nc", "c")
-    assert gather._changed_lines("same", "same") == ("same", "same")
+    assert analysis.changed_lines("a\nb\nc", "a\nbx\nc") == ("b", "bx")
+    assert analysis.changed_lines("x\ny", "x\nz\ny") == ("y", "z\ny")
+    assert analysis.changed_lines("a\nb\nc", "a\nc") == ("b\nc", "c")
+    assert analysis.changed_lines("same", "same") == ("same", "same")
 
 
 def test_incremental_analysis_counts_what_a_full_read_counts() -> None:
     rng = random.Random(5)
     text = MAIN.read_text() + "\nimport app.helpers\napp.helpers.retry(app.helpers.x)\n"
-    old = gather._analysis(text, [])
-    gather._dotted(old, "app.helpers")
+    old = analysis.analyse(text, [])
+    analysis.dotted(old, "app.helpers")
     for _ in range(200):
         lines = text.split("\n")
         at = rng.randrange(len(lines))
@@ -71,12 +71,12 @@ def test_incremental_analysis_counts_what_a_full_read_counts() -> None:
             lines[at : at + 2] = [lines[at] + lines[at + 1]]
         text = "\n".join(lines)
         lazy = rng.random() < 0.5
-        new = gather._advance(old, text, [], lazy=lazy)
-        fresh = gather._analysis(text, [])
+        new = analysis.advance(old, text, [], lazy=lazy)
+        fresh = analysis.analyse(text, [])
         assert new.counts == fresh.counts
         assert new.attributes == fresh.attributes
-        assert gather._dotted(new, "app.helpers") == Counter(
-            gather._dotted_pattern("app.helpers").findall(text)
+        assert analysis.dotted(new, "app.helpers") == Counter(
+            analysis.dotted_pattern("app.helpers").findall(text)
         )
         assert 0 not in new.counts.values()
         if not lazy:
@@ -134,9 +134,11 @@ def test_warm_up_fills_the_caches_a_request_needs() -> None:
     ws.open(uri, MAIN.read_text(), version=1)
     gatherer.warm_soon(uri, ContextConfig())
     assert gatherer.wait_warm()
-    assert gatherer._parsed[uri].analysis.text == ws.get(uri).text
-    assert os.fspath(PY_WS / "app" / "models.py") in gatherer._neighbours
-    assert gatherer._windows[uri][0] == 1
+    parsed = gatherer._analyses.parsed(uri)
+    assert parsed is not None and parsed.analysis.text == ws.get(uri).text
+    assert os.fspath(PY_WS / "app" / "models.py") in gatherer._imports._outlines
+    windows = gatherer._windows._held.get(uri)
+    assert windows is not None and windows[0] == 1
 
 
 def test_warm_up_is_a_no_op_when_context_is_off_or_the_buffer_closed() -> None:
@@ -146,7 +148,7 @@ def test_warm_up_is_a_no_op_when_context_is_off_or_the_buffer_closed() -> None:
     gatherer.warm(uri, ContextConfig())  # not open: nothing to do, no error
     ws.open(uri, MAIN.read_text(), version=1)
     gatherer.warm(uri, ContextConfig(enable=False))
-    assert not gatherer._parsed and not gatherer._windows
+    assert not gatherer._analyses._parsed and not gatherer._windows._held
 
 
 def test_did_open_and_did_change_warm_the_buffer_in_the_background() -> None:
@@ -165,7 +167,8 @@ def test_did_open_and_did_change_warm_the_buffer_in_the_background() -> None:
         )
     )
     assert server.context.wait_warm()
-    assert server.context._parsed[uri].analysis.text == MAIN.read_text()
+    parsed = server.context._analyses.parsed(uri)
+    assert parsed is not None and parsed.analysis.text == MAIN.read_text()
     features[types.TEXT_DOCUMENT_DID_CHANGE](
         types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
@@ -175,4 +178,5 @@ def test_did_open_and_did_change_warm_the_buffer_in_the_background() -> None:
         )
     )
     assert server.context.wait_warm()
-    assert server.context._parsed[uri].analysis.text.endswith("\nx = 1\n")
+    parsed = server.context._analyses.parsed(uri)
+    assert parsed is not None and parsed.analysis.text.endswith("\nx = 1\n")

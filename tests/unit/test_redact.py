@@ -134,6 +134,39 @@ def test_secret_files_by_name(name: str, secret: bool) -> None:
     assert is_secret_file(name) is secret
 
 
+# Examples of every pattern of the three lists that one list replaced: the file index's globs,
+# the code-action guard's regular expression and the buffer windows' `.env` prefix. Each must
+# still be a secret file: merging the lists may only widen what is protected.
+# fmt: off
+FORMER_SECRET_EXAMPLES = {
+    "index": [
+        ".env", ".env.local", "prod.env", "server.pem", "tls.key", "cert.p12", "cert.pfx",
+        "store.jks", "app.keystore", "id_rsa", "id_rsa.pub", "id_dsa", "id_ecdsa.pub",
+        "id_ed25519", "aws_credentials.py", "client_secret.json", ".netrc", ".npmrc", ".pypirc",
+        ".htpasswd", "SERVER.PEM", ".ENV.local.py"
+    ],
+    "redact": [
+        ".env", ".env.production", ".envrc", "prod.env", "server.pem", "tls.key", "cert.p12",
+        "cert.pfx", "store.jks", "app.keystore", "putty.ppk", "public.asc", "backup.gpg",
+        "id_rsa", "id_dsa.old", "id_ecdsa", "id_ed25519.pub", ".netrc", "_netrc", ".npmrc",
+        ".pypirc", ".pgpass", ".git-credentials", "credentials", "credentials.json",
+        "secret.json", "secrets.yaml", "secrets.yml", "secret.toml", "/srv/app/.env.production"
+    ],
+    "buffer windows": [
+        ".env", ".envrc", ".env.local.py", ".environment.py"
+    ],
+}
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted({name for names in FORMER_SECRET_EXAMPLES.values() for name in names}),
+)
+def test_every_former_secret_pattern_is_still_covered(name: str) -> None:
+    assert is_secret_file(name)
+
+
 async def test_backend_sends_redacted_body_and_restores_answer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -33,7 +33,7 @@ from pairline.bench import common, plot
 from pairline.engine.completion import CompletionEngine
 from pairline.engine.config import Settings
 from pairline.engine.context import ContextGatherer
-from pairline.engine.prompt.fim import comment_prefix
+from pairline.engine.languages import comment_marker
 from pairline.engine.types import EngineError, Position, PositionEncoding
 from pairline.engine.workspace import Workspace
 
@@ -253,7 +253,7 @@ def build_tasks(root: Path, context_chars: int) -> list[Task]:
 
 
 def _context(imported: dict[str, str], before: str, budget: int) -> str:
-    mark = comment_prefix("python")
+    mark = comment_marker("python")
     words = set(re.findall(r"\w+", before))
     ordered = [n for n in imported if n in words] + [n for n in imported if n not in words]
     out: list[str] = [f"{mark} Definitions imported from other modules of this package:"]

@@ -16,10 +16,10 @@ import tree_sitter
 
 from pairline.engine.action_offers import (
     DOCSTRING,
-    FUNCTION_NODES,
     FixRequest,
     body_statements,
     function_name,
+    function_nodes,
     is_docstring,
     parse,
 )
@@ -59,10 +59,11 @@ def _pick_function(code: str, language: str, name: str) -> str:
     tree = parse(language, code)
     if tree is None:
         return code
+    kinds = function_nodes(language)
     stack = [tree.root_node]
     while stack:
         node = stack.pop()
-        if node.type in FUNCTION_NODES and function_name(node) == name:
+        if node.type in kinds and function_name(node) == name:
             lines = code.split("\n")
             start = node.start_point[0]
             # Keep decorators written right above the function.

@@ -11,25 +11,13 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from pairline.engine import syntax
+from pairline.engine import languages, syntax
 from pairline.engine.config import ACTION_KINDS
 
 FIX, IMPLEMENT, DOCSTRING = ACTION_KINDS
 TITLES = {FIX: "Fix this", IMPLEMENT: "Implement this function", DOCSTRING: "Add docstring"}
 MAX_REGION_LINES = 150  # a larger enclosing function is too much to rewrite: use the lines
 
-FUNCTION_NODES = frozenset(
-    {
-        "function_definition",  # python
-        "function_declaration",  # javascript, typescript, go
-        "method_definition",  # javascript, typescript
-        "method_declaration",  # go
-        "function_item",  # rust
-        "arrow_function",
-        "function_expression",
-        "generator_function_declaration",
-    }
-)
 _STUB_STATEMENTS = frozenset({"pass_statement", "ellipsis"})
 _STUB_WORDS = ("TODO", "NotImplemented", "not implemented", "unimplemented!", "todo!")
 
@@ -76,15 +64,23 @@ def parse(language: str, text: str) -> tree_sitter.Tree | None:
     return parser.parse(text.encode("utf-8", "surrogatepass"))
 
 
-def _function_at(root: tree_sitter.Node, start: int, end: int) -> tree_sitter.Node | None:
-    """The innermost function whose lines contain lines [start, end]."""
+def function_nodes(language: str) -> frozenset[str]:
+    """The node types of `language` that are functions or methods (none without an entry)."""
+    entry = languages.find(language)
+    return entry.function_nodes if entry is not None else frozenset()
+
+
+def _function_at(
+    root: tree_sitter.Node, kinds: frozenset[str], start: int, end: int
+) -> tree_sitter.Node | None:
+    """The innermost function (a node of one of `kinds`) whose lines contain lines [start, end]."""
     best: tree_sitter.Node | None = None
     stack = [root]
     while stack:
         node = stack.pop()
         if node.start_point[0] > start or node.end_point[0] < end:
             continue
-        if node.type in FUNCTION_NODES:
+        if node.type in kinds:
             best = node  # children come later, so the innermost wins
         stack.extend(node.named_children)
     return best
@@ -154,7 +150,11 @@ def offers(
     """The actions worth listing for lines [start, end] (a cursor has start == end)."""
     line_count = text.count("\n") + 1
     tree = parse(language, text)
-    function = _function_at(tree.root_node, start, end) if tree is not None else None
+    function = (
+        _function_at(tree.root_node, function_nodes(language), start, end)
+        if tree is not None
+        else None
+    )
     result: list[Offer] = []
     if selection or diagnostics:
         if function is not None and (

@@ -13,9 +13,10 @@ import contextlib
 import hashlib
 import logging
 import shutil
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
+
+from pairline.engine.lru import Lru
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class CompletionCache:
     """get/put raw completions by key; never raises."""
 
     def __init__(self, directory: Path | None, size_limit: int = 64 * 1024 * 1024) -> None:
-        self._memory: OrderedDict[str, str] = OrderedDict()
+        self._memory: Lru[str, str] = Lru(_MEMORY_ENTRIES)
         self._directory = directory
         self._size_limit = size_limit
         self._disk: Any = None
@@ -94,7 +95,6 @@ class CompletionCache:
     def get(self, key: str) -> str | None:
         value = self._memory.get(key)
         if value is not None:
-            self._memory.move_to_end(key)
             self.hits += 1
             return value
         if self._disk is not None:
@@ -104,25 +104,19 @@ class CompletionCache:
                 self._disable_disk(exc)
                 stored = None
             if isinstance(stored, str):
-                self._remember(key, stored)
+                self._memory.put(key, stored)
                 self.hits += 1
                 return stored
         self.misses += 1
         return None
 
     def put(self, key: str, value: str) -> None:
-        self._remember(key, value)
+        self._memory.put(key, value)
         if self._disk is not None:
             try:
                 self._disk.set(key, value)
             except Exception as exc:
                 self._disable_disk(exc)
-
-    def _remember(self, key: str, value: str) -> None:
-        self._memory[key] = value
-        self._memory.move_to_end(key)
-        while len(self._memory) > _MEMORY_ENTRIES:
-            self._memory.popitem(last=False)
 
     def volume(self) -> int:
         """Bytes the disk layer uses (0 in memory-only mode)."""

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pairline.engine import languages
 from pairline.engine.types import Mode
 
-_BRACE_LANGUAGES = frozenset(
-    {"javascript", "javascriptreact", "typescript", "typescriptreact", "go", "rust"}
-)
 _OPEN = "([{"
 _CLOSE = ")]}"
 
@@ -71,6 +69,8 @@ def _cut_block(text: str, ctx: CursorContext) -> tuple[str, bool]:
     depth = 0
     body_indent: int | None = None
     cursor_on_blank_line = not ctx.line_before.strip()
+    entry = languages.find(ctx.language)
+    braces = entry is not None and entry.blocks is languages.Blocks.BRACES
     for index, line in enumerate(finished):
         # Line 0 continues the cursor line: its indentation is what precedes the cursor plus
         # whatever indentation the model itself writes (the cursor may sit at column 0).
@@ -81,9 +81,9 @@ def _cut_block(text: str, ctx: CursorContext) -> tuple[str, bool]:
                     body_indent = indent
                     if indent <= ctx.block_indent:
                         return "\n".join(kept), True  # no body at all: nothing to offer
-                elif indent < body_indent and ctx.language not in _BRACE_LANGUAGES:
+                elif indent < body_indent and not braces:
                     return "\n".join(kept), True  # dedent: the block is over
-            if ctx.language in _BRACE_LANGUAGES:
+            if braces:
                 depth += _bracket_delta(line)
                 if depth < 0:
                     return "\n".join(kept), True  # closes the block the cursor is in

@@ -8,11 +8,13 @@ in the model's answer are put back to the original text, so an edit to a functio
 secret does not replace the secret with a placeholder in the user's file.
 
 Files whose whole purpose is to hold secrets (`.env*`, key files, `.netrc`, …) are never sent
-at all: `is_secret_file` names them and the code-action loop refuses them for remote models.
+at all: `is_secret_file` names them; the code-action loop refuses them for remote models, and
+the context index and buffer windows never read them.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,20 +61,41 @@ _URL_PASSWORD = re.compile(
     r"(?P<pre>\b[a-z][a-z0-9+.-]*://[^\s:/@]+:)(?P<val>[^\s@/]{3,})(?P<post>@)"
 )
 
-_SECRET_FILES = re.compile(
-    r"""(?ix)^(?:
-        \.env(?:\..*|rc)? | .*\.env |                       # dotenv files and variants
-        .*\.(?:pem|key|p12|pfx|jks|keystore|ppk|asc|gpg) |  # keys and keystores
-        id_(?:rsa|dsa|ecdsa|ed25519)(?:\..*)? |             # ssh keys
-        \.netrc | _netrc | \.npmrc | \.pypirc | \.pgpass | \.git-credentials |
-        credentials(?:\.json)? | secrets?\.(?:json|ya?ml|toml)
-    )$"""
+# Files that exist to hold secrets, by name alone (case-insensitive globs). The one list for
+# every reader: the file index never opens them, buffer windows never quote them and code
+# actions never send them to a remote model.
+SECRET_FILE_PATTERNS = (
+    ".env*",  # dotenv files and variants: .env, .env.local, .envrc
+    "*.env",
+    "*.pem",  # keys and keystores
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
+    "*.ppk",
+    "*.asc",
+    "*.gpg",
+    "id_rsa*",  # ssh keys, public halves included
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    "*credential*",  # credentials.json, .git-credentials
+    "*secret*",  # secrets.yaml, client_secret.json
+    ".netrc",
+    "_netrc",
+    ".npmrc",
+    ".pypirc",
+    ".pgpass",
+    ".htpasswd",
 )
+_SECRET_FILES = re.compile("|".join(fnmatch.translate(p) for p in SECRET_FILE_PATTERNS))
 
 
 def is_secret_file(name: str) -> bool:
-    """Whether a file, by its name, exists to hold secrets (never sent to a remote model)."""
-    return bool(name) and bool(_SECRET_FILES.match(PurePath(name).name))
+    """Whether a file, by its name (or path), exists to hold secrets: never read, never sent."""
+    base = PurePath(name).name.lower()
+    return bool(base) and _SECRET_FILES.match(base) is not None
 
 
 @dataclass

@@ -1,60 +1,66 @@
-"""Tree-sitter parsing shared by completion (block detection, parse checks) and fixes."""
+"""Tree-sitter parsing shared by completion (block detection, parse checks), context and fixes.
+
+The one provider of parsers: one per thread and language, grammars from `languages`.
+"""
 
 from __future__ import annotations
 
 import re
+import threading
+import time
 from functools import cache
 
 import tree_sitter
 
-# LSP language id → grammar loader. The grammar wheels expose a `language()` capsule.
-_GRAMMARS: dict[str, tuple[str, str]] = {
-    "python": ("tree_sitter_python", "language"),
-    "javascript": ("tree_sitter_javascript", "language"),
-    "javascriptreact": ("tree_sitter_javascript", "language"),
-    "typescript": ("tree_sitter_typescript", "language_typescript"),
-    "typescriptreact": ("tree_sitter_typescript", "language_tsx"),
-    "go": ("tree_sitter_go", "language"),
-    "rust": ("tree_sitter_rust", "language"),
-}
+from pairline.engine import languages
 
-# Nodes whose ":" opens an indented block in Python.
-_PY_COMPOUND = frozenset(
-    {
-        "function_definition",
-        "class_definition",
-        "if_statement",
-        "elif_clause",
-        "else_clause",
-        "for_statement",
-        "while_statement",
-        "with_statement",
-        "try_statement",
-        "except_clause",
-        "except_group_clause",
-        "finally_clause",
-        "match_statement",
-        "case_clause",
-    }
-)
 # Nodes whose "{" does not open code: string-like contexts.
 _NOT_CODE = frozenset({"string", "template_string", "string_fragment", "comment", "ERROR"})
 
-_TRAILING_COMMENT = re.compile(r"\s*#[^\n]*$")
+_CHUNK = 8192
+_local = threading.local()
 
 
-def supported_languages() -> list[str]:
-    return sorted(_GRAMMARS)
-
-
-@cache
 def parser_for(language: str) -> tree_sitter.Parser | None:
-    """A parser for the LSP language id, or None when pairline has no grammar for it."""
-    spec = _GRAMMARS.get(language)
-    if spec is None:
+    """This thread's parser for the LSP language id, or None when pairline has no grammar.
+
+    A `tree_sitter.Parser` must not be used by two threads at once (the request thread, the
+    context warm-up thread, code-action checks), so each thread gets its own.
+    """
+    parsers: dict[str, tree_sitter.Parser | None] | None = getattr(_local, "parsers", None)
+    if parsers is None:
+        parsers = {}
+        _local.parsers = parsers
+    if language not in parsers:
+        found = languages.grammar(language)
+        parsers[language] = None if found is None else tree_sitter.Parser(found)
+    return parsers[language]
+
+
+def parse(
+    language: str,
+    data: bytes,
+    old_tree: tree_sitter.Tree | None = None,
+    *,
+    cooperative: bool = False,
+) -> tree_sitter.Tree | None:
+    """Parse `data` (reusing `old_tree`, already edited); cooperative: yield the GIL per chunk.
+
+    py-tree-sitter holds the GIL for a whole parse (50 ms for a 300 KB file), which would
+    stall the event loop while the warm-up thread parses; a cooperative parse feeds the source
+    in chunks and lets other threads run between them.
+    """
+    parser = parser_for(language)
+    if parser is None:
         return None
-    module = __import__(spec[0])
-    return tree_sitter.Parser(tree_sitter.Language(getattr(module, spec[1])()))
+    if not cooperative:
+        return parser.parse(data) if old_tree is None else parser.parse(data, old_tree)
+
+    def read(offset: int, _point: tuple[int, int]) -> bytes:
+        time.sleep(0)  # let the request thread run between chunks
+        return data[offset : offset + _CHUNK]
+
+    return parser.parse(read) if old_tree is None else parser.parse(read, old_tree)
 
 
 def error_count(language: str, text: str) -> int | None:
@@ -73,6 +79,11 @@ def error_count(language: str, text: str) -> int | None:
             count += 1
         stack.extend(node.children)
     return count
+
+
+@cache
+def _trailing_comment(marker: str) -> re.Pattern[str]:
+    return re.compile(r"\s*" + re.escape(marker) + r"[^\n]*$")
 
 
 def _indent(line: str) -> int:
@@ -111,10 +122,11 @@ def opens_block(language: str, prefix: str, suffix: str) -> bool:
     opener = lines[opener_index]
     opener_start = len("\n".join(lines[:opener_index])) + (1 if opener_index else 0)
     parser = parser_for(language)
-    if parser is None:
+    entry = languages.find(language)
+    if parser is None or entry is None:
         return False
-    if language == "python":
-        code = _TRAILING_COMMENT.sub("", opener).rstrip()
+    if entry.blocks is languages.Blocks.INDENT:
+        code = _trailing_comment(entry.comment).sub("", opener).rstrip()
         if not code.endswith(":"):
             return False
         below = _next_code_line(suffix)
@@ -122,11 +134,11 @@ def opens_block(language: str, prefix: str, suffix: str) -> bool:
             return False  # the block already has a body
         colon = opener_start + len(code) - 1
         # Give the parser a body so the opener parses as a statement, not an error.
-        probe = prefix[: colon + 1] + "\n" + " " * (_indent(opener) + 4) + "pass\n"
+        probe = prefix[: colon + 1] + "\n" + " " * (_indent(opener) + 4) + entry.empty_body + "\n"
         node_type, parent_type = _types_at(parser, probe, colon)
-        return node_type == ":" and parent_type in _PY_COMPOUND
+        return node_type == ":" and parent_type in entry.block_nodes
     code = opener.rstrip()
-    if not code.endswith("{"):
+    if entry.blocks is not languages.Blocks.BRACES or not code.endswith("{"):
         return False
     below = _next_code_line(suffix)
     if below is not None and not below.strip().startswith("}") and _indent(below) > _indent(opener):
@@ -156,26 +168,6 @@ _CHECK_CHARS = 20_000
 
 # How far back a window may reach for a line that starts a definition.
 _ALIGN_LINES_BEFORE = 1000
-# Lines that start a definition. A window cut at an arbitrary line can begin inside a
-# docstring, a block comment or a template string, and then reads all the code after it as
-# text (the cursor "inside a string", every suggestion "valid"); one that begins at a
-# definition does not.
-_C_LIKE = re.compile(
-    r"\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?(?:function\b|class\s)"
-    r"|\s*(?:export\s+)?(?:const|let|var|interface|type|enum)\s+\w"
-)
-_DEFINITION: dict[str, re.Pattern[str]] = {
-    "python": re.compile(r"\s*(?:async\s+def|def|class)\s+\w|\s*@\w"),
-    "javascript": _C_LIKE,
-    "javascriptreact": _C_LIKE,
-    "typescript": _C_LIKE,
-    "typescriptreact": _C_LIKE,
-    "go": re.compile(r"(?:func|type|var|const|import)\b"),
-    "rust": re.compile(
-        r"\s*(?:pub(?:\([^)]*\))?\s+)?(?:async\s+|unsafe\s+)?(?:fn|impl|struct|enum|mod|trait)\b"
-        r"|\s*#\["
-    ),
-}
 
 
 def _window(language: str, prefix: str, suffix: str) -> tuple[str, str]:
@@ -192,16 +184,17 @@ def _window(language: str, prefix: str, suffix: str) -> tuple[str, str]:
     if len(lines) > reach:
         lines = lines[1:]  # the rest of the file above, unsplit
     start = max(0, len(lines) - 1 - _CHECK_LINES_BEFORE)
-    pattern = _DEFINITION.get(language)
+    entry = languages.find(language)
+    pattern = entry.definition_start if entry is not None else None
     header = ""
-    if start > 0 and pattern is not None:
+    if start > 0 and entry is not None and pattern is not None:
         order = [*range(start, len(lines) - 1), *range(start - 1, -1, -1)]
         defs = [i for i in order if pattern.match(lines[i])]
         top = [i for i in defs if not lines[i][:1].isspace()]
         if top or defs:
             start = (top or defs)[0]
-            if language == "python" and lines[start][:1].isspace():
-                header = "class _:\n"
+            if lines[start][:1].isspace():
+                header = entry.indented_header
     head = header + "\n".join(lines[start:])
     tail = "\n".join(suffix.split("\n", _CHECK_LINES_AFTER)[:_CHECK_LINES_AFTER])
     # A huge line (minified code, data) must not turn each request into a whole-file parse.

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from pairline.engine import syntax
+from pairline.engine import languages, syntax
 from pairline.engine.config import ActionsConfig
 
 log = logging.getLogger(__name__)
@@ -92,31 +92,18 @@ def parse_verdict(language: str, original: str, candidate: str) -> Verdict | Non
     return None
 
 
-# Definition nodes per language, and the field that holds their name.
-_DEFINITIONS = {
-    "function_definition",
-    "class_definition",
-    "function_declaration",
-    "method_definition",
-    "class_declaration",
-    "method_declaration",
-    "function_item",
-    "struct_item",
-    "enum_item",
-    "trait_item",
-}
-
-
 def definitions(language: str, text: str) -> Counter[str] | None:
     """How many times each function, method, class or type name is defined (None: no grammar)."""
     parser = syntax.parser_for(language)
     if parser is None:
         return None
+    entry = languages.find(language)
+    kinds = entry.definition_nodes if entry is not None else frozenset()
     names: Counter[str] = Counter()
     stack = [parser.parse(text.encode("utf-8", "surrogatepass")).root_node]
     while stack:
         node = stack.pop()
-        if node.type in _DEFINITIONS:
+        if node.type in kinds:
             name = node.child_by_field_name("name")
             if name is not None and name.text is not None:
                 names[name.text.decode("utf-8", "replace")] += 1

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import PurePath
 
 from pairline.engine.document import Document
+from pairline.engine.languages import language_for_path
 from pairline.engine.types import (
     CompletionRequest,
     Position,
@@ -14,33 +14,8 @@ from pairline.engine.types import (
     UnknownDocument,
 )
 
-# File extension → LSP language id, for files that arrive without one (the CLI, unopened files).
-LANGUAGE_BY_SUFFIX = {
-    ".py": "python",
-    ".pyi": "python",
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".jsx": "javascriptreact",
-    ".ts": "typescript",
-    ".mts": "typescript",
-    ".cts": "typescript",
-    ".tsx": "typescriptreact",
-    ".go": "go",
-    ".rs": "rust",
-    ".lua": "lua",
-    ".c": "c",
-    ".h": "c",
-    ".cpp": "cpp",
-    ".java": "java",
-    ".rb": "ruby",
-    ".sh": "shellscript",
-}
-
-
-def language_for_path(path: str) -> str:
-    """The LSP language id for a file name, or "plaintext"."""
-    return LANGUAGE_BY_SUFFIX.get(PurePath(path).suffix.lower(), "plaintext")
+# `language_for_path` is part of this module's interface: whoever opens a file by path needs it.
+__all__ = ["Workspace", "language_for_path"]
 
 
 class Workspace:

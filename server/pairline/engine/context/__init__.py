@@ -1,10 +1,10 @@
 """Cross-file context for completions: import neighbours and similar open buffers.
 
-`ContextGatherer` (one per workspace) owns the file index and caches; `gather_context` is the
-one-call form for benches and scripts. See gather.py for the pipeline.
+`ContextGatherer` (one per workspace) owns the file index and caches. See gather.py for the
+pipeline.
 """
 
-from pairline.engine.context.gather import Context, ContextGatherer, gather_context
+from pairline.engine.context.gather import Context, ContextGatherer
 from pairline.engine.context.rank import Snippet
 
-__all__ = ["Context", "ContextGatherer", "Snippet", "gather_context"]
+__all__ = ["Context", "ContextGatherer", "Snippet"]

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 
 from pairline.engine.context.rank import BUFFER, Snippet
-from pairline.engine.prompt.fim import comment_prefix
+from pairline.engine.languages import comment_marker
 
 TokenCounter = Callable[[str], int]
 
@@ -24,12 +24,12 @@ def estimate_tokens(text: str) -> int:
 
 
 def header(language: str, path: str) -> str:
-    return f"{comment_prefix(language)} Path: {path}\n"
+    return f"{comment_marker(language)} Path: {path}\n"
 
 
 def commented(language: str, text: str) -> str:
     """`text` as line comments of `language`, one comment per line."""
-    mark = comment_prefix(language)
+    mark = comment_marker(language)
     return "".join(f"{mark} {line}".rstrip() + "\n" for line in text.rstrip("\n").split("\n"))
 
 

@@ -4,7 +4,7 @@ As with Copilot's neighbouring tabs: each buffer is cut into overlapping windows
 window's score is the Jaccard similarity of its identifier set to the identifiers around the
 cursor, and the best window of each buffer competes with the others. A window that is nearly
 the cursor's own text (a duplicated file, a split view of the same code) teaches the model
-nothing and is dropped.
+nothing and is dropped. `BufferWindows` cuts each buffer version once.
 """
 
 from __future__ import annotations
@@ -12,11 +12,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pairline.engine.context.rank import BUFFER, Snippet
+from pairline.engine.document import Document
+from pairline.engine.lru import Lru
+
 WINDOW_LINES = 20
 WINDOW_STEP = 10
 CURSOR_LINES = 20  # lines above the cursor that describe "what is being written"
 MIN_SCORE = 0.1
 NEAR_COPY = 0.8  # at or above this similarity a window is the cursor's own text again
+MAX_SNIPPETS = 4  # windows in one context, from as many buffers
+MAX_BUFFERS = 256  # buffers whose windows are kept
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -94,3 +100,47 @@ def best_window(candidates: list[Window], cursor_ids: frozenset[str]) -> Match |
         if best is None or score > best.score:
             best = Match(window, score)
     return best
+
+
+class BufferWindows:
+    """The windows of open buffers, cut once per buffer version; thread-safe."""
+
+    def __init__(self, size: int = MAX_BUFFERS) -> None:
+        self._held: Lru[str, tuple[int, list[Window]]] = Lru(size)
+
+    def of(self, doc: Document) -> list[Window]:
+        version, text = doc.version, doc.text
+        cached = self._held.get(doc.uri)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        found = windows(text)
+        if doc.version == version and doc.text is text:  # not changed meanwhile (warm-up)
+            self._held.put(doc.uri, (version, found))
+        return found
+
+    def forget(self, uri: str) -> None:
+        self._held.pop(uri)
+
+    def snippets(self, prefix: str, others: list[tuple[Document, str]]) -> list[Snippet]:
+        """The best windows for a cursor after `prefix`, one per buffer, best first.
+
+        `others` pairs each candidate buffer with the path a prompt shows for it.
+        """
+        cursor_ids = cursor_identifiers(prefix)
+        if not cursor_ids:
+            return []
+        matches: list[Snippet] = []
+        for doc, path in others:
+            match = best_window(self.of(doc), cursor_ids)
+            if match is not None:
+                matches.append(
+                    Snippet(
+                        path=path,
+                        line=match.window.start,
+                        text=match.window.text,
+                        tier=BUFFER,
+                        score=round(match.score, 6),
+                    )
+                )
+        matches.sort(key=lambda s: (-s.score, s.path))
+        return matches[:MAX_SNIPPETS]

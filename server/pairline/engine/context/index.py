@@ -1,7 +1,7 @@
 """The workspace file index: which source files under the roots pairline may read.
 
 Reading is confined here. A file is read only if the index holds it, it still lies inside a
-root once symlinks are resolved, it is not a secret (`.env*`, keys, credentials), not larger
+root once symlinks are resolved, it is not a secret (`redact.is_secret_file`), not larger
 than the limit and not binary. Directories reached through symlinks are never entered, so a
 link cannot lead the walk out of the roots (or round in a cycle). `.gitignore` files are
 honoured at every level, as git does.
@@ -9,7 +9,6 @@ honoured at every level, as git does.
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import os
 import threading
@@ -19,27 +18,15 @@ from pathlib import Path
 
 import pathspec
 
+from pairline.engine import languages
+from pairline.engine.redact import is_secret_file
+
 log = logging.getLogger(__name__)
 
 # Only files the import resolvers and outlines can use are indexed: the index stays small and
 # nothing else is ever opened.
-SOURCE_SUFFIXES = frozenset(
-    {
-        ".py",
-        ".pyi",
-        ".js",
-        ".jsx",
-        ".mjs",
-        ".cjs",
-        ".ts",
-        ".tsx",
-        ".mts",
-        ".cts",
-        ".go",
-        ".rs",
-    }
-)
-CONFIG_NAMES = frozenset({"tsconfig.json", "jsconfig.json", "go.mod", "Cargo.toml"})
+SOURCE_SUFFIXES = languages.source_suffixes()
+CONFIG_NAMES = languages.config_files()
 
 # Directories that are never project source, even where no .gitignore says so.
 SKIP_DIRS = frozenset(
@@ -60,43 +47,14 @@ SKIP_DIRS = frozenset(
     }
 )
 
-# Secrets are matched on the file name alone, case-insensitively.
-_SECRET_PATTERNS = (
-    ".env",
-    ".env.*",
-    "*.env",
-    "*.pem",
-    "*.key",
-    "*.p12",
-    "*.pfx",
-    "*.jks",
-    "*.keystore",
-    "id_rsa*",
-    "id_dsa*",
-    "id_ecdsa*",
-    "id_ed25519*",
-    "*credential*",
-    "*secret*",
-    ".netrc",
-    ".npmrc",
-    ".pypirc",
-    ".htpasswd",
-)
-
 _BINARY_PROBE = 8192
-
-
-def is_secret(name: str) -> bool:
-    """Whether a file name looks like it holds credentials (never indexed, never read)."""
-    lower = name.lower()
-    return any(fnmatch.fnmatchcase(lower, pattern) for pattern in _SECRET_PATTERNS)
 
 
 def _wanted(name: str) -> bool:
     if name in CONFIG_NAMES:
         return True
     dot = name.rfind(".")
-    return dot > 0 and name[dot:].lower() in SOURCE_SUFFIXES and not is_secret(name)
+    return dot > 0 and name[dot:].lower() in SOURCE_SUFFIXES and not is_secret_file(name)
 
 
 @dataclass(frozen=True)
@@ -217,6 +175,13 @@ class FileIndex:
                 return root
         return None
 
+    def display_path(self, path: str | Path) -> str:
+        """`path` as a prompt shows it: relative to its root, or its name outside the roots."""
+        root = self.root_of(path)
+        if root is None:
+            return os.path.basename(path)
+        return Path(path).relative_to(root).as_posix()
+
     def has(self, path: str | Path) -> bool:
         return os.fspath(path) in self._files
 
@@ -242,7 +207,7 @@ class FileIndex:
     def read_text(self, path: str | Path) -> str | None:
         """The file's text, or None when it is not indexed, not safe or not text."""
         key = os.fspath(path)
-        if key not in self._files or is_secret(os.path.basename(key)):
+        if key not in self._files or is_secret_file(key):
             return None
         real = os.path.realpath(key)
         if not self.contains(real):

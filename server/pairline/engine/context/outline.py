@@ -4,16 +4,17 @@ For each symbol the outline keeps its signature (bodies dropped), the doc commen
 docstring, and for classes, structs, interfaces and traits their members' signatures; short
 constants are kept whole. Go methods and Rust `impl` blocks are folded into their type, so
 importing a type brings its methods along. Everything is capped so one huge symbol cannot eat
-the budget.
+the budget. One outliner per language, keyed by `Language.name` (see `languages`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import tree_sitter
 
-from pairline.engine.context import parsing
+from pairline.engine import languages, syntax
 from pairline.engine.context.imports import ImportRef, extract_imports
 
 _MAX_LINES = 30
@@ -91,20 +92,16 @@ def outline(language: str, text: str, *, cooperative: bool = False) -> Outline:
     `cooperative`: parse in chunks that let other threads run (the warm-up thread does).
     """
     data = text.encode("utf-8", "surrogatepass")
-    tree = parsing.parse(language, data, cooperative=cooperative)
+    tree = syntax.parse(language, data, cooperative=cooperative)
     if tree is None:
         return Outline()
     root = tree.root_node
     src = _Source(data)
     result = Outline(imports=extract_imports(language, root))
-    if language == "python":
-        _python(root, src, result)
-    elif language in ("javascript", "javascriptreact", "typescript", "typescriptreact"):
-        _js(root, src, result)
-    elif language == "go":
-        _go(root, src, result)
-    elif language == "rust":
-        _rust(root, src, result)
+    entry = languages.find(language)
+    outliner = OUTLINERS.get(entry.name) if entry is not None else None
+    if outliner is not None:
+        outliner(root, src, result)
     return result
 
 
@@ -378,3 +375,11 @@ def _rust(root: tree_sitter.Node, src: _Source, result: Outline) -> None:
         symbol = result.symbols.get(type_name)
         if symbol is not None:
             symbol.text = _cap(symbol.text + "\n" + "\n".join(lines), _MAX_LINES)
+
+
+OUTLINERS: dict[str, Callable[[tree_sitter.Node, _Source, Outline], None]] = {
+    "python": _python,
+    "js": _js,
+    "go": _go,
+    "rust": _rust,
+}

@@ -14,18 +14,10 @@ import re
 from dataclasses import dataclass
 
 from pairline.engine.backends.edit import EditPrompt
+from pairline.engine.languages import comment_marker
 
 FENCE = "```"
 _FENCED = re.compile(r"```[\w.+-]*[ \t]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
-_COMMENT = {
-    "python": "#",
-    "javascript": "//",
-    "javascriptreact": "//",
-    "typescript": "//",
-    "typescriptreact": "//",
-    "go": "//",
-    "rust": "//",
-}
 
 SYSTEM = (
     "You are an expert programmer working inside an editor. You change only what the task "
@@ -93,7 +85,7 @@ STOPS = ("\n" + FENCE,)
 
 def completion_prompt(task: EditTask) -> str:
     """A base-model prompt: the file, the region marked as buggy, then the fixed one begun."""
-    mark = _COMMENT.get(task.language, "#")
+    mark = comment_marker(task.language)
     notes = "".join(f"{mark} problem: {d}\n" for d in task.diagnostics)
     if task.kind == "implement":
         heading, answer_heading = "Unfinished version", "Finished version"

@@ -10,22 +10,12 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlparse
 
+from pairline.engine.languages import comment_marker
 from pairline.engine.models import FimTemplate
 from pairline.engine.types import CompletionRequest
 
 _LINE_STEP = 16
 _CHARS_PER_TOKEN = 3  # a cautious estimate for code; the backend enforces the real limit
-
-_LINE_COMMENT = {
-    "python": "#",
-    "shellscript": "#",
-    "ruby": "#",
-    "lua": "--",
-}
-
-
-def comment_prefix(language: str) -> str:
-    return _LINE_COMMENT.get(language, "//")
 
 
 def file_name(uri: str) -> str:
@@ -60,7 +50,7 @@ def build_prompt(
     fim: FimTemplate | None,
 ) -> str:
     """The model prompt for a completion at the request's cursor."""
-    header = f"{comment_prefix(request.language)} {file_name(request.uri)}\n"
+    header = f"{comment_marker(request.language)} {file_name(request.uri)}\n"
     if request.context:
         # Context first: it changes least, so the KV cache keeps it across keystrokes.
         header = request.context.rstrip("\n") + "\n" + header

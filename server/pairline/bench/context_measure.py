@@ -1,4 +1,4 @@
-"""Context-gathering latency on a real tree: `python -m pairline.engine.context.measure ROOT`.
+"""Context-gathering latency on a real tree: `python -m pairline.bench.context_measure ROOT`.
 
 Opens sample files of the tree one at a time (with a few other buffers open, as in an editor)
 and gathers context at a cursor in each: cold (the first request in that file), after a
@@ -64,8 +64,7 @@ def main() -> None:
         if times is cold:
             sizes.append(len(context.snippets))
         if args.verify:
-            fresh = ContextGatherer(ws, [args.root.resolve()])
-            fresh.index, fresh.resolver = gatherer.index, gatherer.resolver
+            fresh = ContextGatherer(ws, [args.root.resolve()], index=gatherer.index)
             if fresh.gather(request, config) != context:
                 mismatches += 1
                 print(f"MISMATCH {request.uri} line {request.position.line}")

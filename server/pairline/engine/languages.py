@@ -1,0 +1,259 @@
+"""The languages pairline knows: one `Language` entry each, holding every per-language fact.
+
+An entry gives a language's line-comment marker, how its blocks are delimited, the lines where
+a definition starts (parse windows begin there), the tree-sitter node types of its definitions
+and functions, and the project files that steer its import resolution. Its dialects are the LSP
+language ids that share those facts, each with its own file extensions and grammar
+(`typescriptreact` is TypeScript with JSX, parsed by the TSX grammar).
+
+Layering: this module is a leaf — data, plus loading a dialect's grammar — so `syntax`,
+`postprocess`, `prompt` and `context` can all read it without importing one another. The code
+that is per language (import extraction in `context/imports.py`, resolution in
+`context/resolve.py`, outlines in `context/outline.py`) sits next to its kind and is found
+through tables keyed by `Language.name`; an entry with `context=True` has one function in each
+(a unit test checks that the tables and the entries agree).
+
+Adding a language is one entry in `LANGUAGES` and its tests; for cross-file context, also its
+extractor, resolver and outliner under the entry's name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from enum import Enum
+from functools import cache
+from pathlib import PurePath
+
+import tree_sitter
+
+
+class Blocks(Enum):
+    """How a language delimits a block: what ends a multi-line suggestion."""
+
+    INDENT = "indent"  # `:` then an indented body (a dedent ends it)
+    BRACES = "braces"  # `{ … }` (the closing brace ends it)
+    KEYWORDS = "keywords"  # `then … end`, `do … done` (read by indentation, like INDENT)
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """A tree-sitter grammar wheel and the function in it that returns the language capsule."""
+
+    module: str
+    function: str = "language"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """One LSP language id of a language, with its file extensions and grammar."""
+
+    id: str
+    extensions: tuple[str, ...]
+    grammar: Grammar | None = None
+
+
+@dataclass(frozen=True)
+class Language:
+    """Everything pairline knows about one language."""
+
+    # Buffers of one name give each other context; the key of its per-language code.
+    name: str
+    dialects: tuple[Dialect, ...]
+    comment: str  # the line-comment marker
+    blocks: Blocks
+    # Lines that start a definition. A parse window cut at an arbitrary line can begin inside a
+    # docstring, a block comment or a template string, and then reads all the code after it as
+    # text; one that begins at a definition does not.
+    definition_start: re.Pattern[str] | None = None
+    # A line under which an indented definition parses (a method cut out of its class).
+    indented_header: str = ""
+    # Nodes whose `:` opens an indented block, and a statement that fills an empty one
+    # (Blocks.INDENT only).
+    block_nodes: frozenset[str] = frozenset()
+    empty_body: str = ""
+    # Nodes that define a function, method, class or type, with a `name` field.
+    definition_nodes: frozenset[str] = frozenset()
+    # Nodes that are a function or method (named or not).
+    function_nodes: frozenset[str] = frozenset()
+    # Project files whose content steers import resolution (`tsconfig.json` paths, …).
+    config_files: tuple[str, ...] = ()
+    # Imports are extracted and resolved, and neighbour files outlined (see the docstring).
+    context: bool = False
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        return tuple(ext for d in self.dialects for ext in d.extensions)
+
+
+_C_LIKE_DEFINITION = re.compile(
+    r"\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?(?:function\b|class\s)"
+    r"|\s*(?:export\s+)?(?:const|let|var|interface|type|enum)\s+\w"
+)
+_JS_GRAMMAR = Grammar("tree_sitter_javascript")
+
+LANGUAGES: tuple[Language, ...] = (
+    Language(
+        name="python",
+        dialects=(Dialect("python", (".py", ".pyi"), Grammar("tree_sitter_python")),),
+        comment="#",
+        blocks=Blocks.INDENT,
+        definition_start=re.compile(r"\s*(?:async\s+def|def|class)\s+\w|\s*@\w"),
+        indented_header="class _:\n",
+        block_nodes=frozenset(
+            {
+                "function_definition",
+                "class_definition",
+                "if_statement",
+                "elif_clause",
+                "else_clause",
+                "for_statement",
+                "while_statement",
+                "with_statement",
+                "try_statement",
+                "except_clause",
+                "finally_clause",
+                "match_statement",
+                "case_clause",
+            }
+        ),
+        empty_body="pass",
+        definition_nodes=frozenset({"function_definition", "class_definition"}),
+        function_nodes=frozenset({"function_definition"}),
+        context=True,
+    ),
+    Language(
+        name="js",
+        dialects=(
+            Dialect("javascript", (".js", ".mjs", ".cjs"), _JS_GRAMMAR),
+            Dialect("javascriptreact", (".jsx",), _JS_GRAMMAR),
+            Dialect(
+                "typescript",
+                (".ts", ".mts", ".cts"),
+                Grammar("tree_sitter_typescript", "language_typescript"),
+            ),
+            Dialect(
+                "typescriptreact", (".tsx",), Grammar("tree_sitter_typescript", "language_tsx")
+            ),
+        ),
+        comment="//",
+        blocks=Blocks.BRACES,
+        definition_start=_C_LIKE_DEFINITION,
+        definition_nodes=frozenset(
+            {"function_declaration", "method_definition", "class_declaration"}
+        ),
+        function_nodes=frozenset(
+            {
+                "function_declaration",
+                "method_definition",
+                "arrow_function",
+                "function_expression",
+                "generator_function_declaration",
+            }
+        ),
+        config_files=("tsconfig.json", "jsconfig.json"),
+        context=True,
+    ),
+    Language(
+        name="go",
+        dialects=(Dialect("go", (".go",), Grammar("tree_sitter_go")),),
+        comment="//",
+        blocks=Blocks.BRACES,
+        definition_start=re.compile(r"(?:func|type|var|const|import)\b"),
+        definition_nodes=frozenset({"function_declaration", "method_declaration"}),
+        function_nodes=frozenset({"function_declaration", "method_declaration"}),
+        config_files=("go.mod",),
+        context=True,
+    ),
+    Language(
+        name="rust",
+        dialects=(Dialect("rust", (".rs",), Grammar("tree_sitter_rust")),),
+        comment="//",
+        blocks=Blocks.BRACES,
+        definition_start=re.compile(
+            r"\s*(?:pub(?:\([^)]*\))?\s+)?(?:async\s+|unsafe\s+)?(?:fn|impl|struct|enum|mod|trait)\b"
+            r"|\s*#\["
+        ),
+        definition_nodes=frozenset({"function_item", "struct_item", "enum_item", "trait_item"}),
+        function_nodes=frozenset({"function_item"}),
+        config_files=("Cargo.toml",),
+        context=True,
+    ),
+    # Known by file name and comment marker only: no grammar, so no parse checks or context.
+    Language("lua", (Dialect("lua", (".lua",)),), comment="--", blocks=Blocks.KEYWORDS),
+    Language("c", (Dialect("c", (".c", ".h")),), comment="//", blocks=Blocks.BRACES),
+    Language("cpp", (Dialect("cpp", (".cpp",)),), comment="//", blocks=Blocks.BRACES),
+    Language("java", (Dialect("java", (".java",)),), comment="//", blocks=Blocks.BRACES),
+    Language("ruby", (Dialect("ruby", (".rb",)),), comment="#", blocks=Blocks.KEYWORDS),
+    Language(
+        "shellscript", (Dialect("shellscript", (".sh",)),), comment="#", blocks=Blocks.KEYWORDS
+    ),
+)
+
+# For a language id pairline has no entry for. Completion prompts and context blocks have
+# always used `//` there, and C-like syntax is the most common among the languages an editor
+# may send without an entry (C#, Kotlin, Swift, PHP, Dart, Scala …).
+DEFAULT_COMMENT = "//"
+
+# What a file without a known extension is.
+PLAINTEXT = "plaintext"
+
+_BY_ID = {d.id: (lang, d) for lang in LANGUAGES for d in lang.dialects}
+_BY_EXTENSION = {ext: d.id for lang in LANGUAGES for d in lang.dialects for ext in d.extensions}
+
+
+def find(language_id: str) -> Language | None:
+    """The entry for an LSP language id, or None where pairline has none."""
+    found = _BY_ID.get(language_id)
+    return found[0] if found is not None else None
+
+
+def comment_marker(language_id: str) -> str:
+    """The line-comment marker of a language (`DEFAULT_COMMENT` for an unknown one)."""
+    language = find(language_id)
+    return language.comment if language is not None else DEFAULT_COMMENT
+
+
+def family(language_id: str) -> str:
+    """The entry's name (buffers of one family give each other context); else the id itself."""
+    language = find(language_id)
+    return language.name if language is not None else language_id
+
+
+def language_for_path(path: str) -> str:
+    """The LSP language id for a file name, or "plaintext"."""
+    return _BY_EXTENSION.get(PurePath(path).suffix.lower(), PLAINTEXT)
+
+
+def with_grammar() -> list[str]:
+    """Every language id pairline has a grammar for, sorted."""
+    return sorted(d.id for lang in LANGUAGES for d in lang.dialects if d.grammar is not None)
+
+
+@cache
+def grammar(language_id: str) -> tree_sitter.Language | None:
+    """The tree-sitter language of an id, loaded once (None: pairline has no grammar for it)."""
+    found = _BY_ID.get(language_id)
+    if found is None or found[1].grammar is None:
+        return None
+    spec = found[1].grammar
+    return tree_sitter.Language(getattr(importlib.import_module(spec.module), spec.function)())
+
+
+def source_suffixes() -> frozenset[str]:
+    """Extensions of the files cross-file context reads (what the workspace index holds)."""
+    return frozenset(ext for lang in LANGUAGES if lang.context for ext in lang.extensions)
+
+
+def config_files() -> frozenset[str]:
+    """Project files that steer import resolution (the index holds them too)."""
+    return frozenset(name for lang in LANGUAGES if lang.context for name in lang.config_files)
+
+
+def watch_patterns() -> list[str]:
+    """Glob alternatives for the files the index holds: `*.py`, …, `tsconfig.json`, …"""
+    suffixes = [ext for lang in LANGUAGES if lang.context for ext in lang.extensions]
+    return [f"*{ext}" for ext in suffixes] + [
+        name for lang in LANGUAGES if lang.context for name in lang.config_files
+    ]
