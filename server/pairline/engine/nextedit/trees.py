@@ -6,9 +6,10 @@ only need the top-level definition around the change: tree-sitter parses just th
 the text (offsets stay those of the whole text) in tens of microseconds, where a reparse of a
 file of thousands of lines takes milliseconds.
 
-Each `TreeCache` has parsers of its own, not the syntax module's shared ones: a parser holds
-its included ranges, and another thread may be parsing with the shared one. A cache (and the
-`Propagator` holding it) serves one thread.
+Whole texts are parsed by the syntax module's parser of the calling thread. Windows are parsed
+by a parser each `TreeCache` keeps for itself: a parser keeps the included ranges it was given,
+which would limit the next parse of anyone sharing it. A cache (and the `Propagator` holding
+it) serves one thread.
 """
 
 from __future__ import annotations
@@ -18,33 +19,26 @@ from dataclasses import dataclass
 
 import tree_sitter
 
+from pairline.engine import languages, syntax
 from pairline.engine.nextedit.hunks import changed_span
-from pairline.engine.syntax import parser_for
 
 # A top-level node this big is not worth a window: the whole text is parsed instead.
 _MAX_WINDOW = 64_000
 
 
-def _language(language: str) -> tree_sitter.Language | None:
-    """The grammar for an LSP language id (the one place that asks the syntax module)."""
-    shared = parser_for(language)
-    return None if shared is None else shared.language
+def window_parser(language: str) -> tree_sitter.Parser | None:
+    """A parser for windows of texts in `language` (None: pairline has no grammar for it)."""
+    grammar = languages.grammar(language)
+    return None if grammar is None else tree_sitter.Parser(grammar)
 
 
-@dataclass(frozen=True)
-class Parsers:
-    """Two parsers of one language: for whole texts, and for windows (it keeps their ranges)."""
-
-    language: str
-    whole: tree_sitter.Parser
-    window: tree_sitter.Parser
-
-    @staticmethod
-    def of(language: str) -> Parsers | None:
-        grammar = _language(language)
-        if grammar is None:
-            return None
-        return Parsers(language, tree_sitter.Parser(grammar), tree_sitter.Parser(grammar))
+def _parse_whole(
+    language: str, data: bytes, old_tree: tree_sitter.Tree | None = None
+) -> tree_sitter.Tree:
+    tree = syntax.parse(language, data, old_tree)
+    if tree is None:  # a window parser exists, so does a grammar
+        raise LookupError(f"no grammar for {language}")
+    return tree
 
 
 def encode(text: str) -> bytes:
@@ -55,32 +49,15 @@ def _point(data: bytes, offset: int) -> tuple[int, int]:
     return data.count(b"\n", 0, offset), offset - (data.rfind(b"\n", 0, offset) + 1)
 
 
-def error_count(node: tree_sitter.Node) -> int:
-    """How many ERROR or MISSING nodes lie under `node`."""
-    count = 0
-    stack = [node]
-    while stack:
-        node = stack.pop()
-        if not node.has_error:
-            continue
-        if node.is_error or node.is_missing:
-            count += 1
-        stack.extend(node.children)
-    return count
-
-
 @dataclass(frozen=True)
 class Parsed:
     """A text, its UTF-8 bytes (tree-sitter's offsets) and its syntax tree."""
 
-    parsers: Parsers
+    language: str
+    window_parser: tree_sitter.Parser  # see `window_parser`
     text: str
     data: bytes
     tree: tree_sitter.Tree
-
-    @property
-    def language(self) -> str:
-        return self.parsers.language
 
     @property
     def root(self) -> tree_sitter.Node:
@@ -113,7 +90,8 @@ class Parsed:
             old_end_point=_point(self.data, end),
             new_end_point=_point(data, new_end),
         )
-        return Parsed(self.parsers, text, data, self.parsers.whole.parse(data, tree))
+        tree = _parse_whole(self.language, data, tree)
+        return Parsed(self.language, self.window_parser, text, data, tree)
 
     def window(self, start: int, end: int) -> tuple[int, int]:
         """The span of the top-level node (a definition, a statement) around `start`..`end`."""
@@ -129,27 +107,30 @@ class Parsed:
         low, high = self.window(start, end)
         data = self.data[:start] + new + self.data[end:]
         root = self._parse_range(data, low, high + len(new) - (end - start))
-        return root, error_count(root)
+        return root, syntax.count_errors(root)
 
     def window_errors(self, low: int, high: int) -> int:
         """The errors in a parse of bytes `low`..`high` alone (a span from `window`)."""
-        return error_count(self._parse_range(self.data, low, high))
+        return syntax.count_errors(self._parse_range(self.data, low, high))
 
     def _parse_range(self, data: bytes, low: int, high: int) -> tree_sitter.Node:
         """The root of a parse of bytes `low`..`high` of `data`, with offsets in all of `data`."""
-        window = self.parsers.window
+        window = self.window_parser
         span = tree_sitter.Range(_point(data, low), _point(data, high), low, high)
         window.included_ranges = [span]
         return window.parse(data).root_node
 
 
-def parse(language: str, text: str, parsers: Parsers | None = None) -> Parsed | None:
-    """A fresh parse of `text`, or None when pairline has no grammar for `language`."""
-    parsers = parsers if parsers is not None else Parsers.of(language)
-    if parsers is None:
+def parse(language: str, text: str, window: tree_sitter.Parser | None = None) -> Parsed | None:
+    """A fresh parse of `text`, or None when pairline has no grammar for `language`.
+
+    `window` is the parser for its windows, from `window_parser` (a new one if not given).
+    """
+    window = window if window is not None else window_parser(language)
+    if window is None:
         return None
     data = encode(text)
-    return Parsed(parsers, text, data, parsers.whole.parse(data))
+    return Parsed(language, window, text, data, _parse_whole(language, data))
 
 
 class TreeCache:
@@ -158,7 +139,7 @@ class TreeCache:
     def __init__(self, documents: int = 16) -> None:
         self._documents = documents
         self._parsed: OrderedDict[str, Parsed] = OrderedDict()
-        self._parsers: dict[str, Parsers | None] = {}
+        self._windows: dict[str, tree_sitter.Parser | None] = {}
 
     def parse(self, uri: str, language: str, text: str) -> Parsed | None:
         """The parse of `text`, the current text of `uri` in `language`."""
@@ -166,10 +147,10 @@ class TreeCache:
         if cached is not None and cached.language == language:
             parsed: Parsed | None = cached.updated(text)
         else:
-            if language not in self._parsers:
-                self._parsers[language] = Parsers.of(language)
-            parsers = self._parsers[language]
-            parsed = None if parsers is None else parse(language, text, parsers)
+            if language not in self._windows:
+                self._windows[language] = window_parser(language)
+            window = self._windows[language]
+            parsed = None if window is None else parse(language, text, window)
         if parsed is None:
             self._parsed.pop(uri, None)
             return None
