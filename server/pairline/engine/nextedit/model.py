@@ -99,7 +99,7 @@ async def predict_with_model(
     if change is None:
         return []
     new_text = _rewritten(document.text, window, change)
-    if _undoes(new_text, document, recent) or _adds_errors(document, new_text):
+    if _undoes(new_text, change, document, recent) or _adds_errors(document, new_text):
         return []
     confidence = UNSCORED_CONFIDENCE
     if isinstance(backend, Scorer):
@@ -170,13 +170,21 @@ def _rewritten(text: str, window: Window, change: model_diff.LineChange) -> str:
     return text[: window.start] + window.eol.join(new) + text[window.end :]
 
 
-def _undoes(new_text: str, document: Document, recent: Sequence[Edit]) -> bool:
-    """Whether `new_text` is the document as it was before one of its recent edits."""
+def _undoes(
+    new_text: str, change: model_diff.LineChange, document: Document, recent: Sequence[Edit]
+) -> bool:
+    """Whether the change takes back one of the document's recent edits: the text as it was
+    before it, or (where later edits moved it) its lines changed back."""
     text = document.text
     for edit in recent:
-        if edit.uri != document.uri or text[edit.start : edit.end] != edit.inserted:
-            continue  # another document, or a later edit moved it
-        if new_text == text[: edit.start] + edit.removed + text[edit.end :]:
+        if edit.uri != document.uri:
+            continue
+        hunk = edit.hunk
+        if change.old == hunk.added and change.new == hunk.removed:
+            return True
+        if text[edit.start : edit.end] == edit.inserted and new_text == (
+            text[: edit.start] + edit.removed + text[edit.end :]
+        ):
             return True
     return False
 

@@ -75,8 +75,14 @@ def read_answer(text: str, window: Sequence[str], whole: bool, max_lines: int) -
     the window's lines after that point are taken as they are.
     """
     if whole:
-        lines = text.split("\n")
-        return [line.rstrip("\r") for line in lines]
+        lines = [line.rstrip("\r") for line in text.split("\n")]
+        # Blank lines that end the window are often left out of a fenced answer: not a change.
+        while lines and not lines[-1].strip():
+            lines.pop()
+        blank = len(window)
+        while blank > 0 and not window[blank - 1].strip():
+            blank -= 1
+        return lines + list(window[blank:])
     answer = [line.rstrip("\r") for line in _complete_lines(text)]
     start = _divergence(answer, window)
     if start == len(answer):
