@@ -312,3 +312,30 @@ def test_cut_answers_are_completed_from_the_window_after_they_come_back() -> Non
     assert not model_diff.settled("a\nb\nc\n", window, 4)  # still copying
     assert model_diff.settled("a\n1\n2\n3\n4\n5\n6\n7\n", window, 4)  # too far to be small
     assert model_diff.read_answer("a\n1\n2\n3\n4\n5\n6\n7\n", window, False, 4) is None
+
+
+@pytest.mark.model
+async def test_the_embedded_model_answers_with_well_formed_proposals_in_the_window() -> None:
+    from pairline.engine import session, syntax
+    from pairline.engine.config import Settings
+
+    backend = await session.load_local(Settings())
+    try:
+        recent = history_of((BEFORE, AFTER))
+        document = Document(URI, AFTER, language="python", version=5)
+        found = await predict_with_model(backend, recent, document, CURSOR)
+    finally:
+        backend.close()
+    # The tiny model may well propose nothing; what it proposes must be usable as it is.
+    assert isinstance(found, list) and len(found) <= 1
+    window = window_around(document, CURSOR, 9)
+    before_errors = syntax.error_count("python", AFTER)
+    for proposal in found:
+        assert proposal.kind == "model" and proposal.uri == URI and proposal.version == 5
+        assert window.start <= proposal.start <= proposal.end <= window.end
+        assert document.offset_at(proposal.range.start) == proposal.start
+        assert document.offset_at(proposal.range.end) == proposal.end
+        assert 0.0 <= proposal.confidence <= 1.0
+        changed = AFTER[: proposal.start] + proposal.text + AFTER[proposal.end :]
+        assert changed != AFTER
+        assert (syntax.error_count("python", changed) or 0) <= (before_errors or 0)
