@@ -170,3 +170,46 @@ async def test_switched_off_by_settings(bare_client: LanguageClient) -> None:
     rename_count(bare_client)
     result = await request(bare_client, "textDocument/copilotInlineEdit", params(URI, 2, 1, 15))
     assert result == {"edits": []}
+
+
+@pytest.mark.model
+async def test_the_local_model_answers_where_propagation_cannot(
+    bare_client: LanguageClient,
+) -> None:
+    await start(bare_client, {"nextEdit": {"model": "local", "minConfidence": 0.0}})
+    open_doc(bare_client, URI, TEXT)
+    # An inline completion waits for the model: from then on the model path can run.
+    await bare_client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=URI),
+            position=types.Position(line=6, character=len("    return count")),
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+    )
+    # `count + 1` has no other occurrence to carry the change to.
+    bare_client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=3, character=17),
+                        end=types.Position(line=3, character=27),
+                    ),
+                    text="item.price * item.quantity",
+                )
+            ],
+        )
+    )
+    result = await request(bare_client, "pairline/nextEdit", params(URI, 2, 3, 20))
+    stats = await request(bare_client, "pairline/debug/stats", {})
+    assert stats["nextedit_model_calls"] == 1 and stats.get("nextedit_propagation", 0) == 0
+    lines = (await request(bare_client, "pairline/debug/document", {"uri": URI}))["text"]
+    last_line = len(lines.splitlines())
+    for edit in result["edits"]:  # at most the model's one small change, for this version
+        assert edit["textDocument"] == {"uri": URI, "version": 2}
+        assert 0 <= edit["range"]["start"]["line"] <= edit["range"]["end"]["line"] <= last_line
+    assert len(result["edits"]) <= 1
+    assert stats.get("nextedit_model", 0) == len(result["edits"])
