@@ -246,6 +246,7 @@ async def test_a_remote_edit_backend_answers_the_same_request() -> None:
             "two places close together",
             answer_for(NEXT.replace("    amount = 0", "    amount = 1")),
         ),
+        ("lines of the window repeated", answer_for(AFTER.rstrip("\n") + "\n" + WINDOW[6])),
         ("a parse error", answer_for(NEXT.replace("item.size", "item.size("))),
         ("an undo of the last edit", answer_for(BEFORE)),
         ("a cut answer that never comes back", NEXT.split("    return")[0]),

@@ -160,6 +160,10 @@ def _acceptable_change(
 
     if words(change.old) == words(change.new):
         return None  # reindented or blank lines moved: not worth a suggestion
+    if len(change.new) > len(change.old) and set(words(change.new)) - set(words(change.old)) <= set(
+        words(window.lines)
+    ):
+        return None  # lines the window already has, repeated: small models loop like this
     return change
 
 
