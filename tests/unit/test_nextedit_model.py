@@ -17,7 +17,7 @@ from pairline.engine.nextedit.history import Edit, EditHistory
 from pairline.engine.nextedit.model import UNSCORED_CONFIDENCE, predict_with_model
 from pairline.engine.nextedit.model_prompt import build_prompt, examples, window_around
 from pairline.engine.nextedit.propagate import ProposedEdit
-from pairline.engine.types import Position
+from pairline.engine.types import Position, Range, TextChange
 
 URI = "file:///src/app.py"
 BEFORE = (
@@ -280,6 +280,20 @@ async def test_a_cancelled_request_proposes_nothing() -> None:
     assert model.prompts == []  # not even asked
     assert await predict(FakeModel(answer_for(NEXT), cancel_after=40)) == []
     assert await predict(FakeRemote(None)) == []
+
+
+async def test_an_edit_while_the_model_answers_proposes_nothing() -> None:
+    document = Document(URI, AFTER, language="python", version=5)
+
+    class Typing(FakeModel):
+        async def generate(
+            self, prompt: str, params: GenerationParams, cancel: threading.Event
+        ) -> Generation:
+            document.apply([TextChange("x = 1\n", Range(Position(0, 0), Position(0, 0)))], 6)
+            return await super().generate(prompt, params, cancel)
+
+    recent = history_of((BEFORE, AFTER))
+    assert await predict_with_model(Typing(answer_for(NEXT)), recent, document, CURSOR) == []
 
 
 async def test_a_cancel_while_scoring_proposes_nothing() -> None:
