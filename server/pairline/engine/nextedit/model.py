@@ -34,7 +34,7 @@ from pairline.engine.nextedit.model_prompt import (
 )
 from pairline.engine.nextedit.propagate import ProposedEdit
 from pairline.engine.prompt.edit import extract_code
-from pairline.engine.types import Position, Range
+from pairline.engine.types import Position
 
 KIND = "model"
 WINDOW_LINES = 9
@@ -268,13 +268,4 @@ def _proposal(document: Document, new_text: str, confidence: float) -> ProposedE
         )
     ):
         end, new_end = end + 1, new_end + 1
-    return ProposedEdit(
-        uri=document.uri,
-        version=document.version,
-        range=Range(document.position_at(start), document.position_at(end)),
-        start=start,
-        end=end,
-        text=new_text[start:new_end],
-        kind=KIND,
-        confidence=confidence,
-    )
+    return ProposedEdit.replacing(document, start, end, new_text[start:new_end], KIND, confidence)
