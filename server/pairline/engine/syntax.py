@@ -68,9 +68,13 @@ def error_count(language: str, text: str) -> int | None:
     parser = parser_for(language)
     if parser is None:
         return None
-    tree = parser.parse(text.encode("utf-8", "surrogatepass"))
+    return count_errors(parser.parse(text.encode("utf-8", "surrogatepass")).root_node)
+
+
+def count_errors(node: tree_sitter.Node) -> int:
+    """How many ERROR or MISSING nodes lie under an already parsed `node` (itself included)."""
     count = 0
-    stack = [tree.root_node]
+    stack = [node]
     while stack:
         node = stack.pop()
         if not node.has_error:

@@ -217,10 +217,11 @@ describe("the real server, as the extension starts it", () => {
     assert.ok(caps.inlineCompletionProvider);
     assert.ok(caps.codeActionProvider);
     // vscode-languageclient forwards these commands to the server: an accepted item's command,
-    // and the edit of a code action for clients that cannot resolve one.
+    // the edit of a code action for clients that cannot resolve one, an accepted next edit's.
     assert.deepEqual([...(caps.executeCommandProvider?.commands ?? [])].sort(), [
       "pairline.accepted",
       "pairline.applyAction",
+      "pairline.nextEditAccepted",
     ]);
     const sync = caps.textDocumentSync;
     assert.ok(typeof sync === "object");
