@@ -11,7 +11,7 @@
    completions toggled off.
 4. The extension sets up its own server (`test/e2e/setup-server.mjs`): a fresh profile with only
    the `.vsix` and no `pairline` on PATH accepts the set-up offer, sees the progress, and gets
-   ghost text from the server it installed; with no Python on PATH it gets a clear error and
+   ghost text from the server it installed; with no Python found it gets a clear error and
    nothing is left behind. pip is given this interpreter's llama-cpp-python as a wheel
    (`pairline.server.installArgs`), so llama.cpp is not compiled again.
 """
@@ -268,25 +268,11 @@ def test_vscode_sets_up_its_own_server(
     assert steps[2]["ghost"].strip(), output
 
 
-def _path_without_python(farm: Path) -> str:
-    """A PATH of one folder linking every command on PATH except Python and pairline."""
-    farm.mkdir()
-    for folder in os.environ["PATH"].split(os.pathsep):
-        if not folder or not Path(folder).is_dir():
-            continue
-        for entry in Path(folder).iterdir():
-            name = entry.name
-            if name.startswith(("python", "pairline")) or (farm / name).exists():
-                continue
-            (farm / name).symlink_to(entry)
-    return str(farm)
-
-
 def test_vscode_set_up_without_python_says_what_to_install(
-    vscode_vsix: Path, vscode_e2e_tools: Path, tmp_path: Path
+    vscode_vsix: Path, vscode_e2e_tools: Path
 ) -> None:
-    path = _path_without_python(tmp_path / "bin")
-    assert shutil.which("python3", path=path) is None and shutil.which("python", path=path) is None
+    # pairline.server.setupPython names a Python that does not exist: the only one tried.
+    path = os.environ["PATH"]
     result, output = _run_setup_scenario("no-python", path, vscode_e2e_tools, vscode_vsix, {})
     steps = result["steps"]
     assert [step["name"] for step in steps] == ["set-up offered", "no Python: error shown"], output

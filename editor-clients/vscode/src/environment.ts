@@ -83,7 +83,7 @@ export function noPythonMessage(rejected: readonly string[], platform = process.
   const tried = rejected.length ? ` (tried ${rejected.join("; ")})` : "";
   return (
     `pairline needs Python ${MIN_PYTHON.join(".")} or newer to set up its server and found none${tried}. ` +
-    `To fix it, ${install}, or select one with the Python extension, then run "pairline: Set Up Server".`
+    `To fix it, ${install}, or select one with the Python extension or the setting "pairline.server.setupPython", then run "pairline: Set Up Server".`
   );
 }
 

@@ -124,9 +124,16 @@ export class ServerSetup {
     return busy;
   }
 
-  private async findPython(): Promise<Python> {
-    const selected = await pythonExtensionInterpreter();
-    const candidates = selected ? [selected, ...PATH_PYTHONS] : PATH_PYTHONS;
+  private async findPython(read: SettingReader): Promise<Python> {
+    const configured = read("server.setupPython");
+    let candidates: readonly string[];
+    if (typeof configured === "string" && configured.trim()) {
+      // A Python the user names is the only one tried: falling back to another would surprise them.
+      candidates = [configured.trim()];
+    } else {
+      const selected = await pythonExtensionInterpreter();
+      candidates = selected ? [selected, ...PATH_PYTHONS] : PATH_PYTHONS;
+    }
     const { python, rejected } = await findPython(candidates);
     if (!python) {
       throw new SetupError(noPythonMessage(rejected));
@@ -174,7 +181,7 @@ export class ServerSetup {
           };
           try {
             step("looking for Python 3.11 or newer");
-            const python = await this.findPython();
+            const python = await this.findPython(read);
             this.log.info(`using Python ${python.version} at ${python.executable}`);
             const extra = installArgs(read);
             if (fresh) {

@@ -245,21 +245,12 @@ export async function ghostTextAfterTyping(page, typed) {
   );
 }
 
-/** The text of the notification toasts on screen. */
-export async function notifications(page) {
-  return page.evaluate(() =>
-    [...document.querySelectorAll(".notification-toast, .notifications-toasts .monaco-list-row")].map((el) =>
-      (el.textContent || "").replace(/\s+/g, " ").trim(),
-    ),
-  );
-}
-
 /** Waits for a notification toast whose text contains `text`, and returns that text. */
 export async function waitForNotification(page, text, timeout = WAIT_MS) {
   const handle = await page.waitForFunction(
     (want) => {
       for (const el of document.querySelectorAll(".notification-toast")) {
-        const seen = (el.textContent || "").replace(/\s+/g, " ").trim();
+        const seen = (el.querySelector(".notification-list-item-message")?.textContent || "").replace(/\s+/g, " ").trim();
         if (seen.includes(want)) return seen;
       }
       return false;
@@ -276,7 +267,7 @@ export async function clickNotificationButton(page, text, label) {
   const clicked = await page.evaluate(
     (want, button) => {
       for (const el of document.querySelectorAll(".notification-toast")) {
-        if (!(el.textContent || "").includes(want)) continue;
+        if (!(el.querySelector(".notification-list-item-message")?.textContent || "").includes(want)) continue;
         for (const b of el.querySelectorAll("a.monaco-button, .monaco-button")) {
           if ((b.textContent || "").trim() === button) {
             b.click();

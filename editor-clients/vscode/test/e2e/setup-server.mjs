@@ -6,8 +6,10 @@
 // main.py. PAIRLINE_E2E_WHEELS, when set, is given to pip with --find-links (prebuilt wheels, so
 // llama.cpp is not compiled again); the extension's own set-up code runs as it would for a user.
 //
-// PAIRLINE_E2E_SCENARIO=no-python: the same offer accepted with no Python on PATH: an error that
-// says what to install, the status bar says the server is not set up, no virtualenv is left.
+// PAIRLINE_E2E_SCENARIO=no-python: the same offer accepted with pairline.server.setupPython
+// naming a Python that does not exist (VS Code's server takes PATH from the login shell, so PATH
+// alone cannot hide Python): an error that says what to install, the status bar says the server
+// is not set up, no virtualenv is left.
 //
 // Environment: as harness.mjs, plus PAIRLINE_E2E_PATH (code-server's PATH).
 
@@ -32,7 +34,10 @@ const SETUP_MS = 40 * 60_000;
 const OFFER = "no pairline server was found";
 
 const s = await openVSCode({
-  settings: WHEELS ? { "pairline.server.installArgs": ["--prefer-binary", "--find-links", WHEELS] } : {},
+  settings: {
+    ...(WHEELS ? { "pairline.server.installArgs": ["--prefer-binary", "--find-links", WHEELS] } : {}),
+    ...(SCENARIO === "no-python" ? { "pairline.server.setupPython": path.join(env("PAIRLINE_E2E_TOOLS"), "no-such-python", "python3") } : {}),
+  },
   PATH: env("PAIRLINE_E2E_PATH"),
 });
 const { page } = s;
@@ -44,7 +49,7 @@ async function watchNotifications() {
     window.__pairlineSeen = [];
     setInterval(() => {
       for (const el of document.querySelectorAll(".notification-toast")) {
-        const text = (el.textContent || "").replace(/\s+/g, " ").trim();
+        const text = (el.querySelector(".notification-list-item-message")?.textContent || "").replace(/\s+/g, " ").trim();
         if (text && !window.__pairlineSeen.includes(text)) window.__pairlineSeen.push(text);
       }
     }, 100);
