@@ -2,7 +2,8 @@
 
 1. `npm ci`, `npm run check` (tsc strict + eslint) and `npm run package` build the `.vsix`.
 2. The protocol tests run in plain Node against the real server, started as the extension
-   starts it (`pairline.server.pythonPath` = this interpreter).
+   starts it (`pairline.server.pythonPath` = this interpreter); with them, the set-up's
+   environment helpers (finding Python, pip's progress lines, stopping pip) on this machine.
 3. End to end: code-server (a real VS Code) with the `.vsix` installed, driven by Chromium
    through puppeteer-core. `test/e2e/setup.sh` installs Chromium, Node 24, code-server and
    puppeteer-core into a versioned folder outside the clone when they are missing; when that
