@@ -43,6 +43,8 @@ export class PairlineClient implements vscode.Disposable {
       this.status.set({ kind: "missing" });
       return;
     }
+    // The set-up may have shown its own steps meanwhile.
+    this.status.set({ kind: "starting" });
     const { command, args } = server;
     const serverOptions: ServerOptions = {
       run: { command, args },
