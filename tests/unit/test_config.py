@@ -57,7 +57,13 @@ def test_dump_round_trips() -> None:
 
 VSCODE = Path(__file__).parents[2] / "editor-clients" / "vscode"
 # Settings of the extension itself, not sent to the server.
-CLIENT_ONLY = {"server.path", "server.pythonPath", "completions.enable"}
+CLIENT_ONLY = {
+    "server.path",
+    "server.pythonPath",
+    "server.setupPython",
+    "server.installArgs",
+    "completions.enable",
+}
 
 
 def snake_case(name: str) -> str:

@@ -10,12 +10,12 @@ import {
   type ServerOptions,
 } from "vscode-languageclient/node";
 
-import { serverCommand, serverSettings, type SettingReader } from "./settings";
+import { serverSettings, type ServerCommand, type SettingReader } from "./settings";
 import type { ServerStatus, StatusBar } from "./status";
 
 const STATUS_NOTIFICATION = "pairline/status";
 
-function readSetting(): SettingReader {
+export function readSetting(): SettingReader {
   const config = vscode.workspace.getConfiguration("pairline");
   return (key) => config.get(key);
 }
@@ -31,10 +31,21 @@ export class PairlineClient implements vscode.Disposable {
   constructor(
     private readonly log: vscode.LogOutputChannel,
     private readonly status: StatusBar,
+    /** Which server to start; undefined when none is configured, installed or set up. */
+    private readonly resolveServer: (read: SettingReader) => Promise<ServerCommand | undefined>,
   ) {}
 
   async start(): Promise<void> {
-    const { command, args } = serverCommand(readSetting());
+    this.status.set({ kind: "starting" });
+    const server = await this.resolveServer(readSetting());
+    if (!server) {
+      this.log.warn('no pairline server: set pairline.server.path or pairline.server.pythonPath, or run "pairline: Set Up Server"');
+      this.status.set({ kind: "missing" });
+      return;
+    }
+    // The set-up may have shown its own steps meanwhile.
+    this.status.set({ kind: "starting" });
+    const { command, args } = server;
     const serverOptions: ServerOptions = {
       run: { command, args },
       debug: { command, args },
@@ -63,7 +74,6 @@ export class PairlineClient implements vscode.Disposable {
     };
     const client = new LanguageClient("pairline", "pairline", serverOptions, clientOptions);
     this.client = client;
-    this.status.set({ kind: "starting" });
     client.onDidChangeState((event) => {
       if (event.newState === ClientState.Stopped && this.client === client) {
         this.status.set({ kind: "stopped" });

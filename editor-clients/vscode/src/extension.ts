@@ -2,24 +2,46 @@
 
 import * as vscode from "vscode";
 
-import { completionsEnabled, PairlineClient } from "./client";
+import { completionsEnabled, PairlineClient, readSetting } from "./client";
 import { RESTART_SECTIONS } from "./settings";
+import { ServerSetup } from "./setup";
 import { StatusBar } from "./status";
 
 const COMMANDS = {
   toggle: "pairline.toggleCompletions",
   restart: "pairline.restartServer",
   showLog: "pairline.showLog",
+  setUp: "pairline.setUpServer",
+  reinstall: "pairline.reinstallServer",
 } as const;
 
 let client: PairlineClient | undefined;
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel("pairline", { log: true });
-  const status = new StatusBar(COMMANDS.showLog, COMMANDS.toggle);
+  const status = new StatusBar(COMMANDS.showLog, COMMANDS.toggle, COMMANDS.setUp);
   status.setEnabled(completionsEnabled());
-  client = new PairlineClient(log, status);
+  const setup = new ServerSetup(context, log, status);
+  client = new PairlineClient(log, status, (read) => setup.resolve(read));
   const current = client;
+  const usesConfigured = (): boolean =>
+    ["server.pythonPath", "server.path"].some((key) => (readSetting()(key) as string | undefined)?.trim());
+  const install = async (mode: "setup" | "reinstall"): Promise<void> => {
+    if (mode === "setup" && setup.managed()) {
+      void vscode.window.showInformationMessage('pairline: the server is already set up; "pairline: Reinstall Server" installs it again.');
+      return;
+    }
+    // The running server may be the managed one: it stops before its files are replaced.
+    await current.stop();
+    if (await setup.install(mode, readSetting())) {
+      if (usesConfigured()) {
+        void vscode.window.showInformationMessage(
+          "pairline: the server is set up, but pairline.server.pythonPath or pairline.server.path is set and is used instead; clear it to use the set-up server.",
+        );
+      }
+    }
+    await current.start();
+  };
 
   context.subscriptions.push(
     log,
@@ -29,6 +51,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       log.show();
     }),
     vscode.commands.registerCommand(COMMANDS.restart, () => current.restart()),
+    vscode.commands.registerCommand(COMMANDS.setUp, () => install("setup")),
+    vscode.commands.registerCommand(COMMANDS.reinstall, () => install("reinstall")),
     vscode.commands.registerCommand(COMMANDS.toggle, () =>
       vscode.workspace
         .getConfiguration("pairline")
@@ -47,7 +71,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
   );
-  await current.start();
+  // Not awaited: the first start may wait on the set-up offer, which must not hold up activation.
+  void current.start();
 }
 
 export async function deactivate(): Promise<void> {

@@ -95,6 +95,12 @@ export function serverSettings(read: SettingReader, workspaceTrusted = true): Se
 
 export type ServerCommand = { command: string; args: string[] };
 
+/** Extra pip arguments for setting up the managed server (`pairline.server.installArgs`). */
+export function installArgs(read: SettingReader): string[] {
+  const value = read("server.installArgs");
+  return Array.isArray(value) ? value.filter((arg): arg is string => typeof arg === "string") : [];
+}
+
 /**
  * How to start the server: `python -m pairline serve` when an interpreter is configured,
  * otherwise the configured executable or `pairline` on PATH.

