@@ -7,8 +7,9 @@ file (the server holds it until the model is loaded, so this is what a user wait
 opening the editor). Then the same server answers `--positions` more cursor positions of that
 file one after another, each on a line cut off partway as if it were being typed; the report
 gives their latency percentiles, how many suggestions were a prefix of the rest of the line,
-and the server's RSS: right after the first completion (the model loaded) and at the end, then
-split into the model file's pages, other files and anonymous memory (`pairline.bench.memory`).
+and the server's RSS: right after the first completion (the model loaded) and at rest after
+the last one, then split into the model file's pages, other files and anonymous memory
+(`pairline.bench.memory`).
 
 The positions, the file and the cut points come from `--seed`. Every run starts with an empty
 completion cache, so no answer comes from an earlier run; the model file is shared.
@@ -38,6 +39,7 @@ _CAPABILITIES: dict[str, Any] = {
     "window": {"workDoneProgress": False},
 }
 _INVOKED = 1  # InlineCompletionTriggerKind.Invoked: never skipped by auto-trigger heuristics
+_SETTLE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,8 @@ async def _one_run(
             if text:
                 shown += 1
                 acceptable += position.rest.startswith(text)
+        # The server hands freed heap memory back once its model has been idle for a second.
+        await asyncio.sleep(_SETTLE_S)
         rss_kb = common.proc_status(client.process.pid).get("rss_kb", 0)
         return Run(
             initialize_s=initialize_s,

@@ -96,6 +96,9 @@ class LocalLlamaBackend:
         self.generations_running = 0
         self.peak_generations_pending = 0
         self.peak_generations_running = 0
+        self._idle_release = heap.IdleRelease(
+            self._executor.submit, lambda: self.generations_pending == 0 and not self._closed
+        )
 
     @property
     def name(self) -> str:
@@ -157,8 +160,7 @@ class LocalLlamaBackend:
             why = f" ({'; '.join(_recent_errors)})" if _recent_errors else ""
             raise ModelError(f"cannot load model {self._model.path}: {exc}{why}") from exc
         self._fim = self._detect_fim()
-        heap.release()  # what reading the file's metadata left behind
-        heap.drop_file_pages(self._model.path)  # tensors read once, to be repacked
+        heap.after_load(self._model.path)
         log.info(
             "loaded %s in %.2fs (n_ctx=%d, threads=%d, gpu_layers=%d, fim=%s)",
             self._model.path.name,
@@ -248,8 +250,7 @@ class LocalLlamaBackend:
             self.generations_pending -= 1
             idle = self.generations_pending == 0
         if idle and not self._closed:
-            with contextlib.suppress(RuntimeError):  # shut down meanwhile
-                self._executor.submit(heap.release)
+            self._idle_release.idle()
 
     def _counted(self, work: Callable[[], T]) -> T:
         with self._gauge_lock:
@@ -445,4 +446,5 @@ class LocalLlamaBackend:
     def close(self) -> None:
         """Stop the worker; queued work is dropped, the running generation finishes first."""
         self._closed = True
+        self._idle_release.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,8 +1,9 @@
-"""KV reuse with Gemma 3's sliding-window layers on a cache smaller than the context.
+"""The local backend's memory savings: a sliding-window KV cache, memory handed back.
 
-With `model.swa_full` off those layers keep only the last window's worth of positions, so a
-prompt that changes far from its end cannot reuse what came before the change; typing at the
-end still reuses everything but the last few tokens.
+With `model.swa_full` off, Gemma 3's sliding-window layers keep a cache smaller than the
+context: only the last window's worth of positions, so a prompt that changes far from its end
+cannot reuse what came before the change; typing at the end still reuses everything but the
+last few tokens.
 """
 
 from __future__ import annotations
@@ -75,3 +76,20 @@ def test_dropping_a_files_pages_leaves_its_mapping_readable(tmp_path: Path) -> N
         assert dropped in (0, len(view))  # all of it where the platform allows
         assert view[1000] == 1000 % 256 and view[-1] == 255
     assert heap.drop_file_pages(tmp_path / "absent.bin") == 0
+
+
+def test_idle_release_waits_for_idleness() -> None:
+    submitted = threading.Event()
+    idle = [False]
+
+    def submit(work: object) -> None:
+        assert work is heap.release
+        submitted.set()
+
+    waiting = heap.IdleRelease(submit, lambda: idle[0], delay_s=0.01)
+    waiting.idle()
+    assert not submitted.wait(0.2)  # busy again when the delay ran out: nothing to do
+    idle[0] = True
+    waiting.idle()
+    assert submitted.wait(5)
+    waiting.cancel()
