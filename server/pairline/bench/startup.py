@@ -165,8 +165,7 @@ async def _one_run(
             if text:
                 shown += 1
                 acceptable += position.rest.startswith(text)
-        # The server hands freed heap memory back once its model has been idle for a second.
-        await asyncio.sleep(_SETTLE_S)
+        await _at_rest(client)
         rss_kb = common.proc_status(client.process.pid).get("rss_kb", 0)
         return Run(
             initialize_s=initialize_s,
@@ -182,6 +181,20 @@ async def _one_run(
         )
     finally:
         await client.close()
+
+
+async def _at_rest(client: LspClient) -> None:
+    """Until the model's work (speculative included) is done and the heap has been trimmed.
+
+    The server hands freed heap memory back once its model has been idle for a second.
+    """
+    deadline = time.perf_counter() + 300
+    while time.perf_counter() < deadline:
+        stats = await client.call("pairline/debug/stats", None, timeout=120)
+        if not (stats or {}).get("generations_pending"):
+            break
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(_SETTLE_S)
 
 
 def _params(uri: str, position: Position) -> dict[str, Any]:
