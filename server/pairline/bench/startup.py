@@ -7,7 +7,9 @@ file (the server holds it until the model is loaded, so this is what a user wait
 opening the editor). Then the same server answers `--positions` more cursor positions of that
 file one after another, each on a line cut off partway as if it were being typed; the report
 gives their latency percentiles, how many suggestions were a prefix of the rest of the line,
-and the server's RSS with the model loaded.
+and the server's RSS: right after the first completion (the model loaded) and at rest after
+the last one, then split into the model file's pages, other files and anonymous memory
+(`pairline.bench.memory`).
 
 The positions, the file and the cut points come from `--seed`. Every run starts with an empty
 completion cache, so no answer comes from an earlier run; the model file is shared.
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pairline.bench import common
+from pairline.bench import common, memory
 from pairline.bench.lspclient import LspClient, server_command
 from pairline.bench.traces import candidate_lines, default_source_dirs, source_files
 from pairline.engine.config import Settings
@@ -37,6 +39,7 @@ _CAPABILITIES: dict[str, Any] = {
     "window": {"workDoneProgress": False},
 }
 _INVOKED = 1  # InlineCompletionTriggerKind.Invoked: never skipped by auto-trigger heuristics
+_SETTLE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -96,11 +99,18 @@ class Run:
     latencies_s: list[float]
     acceptable: int
     shown: int
+    rss_loaded_mb: float
     rss_mb: float
+    memory: dict[str, Any]
 
 
 async def _one_run(
-    options: dict[str, Any], uri: str, language: str, plan: list[Position], log: Path
+    options: dict[str, Any],
+    uri: str,
+    language: str,
+    plan: list[Position],
+    log: Path,
+    model: Path,
 ) -> Run:
     client = LspClient(server_command(), log)
     spawned = time.perf_counter()
@@ -123,6 +133,8 @@ async def _one_run(
         )
         answer = await client.call("textDocument/inlineCompletion", _params(uri, first), 900)
         first_completion_s = time.perf_counter() - spawned
+        assert client.process is not None
+        rss_loaded_kb = common.proc_status(client.process.pid).get("rss_kb", 0)
         ready_s = next(
             (
                 at - spawned
@@ -153,7 +165,7 @@ async def _one_run(
             if text:
                 shown += 1
                 acceptable += position.rest.startswith(text)
-        assert client.process is not None
+        await _at_rest(client)
         rss_kb = common.proc_status(client.process.pid).get("rss_kb", 0)
         return Run(
             initialize_s=initialize_s,
@@ -163,10 +175,26 @@ async def _one_run(
             latencies_s=latencies,
             acceptable=acceptable,
             shown=shown,
+            rss_loaded_mb=round(rss_loaded_kb / 1024, 1),
             rss_mb=round(rss_kb / 1024, 1),
+            memory=memory.breakdown(client.process.pid, model),
         )
     finally:
         await client.close()
+
+
+async def _at_rest(client: LspClient) -> None:
+    """Until the model's work (speculative included) is done and the heap has been trimmed.
+
+    The server hands freed heap memory back once its model has been idle for a second.
+    """
+    deadline = time.perf_counter() + 300
+    while time.perf_counter() < deadline:
+        stats = await client.call("pairline/debug/stats", None, timeout=120)
+        if not (stats or {}).get("generations_pending"):
+            break
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(_SETTLE_S)
 
 
 def _params(uri: str, position: Position) -> dict[str, Any]:
@@ -224,6 +252,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
                         language,
                         plan,
                         out_dir / f"startup-server-{index}.log",
+                        resolved.path,
                     )
                 )
             )
@@ -242,13 +271,17 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         "shown": shown,
         "acceptable": sum(r.acceptable for r in runs),
         "acceptable_rate": round(sum(r.acceptable for r in runs) / shown, 4) if shown else None,
+        "rss_loaded_mb": max(r.rss_loaded_mb for r in runs),
         "rss_mb": max(r.rss_mb for r in runs),
+        # Of the run that ended largest.
+        "memory": max(runs, key=lambda r: r.rss_mb).memory,
         "per_run": [
             {
                 "initialize_ms": round(r.initialize_s * 1000, 1),
                 "model_ready_ms": None if r.ready_s is None else round(r.ready_s * 1000, 1),
                 "first_completion_ms": round(r.first_completion_s * 1000, 1),
                 "completion_p50_ms": _median_ms(list(r.latencies_s)),
+                "rss_loaded_mb": r.rss_loaded_mb,
                 "rss_mb": r.rss_mb,
             }
             for r in runs

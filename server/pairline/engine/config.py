@@ -82,6 +82,12 @@ class ModelConfig(_Section):
     n_ctx: int = _ranged(2048, 256, 131072)
     n_threads: int = _ranged(0, 0)  # 0: one per CPU core
     n_batch: int = _ranged(256, 8, 8192)
+    # Sliding-window layers (Gemma 3) only attend to their last few hundred positions; a
+    # full-size cache keeps every position there too, so that a prompt that changes far from
+    # its end (the cursor moved up some lines) still reuses the text before the change. Off,
+    # those layers keep a window's worth (19 MB less with Gemma 3 270M) and such a prompt is
+    # evaluated from its start; typing reuses as much either way.
+    swa_full: bool = True
     # -1: all layers on the GPU (needs a GPU build of llama.cpp)
     n_gpu_layers: int = _ranged(0, -1)
 

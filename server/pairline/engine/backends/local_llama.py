@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from pairline.engine.backends import cpu_probe
+from pairline.engine.backends import cpu_probe, heap
 from pairline.engine.backends.base import Generation, GenerationParams
 from pairline.engine.config import ModelConfig
 from pairline.engine.models import FimTemplate, ModelError, ResolvedModel, fim_templates
@@ -32,8 +32,9 @@ T = TypeVar("T")
 _PREFILL_CHUNK = 64
 # Tokens scored per batch. llama.cpp keeps an output buffer of one vocabulary-sized row per
 # token that asks for logits, sized by the largest batch seen, for good: with Gemma's 262k
-# vocabulary 16 rows are 16 MB, a whole prompt's worth would be hundreds.
-_SCORE_CHUNK = 16
+# vocabulary 8 rows are 8 MB (and as much again in the compute buffer), a whole prompt's
+# worth would be hundreds. 8 gave the same scores as 16 here (4 did not: other kernels).
+_SCORE_CHUNK = 8
 
 
 def llama_build_info() -> dict[str, Any]:
@@ -95,6 +96,9 @@ class LocalLlamaBackend:
         self.generations_running = 0
         self.peak_generations_pending = 0
         self.peak_generations_running = 0
+        self._idle_release = heap.IdleRelease(
+            self._executor.submit, lambda: self.generations_pending == 0 and not self._closed
+        )
 
     @property
     def name(self) -> str:
@@ -146,6 +150,7 @@ class LocalLlamaBackend:
                     n_threads=self._config.threads,
                     n_threads_batch=self._config.threads,
                     n_batch=self._config.n_batch,
+                    swa_full=self._config.swa_full,
                     n_gpu_layers=self._config.n_gpu_layers,
                     # verbose=False makes llama-cpp-python point fd 1 (our LSP transport) at
                     # /dev/null while it loads, from this thread: every answer the server sent
@@ -160,6 +165,7 @@ class LocalLlamaBackend:
             why = f" ({'; '.join(_recent_errors)})" if _recent_errors else ""
             raise ModelError(f"cannot load model {self._model.path}: {exc}{why}") from exc
         self._fim = self._detect_fim()
+        heap.after_load(self._model.path)
         log.info(
             "loaded %s in %.2fs (n_ctx=%d, threads=%d, gpu_layers=%d, fim=%s)",
             self._model.path.name,
@@ -247,6 +253,9 @@ class LocalLlamaBackend:
     def _finished(self, _future: object) -> None:
         with self._gauge_lock:
             self.generations_pending -= 1
+            idle = self.generations_pending == 0
+        if idle and not self._closed:
+            self._idle_release.idle()
 
     def _counted(self, work: Callable[[], T]) -> T:
         with self._gauge_lock:
@@ -270,7 +279,7 @@ class LocalLlamaBackend:
                 break
             reused += 1
         if reused < llm.n_tokens:
-            if not llm._ctx.kv_cache_seq_rm(-1, reused, -1):
+            if not self._window_kept(reused) or not llm._ctx.kv_cache_seq_rm(-1, reused, -1):
                 reused = 0
                 llm.reset()
             llm.n_tokens = reused
@@ -279,6 +288,20 @@ class LocalLlamaBackend:
                 return reused
             llm.eval(tokens[start : min(start + _PREFILL_CHUNK, len(tokens) - 1)])
         return reused
+
+    def _window_kept(self, reused: int) -> bool:
+        """Whether the cache still holds what the token after `reused` tokens attends to.
+
+        A sliding-window cache smaller than the context overwrites positions that left the
+        window; llama.cpp removes a range without saying that the rest no longer suffices.
+        """
+        import llama_cpp
+
+        n_swa = int(llama_cpp.llama_model_n_swa(self._llm._model.model))
+        if n_swa <= 0 or reused == 0:
+            return True
+        oldest = int(llama_cpp.llama_memory_seq_pos_min(self._llm._ctx.memory, 0))
+        return oldest <= max(0, reused - n_swa)
 
     def _prompt_tokens(self, prompt: str, room: int) -> list[int]:
         """The prompt's tokens, cut from the front (BOS kept) to leave `room` in the window."""
@@ -428,4 +451,5 @@ class LocalLlamaBackend:
     def close(self) -> None:
         """Stop the worker; queued work is dropped, the running generation finishes first."""
         self._closed = True
+        self._idle_release.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)
