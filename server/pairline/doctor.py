@@ -35,7 +35,7 @@ def _check(name: str, fn: Callable[[], str], required: bool = True) -> Check:
 
 
 def _llama() -> str:
-    from pairline.engine.backends.local_llama import llama_build_info
+    from pairline.engine.backends.llama_runtime import llama_build_info
 
     info = llama_build_info()
     device = "GPU offload available" if info["gpu_offload"] else "CPU only"

@@ -15,7 +15,7 @@ import pytest
 
 from pairline.engine import models
 from pairline.engine.backends import cpu_probe
-from pairline.engine.backends.local_llama import llama_build_info
+from pairline.engine.backends.llama_runtime import llama_build_info
 
 AMX_INFO = "CPU : AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | REPACK = 1 |"
 PLAIN_INFO = "CPU : AVX2 = 1 | AVX512 = 1 | REPACK = 1 |"

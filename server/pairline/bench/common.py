@@ -47,7 +47,7 @@ def _git_commit() -> str:
 def machine_info(model: ResolvedModel | None = None) -> dict[str, Any]:
     """Cores, CPU, memory, OS, Python, llama.cpp build and the model file."""
     from pairline.engine.backends.cpu_probe import cpu_name
-    from pairline.engine.backends.local_llama import llama_build_info
+    from pairline.engine.backends.llama_runtime import llama_build_info
 
     try:
         usable = len(os.sched_getaffinity(0))

@@ -14,13 +14,13 @@ import io
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from pairline.engine.backends import cpu_probe, heap
 from pairline.engine.backends.base import Generation, GenerationParams
+from pairline.engine.backends.llama_runtime import recent_errors, route_llama_log
 from pairline.engine.config import ModelConfig
 from pairline.engine.models import FimTemplate, ModelError, ResolvedModel, fim_templates
 
@@ -35,46 +35,6 @@ _PREFILL_CHUNK = 64
 # vocabulary 8 rows are 8 MB (and as much again in the compute buffer), a whole prompt's
 # worth would be hundreds. 8 gave the same scores as 16 here (4 did not: other kernels).
 _SCORE_CHUNK = 8
-
-
-def llama_build_info() -> dict[str, Any]:
-    """The llama.cpp build in use: version and whether it can offload to a GPU."""
-    import llama_cpp
-
-    return {
-        "llama_cpp_python": getattr(llama_cpp, "__version__", "unknown"),
-        "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload()),
-        "system_info": llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip(),
-    }
-
-
-# llama.cpp's own log (model loading, errors) goes to Python logging, never to a file
-# descriptor: stdout is the LSP transport, and redirecting fd 2 would swallow every other
-# thread's log lines too. The last error lines explain a failed load.
-_llama_log = logging.getLogger("pairline.llama_cpp")
-_recent_errors: deque[str] = deque(maxlen=4)
-_log_callback: Any = None
-
-
-def _route_llama_log() -> None:
-    global _log_callback
-    if _log_callback is not None:
-        return
-    import ctypes
-
-    import llama_cpp
-
-    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
-    def callback(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
-        line = text.decode("utf-8", "replace").rstrip()
-        if not line:
-            return
-        if level == 4:  # GGML_LOG_LEVEL_ERROR (ggml: none, debug, info, warn, error, cont)
-            _recent_errors.append(line)
-        _llama_log.debug("%s", line)
-
-    _log_callback = callback  # keep a reference: llama.cpp calls it for the process lifetime
-    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
 
 
 class LocalLlamaBackend:
@@ -134,8 +94,8 @@ class LocalLlamaBackend:
         import llama_cpp
 
         started = time.perf_counter()
-        _route_llama_log()
-        _recent_errors.clear()
+        route_llama_log()
+        recent_errors.clear()
         try:
             # Python-level notes llama-cpp-python prints while loading verbosely go nowhere.
             safe = cpu_probe.extra_buffers_safe(self._model.path)
@@ -162,7 +122,7 @@ class LocalLlamaBackend:
             logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
             self._llm.verbose = False
         except Exception as exc:  # llama.cpp reports every load failure as ValueError/RuntimeError
-            why = f" ({'; '.join(_recent_errors)})" if _recent_errors else ""
+            why = f" ({'; '.join(recent_errors)})" if recent_errors else ""
             raise ModelError(f"cannot load model {self._model.path}: {exc}{why}") from exc
         self._fim = self._detect_fim()
         heap.after_load(self._model.path)

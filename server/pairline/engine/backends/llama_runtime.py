@@ -1,0 +1,51 @@
+"""What pairline takes from the llama.cpp library itself: its build, and its log.
+
+Kept apart from the backend so that `doctor` and the benches can describe the build without
+loading a model.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import Any
+
+
+def llama_build_info() -> dict[str, Any]:
+    """The llama.cpp build in use: version and whether it can offload to a GPU."""
+    import llama_cpp
+
+    return {
+        "llama_cpp_python": getattr(llama_cpp, "__version__", "unknown"),
+        "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload()),
+        "system_info": llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip(),
+    }
+
+
+# llama.cpp's own log (model loading, errors) goes to Python logging, never to a file
+# descriptor: stdout is the LSP transport, and redirecting fd 2 would swallow every other
+# thread's log lines too. The last error lines explain a failed load.
+_llama_log = logging.getLogger("pairline.llama_cpp")
+recent_errors: deque[str] = deque(maxlen=4)
+_log_callback: Any = None
+
+
+def route_llama_log() -> None:
+    global _log_callback
+    if _log_callback is not None:
+        return
+    import ctypes
+
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
+    def callback(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
+        line = text.decode("utf-8", "replace").rstrip()
+        if not line:
+            return
+        if level == 4:  # GGML_LOG_LEVEL_ERROR (ggml: none, debug, info, warn, error, cont)
+            recent_errors.append(line)
+        _llama_log.debug("%s", line)
+
+    _log_callback = callback  # keep a reference: llama.cpp calls it for the process lifetime
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
