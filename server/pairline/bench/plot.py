@@ -99,3 +99,32 @@ def quality_figure(
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def threshold_figure(
+    path: Path,
+    table: Mapping[str, Sequence[Mapping[str, Any]]],
+    chosen: float,
+    title: str,
+) -> Path:
+    """Precision (left) and shown count (right) per confidence threshold, one line per series."""
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+    for name, rows in table.items():
+        xs = [row["threshold"] for row in rows if row["precision"] is not None]
+        ys = [row["precision"] for row in rows if row["precision"] is not None]
+        left.plot(xs, ys, marker="o", markersize=3, label=name)
+        right.plot([row["threshold"] for row in rows], [row["shown"] for row in rows], label=name)
+    for ax, label in ((left, "precision of shown suggestions"), (right, "suggestions shown")):
+        ax.axvline(chosen, color="gray", linestyle="--", linewidth=1)
+        ax.set_xlabel("minimum confidence")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="best")
+    left.set_ylim(0, 1.02)
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
