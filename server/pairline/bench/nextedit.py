@@ -309,10 +309,26 @@ def summarise(
         }
         if predictor != "all":
             results[predictor]["latency"] = common.latency_summary(timed)
+    results["propagation_by_kind"] = by_kind(records, min_confidence)
     results["model_errors"] = sum(1 for r in records if (r.get("model") or {}).get("error"))
     results["recommended_min_confidence"] = recommend(table.get("all", []))
     results["thresholds"] = table
     return results
+
+
+def by_kind(records: list[dict[str, Any]], min_confidence: float) -> dict[str, Any]:
+    """Propagation's shown proposals per kind of change: how many, and how many correct."""
+    kinds: dict[str, list[int]] = {}
+    for record in records:
+        hit = _shown(record, "propagation", min_confidence)
+        if hit is not None:
+            counts = kinds.setdefault(hit[1]["kind"], [0, 0])
+            counts[0] += 1
+            counts[1] += hit[1]["correct"]
+    return {
+        kind: {"shown": shown, "precision": common.ratio(correct, shown)}
+        for kind, (shown, correct) in sorted(kinds.items())
+    }
 
 
 def recommend(rows: list[dict[str, Any]], target: float = 0.8) -> float | None:

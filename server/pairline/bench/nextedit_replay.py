@@ -7,9 +7,10 @@ still to come: it replaces the current lines `old_start(k) + shift .. old_end(k)
 (shift: lines added so far) by its new lines.
 
 A proposal (replace characters `start..end` of the current text by `text`) is judged against
-the hunks still to come, comparing lines after whitespace normalisation (every run of
-whitespace removed: formatting is not the predictor's to guess). It is **correct** when, for
-some remaining hunk H,
+the hunks still to come, comparing lines after normalisation: every run of whitespace removed,
+then a comma right before a closing bracket (a formatter's "magic trailing comma": with the
+line breaks, formatting is not the predictor's to guess). It is **correct** when, for some
+remaining hunk H,
 
 1. *whole*: the proposal applied to the current text gives, under normalisation, the same text
    as H applied to it (the lines either one touches compared, the rest being equal), or
@@ -25,6 +26,7 @@ Whatever else it does is wrong, including a change that is only whitespace.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -108,8 +110,12 @@ def replay(old_text: str, new_text: str) -> Iterator[Step]:
         before = after
 
 
+_TRAILING_COMMA = re.compile(r",(?=[)\]}])")
+
+
 def normalise(text: str) -> str:
-    return "".join(text.split())
+    """`text` without whitespace and without commas right before a closing bracket."""
+    return _TRAILING_COMMA.sub("", "".join(text.split()))
 
 
 @dataclass(frozen=True)
