@@ -116,5 +116,7 @@ def test_summary_counts_the_best_proposal_above_the_threshold() -> None:
     assert prop["precision_all_alternatives"] == round(1 / 3, 3)
     rows = results["thresholds"]["propagation"]
     assert next(r for r in rows if r["threshold"] == 0.7)["precision"] == 1.0
-    assert recommend(rows) == 0.65
+    assert recommend(results["thresholds"]) is None  # too few shown to say
+    many = [_record(1, (0.9, True))] * 6 + [_record(1, (0.6, False))] * 6
+    assert recommend(summarise(many, 0.5, model_ran=False)["thresholds"]) == 0.65  # type: ignore[arg-type]
     assert results["propagation_by_kind"] == {"rename": {"shown": 2, "precision": 0.5}}

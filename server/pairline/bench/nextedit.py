@@ -53,6 +53,8 @@ THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(20))
 # Until the settings carry `next_edit.min_confidence`, the level the table is read at.
 FALLBACK_MIN_CONFIDENCE = 0.5
 PREDICTORS = ("propagation", "model", "all")
+# Fewer shown suggestions than this say nothing about a threshold's precision.
+MIN_SHOWN = 5
 
 
 def _model_predictor() -> Callable[..., Any] | None:
@@ -311,7 +313,7 @@ def summarise(
             results[predictor]["latency"] = common.latency_summary(timed)
     results["propagation_by_kind"] = by_kind(records, min_confidence)
     results["model_errors"] = sum(1 for r in records if (r.get("model") or {}).get("error"))
-    results["recommended_min_confidence"] = recommend(table.get("all", []))
+    results["recommended_min_confidence"] = recommend(table)
     results["thresholds"] = table
     return results
 
@@ -331,11 +333,21 @@ def by_kind(records: list[dict[str, Any]], min_confidence: float) -> dict[str, A
     }
 
 
-def recommend(rows: list[dict[str, Any]], target: float = 0.8) -> float | None:
-    """The lowest threshold whose precision reaches `target` (most shown at that precision)."""
-    for row in rows:
-        if row["shown"] and row["precision"] is not None and row["precision"] >= target:
-            return float(row["threshold"])
+def recommend(
+    table: dict[str, list[dict[str, Any]]], *, propagation: float = 0.8, every: float = 0.5
+) -> float | None:
+    """The lowest threshold that meets the targets: precision of propagation ≥ `propagation`
+    and of all predictors together ≥ `every`, on at least `MIN_SHOWN` shown suggestions each.
+
+    The lowest such threshold shows the most at that precision; None: none meets them.
+    """
+    rows = zip(table.get("propagation", []), table.get("all", []), strict=True)
+    for ours, together in rows:
+        if all(
+            row["shown"] >= MIN_SHOWN and row["precision"] is not None and row["precision"] >= aim
+            for row, aim in ((ours, propagation), (together, every))
+        ):
+            return float(ours["threshold"])
     return None
 
 
@@ -414,7 +426,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar=("OLD_DIR", "NEW_DIR"),
         help="two local folders (old and new version) instead of packages; offline",
     )
-    parser.add_argument("--limit", type=int, default=400, help="hunks to replay (0: all)")
+    parser.add_argument("--limit", type=int, default=0, help="hunks to replay (0: all)")
     parser.add_argument("--seed", type=int, default=0, help="file order and model sample")
     parser.add_argument(
         "--model-sample", type=int, default=40, help="hunks after which the model is asked"

@@ -27,9 +27,12 @@ PACKAGES: dict[str, tuple[str, str, str]] = {
     "click": ("pypi", "8.1.3", "8.1.7"),
     "jinja2": ("pypi", "3.1.2", "3.1.4"),
     "requests": ("pypi", "2.31.0", "2.32.3"),
-    "semver": ("npm", "7.5.4", "7.6.0"),
+    "flask": ("pypi", "3.0.0", "3.0.3"),
+    "werkzeug": ("pypi", "3.0.1", "3.0.3"),
+    "httpx": ("pypi", "0.27.0", "0.27.2"),
+    "commander": ("npm", "11.1.0", "12.1.0"),  # JavaScript
 }
-DEFAULT_PACKAGES = ("attrs", "click", "jinja2", "requests")
+DEFAULT_PACKAGES = tuple(PACKAGES)
 
 
 @dataclass(frozen=True)
