@@ -216,8 +216,12 @@ describe("the real server, as the extension starts it", () => {
     const caps = init.capabilities;
     assert.ok(caps.inlineCompletionProvider);
     assert.ok(caps.codeActionProvider);
-    // vscode-languageclient forwards these commands to the server: an accepted item's command.
-    assert.deepEqual(caps.executeCommandProvider?.commands, ["pairline.accepted"]);
+    // vscode-languageclient forwards these commands to the server: an accepted item's command,
+    // and the edit of a code action for clients that cannot resolve one.
+    assert.deepEqual([...(caps.executeCommandProvider?.commands ?? [])].sort(), [
+      "pairline.accepted",
+      "pairline.applyAction",
+    ]);
     const sync = caps.textDocumentSync;
     assert.ok(typeof sync === "object");
     assert.equal(sync.change, TextDocumentSyncKind.Incremental);
