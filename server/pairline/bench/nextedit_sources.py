@@ -12,12 +12,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from pairline.bench.common import unpack
 from pairline.engine import languages
 
 # Close releases with renames, arguments added to calls and changed attributes between them.
@@ -63,15 +62,6 @@ def parse_spec(spec: str) -> tuple[str, str, str, str]:
     return name, registry, old, new
 
 
-def _unpack(archive: Path, into: Path) -> None:
-    if archive.suffix in (".whl", ".zip"):
-        with zipfile.ZipFile(archive) as zf:
-            zf.extractall(into)
-    else:
-        with tarfile.open(archive) as tf:
-            tf.extractall(into, filter="data")
-
-
 def _download(registry: str, name: str, version: str, into: Path) -> Path:
     """The archive of `name` `version` downloaded into the empty folder `into`."""
     if registry == "npm":
@@ -102,7 +92,7 @@ def fetch(cache: Path, registry: str, name: str, version: str) -> Path:
     with tempfile.TemporaryDirectory(prefix="download-", dir=cache) as tmp:
         archive = _download(registry, name, version, Path(tmp))
         unpacked = Path(tmp) / "unpacked"
-        _unpack(archive, unpacked)
+        unpack(archive, unpacked)
         shutil.rmtree(folder, ignore_errors=True)
         unpacked.rename(folder)
     (folder / ".complete").write_text(f"{name} {version}\n", encoding="utf-8")

@@ -16,6 +16,14 @@ def _pyplot() -> Any:
     return plt
 
 
+def _save(plt: Any, fig: Any, path: Path) -> Path:
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def _cdf(ax: Any, series: Mapping[str, Sequence[float]]) -> None:
     for label, seconds in series.items():
         if not seconds:
@@ -63,11 +71,7 @@ def latency_figure(
     right.grid(alpha=0.3)
     right.legend(loc="upper right")
     fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def quality_figure(
@@ -94,11 +98,7 @@ def quality_figure(
     _cdf(right, latencies)
     right.set_title("latency CDF")
     fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def threshold_figure(
@@ -123,8 +123,4 @@ def threshold_figure(
         ax.legend(loc="best")
     left.set_ylim(0, 1.02)
     fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
