@@ -405,7 +405,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
             out_dir / "nextedit.png",
             results["thresholds"],
             min_confidence,
-            f"nextedit: {', '.join(results['sources'])}; {len(records)} hunks",
+            f"nextedit: {len(sources)} version pairs, {len(records)} hunks (sources in the JSON)",
         )
         files["png"] = str(png)
     report["files"] = files
