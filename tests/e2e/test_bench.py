@@ -7,6 +7,7 @@ measure speed, so nothing here asserts a timing.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import subprocess
 import sys
@@ -179,3 +180,63 @@ def test_startup(tmp_path: Path) -> None:
 def test_bench_data_missing_is_an_error(tmp_path: Path) -> None:
     result = bench("infill", "--data", str(tmp_path / "nope.jsonl.gz"), out=tmp_path)
     assert result.returncode != 0 and "no such data file" in result.stderr
+
+
+# Two "releases" of a tiny package: a parameter renamed through a function, then an argument
+# added to each call of a helper, with unchanged lines between the hunks.
+NEXTEDIT_OLD = '''def area(width, height):
+    """The area."""
+    scale = 1
+    size = width * height
+    return size * scale
+
+
+def report(items):
+    first = render(items[0])
+    second = render(items[1])
+    return first + second
+'''
+NEXTEDIT_NEW = '''def area(w, height):
+    """The area."""
+    scale = 1
+    size = w * height
+    return size * scale
+
+
+def report(items):
+    first = render(items[0], strict=True)
+    second = render(items[1], strict=True)
+    return first + second
+'''
+
+
+def test_nextedit_on_a_local_pair(tmp_path: Path) -> None:
+    for version, text in (("old", NEXTEDIT_OLD), ("new", NEXTEDIT_NEW)):
+        (tmp_path / version / "pkg").mkdir(parents=True)
+        (tmp_path / version / "pkg" / "shapes.py").write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["nextedit", "--pair", str(tmp_path / "old"), str(tmp_path / "new")]
+    data = report(bench(*args, "--model-sample", "2", "--seed", "1", "--json", out=out))
+    r = data["results"]
+    assert r["files"] == 1 and r["hunks"] == len(data["per_hunk"]) >= 2
+    assert r["hunks_with_more_to_come"] == r["hunks"] - 1
+    assert r["sources"] == {"old..new": {"changed_files": 1, "hunks_replayed": r["hunks"]}}
+    assert r["model_path"] == "on"
+    for predictor in ("propagation", "model", "all"):
+        figures = r[predictor]
+        assert 0 <= figures["correct"] <= figures["shown"] <= figures["hunks"]
+        for key in ("precision", "recall", "propagation_share", "precision_all_alternatives"):
+            share(figures[key])
+        assert figures["adds_parse_errors"] <= figures["proposals_adding_parse_errors"]
+        rows = r["thresholds"][predictor]
+        assert [row["threshold"] for row in rows] == sorted(row["threshold"] for row in rows)
+        # A higher bar never shows more.
+        assert all(a["shown"] >= b["shown"] for a, b in itertools.pairwise(rows))
+    check_latency(r["propagation"]["latency"], r["hunks"])
+    check_latency(r["model"]["latency"], 2)
+    assert r["model"]["hunks"] == r["all"]["hunks"] == 2
+    for record in data["per_hunk"]:
+        for proposal in (record["propagation"] or {}).get("proposals", []):
+            assert set(proposal) >= {"confidence", "kind", "correct", "adds_errors"}
+    assert (out / "nextedit.png").read_bytes().startswith(b"\x89PNG")
+    assert json.loads((out / "nextedit.json").read_text())["bench"] == "nextedit"

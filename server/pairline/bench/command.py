@@ -14,6 +14,7 @@ SUBCOMMANDS = {
     "crossfile": "CrossCodeEval-style tasks from a PyPI package, with and without context",
     "fix": "HumanEvalFix through the code-action path (needs the fix engine)",
     "startup": "time to initialize, model ready and first completion; latency on N positions",
+    "nextedit": "next-edit suggestions replayed on the edits between two package releases",
     "soak": "minutes of busy editing over stdio: RSS growth after warm-up, cache size vs bound",
 }
 

@@ -14,8 +14,10 @@ import platform
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -192,6 +194,16 @@ def exact_match(prediction: str, target: str) -> bool:
 
 def mean(values: Sequence[float]) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
+
+
+def unpack(archive: Path, into: Path) -> None:
+    """Extract a wheel, zip or tarball (sdist, npm package) into `into`."""
+    if archive.suffix in (".whl", ".zip"):
+        with zipfile.ZipFile(archive) as zf:
+            zf.extractall(into)
+    else:
+        with tarfile.open(archive) as tf:
+            tf.extractall(into, filter="data")
 
 
 def write_report(report: dict[str, Any], out_dir: Path, name: str) -> Path:

@@ -21,10 +21,8 @@ import random
 import re
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,12 +70,7 @@ def download(package: str, version: str | None, into: Path) -> Path:
         raise SystemExit(f"pairline: pip download {spec} produced no file")
     archive = archives[0]
     root = into / "src"
-    if archive.suffix in (".whl", ".zip"):
-        with zipfile.ZipFile(archive) as zf:
-            zf.extractall(root)
-    else:
-        with tarfile.open(archive) as tf:
-            tf.extractall(root, filter="data")
+    common.unpack(archive, root)
     return root
 
 

@@ -16,6 +16,14 @@ def _pyplot() -> Any:
     return plt
 
 
+def _save(plt: Any, fig: Any, path: Path) -> Path:
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def _cdf(ax: Any, series: Mapping[str, Sequence[float]]) -> None:
     for label, seconds in series.items():
         if not seconds:
@@ -63,11 +71,7 @@ def latency_figure(
     right.grid(alpha=0.3)
     right.legend(loc="upper right")
     fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def quality_figure(
@@ -94,8 +98,29 @@ def quality_figure(
     _cdf(right, latencies)
     right.set_title("latency CDF")
     fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
+
+
+def threshold_figure(
+    path: Path,
+    table: Mapping[str, Sequence[Mapping[str, Any]]],
+    chosen: float,
+    title: str,
+) -> Path:
+    """Precision (left) and shown count (right) per confidence threshold, one line per series."""
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+    for name, rows in table.items():
+        xs = [row["threshold"] for row in rows if row["precision"] is not None]
+        ys = [row["precision"] for row in rows if row["precision"] is not None]
+        left.plot(xs, ys, marker="o", markersize=3, label=name)
+        right.plot([row["threshold"] for row in rows], [row["shown"] for row in rows], label=name)
+    for ax, label in ((left, "precision of shown suggestions"), (right, "suggestions shown")):
+        ax.axvline(chosen, color="gray", linestyle="--", linewidth=1)
+        ax.set_xlabel("minimum confidence")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="best")
+    left.set_ylim(0, 1.02)
+    fig.suptitle(title)
+    return _save(plt, fig, path)
