@@ -275,3 +275,14 @@ def test_a_stale_edit_proposes_nothing() -> None:
 def test_the_limit_bounds_the_proposals() -> None:
     text = "".join(f"v{i} = count\n" for i in range(20))
     assert len(propose("python", text, "count", "n", limit=3)[1]) == 3
+
+
+def test_a_rename_where_the_name_is_bound_ranks_above_a_rename_of_one_use() -> None:
+    text = "def f(x: Any) -> Any:\n    total = x\n    return total, Any\n"
+    _, bound = propose("python", text, "total", "n")
+    assert [p.range.start.line for p in bound] == [2]
+    assert bound[0].confidence > 0.5
+    # Changing one annotation's type is as often a change of that place alone: offered below
+    # the default level.
+    _, use = propose("python", text, "Any", "int")
+    assert use and all(p.confidence < 0.5 for p in use)

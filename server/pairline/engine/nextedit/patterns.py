@@ -48,6 +48,7 @@ class NodeChange:
     new: bytes
     site: tuple[int, int]  # the edited node, in bytes of the text after the edit
     slot: bytes = b""  # a literal's surroundings that other occurrences must share
+    binding: bool = False  # a rename where the name is bound (see `is_binding`)
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,30 @@ def derive(
     return changes
 
 
+# Fields through which grammars name what a node binds: `def f`, `x = …`, `let x`, `for x in`.
+_BINDING_FIELDS = ("name", "left", "pattern")
+
+
+def is_binding(node: tree_sitter.Node) -> bool:
+    """Whether the identifier `node` binds its name (a definition, a parameter, an assignment's
+    target) rather than using a name bound elsewhere.
+
+    Renaming where a name is bound renames the thing, so its uses must follow; renaming one use
+    (a type in an annotation, a function called) is as often a change of that one place.
+    """
+    child, parent = node, node.parent
+    # Targets of a tuple assignment sit in a list or pattern: climb to the statement.
+    while parent is not None and parent.type.endswith(("_list", "_pattern")):
+        if "parameter" in parent.type:
+            return True
+        child, parent = parent, parent.parent
+    if parent is None:
+        return False
+    if "parameter" in parent.type:
+        return True
+    return any(parent.child_by_field_name(field) == child for field in _BINDING_FIELDS)
+
+
 def _change(entry: Language, node: tree_sitter.Node, twin: tree_sitter.Node) -> Change | None:
     call = call_of(node, entry)
     if call is not None:
@@ -223,7 +248,7 @@ def _change(entry: Language, node: tree_sitter.Node, twin: tree_sitter.Node) -> 
         return NodeChange("attribute", kind, old, new, site)
     if node.type in entry.identifier_nodes:
         where = slot(twin, entry) if kind.endswith(KEYWORD) else b""
-        return NodeChange("rename", kind, old, new, site, where)
+        return NodeChange("rename", kind, old, new, site, where, binding=is_binding(node))
     if node.type in entry.literal_nodes:
         return NodeChange("literal", kind, old, new, site, slot(twin, entry))
     return NodeChange("expression", kind, old, new, site)
