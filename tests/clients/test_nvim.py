@@ -1,9 +1,9 @@
 """The Neovim plugin in real Neovim 0.11 and 0.12, against the real server and model.
 
 Each spec under editor-clients/nvim/tests/ runs as `nvim --clean --headless -l SPEC` and exits
-non-zero (`cquit 1`) on failure, saying why on stderr; text_spec.lua needs no server. The tmux
-test looks at the screen a user sees. Neovim, tmux and stylua are installed on first use
-(tests/clients/nvim_setup.py).
+non-zero (`cquit 1`) on failure, saying why on stderr; text_spec.lua and nextedit_view_spec.lua
+need no server. The tmux test looks at the screen a user sees. Neovim, tmux and stylua are
+installed on first use (tests/clients/nvim_setup.py).
 """
 
 from __future__ import annotations
@@ -68,6 +68,11 @@ def test_spec(nvim: Path, spec: str, tmp_path: Path) -> None:
 def test_text_spec(nvim: Path, tmp_path: Path) -> None:
     """Snippet text, accept pieces and the insert helper: no server, so no model."""
     _run_spec(nvim, "text", tmp_path)
+
+
+def test_nextedit_view_spec(nvim: Path, tmp_path: Path) -> None:
+    """Next edits drawn, jumped to, applied and dismissed, with a stand-in client: no model."""
+    _run_spec(nvim, "nextedit_view", tmp_path)
 
 
 def test_stylua_format() -> None:

@@ -25,6 +25,16 @@ local subcommands = {
       status and ("pairline: %s %s"):format(status.state, status.message) or "pairline: not attached to this buffer"
     )
   end,
+  nextedit = function(cmd)
+    local arg = cmd.fargs[2] or "toggle"
+    local on = ({ on = true, off = false, toggle = nil })[arg]
+    if on == nil and arg ~= "toggle" then
+      vim.notify("pairline: :Pairline nextedit on|off|toggle, not " .. arg, vim.log.levels.ERROR)
+      return
+    end
+    require("pairline").toggle_next_edit(on)
+    vim.notify("pairline: next edits " .. (require("pairline.nextedit").is_enabled() and "on" or "off"))
+  end,
   fix = function(cmd)
     -- Servers (pairline among them) answer with quick fixes only; Neovim filters the rest too.
     local opts = { context = { only = { "quickfix" } } }
@@ -50,12 +60,15 @@ vim.api.nvim_create_user_command("Pairline", function(cmd)
   end
   run(cmd)
 end, {
-  nargs = "?",
+  nargs = "*",
   range = true,
-  desc = "pairline: toggle | enable | disable | restart | status | fix",
-  complete = function(lead)
+  desc = "pairline: toggle | enable | disable | restart | status | fix | nextedit [on|off|toggle]",
+  complete = function(lead, line)
+    local words = vim.split(line, "%s+", { trimempty = true })
+    local after_nextedit = words[#words - (lead == "" and 0 or 1)] == "nextedit"
+    local names = after_nextedit and { "on", "off", "toggle" } or vim.tbl_keys(subcommands)
     return vim.tbl_filter(function(name)
       return vim.startswith(name, lead)
-    end, vim.tbl_keys(subcommands))
+    end, names)
   end,
 })

@@ -7,6 +7,15 @@ local M = {}
 ---@field accept_line string|false Accept the rest of the current line of the suggestion.
 ---@field dismiss string|false Hide the suggestion without leaving insert mode.
 
+---@class pairline.NextEditKeymaps
+---@field accept string|false Normal mode, while an edit shows: jump to it, then apply it.
+---@field dismiss string|false Normal mode, while an edit shows: hide it.
+
+---@class pairline.NextEditConfig
+---@field enabled boolean Next-edit suggestions on at start.
+---@field debounce_ms integer Wait after an edit (or leaving insert mode) before asking.
+---@field keymaps pairline.NextEditKeymaps
+
 ---@class pairline.Config
 ---@field cmd string[] Command that starts the server (stdio).
 ---@field filetypes string[] Filetypes the server attaches to.
@@ -17,6 +26,7 @@ local M = {}
 ---@field keymaps pairline.Keymaps
 ---@field notify_progress boolean Show model loading with vim.notify.
 ---@field enabled boolean Inline suggestions on at start.
+---@field next_edit pairline.NextEditConfig
 
 ---@type pairline.Config
 M.defaults = {
@@ -34,6 +44,11 @@ M.defaults = {
   },
   notify_progress = true,
   enabled = true,
+  next_edit = {
+    enabled = true,
+    debounce_ms = 300,
+    keymaps = { accept = "<Tab>", dismiss = "<Esc>" },
+  },
 }
 
 ---@type pairline.Config
@@ -80,6 +95,15 @@ local function validate(o)
   end
   vim.validate("notify_progress", o.notify_progress, "boolean")
   vim.validate("enabled", o.enabled, "boolean")
+  vim.validate("next_edit", o.next_edit, "table")
+  vim.validate("next_edit.enabled", o.next_edit.enabled, "boolean")
+  vim.validate("next_edit.debounce_ms", o.next_edit.debounce_ms, function(v)
+    return type(v) == "number" and v >= 0
+  end, "number >= 0")
+  vim.validate("next_edit.keymaps", o.next_edit.keymaps, "table")
+  for _, name in ipairs({ "accept", "dismiss" }) do
+    vim.validate("next_edit.keymaps." .. name, o.next_edit.keymaps[name], key, "key string or false")
+  end
 end
 
 --- Merge `opts` over the defaults, validate, and make the result current.
