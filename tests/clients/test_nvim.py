@@ -26,7 +26,7 @@ from tests.clients import nvim_setup
 from tests.conftest import FIXTURES, ROOT
 
 PLUGIN = ROOT / "editor-clients" / "nvim"
-SPECS = ["inline", "code_action", "health", "setup"]
+SPECS = ["inline", "code_action", "health", "setup", "nextedit"]
 SERVER = [sys.executable, "-m", "pairline", "serve"]
 # A hang guard for one spec, not a speed check.
 SPEC_TIMEOUT_S = 600
