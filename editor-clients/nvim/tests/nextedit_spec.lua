@@ -43,6 +43,14 @@ H.run(function()
   H.wait("the edit applied", function()
     return line(7) == "        acc += v"
   end)
+  -- Shown and applied, told to the server (didShowInlineEdit, the edit's command).
+  local function accepted(n, what)
+    H.wait(what, function()
+      local stats = H.call("server_stats", bufnr)
+      return stats.nextedit_accepted == n and stats.nextedit_shown >= n
+    end)
+  end
+  accepted(1, "the server told of the shown and applied edit")
   -- The one after: line 8.
   e = next_edit("the occurrence after", 7)
   H.eq({ e.old, e.text }, { "total", "acc" }, "the next edit")
@@ -62,6 +70,7 @@ H.run(function()
   H.wait("the argument added", function()
     return line(16) == "print(area(4, 5, 1))"
   end)
+  accepted(3, "three edits applied")
   H.eq(H.call("server_text", bufnr), H.call("buffer_text", bufnr), "server and buffer agree at the end")
   for _, m in ipairs(H.lua("return _G.notifications")) do
     H.check(m.level ~= vim.log.levels.ERROR, "no error: " .. m.msg)

@@ -237,6 +237,14 @@ H.run(function()
 
   -- A normal-mode <Tab> of the user's own is left alone; pairline.next_edit() still works.
   H.lua("vim.keymap.set('n', '<Tab>', '<Cmd>let g:user_tab = 1<CR>')")
+  show_again("off screen, with a user mapping", {
+    { text = "s", range = { start = { line = last, character = 13 }, ["end"] = { line = last, character = 16 } } },
+  })
+  H.eq(marks()[1].virt_text, ("  ↓ next edit at line %d"):format(last + 1), "the hint names no key of the user's")
+  H.input("<Esc>")
+  H.wait("<Esc> dismisses", function()
+    return #marks() == 0
+  end)
   show_again("with a user mapping")
   H.check(not H.lua("return _G.buffer_map('<Tab>')"), "no buffer mapping over the user's <Tab>")
   H.input("<Tab>")

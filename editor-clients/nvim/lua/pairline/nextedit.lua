@@ -174,7 +174,11 @@ local function render(bufnr, e)
   end
   if vim.api.nvim_get_current_buf() == bufnr and not on_screen(e) then
     local row = vim.api.nvim_win_get_cursor(0)[1] - 1
+    -- Name the key only where it is pairline's (a key the user maps is left alone).
     local key = options().keymaps.accept
+    if not vim.tbl_contains(state(bufnr).mapped or {}, key) then
+      key = nil
+    end
     vim.api.nvim_buf_set_extmark(bufnr, M.ns, row, 0, {
       virt_text = {
         {
@@ -257,8 +261,8 @@ end
 function M.show(bufnr, e)
   M.dismiss(bufnr)
   state(bufnr).edit = e
-  render(bufnr, e)
   map(bufnr)
+  render(bufnr, e)
   if not e.client:is_stopped() then
     e.client:notify("textDocument/didShowInlineEdit", { item = e.item })
   end
