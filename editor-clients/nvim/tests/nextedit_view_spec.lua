@@ -36,6 +36,12 @@ H.run(function()
     function _G.fake:exec_cmd(command) table.insert(self.commands, command) end
     require("pairline.client").clients = function() return { _G.fake } end
     require("pairline.nextedit").attach(bufnr)
+    vim.api.nvim_create_autocmd("User", {
+      pattern = "PairlineNextEdit",
+      callback = function(ev)
+        _G.shown_event = ev.data
+      end,
+    })
     -- The server's answer to request `n`: `edits` with this buffer's uri, at the request's version.
     function _G.answer(n, edits)
       local r = _G.fake.requests[n]
@@ -120,6 +126,11 @@ H.run(function()
     params = { item = H.lua("return _G.item") },
   }, "the server told what is shown")
   H.eq(H.lua("return require('pairline').get_next_edit()").old, "total", "the API names the replaced text")
+  H.eq(
+    H.lua("return _G.shown_event"),
+    { bufnr = bufnr, row = last, col = 16, end_row = last, end_col = 21, old = "total", text = "sum" },
+    "the PairlineNextEdit event"
+  )
   H.check(H.lua("return _G.buffer_map('<Tab>') and _G.buffer_map('<Esc>')"), "keys mapped while it shows")
   local hl = H.lua("return vim.api.nvim_get_hl(0, { name = 'PairlineNextEditDelete' })")
   H.check(hl.strikethrough, "the struck text is drawn struck through: " .. vim.inspect(hl))

@@ -130,6 +130,20 @@ function M.from_item(bufnr, client, item)
   }
 end
 
+--- What the API and the PairlineNextEdit event say of `e`.
+---@param bufnr integer
+---@param e pairline.NextEdit
+local function describe(bufnr, e)
+  return {
+    row = e.row,
+    col = e.col,
+    end_row = e.end_row,
+    end_col = e.end_col,
+    text = e.text,
+    old = table.concat(vim.api.nvim_buf_get_text(bufnr, e.row, e.col, e.end_row, e.end_col, {}), "\n"),
+  }
+end
+
 --- Is the edit's first line inside the current window's view?
 ---@param e pairline.NextEdit
 local function on_screen(e)
@@ -269,15 +283,7 @@ function M.show(bufnr, e)
   vim.api.nvim_exec_autocmds("User", {
     pattern = "PairlineNextEdit",
     modeline = false,
-    data = {
-      bufnr = bufnr,
-      row = e.row,
-      col = e.col,
-      end_row = e.end_row,
-      end_col = e.end_col,
-      text = e.text,
-      old = table.concat(vim.api.nvim_buf_get_text(bufnr, e.row, e.col, e.end_row, e.end_col, {}), "\n"),
-    },
+    data = vim.tbl_extend("error", describe(bufnr, e), { bufnr = bufnr }),
   })
 end
 
@@ -394,17 +400,7 @@ end
 function M.get(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
   local e = state(bufnr).edit
-  if not e then
-    return nil
-  end
-  return {
-    row = e.row,
-    col = e.col,
-    end_row = e.end_row,
-    end_col = e.end_col,
-    text = e.text,
-    old = table.concat(vim.api.nvim_buf_get_text(bufnr, e.row, e.col, e.end_row, e.end_col, {}), "\n"),
-  }
+  return e and describe(bufnr, e)
 end
 
 --- The cursor moved: keep the edit while the cursor stays on its line or on the line it was on
