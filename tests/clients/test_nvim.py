@@ -1,9 +1,9 @@
 """The Neovim plugin in real Neovim 0.11 and 0.12, against the real server and model.
 
 Each spec under editor-clients/nvim/tests/ runs as `nvim --clean --headless -l SPEC` and exits
-non-zero (`cquit 1`) on failure, saying why on stderr; text_spec.lua needs no server. The tmux
-test looks at the screen a user sees. Neovim, tmux and stylua are installed on first use
-(tests/clients/nvim_setup.py).
+non-zero (`cquit 1`) on failure, saying why on stderr; text_spec.lua and nextedit_view_spec.lua
+need no server. The tmux test looks at the screen a user sees. Neovim, tmux and stylua are
+installed on first use (tests/clients/nvim_setup.py).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from tests.clients import nvim_setup
 from tests.conftest import FIXTURES, ROOT
 
 PLUGIN = ROOT / "editor-clients" / "nvim"
-SPECS = ["inline", "code_action", "health", "setup"]
+SPECS = ["inline", "code_action", "health", "setup", "nextedit"]
 SERVER = [sys.executable, "-m", "pairline", "serve"]
 # A hang guard for one spec, not a speed check.
 SPEC_TIMEOUT_S = 600
@@ -76,6 +76,11 @@ def test_text_spec(nvim: Path, tmp_path: Path) -> None:
     _run_spec(nvim, "text", tmp_path)
 
 
+def test_nextedit_view_spec(nvim: Path, tmp_path: Path) -> None:
+    """Next edits drawn, jumped to, applied and dismissed, with a stand-in client: no model."""
+    _run_spec(nvim, "nextedit_view", tmp_path)
+
+
 def test_stylua_format() -> None:
     stylua = nvim_setup.ensure_stylua()
     proc = subprocess.run(
@@ -93,11 +98,12 @@ vim.g.loaded_python3_provider = 0
 vim.opt.runtimepath:prepend({plugin})
 vim.cmd.runtime("plugin/pairline.lua")
 require("pairline").setup({{ cmd = {cmd} }})
--- Tell the test what to look for on screen: the suggestion text and the server state.
+-- Tell the test what to look for on screen: the suggestion text, next edits, the server state.
 vim.api.nvim_create_autocmd("User", {{
-  pattern = {{ "PairlineSuggestion", "PairlineStatus" }},
+  pattern = {{ "PairlineSuggestion", "PairlineStatus", "PairlineNextEdit" }},
   callback = function(ev)
     local line = ev.match == "PairlineStatus" and "status " .. ev.data.status.state
+      or ev.match == "PairlineNextEdit" and "nextedit " .. vim.json.encode(ev.data)
       or "suggestion " .. vim.json.encode(ev.data.text)
     vim.fn.writefile({{ line }}, {events}, "a")
   end,
@@ -139,11 +145,9 @@ def tmux() -> Iterator[Tmux]:
     subprocess.run([t.tmux, "-L", t.socket, "kill-server"], capture_output=True, check=False)
 
 
-@pytest.mark.model
-def test_tmux_screen_nvim_011(tmux: Tmux, tmp_path: Path) -> None:
-    nvim = nvim_setup.ensure_nvim("0.11")
-    source = tmp_path / "stats.py"
-    shutil.copy(FIXTURES / "sample.py", source)
+def _start_in_tmux(tmux: Tmux, nvim: Path, source: Path, tmp_path: Path) -> Callable[[], list[str]]:
+    """Neovim with the plugin editing `source` in a 100x40 tmux window, once the model is ready;
+    returns a reader of the events init.lua logs."""
     events = tmp_path / "events.txt"
     init = tmp_path / "init.lua"
     init.write_text(
@@ -162,6 +166,15 @@ def test_tmux_screen_nvim_011(tmux: Tmux, tmp_path: Path) -> None:
         return events.read_text().splitlines() if events.exists() else []
 
     wait_for("the model to be ready", lambda: "status ready" in log())
+    return log
+
+
+@pytest.mark.model
+def test_tmux_screen_nvim_011(tmux: Tmux, tmp_path: Path) -> None:
+    nvim = nvim_setup.ensure_nvim("0.11")
+    source = tmp_path / "stats.py"
+    shutil.copy(FIXTURES / "sample.py", source)
+    log = _start_in_tmux(tmux, nvim, source, tmp_path)
     tmux("send-keys", "-t", "nvim", "36G0C")
     tmux("send-keys", "-t", "nvim", "-l", LINE)
     suggestion = wait_for(
@@ -196,6 +209,53 @@ def test_tmux_screen_nvim_011(tmux: Tmux, tmp_path: Path) -> None:
             and "-- INSERT --" not in tmux.screen()
         ),
     )
+    tmux("send-keys", "-t", "nvim", ":qa!", "Enter")
+
+
+SGR = r"(?:\x1b\[[0-9;]*m)*"
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("version", sorted(nvim_setup.BUILDS))
+def test_tmux_next_edit(version: str, tmux: Tmux, tmp_path: Path) -> None:
+    """A rename on one line: the next occurrence shows the proposed edit, <Tab> jumps to it,
+    <Tab> applies it."""
+    nvim = nvim_setup.ensure_nvim(version)
+    source = tmp_path / "next_edit.py"
+    shutil.copy(FIXTURES / "next_edit.py", source)
+    log = _start_in_tmux(tmux, nvim, source, tmp_path)
+
+    # Line 5 is `    total = 0`: rename the variable, leave insert mode.
+    tmux("send-keys", "-t", "nvim", "5G^ciw")
+    tmux("send-keys", "-t", "nvim", "-l", "acc")
+    tmux("send-keys", "-t", "nvim", "Escape")
+    shown = wait_for(
+        "a next edit",
+        lambda: next((json.loads(e[9:]) for e in log() if e.startswith("nextedit ")), None),
+    )
+    assert isinstance(shown, dict)
+    assert (shown["row"], shown["old"], shown["text"]) == (6, "total", "acc")
+
+    # Line 7 reads `total` struck through with `acc` right after it; the file is unchanged.
+    wait_for(
+        "the edit on screen",
+        lambda: "        totalacc += v" in tmux.screen().splitlines(),
+    )
+    styled = next(r for r in tmux.screen(styles=True).splitlines() if "acc" in r and "+=" in r)
+    struck = re.search(r"\x1b\[([0-9;]*)m" + SGR + "total" + SGR + "acc", styled)
+    assert struck and "9" in struck.group(1).split(";"), f"`total` struck through: {styled!r}"
+    assert re.search(r"total(?:\x1b\[[0-9;]*m)+acc", styled), f"`acc` in another colour: {styled!r}"
+    assert "        total += v" in source.read_text()
+
+    # <Tab> jumps (the ruler in the status line shows line 7, column 9), <Tab> applies; :w
+    # saves it.
+    tmux("send-keys", "-t", "nvim", "Tab")
+    wait_for("the jump", lambda: re.search(r" 7,9 ", tmux.screen().splitlines()[-2]))
+    tmux("send-keys", "-t", "nvim", "Tab")
+    wait_for("the edit applied", lambda: "        acc += v" in tmux.screen().splitlines())
+    tmux("send-keys", "-t", "nvim", ":w", "Enter")
+    wait_for("the applied edit saved", lambda: "        acc += v\n" in source.read_text())
+    assert "    acc = 0\n" in source.read_text()
     tmux("send-keys", "-t", "nvim", ":qa!", "Enter")
 
 

@@ -28,6 +28,16 @@ local subcommands = {
   install = function(cmd)
     require("pairline.install").command(vim.list_slice(cmd.fargs, 2))
   end,
+  nextedit = function(cmd)
+    local arg = cmd.fargs[2] or "toggle"
+    local on = ({ on = true, off = false, toggle = nil })[arg]
+    if on == nil and arg ~= "toggle" then
+      vim.notify("pairline: :Pairline nextedit on|off|toggle, not " .. arg, vim.log.levels.ERROR)
+      return
+    end
+    require("pairline").toggle_next_edit(on)
+    vim.notify("pairline: next edits " .. (require("pairline.nextedit").is_enabled() and "on" or "off"))
+  end,
   fix = function(cmd)
     -- Servers (pairline among them) answer with quick fixes only; Neovim filters the rest too.
     local opts = { context = { only = { "quickfix" } } }
@@ -56,10 +66,14 @@ vim.api.nvim_create_user_command("Pairline", function(cmd)
 end, {
   nargs = "*",
   range = true,
-  desc = "pairline: toggle | enable | disable | restart | status | fix | install [cancel]",
-  complete = function(lead)
+  desc = "pairline: toggle | enable | disable | restart | status | fix | install [cancel] | nextedit [on|off|toggle]",
+  complete = function(lead, line)
+    local words = vim.split(line, "%s+", { trimempty = true })
+    local previous = words[#words - (lead == "" and 0 or 1)]
+    local names = ({ nextedit = { "on", "off", "toggle" }, install = { "cancel" } })[previous]
+      or vim.tbl_keys(subcommands)
     return vim.tbl_filter(function(name)
       return vim.startswith(name, lead)
-    end, vim.tbl_keys(subcommands))
+    end, names)
   end,
 })

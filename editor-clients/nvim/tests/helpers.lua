@@ -123,10 +123,18 @@ end
 --- Open a copy of the shipped sample in the child; wait for the model to be ready.
 ---@return integer bufnr
 function H.open_sample()
+  return H.open_fixture("sample.py", "stats.py")
+end
+
+--- Open a copy of tests/fixtures/`name` (named `as`) in the child; wait for the model to be ready.
+---@param name string
+---@param as? string
+---@return integer bufnr
+function H.open_fixture(name, as)
   local dir = vim.fn.tempname()
   vim.fn.mkdir(dir, "p")
-  local path = dir .. "/stats.py"
-  vim.fn.writefile(vim.fn.readfile(H.repo_root .. "/tests/fixtures/sample.py"), path)
+  local path = dir .. "/" .. (as or name)
+  vim.fn.writefile(vim.fn.readfile(H.repo_root .. "/tests/fixtures/" .. name), path)
   local bufnr = H.call("edit", path)
   H.wait("pairline to attach", function()
     return H.call("client_id", bufnr)

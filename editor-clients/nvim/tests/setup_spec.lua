@@ -11,6 +11,11 @@ H.run(function()
   H.eq(o.keymaps.accept, "<Tab>", "keymaps.accept keeps its default")
   H.eq(o.ghost_text, { position = "overlay", hl_group = "PairlineGhostText" }, "ghost_text")
   H.eq(o.cmd, H.server_cmd(), "cmd replaced whole")
+  H.eq(
+    o.next_edit,
+    { enabled = true, debounce_ms = 300, keymaps = { accept = "<Tab>", dismiss = "<Esc>" } },
+    "next_edit defaults"
+  )
 
   -- Validation names the bad option.
   for _, case in ipairs({
@@ -19,6 +24,9 @@ H.run(function()
     { { ghost_text = { position = "left" } }, "ghost_text.position" },
     { { keymaps = { accept = 1 } }, "keymaps.accept" },
     { { filetypes = "python" }, "filetypes" },
+    { { next_edit = { debounce_ms = -1 } }, "next_edit.debounce_ms" },
+    { { next_edit = { keymaps = { accept = 1 } } }, "next_edit.keymaps.accept" },
+    { { next_edit = { enabled = "yes" } }, "next_edit.enabled" },
   }) do
     local err = H.lua("local ok, err = pcall(require('pairline').setup, ...) return not ok and err or nil", case[1])
     H.check(

@@ -7,6 +7,15 @@ local M = {}
 ---@field accept_line string|false Accept the rest of the current line of the suggestion.
 ---@field dismiss string|false Hide the suggestion without leaving insert mode.
 
+---@class pairline.NextEditKeymaps
+---@field accept string|false Normal mode, while an edit shows: jump to it, then apply it.
+---@field dismiss string|false Normal mode, while an edit shows: hide it.
+
+---@class pairline.NextEditConfig
+---@field enabled boolean Next-edit suggestions on at start.
+---@field debounce_ms integer Wait after an edit (or leaving insert mode) before asking.
+---@field keymaps pairline.NextEditKeymaps
+
 ---@class pairline.Config
 ---@field cmd string[] Command that starts the server (stdio); unset: `pairline` on PATH, else :Pairline install's.
 ---@field filetypes string[] Filetypes the server attaches to.
@@ -18,6 +27,7 @@ local M = {}
 ---@field notify_progress boolean Show model loading with vim.notify.
 ---@field enabled boolean Inline suggestions on at start.
 ---@field install { python: string?, pip_args: string[], env: table<string, string> } How :Pairline install works.
+---@field next_edit pairline.NextEditConfig
 
 ---@type pairline.Config
 M.defaults = {
@@ -39,6 +49,11 @@ M.defaults = {
     python = nil, -- a Python >= 3.11 to build the virtualenv with; nil: python3/python on PATH
     pip_args = {}, -- extra `pip install` arguments, e.g. { "--find-links", "/wheels" }
     env = {}, -- extra environment for pip, e.g. { CMAKE_ARGS = "-DGGML_CUDA=on" }
+  },
+  next_edit = {
+    enabled = true,
+    debounce_ms = 300,
+    keymaps = { accept = "<Tab>", dismiss = "<Esc>" },
   },
 }
 
@@ -93,6 +108,15 @@ local function validate(o)
   vim.validate("install.python", o.install.python, "string", true)
   vim.validate("install.pip_args", o.install.pip_args, string_list, "list of strings")
   vim.validate("install.env", o.install.env, "table")
+  vim.validate("next_edit", o.next_edit, "table")
+  vim.validate("next_edit.enabled", o.next_edit.enabled, "boolean")
+  vim.validate("next_edit.debounce_ms", o.next_edit.debounce_ms, function(v)
+    return type(v) == "number" and v >= 0
+  end, "number >= 0")
+  vim.validate("next_edit.keymaps", o.next_edit.keymaps, "table")
+  for _, name in ipairs({ "accept", "dismiss" }) do
+    vim.validate("next_edit.keymaps." .. name, o.next_edit.keymaps[name], key, "key string or false")
+  end
 end
 
 --- Merge `opts` over the defaults, validate, and make the result current.

@@ -12,6 +12,7 @@ function M.setup(opts)
   require("pairline.config").apply(opts)
   require("pairline.status").setup()
   require("pairline.inline").setup()
+  require("pairline.nextedit").setup()
   require("pairline.client").setup()
   M.did_setup = true
 end
@@ -39,6 +40,32 @@ end
 ---@param on? boolean
 function M.toggle(on)
   require("pairline.inline").toggle(on)
+end
+
+--- Jump to the next edit shown in the current buffer; at it, apply it. False when none shows,
+--- so it can back a mapping of your own.
+---@return boolean
+function M.next_edit()
+  return require("pairline.nextedit").accept()
+end
+
+--- Hide the next edit shown in the current buffer.
+function M.dismiss_next_edit()
+  require("pairline.nextedit").dismiss()
+end
+
+--- The next edit shown in `bufnr` (default: current), or nil: { row, col, end_row, end_col,
+--- old, text }, 0-based byte positions of the replaced text `old`, and its replacement `text`.
+---@param bufnr? integer
+---@return table?
+function M.get_next_edit(bufnr)
+  return require("pairline.nextedit").get(bufnr)
+end
+
+--- Turn next-edit suggestions on/off (default: flip).
+---@param on? boolean
+function M.toggle_next_edit(on)
+  require("pairline.nextedit").toggle(on)
 end
 
 --- Stop the server and start it again for the buffers it served.
