@@ -4,6 +4,8 @@
 --- hint near the cursor says where when it is off screen. A key jumps there, a second press
 --- applies it and runs its command. <Esc>, any edit or moving away dismisses it. Normal mode
 --- only, so it never competes with insert-mode ghost text.
+local pending = require("pairline.pending")
+
 local M = {}
 
 M.METHOD = "textDocument/copilotInlineEdit"
@@ -220,14 +222,7 @@ end
 
 ---@param bufnr integer
 local function cancel(bufnr)
-  local s = state(bufnr)
-  if s.timer then
-    s.timer:stop()
-  end
-  if s.request then
-    s.request.client:cancel_request(s.request.id)
-    s.request = nil
-  end
+  pending.cancel(state(bufnr))
 end
 
 --- Hide the edit shown in `bufnr` and forget pending requests.

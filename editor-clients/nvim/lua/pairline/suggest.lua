@@ -3,6 +3,7 @@
 --- and the answer drawn as ghost text only while it still matches the buffer and cursor. It runs
 --- in the buffers pairline.inline attaches it to, which are those served while suggestions are on.
 local ghost = require("pairline.ghost")
+local pending = require("pairline.pending")
 
 local M = {}
 
@@ -45,15 +46,7 @@ end
 
 ---@param bufnr integer
 local function cancel(bufnr)
-  local s = state(bufnr)
-  if s.timer then
-    s.timer:stop()
-  end
-  if s.request then
-    -- Tells the server too, so it stops generating for a cursor that has moved on.
-    s.request.client:cancel_request(s.request.id)
-    s.request = nil
-  end
+  pending.cancel(state(bufnr))
 end
 
 --- Hide the suggestion and forget pending work for `bufnr`.
