@@ -9,10 +9,9 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from pairline import __version__
-from pairline.engine.config import Settings, load_settings
+from pairline.cli_settings import add_model_args, settings_from_args
 
 log = logging.getLogger("pairline")
 
@@ -29,47 +28,6 @@ def _setup_logging(level: str) -> None:
     # pygls logs every message at INFO; keep that for --log-level debug only.
     if logging.getLogger().level > logging.DEBUG:
         logging.getLogger("pygls").setLevel(logging.WARNING)
-
-
-def _settings_from_args(args: argparse.Namespace) -> Settings:
-    data: dict[str, Any] = {}
-    if getattr(args, "config", None):
-        path = Path(args.config)
-        text = path.read_text(encoding="utf-8")
-        if path.suffix == ".toml":
-            import tomllib
-
-            data = tomllib.loads(text)
-        else:
-            data = json.loads(text)
-    model = data.setdefault("model", {})
-    if getattr(args, "model", None):
-        model["name"] = args.model
-    if getattr(args, "n_ctx", None):
-        model["n_ctx"] = args.n_ctx
-    if getattr(args, "threads", None):
-        model["n_threads"] = args.threads
-    if getattr(args, "gpu_layers", None) is not None:
-        model["n_gpu_layers"] = args.gpu_layers
-    if getattr(args, "max_tokens", None):
-        data.setdefault("completion", {})["max_tokens"] = args.max_tokens
-    if getattr(args, "cache_dir", None):
-        data["cache_dir"] = args.cache_dir
-    if getattr(args, "remote_url", None):
-        data.setdefault("remote", {})["base_url"] = args.remote_url
-    settings, problems = load_settings(data)
-    for problem in problems:
-        print(f"pairline: {problem}", file=sys.stderr)
-    return settings
-
-
-def _add_model_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", help="settings file (.toml or .json)")
-    parser.add_argument("--model", help="built-in model name or path to a .gguf file")
-    parser.add_argument("--n-ctx", type=int, help="context window in tokens")
-    parser.add_argument("--threads", type=int, help="CPU threads (default: one per core)")
-    parser.add_argument("--gpu-layers", type=int, help="layers to offload to a GPU (-1: all)")
-    parser.add_argument("--cache-dir", help="where models and caches are kept")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -120,8 +78,7 @@ def _read_source(path: Path) -> str:
 
 
 async def _complete(args: argparse.Namespace) -> int:
-    from pairline.engine import models
-    from pairline.engine.backends.local_llama import LocalLlamaBackend
+    from pairline.engine import session
     from pairline.engine.completion import CompletionEngine
     from pairline.engine.context import ContextGatherer
     from pairline.engine.types import EngineError, Position, PositionEncoding
@@ -129,7 +86,7 @@ async def _complete(args: argparse.Namespace) -> int:
 
     path, line, col = _parse_location(args.location)
     text = _read_source(path)
-    settings = _settings_from_args(args)
+    settings = settings_from_args(args)
     if line < 1 or col < 1:
         raise SystemExit("pairline: LINE and COL are 1-based")
     workspace = Workspace(PositionEncoding.UTF32)  # columns count characters on the CLI
@@ -141,16 +98,13 @@ async def _complete(args: argparse.Namespace) -> int:
         )
     request = workspace.request_at(uri, Position(line - 1, col - 1))
 
-    def stage(message: str) -> None:
+    def stage(message: str, _percent: int) -> None:
         if not args.quiet:
             print(f"pairline: {message}", file=sys.stderr)
 
     started = time.perf_counter()
     try:
-        resolved = models.resolve(settings.model.name, settings.cache_path, stage)
-        stage(f"loading {resolved.path.name}")
-        backend = LocalLlamaBackend(resolved, settings.model)
-        await backend.load()
+        backend = await session.load_local(settings, stage)
     except EngineError as exc:
         print(f"pairline: {exc}", file=sys.stderr)
         return 1
@@ -173,7 +127,7 @@ async def _complete(args: argparse.Namespace) -> int:
                     "file": str(path),
                     "line": line,
                     "column": col,
-                    "model": resolved.name,
+                    "model": backend.model.name,
                     "mode": engine.mode_at(request).value,
                     "completion": suggestion.text if suggestion else None,
                     "load_s": round(loaded - started, 3),
@@ -196,11 +150,10 @@ def cmd_complete(args: argparse.Namespace) -> int:
 
 
 async def _fix(args: argparse.Namespace) -> int:
-    from pairline.engine import fix, models
-    from pairline.engine.backends.edit import EditBackend, LocalEditBackend
+    from pairline.engine import fix, session
+    from pairline.engine.backends.edit import EditBackend
     from pairline.engine.backends.local_llama import LocalLlamaBackend
     from pairline.engine.types import EngineError
-    from pairline.engine.verify import WorkspaceVerifier
     from pairline.engine.workspace import language_for_path
 
     spec = args.location
@@ -208,7 +161,7 @@ async def _fix(args: argparse.Namespace) -> int:
     path = Path(parts[0]) if len(parts) > 1 and parts[1].isdigit() else Path(spec)
     line = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 1
     text = _read_source(path)
-    settings = _settings_from_args(args)
+    settings = settings_from_args(args)
     language = args.language or language_for_path(str(path))
     start = max(0, min(line - 1, text.count("\n")))
     offers = fix.offers(
@@ -223,48 +176,47 @@ async def _fix(args: argparse.Namespace) -> int:
         rel_path: str | None = str(path.resolve().relative_to(root))
     except ValueError:
         rel_path = None
-    request = fix.FixRequest(
-        kind=args.action,
+    request = session.action_request(
+        args.action,
         language=language,
         text=text,
         region=offer.region,
+        settings=settings,
         diagnostics=tuple(args.problem or ()),
         file_name=path.name,
         rel_path=rel_path,
-        context_lines=settings.actions.context_lines,
     )
-    router = fix.EditRouter(settings=lambda: settings, local=lambda: None)
     local: LocalLlamaBackend | None = None
-    try:
-        backend: EditBackend
-        if router.choice(args.action) == "remote":
-            backend = router.backend(args.action)
-        else:
-            local = LocalLlamaBackend(
-                models.resolve(settings.model.name, settings.cache_path), settings.model
-            )
-            await local.load()
-            backend = LocalEditBackend(local, settings.actions.local_max_tokens)
+    router = fix.EditRouter(settings=lambda: settings, local=lambda: local)
+
+    async def ready_local() -> None:
+        nonlocal local
+        local = await session.load_local(settings)
+
+    def progress(message: str, _percent: int) -> None:
+        print(f"pairline: {message}", file=sys.stderr)
+
+    def announce(backend: EditBackend) -> None:
         print(
             f"pairline: {fix.TITLES[args.action]} via {backend.where}: {backend.name}",
             file=sys.stderr,
         )
-        verifier = WorkspaceVerifier(settings.actions, root)
-        try:
-            result = await fix.fix(
-                request,
-                backend,
-                verifier,
-                settings.actions.rounds,
-                progress=lambda message, _pct: print(f"pairline: {message}", file=sys.stderr),
-            )
-        finally:
-            verifier.close()
-            await backend.aclose()
+
+    try:
+        result = await session.run_action(
+            request,
+            router,
+            settings,
+            root,
+            ready_local=ready_local,
+            progress=progress,
+            on_backend=announce,
+        )
     except EngineError as exc:
         print(f"pairline: {exc}", file=sys.stderr)
         return 1
     finally:
+        await router.aclose()
         if local is not None:
             local.close()
     new_text = result.text or (
@@ -293,13 +245,13 @@ def cmd_fix(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from pairline.doctor import run_doctor
 
-    return run_doctor(_settings_from_args(args), load=not args.no_load, as_json=args.json)
+    return run_doctor(settings_from_args(args), load=not args.no_load, as_json=args.json)
 
 
 def cmd_models(args: argparse.Namespace) -> int:
     from pairline.engine import models
 
-    settings = _settings_from_args(args)
+    settings = settings_from_args(args)
     for name in models.builtin_names():
         spec = models.manifest()["builtin"][name]
         default = " (default)" if name == models.default_model_name() else ""
@@ -313,7 +265,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from pairline.stats import run
 
-    return run(args, _settings_from_args(args))
+    return run(args, settings_from_args(args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -339,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument(
         "--no-context", action="store_true", help="no context from imported files"
     )
-    _add_model_args(complete)
+    add_model_args(complete)
     complete.set_defaults(func=cmd_complete, default_level="warning")
 
     fix_cmd = sub.add_parser(
@@ -353,14 +305,14 @@ def build_parser() -> argparse.ArgumentParser:
     fix_cmd.add_argument("--root", help="workspace root for check commands (default: file's dir)")
     fix_cmd.add_argument("--language", help="language id (default: from the file extension)")
     fix_cmd.add_argument("--remote-url", help="OpenAI-compatible or Anthropic base URL")
-    _add_model_args(fix_cmd)
+    add_model_args(fix_cmd)
     fix_cmd.set_defaults(func=cmd_fix, default_level="warning")
 
     doctor = sub.add_parser("doctor", help="check the model, llama.cpp, grammars, cache, remote")
     doctor.add_argument("--remote-url", help="remote model server base URL to check")
     doctor.add_argument("--no-load", action="store_true", help="do not load the model")
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
-    _add_model_args(doctor)
+    add_model_args(doctor)
     doctor.set_defaults(func=cmd_doctor, default_level="warning")
 
     models_cmd = sub.add_parser("models", help="list the built-in models")
@@ -382,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from pairline.bench.command import add_parser as add_bench_parser
 
-    add_bench_parser(sub, _add_model_args)
+    add_bench_parser(sub)
     return parser
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import platform
@@ -45,16 +44,14 @@ def _llama() -> str:
 
 def _model(settings: Settings, load: bool) -> Callable[[], str]:
     def run() -> str:
-        from pairline.engine import models
-        from pairline.engine.backends.local_llama import LocalLlamaBackend
+        from pairline.engine import models, session
 
         resolved = models.resolve(settings.model.name, settings.cache_path)
         size_mb = resolved.path.stat().st_size / 1e6
         detail = f"{resolved.name}: {resolved.path} ({size_mb:.0f} MB)"
         if load:
-            backend = LocalLlamaBackend(resolved, settings.model)
+            backend = session.load_local_sync(settings)
             try:
-                asyncio.run(backend.load())
                 fim = backend.fim.family if backend.fim else "none (prefix prompting)"
                 detail += f", loads; FIM: {fim}"
                 if not backend.extra_buffers:

@@ -37,8 +37,9 @@ def llama_server(chat_server: str) -> str:
     return chat_server
 
 
-def capabilities() -> types.ClientCapabilities:
-    """An editor that resolves code actions lazily and applies versioned edits."""
+def capabilities(*, resolve: bool = True) -> types.ClientCapabilities:
+    """An editor that resolves code actions lazily (or runs their command) and applies
+    versioned edits."""
     return types.ClientCapabilities(
         text_document=types.TextDocumentClientCapabilities(
             code_action=types.CodeActionClientCapabilities(
@@ -47,30 +48,78 @@ def capabilities() -> types.ClientCapabilities:
                         value_set=[types.CodeActionKind.QuickFix, types.CodeActionKind.Refactor]
                     )
                 ),
-                resolve_support=types.ClientCodeActionResolveOptions(properties=["edit"]),
+                resolve_support=(
+                    types.ClientCodeActionResolveOptions(properties=["edit"]) if resolve else None
+                ),
                 data_support=True,
             ),
             synchronization=types.TextDocumentSyncClientCapabilities(),
         ),
         workspace=types.WorkspaceClientCapabilities(
-            workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True)
+            apply_edit=True,
+            workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True),
         ),
         window=types.WindowClientCapabilities(work_done_progress=True),
     )
 
 
-async def initialize(client: LanguageClient, options: dict[str, Any]) -> None:
+def remote_options(llama_server: str) -> dict[str, Any]:
+    return {"remote": {"baseUrl": llama_server, "maxTokens": 256}, "actions": {"rounds": 2}}
+
+
+async def initialize(
+    client: LanguageClient, options: dict[str, Any], *, resolve: bool = True
+) -> None:
     await client.initialize_session(
-        types.InitializeParams(capabilities=capabilities(), initialization_options=options)
+        types.InitializeParams(
+            capabilities=capabilities(resolve=resolve), initialization_options=options
+        )
     )
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
 async def client(lsp_client: LanguageClient, llama_server: str) -> AsyncIterator[LanguageClient]:
-    await initialize(
-        lsp_client,
-        {"remote": {"baseUrl": llama_server, "maxTokens": 256}, "actions": {"rounds": 2}},
-    )
+    await initialize(lsp_client, remote_options(llama_server))
+    yield lsp_client
+    await lsp_client.shutdown_session()
+
+
+def read_code_actions_as_editors_do(client: LanguageClient) -> None:
+    """Tell a code action from a bare Command by the type of its `command` field.
+
+    lsprotocol reads every entry with a `command` key as a Command, which turns a CodeAction
+    carrying a command into a Command whose name is the text of a dict; editors check whether
+    `command` is a string.
+    """
+    converter = client.protocol._converter
+
+    def hook(data: Any, _: type) -> types.Command | types.CodeAction:
+        kind = types.Command if isinstance(data.get("command"), str) else types.CodeAction
+        return converter.structure(data, kind)
+
+    converter.register_structure_hook(types.Command | types.CodeAction, hook)
+
+
+@pytest.fixture
+def applied_edits() -> list[types.WorkspaceEdit]:
+    """The edits the server asked `command_client` to apply, in order."""
+    return []
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+async def command_client(
+    lsp_client: LanguageClient, llama_server: str, applied_edits: list[types.WorkspaceEdit]
+) -> AsyncIterator[LanguageClient]:
+    """A client without `codeAction/resolve`: it runs an action's command and applies the
+    edits the server sends with `workspace/applyEdit`."""
+    read_code_actions_as_editors_do(lsp_client)
+
+    @lsp_client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        applied_edits.append(params.edit)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    await initialize(lsp_client, remote_options(llama_server), resolve=False)
     yield lsp_client
     await lsp_client.shutdown_session()
 
@@ -139,6 +188,7 @@ async def test_fix_this_from_remote_model(client: LanguageClient) -> None:
     assert fix.kind == types.CodeActionKind.QuickFix
     assert "(remote: http://127.0.0.1:" in fix.title  # where the code goes is visible
     assert fix.edit is None and fix.data  # the list is computed without the model
+    assert fix.command is None  # this client resolves the edit
     assert list(fix.diagnostics or []) == [diag]
 
     resolved = await client.code_action_resolve_async(fix)
@@ -147,6 +197,27 @@ async def test_fix_this_from_remote_model(client: LanguageClient) -> None:
     assert new_text != BUGGY
     ast.parse(new_text)  # verified: it parses
     # Minimal: the unrelated function is untouched.
+    assert new_text.endswith("def area(r):\n    pass\n")
+
+
+async def test_fix_this_without_resolve_support_runs_a_command(
+    command_client: LanguageClient, applied_edits: list[types.WorkspaceEdit]
+) -> None:
+    client = command_client
+    open_doc(client, URI, BUGGY)
+    diag = diagnostic(2, "add_numbers(2, 3) returns -1, expected 5")
+    actions = await actions_at(client, 2, [diag])
+    (fix,) = [a for a in actions if "Fix this" in a.title]
+    assert fix.edit is None  # the list is computed without the model
+    assert fix.command is not None and fix.command.command == "pairline.applyAction"
+
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=fix.command.command, arguments=fix.command.arguments)
+    )
+    (edit,) = applied_edits
+    new_text = apply(BUGGY, edit, version=1)
+    assert new_text != BUGGY
+    ast.parse(new_text)  # verified: it parses
     assert new_text.endswith("def area(r):\n    pass\n")
 
 

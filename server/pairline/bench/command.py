@@ -6,6 +6,8 @@ import argparse
 import importlib
 from typing import Any
 
+from pairline.cli_settings import add_model_args, settings_from_args
+
 SUBCOMMANDS = {
     "latency": "replay typing traces through `pairline serve` over stdio (--raw, --peer)",
     "infill": "HumanEval-Infilling: exact match, edit similarity, pass@1, latency",
@@ -16,7 +18,7 @@ SUBCOMMANDS = {
 }
 
 
-def add_parser(sub: Any, add_model_args: Any) -> None:
+def add_parser(sub: Any) -> None:
     """Register `bench` and its subcommands on the CLI's subparsers object."""
     bench = sub.add_parser("bench", help="measure latency, completion quality and fix rate")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
@@ -42,8 +44,6 @@ def add_parser(sub: Any, add_model_args: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pairline.cli import _settings_from_args
-
     module = importlib.import_module(f"pairline.bench.{args.bench_module}")
-    result: int = module.main(args, _settings_from_args(args))
+    result: int = module.main(args, settings_from_args(args))
     return result

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pairline import __version__
+from pairline.engine.backends.local_llama import LocalLlamaBackend
 from pairline.engine.config import Settings, dump_settings
 from pairline.engine.models import ResolvedModel
 from pairline.engine.percentile import percentile
@@ -272,16 +273,15 @@ def measuring(settings: Settings) -> Settings:
     return dataclasses.replace(settings, completion=completion)
 
 
-async def load_backend(settings: Settings, quiet: bool = False) -> Any:
-    """The configured local model, loaded (a LocalLlamaBackend); raises EngineError."""
-    from pairline.engine import models
-    from pairline.engine.backends.local_llama import LocalLlamaBackend
+async def load_backend(
+    settings: Settings, quiet: bool = False
+) -> tuple[LocalLlamaBackend, ResolvedModel]:
+    """The configured local model, loaded, and its file; raises EngineError."""
+    from pairline.engine import session
 
-    def stage(message: str) -> None:
+    def stage(message: str, _percent: int) -> None:
         if not quiet:
             print(f"pairline: {message}", file=sys.stderr)
 
-    resolved = models.resolve(settings.model.name, settings.cache_path, stage)
-    backend = LocalLlamaBackend(resolved, settings.model)
-    await backend.load()
-    return backend, resolved
+    backend = await session.load_local(settings, stage)
+    return backend, backend.model

@@ -2,7 +2,9 @@
 
 `textDocument/codeAction` only parses the buffer and lists unresolved actions, so the menu
 appears at once; the model work (generate → verify → revise, in `pairline.engine.fix`) runs in
-`codeAction/resolve`, reported with `$/progress` and stopped by `$/cancelRequest`. The edit is
+`codeAction/resolve`, reported with `$/progress` and stopped by `$/cancelRequest`. Clients that
+cannot resolve an action's edit get the action with the command `pairline.applyAction`
+instead: running it computes the same edit and sends it with `workspace/applyEdit`. The edit is
 a minimal whole-line `WorkspaceEdit` tied to the document version the action was computed for:
 a buffer that changed meanwhile gets ContentModified, never a stale edit.
 """
@@ -13,23 +15,24 @@ import asyncio
 import enum
 import logging
 import threading
+from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 from pygls import uris
 from pygls.exceptions import JsonRpcContentModified, JsonRpcException, JsonRpcInvalidParams
 
-from pairline.engine import fix
+from pairline.engine import fix, session
 from pairline.engine.document import Document
 from pairline.engine.types import EngineError
-from pairline.engine.verify import WorkspaceVerifier
+from pairline.lsp.client import ClientFeatures
 from pairline.lsp.progress import Progress
-
-if TYPE_CHECKING:
-    from pairline.lsp.app import PairlineServer
+from pairline.lsp.server import Feature, PairlineServer
 
 log = logging.getLogger(__name__)
+
+APPLY_ACTION = "pairline.applyAction"
 
 _KINDS = {
     fix.FIX: types.CodeActionKind.QuickFix,
@@ -101,7 +104,7 @@ def _position(doc: Document, line: int) -> types.Position:
 
 
 def workspace_edit(
-    ls: PairlineServer, doc: Document, new_text: str, version: int
+    client: ClientFeatures, doc: Document, new_text: str, version: int
 ) -> types.WorkspaceEdit:
     edits: list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit] = [
         types.TextEdit(
@@ -110,13 +113,7 @@ def workspace_edit(
         )
         for e in fix.line_edits(doc.text, new_text)
     ]
-    capabilities = ls.client_capabilities.workspace
-    versioned = (
-        capabilities is not None
-        and capabilities.workspace_edit is not None
-        and bool(capabilities.workspace_edit.document_changes)
-    )
-    if versioned:
+    if client.document_changes:
         return types.WorkspaceEdit(
             document_changes=[
                 types.TextDocumentEdit(
@@ -132,8 +129,7 @@ def workspace_edit(
     )
 
 
-def _data(action: types.CodeAction) -> dict[str, Any]:
-    data = action.data
+def _data(data: object) -> dict[str, Any]:
     needed = {"uri": str, "version": int, "kind": str, "start": int, "end": int}
     if not isinstance(data, dict) or any(not isinstance(data.get(k), t) for k, t in needed.items()):
         raise JsonRpcInvalidParams("this code action did not come from pairline")
@@ -142,17 +138,29 @@ def _data(action: types.CodeAction) -> dict[str, Any]:
     return data
 
 
-def register(server: PairlineServer) -> None:
-    router = fix.EditRouter(settings=lambda: server.settings, local=lambda: server.engine.backend)
+@dataclass(frozen=True)
+class _Outcome:
+    """What an action produced: an edit (None when no edit could be verified) and its label."""
 
-    @server.feature(
-        types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(
-            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite],
-            resolve_provider=True,
-        ),
-    )
-    def code_actions(ls: PairlineServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    edit: types.WorkspaceEdit | None
+    verified: bool
+    rounds: int
+
+
+class CodeActions(Feature):
+    """Lists actions and makes their edits; owns the router and so the remote connections."""
+
+    def __init__(self, server: PairlineServer) -> None:
+        self._server = server
+        self.router = fix.EditRouter(
+            settings=lambda: server.settings, local=lambda: server.engine.backend
+        )
+
+    async def shutdown(self) -> None:
+        await self.router.aclose()
+
+    def offered(self, ls: PairlineServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        """The actions at a range: one parse, no model call."""
         try:
             doc = ls.documents.get(params.text_document.uri)
         except EngineError as exc:
@@ -169,27 +177,35 @@ def register(server: PairlineServer) -> None:
             kind = _KINDS[offer.kind]
             if not _wanted(only, _kind_value(kind)):
                 continue
+            title = f"pairline: {offer.title} ({self.router.describe(offer.kind)})"
+            data = {
+                "uri": doc.uri,
+                "version": doc.version,
+                "kind": offer.kind,
+                "start": offer.region.start,
+                "end": offer.region.end,
+                "function": offer.region.function,
+                "diagnostics": [_describe(d) for d in diagnostics],
+            }
+            # A client that cannot resolve the edit runs this command instead.
+            command = (
+                None
+                if ls.client.code_action_resolve
+                else types.Command(title=title, command=APPLY_ACTION, arguments=[data])
+            )
             actions.append(
                 types.CodeAction(
-                    title=f"pairline: {offer.title} ({router.describe(offer.kind)})",
+                    title=title,
                     kind=kind,
                     diagnostics=diagnostics if offer.kind == fix.FIX and diagnostics else None,
-                    data={
-                        "uri": doc.uri,
-                        "version": doc.version,
-                        "kind": offer.kind,
-                        "start": offer.region.start,
-                        "end": offer.region.end,
-                        "function": offer.region.function,
-                        "diagnostics": [_describe(d) for d in diagnostics],
-                    },
+                    data=data,
+                    command=command,
                 )
             )
         return actions
 
-    @server.feature(types.CODE_ACTION_RESOLVE)
-    async def resolve(ls: PairlineServer, action: types.CodeAction) -> types.CodeAction:
-        data = _data(action)
+    async def make_edit(self, ls: PairlineServer, data: dict[str, Any]) -> _Outcome:
+        """Run the action described by `data` (from `offered`); LSP errors for every failure."""
         try:
             doc = ls.documents.get(data["uri"])
         except EngineError as exc:
@@ -199,43 +215,36 @@ def register(server: PairlineServer) -> None:
             raise JsonRpcContentModified(
                 f"the document changed (version {doc.version}, the action was for {version})"
             )
-        text = doc.text
         settings = ls.settings
         kind = data["kind"]
         name, rel_path = _relative(doc.uri, ls.workspace.root_path)
-        last = text.count("\n") + 1
-        region = fix.Region(
-            max(0, min(data["start"], last)),
-            max(0, min(data["end"], last)),
-            str(data.get("function") or ""),
-        )
-        request = fix.FixRequest(
-            kind=kind,
+        request = session.action_request(
+            kind,
             language=doc.language,
-            text=text,
-            region=region,
+            text=doc.text,
+            region=fix.Region(data["start"], data["end"], str(data.get("function") or "")),
+            settings=settings,
             diagnostics=tuple(str(d) for d in data.get("diagnostics") or ()),
             file_name=name,
             rel_path=rel_path,
-            context_lines=settings.actions.context_lines,
         )
         title = fix.TITLES[kind]
-        progress = Progress(ls, f"pairline: {title}")
+        progress = Progress(ls, f"pairline: {title}", supported=ls.client.work_done_progress)
         cancel = threading.Event()
-        verifier = WorkspaceVerifier(
-            settings.actions, Path(ls.workspace.root_path) if ls.workspace.root_path else None
-        )
-        await progress.begin(router.describe(kind))
-        try:
-            if router.choice(kind) == "local" and not await ls.engine.wait_ready():
+        root = Path(ls.workspace.root_path) if ls.workspace.root_path else None
+
+        async def ready_local() -> None:
+            if not await ls.engine.wait_ready():
                 raise EngineError(f"the local model is not available: {ls.engine.error}")
-            backend = router.backend(kind)
-            log.info("%s: %s via %s (%s)", title, doc.uri, backend.name, backend.where)
-            result = await fix.fix(
+
+        await progress.begin(self.router.describe(kind))
+        try:
+            result = await session.run_action(
                 request,
-                backend,
-                verifier,
-                settings.actions.rounds,
+                self.router,
+                settings,
+                root,
+                ready_local=ready_local,
                 cancel=cancel,
                 progress=progress.report,
             )
@@ -251,13 +260,10 @@ def register(server: PairlineServer) -> None:
                 )
             )
             raise JsonRpcRequestFailed(f"{title} failed: {exc}") from None
-        finally:
-            await asyncio.to_thread(verifier.close)
         if doc.version != version or ls.documents.get(doc.uri) is not doc:
             progress.end("the document changed; edit dropped")
             raise JsonRpcContentModified("the document changed while the edit was being made")
         new_text = result.text
-        label = "verified" if result.verified else "unverified"
         if new_text is None and settings.actions.offer_unverified:
             new_text = result.best_unverified
         if new_text is None:
@@ -267,11 +273,54 @@ def register(server: PairlineServer) -> None:
                     type=types.MessageType.Warning, message=f"pairline: {title}: {result.message}"
                 )
             )
-            action.title = f"pairline: {title}: no verified edit ({result.rounds} rounds)"
+            return _Outcome(None, False, result.rounds)
+        label = "verified" if result.verified else "unverified"
+        progress.end(f"{label} in {result.rounds} round(s): {result.message.splitlines()[0]}")
+        edit = workspace_edit(ls.client, doc, new_text, version)
+        return _Outcome(edit, result.verified, result.rounds)
+
+
+def setup(server: PairlineServer) -> CodeActions:
+    actions = server.add_feature(CodeActions(server))
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(
+            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite],
+            resolve_provider=True,
+        ),
+    )
+    def code_actions(ls: PairlineServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        return actions.offered(ls, params)
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def resolve(ls: PairlineServer, action: types.CodeAction) -> types.CodeAction:
+        data = _data(action.data)
+        outcome = await actions.make_edit(ls, data)
+        action.command = None  # resolved: the edit is the whole action, nothing to run after it
+        if outcome.edit is None:
+            title = fix.TITLES[data["kind"]]
+            action.title = f"pairline: {title}: no verified edit ({outcome.rounds} rounds)"
             action.edit = None
             return action
-        progress.end(f"{label} in {result.rounds} round(s): {result.message.splitlines()[0]}")
-        action.edit = workspace_edit(ls, doc, new_text, version)
-        if not result.verified:
+        action.edit = outcome.edit
+        if not outcome.verified:
             action.title = f"{action.title} [unverified]"
         return action
+
+    @server.command(APPLY_ACTION)
+    async def apply_action(ls: PairlineServer, *arguments: object) -> None:
+        if len(arguments) != 1:
+            raise JsonRpcInvalidParams(f"{APPLY_ACTION} expects [action data]")
+        data = _data(arguments[0])
+        outcome = await actions.make_edit(ls, data)
+        if outcome.edit is None:
+            return  # the user was told why
+        label = fix.TITLES[data["kind"]] + ("" if outcome.verified else " [unverified]")
+        answer = await ls.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=outcome.edit, label=f"pairline: {label}")
+        )
+        if not answer.applied:
+            log.warning("the client did not apply %s: %s", label, answer.failure_reason)
+
+    return actions

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from pairline.engine.types import EngineError, Position
+from pairline.lsp.client import ClientFeatures
 from pairline.lsp.convert import lsp_position, position
+from pairline.lsp.server import PairlineServer
 from pairline.lsp.usage import accept_command
-
-if TYPE_CHECKING:
-    from pairline.lsp.app import PairlineServer
 
 TRIGGER_CHARACTERS = [".", "(", " "]
 _LABEL_CHARS = 60
@@ -34,21 +32,16 @@ _SPACE_AFTER = re.compile(
 )
 
 
-def wants_items(capabilities: types.ClientCapabilities, mode: str) -> bool:
+def wants_items(client: ClientFeatures, mode: str) -> bool:
     """Serve completion items? "auto": only to clients that cannot show inline completions."""
     if mode in ("on", "off"):
         return mode == "on"
-    text = capabilities.text_document
-    return text is None or text.inline_completion is None
+    return not client.inline_completion
 
 
-def _documentation(
-    capabilities: types.ClientCapabilities, language: str, text: str
-) -> types.MarkupContent | str:
+def _documentation(client: ClientFeatures, language: str, text: str) -> types.MarkupContent | str:
     """The full suggestion in the richest format the client declares (a plain string if none)."""
-    completion = capabilities.text_document and capabilities.text_document.completion
-    item = completion and completion.completion_item
-    formats = (item and item.documentation_format) or []
+    formats = client.documentation_formats
     if types.MarkupKind.Markdown in formats:
         return types.MarkupContent(
             kind=types.MarkupKind.Markdown, value=f"```{language}\n{text}\n```"
@@ -63,7 +56,9 @@ def label_for(text: str) -> str:
     return first if len(first) <= _LABEL_CHARS else first[: _LABEL_CHARS - 1] + "…"
 
 
-def register(server: PairlineServer) -> None:
+def setup(server: PairlineServer) -> None:
+    """Register the handler (done during `initialize`, for the clients that want items)."""
+
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION,
         types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS, resolve_provider=False),
@@ -108,7 +103,7 @@ def register(server: PairlineServer) -> None:
                     label=label_for(full) or full.strip(),
                     kind=types.CompletionItemKind.Text,
                     detail=f"pairline · {suggestion.model}",
-                    documentation=_documentation(ls.client_capabilities, language, full),
+                    documentation=_documentation(ls.client, language, full),
                     sort_text="0",
                     filter_text=full,
                     insert_text_format=types.InsertTextFormat.PlainText,

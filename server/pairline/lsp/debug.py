@@ -8,21 +8,19 @@ usage_shown/usage_accepted (rows written) and accept_commands (`pairline.accepte
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pygls.exceptions import JsonRpcInvalidParams
 
 from pairline.engine.types import EngineError
-
-if TYPE_CHECKING:
-    from pairline.lsp.app import PairlineServer
+from pairline.lsp.server import PairlineServer
 
 DOCUMENT = "pairline/debug/document"
 LAST_PROMPT = "pairline/debug/lastPrompt"
 STATS = "pairline/debug/stats"
 
 
-def register(server: PairlineServer) -> None:
+def setup(server: PairlineServer) -> None:
     @server.feature(DOCUMENT)
     def document(ls: PairlineServer, params: Any) -> dict[str, Any]:
         uri = getattr(params, "uri", None)

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from pairline.engine.types import EngineError, Superseded
 from pairline.lsp.convert import lsp_position, position
+from pairline.lsp.server import PairlineServer
 from pairline.lsp.usage import accept_command
 
-if TYPE_CHECKING:
-    from pairline.lsp.app import PairlineServer
 
+def setup(server: PairlineServer) -> None:
+    """Register the handler; it holds nothing of its own (the engine owns model and cache)."""
 
-def register(server: PairlineServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(
         ls: PairlineServer, params: types.InlineCompletionParams

@@ -21,14 +21,14 @@ def notify_status(ls: LanguageServer, state: str, message: str = "", model: str 
 class Progress:
     """A `$/progress` sequence, or log lines when the client cannot show progress."""
 
-    def __init__(self, ls: LanguageServer, title: str) -> None:
+    def __init__(self, ls: LanguageServer, title: str, *, supported: bool) -> None:
         self._ls = ls
         self._title = title
+        self._supported = supported  # the client declared window.workDoneProgress
         self._token: str | None = None
 
     async def begin(self, message: str) -> None:
-        window = self._ls.client_capabilities.window
-        if window is not None and window.work_done_progress:
+        if self._supported:
             token = f"pairline-{uuid.uuid4()}"
             try:
                 await self._ls.work_done_progress.create_async(token)

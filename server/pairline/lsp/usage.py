@@ -11,17 +11,13 @@ inserting it. A partial accept sends `[id, chars]`, a full one `[id]`. With
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
-from pygls.lsp.server import LanguageServer
 
 from pairline.engine.types import CompletionRequest, Suggestion
 from pairline.engine.usage import ShownEvent
-
-if TYPE_CHECKING:
-    from pairline.lsp.app import PairlineServer
+from pairline.lsp.server import PairlineServer
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +63,10 @@ def _parse(arguments: tuple[object, ...]) -> tuple[str, int | None]:
     return event_id, chars
 
 
-def register(server: PairlineServer) -> None:
-    # pygls resolves a command handler's annotations at run time to find its arguments: they
-    # must name real classes (PairlineServer exists only for type checking here), hence
-    # LanguageServer and `server` from this scope.
+def setup(server: PairlineServer) -> None:
     @server.command(ACCEPTED)
-    def accepted(ls: LanguageServer, *arguments: object) -> None:
+    def accepted(ls: PairlineServer, *arguments: object) -> None:
         event_id, chars = _parse(arguments)
-        server.usage.counts["accept_commands"] += 1
-        if not server.usage.accepted(event_id, chars):
+        ls.usage.counts["accept_commands"] += 1
+        if not ls.usage.accepted(event_id, chars):
             log.debug("accept of unknown or unrecorded suggestion %s ignored", event_id)

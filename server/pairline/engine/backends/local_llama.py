@@ -101,6 +101,11 @@ class LocalLlamaBackend:
         return self._model.name
 
     @property
+    def model(self) -> ResolvedModel:
+        """The file this backend loads, as found by `models.resolve`."""
+        return self._model
+
+    @property
     def fim(self) -> FimTemplate | None:
         return self._fim
 

@@ -24,7 +24,6 @@ from pairline.engine.context.analysis import BufferAnalyses, without_cursor_line
 from pairline.engine.context.index import FileIndex
 from pairline.engine.context.neighbours import ImportNeighbours
 from pairline.engine.context.paths import BufferPaths, uri_name
-from pairline.engine.context.paths import uri_to_path as uri_to_path
 from pairline.engine.context.rank import Snippet, rank
 from pairline.engine.context.tokens import TokenCounts
 from pairline.engine.context.warm import WarmUp

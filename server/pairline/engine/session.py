@@ -1,0 +1,136 @@
+"""The two things every front end does the same way: load the local model, run a code action.
+
+The language server, `pairline complete | fix | doctor` and the benchmarks all go through
+`load_local`, so a model that cannot be loaded fails with one kind of error (`EngineError`) and
+one kind of message whatever went wrong underneath (a missing file, a llama.cpp build that
+cannot load its shared library, a crash in the loader). `run_action` is the code-action path
+shared by the LSP handler and `pairline fix`: choose the model, wait for the local one when it is
+the one chosen, generate → verify → revise, and always clean up the verifier's copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from pairline.engine import fix, models
+from pairline.engine.backends.edit import EditBackend
+from pairline.engine.backends.local_llama import LocalLlamaBackend
+from pairline.engine.config import Settings
+from pairline.engine.types import EngineError
+from pairline.engine.verify import WorkspaceVerifier
+
+log = logging.getLogger(__name__)
+
+# Called with a message and how far the load is, in percent.
+StageCallback = Callable[[str, int], None]
+
+_RESOLVED_PERCENT = 10  # finding or assembling the file: quick unless assembled the first time
+_LOADING_PERCENT = 50
+
+
+async def load_local(
+    settings: Settings, on_stage: StageCallback | None = None
+) -> LocalLlamaBackend:
+    """The configured local model, loaded; any failure raises EngineError saying why.
+
+    `on_stage` is called from a worker thread while the file is found or assembled, then from
+    the caller's thread when loading starts.
+    """
+    name = settings.model.name
+
+    def resolving(message: str) -> None:
+        if on_stage is not None:
+            on_stage(message, _RESOLVED_PERCENT)
+
+    try:
+        resolved = await asyncio.to_thread(models.resolve, name, settings.cache_path, resolving)
+        if on_stage is not None:
+            on_stage(f"loading {resolved.path.name}", _LOADING_PERCENT)
+        backend = LocalLlamaBackend(resolved, settings.model)
+        try:
+            await backend.load()
+        except BaseException:
+            backend.close()
+            raise
+    except EngineError:
+        raise
+    except Exception as exc:
+        # Not a failure the loader foresaw (a broken llama.cpp build, a bug): still say which
+        # model and what happened, so the user sees it instead of completions that never come.
+        log.debug("loading model %s failed", name, exc_info=True)
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise EngineError(f"cannot load model {name}: {detail}") from exc
+    return backend
+
+
+def load_local_sync(settings: Settings, on_stage: StageCallback | None = None) -> LocalLlamaBackend:
+    """`load_local` for callers without an event loop."""
+    return asyncio.run(load_local(settings, on_stage))
+
+
+def action_request(
+    kind: str,
+    *,
+    language: str,
+    text: str,
+    region: fix.Region,
+    settings: Settings,
+    diagnostics: tuple[str, ...] = (),
+    file_name: str = "untitled",
+    rel_path: str | None = None,
+) -> fix.FixRequest:
+    """The request for one action, its region clamped to the text's lines."""
+    if kind not in fix.TITLES:
+        raise EngineError(f"unknown action {kind!r}")
+    last = text.count("\n") + 1
+    clamped = fix.Region(
+        max(0, min(region.start, last)), max(0, min(region.end, last)), region.function
+    )
+    return fix.FixRequest(
+        kind=kind,
+        language=language,
+        text=text,
+        region=clamped,
+        diagnostics=diagnostics,
+        file_name=file_name,
+        rel_path=rel_path,
+        context_lines=settings.actions.context_lines,
+    )
+
+
+async def run_action(
+    request: fix.FixRequest,
+    router: fix.EditRouter,
+    settings: Settings,
+    root: Path | None,
+    *,
+    ready_local: Callable[[], Awaitable[None]],
+    cancel: threading.Event | None = None,
+    progress: fix.ProgressCallback | None = None,
+    on_backend: Callable[[EditBackend], None] | None = None,
+) -> fix.FixResult:
+    """Carry out one action with the model the router chooses; raises EngineError.
+
+    `ready_local` is awaited before the local model is used: it waits for the model (or loads
+    it) and raises EngineError when it is not available. `on_backend` hears which model was
+    chosen before it is asked.
+    """
+    kind = request.kind
+    if router.choice(kind) == "local":
+        await ready_local()
+    backend = router.backend(kind)
+    log.info("%s: %s via %s (%s)", fix.TITLES[kind], request.file_name, backend.name, backend.where)
+    if on_backend is not None:
+        on_backend(backend)
+    verifier = WorkspaceVerifier(settings.actions, root)
+    try:
+        return await fix.fix(
+            request, backend, verifier, settings.actions.rounds, cancel=cancel, progress=progress
+        )
+    finally:
+        # Removing the workspace copy touches the disk: off the event loop.
+        await asyncio.to_thread(verifier.close)
