@@ -3,6 +3,8 @@
 import * as vscode from "vscode";
 
 import { completionsEnabled, PairlineClient } from "./client";
+import { INLINE_ACCEPTED_COMMAND, NextEdits } from "./nextEdit";
+import type { InlineEdit } from "./nextEditShape";
 import { RESTART_SECTIONS } from "./settings";
 import { StatusBar } from "./status";
 
@@ -10,6 +12,8 @@ const COMMANDS = {
   toggle: "pairline.toggleCompletions",
   restart: "pairline.restartServer",
   showLog: "pairline.showLog",
+  goToNextEdit: "pairline.goToNextEdit",
+  dismissNextEdit: "pairline.dismissNextEdit",
 } as const;
 
 let client: PairlineClient | undefined;
@@ -20,11 +24,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   status.setEnabled(completionsEnabled());
   client = new PairlineClient(log, status);
   const current = client;
+  const nextEdits = new NextEdits(() => current.languageClient, log);
+  current.nextEdits = nextEdits;
 
   context.subscriptions.push(
     log,
     status,
     current,
+    nextEdits,
+    vscode.commands.registerCommand(COMMANDS.goToNextEdit, () => nextEdits.goTo()),
+    vscode.commands.registerCommand(COMMANDS.dismissNextEdit, () => {
+      nextEdits.dismiss();
+    }),
+    vscode.commands.registerCommand(INLINE_ACCEPTED_COMMAND, (edit: InlineEdit) => nextEdits.inlineAccepted(edit)),
     vscode.commands.registerCommand(COMMANDS.showLog, () => {
       log.show();
     }),

@@ -2,11 +2,16 @@
 // through puppeteer-core. Types in a Python file, waits for pairline's ghost text from the real
 // model, accepts it with Tab, saves, and checks the file on disk; applies "Fix this" from the
 // Ctrl+. menu to a wrong line and checks the saved edit; toggles completions off from the
-// command palette. A screenshot is taken at every step.
+// command palette. Then next edits: renames `count` in one line of totals.py, sees the next
+// occurrence drawn (old text struck through, new text after it), jumps there and applies it with
+// Alt+] (pairline: Go to Next Edit), dismisses the one after with Escape; adds an argument to one
+// call and accepts the same change to the next call on that line as ghost text with Tab. A
+// screenshot is taken at every step.
 //
 // Environment: PAIRLINE_E2E_TOOLS (the folder setup.sh prints), PAIRLINE_VSIX, PAIRLINE_PYTHON
 // (an interpreter with pairline installed), PAIRLINE_SCREENSHOTS (output folder),
-// PAIRLINE_E2E_PORT; optional CHROMIUM, PAIRLINE_REMOTE_URL (an OpenAI-compatible base URL).
+// PAIRLINE_E2E_PORT; optional CHROMIUM, PAIRLINE_REMOTE_URL (an OpenAI-compatible base URL),
+// PAIRLINE_E2E_ONLY=nextedit (only the next-edit steps, when working on them).
 
 import { spawn, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -41,11 +46,15 @@ const userData = path.join(work, "user-data");
 const extensions = path.join(work, "extensions");
 const workspace = path.join(work, "workspace");
 const file = path.join(workspace, "main.py");
+const totalsFile = path.join(workspace, "totals.py");
+const ONLY_NEXT_EDIT = process.env.PAIRLINE_E2E_ONLY === "nextedit";
 fs.mkdirSync(path.join(userData, "User"), { recursive: true });
 fs.mkdirSync(workspace, { recursive: true });
 fs.mkdirSync(SHOTS, { recursive: true });
 const original = fs.readFileSync(path.join(HERE, "fixture", "main.py"), "utf8");
 fs.writeFileSync(file, original);
+const totals = fs.readFileSync(path.join(HERE, "fixture", "totals.py"), "utf8");
+fs.writeFileSync(totalsFile, totals);
 fs.writeFileSync(
   path.join(userData, "User", "settings.json"),
   JSON.stringify(
@@ -168,63 +177,175 @@ async function runCommand(title) {
   await page.waitForSelector(".quick-input-widget", { hidden: true, timeout: WAIT_MS });
 }
 
-const diskText = () => fs.readFileSync(file, "utf8");
+const diskText = (target = file) => fs.readFileSync(target, "utf8");
 
-async function waitForDisk(predicate) {
+async function waitForDisk(predicate, target = file) {
   // The save happens in another process: poll the file until it holds what is expected.
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
-    const text = diskText();
+    const text = diskText(target);
     if (predicate(text)) return text;
     if (Date.now() > deadline) throw new Error(`file on disk never matched; it holds:\n${text}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
-try {
-  await listening;
-  log(`code-server listening on 127.0.0.1:${PORT}`);
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--window-size=1400,900",
-    ],
-    defaultViewport: { width: 1400, height: 900 },
-  });
-  page = await browser.newPage();
-  page.on("pageerror", (error) => log(`page error: ${error.message}`));
-  await page.goto(`http://127.0.0.1:${PORT}/?folder=${encodeURIComponent(workspace)}`, {
-    waitUntil: "domcontentloaded",
-  });
-  await page.waitForSelector(".monaco-workbench", { timeout: WAIT_MS });
+async function chord(modifier, key) {
+  await page.keyboard.down(modifier);
+  await page.keyboard.press(key);
+  await page.keyboard.up(modifier);
+}
 
-  // 1. Open main.py with Quick Open; the extension starts the server, which loads the model.
-  await page.waitForSelector(".explorer-folders-view, .explorer-viewlet", { timeout: WAIT_MS });
-  await page.keyboard.down("Control");
-  await page.keyboard.press("KeyP");
-  await page.keyboard.up("Control");
+async function quickOpen(name, marker) {
+  await chord("Control", "KeyP");
   await page.waitForSelector(".quick-input-widget .quick-input-box input", { visible: true, timeout: WAIT_MS });
-  await page.keyboard.type("main.py");
+  await page.keyboard.type(name);
   await page.waitForFunction(
-    () => [...document.querySelectorAll(".quick-input-list .monaco-list-row")].some((row) => (row.textContent || "").includes("main.py")),
+    (want) => [...document.querySelectorAll(".quick-input-list .monaco-list-row")].some((row) => (row.textContent || "").includes(want)),
     { timeout: WAIT_MS },
+    name,
   );
   await page.keyboard.press("Enter");
   await page.waitForFunction(
-    () => (document.querySelector(".editor-instance .monaco-editor .view-lines")?.textContent || "").includes("multiply"),
+    (want) => (document.querySelector(".editor-instance .monaco-editor .view-lines")?.textContent || "").includes(want),
+    { timeout: WAIT_MS },
+    marker,
+  );
+}
+
+async function goToLine(line) {
+  await chord("Control", "KeyG");
+  await page.waitForSelector(".quick-input-widget .quick-input-box input", { visible: true, timeout: WAIT_MS });
+  await page.keyboard.type(`${line}`);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(".quick-input-widget", { hidden: true, timeout: WAIT_MS });
+}
+
+/** The cursor as VS Code's status bar shows it, e.g. "Ln 7, Col 9". */
+async function waitForCursor(expected) {
+  await page.waitForFunction(
+    (want) => (document.getElementById("status.editor.selection")?.textContent || "").includes(want),
+    { timeout: WAIT_MS },
+    expected,
+  );
+}
+
+/** The text of a rendered line (1-based), as the editor shows it, decorations included. */
+async function waitForLine(line, predicate) {
+  const handle = await page.waitForFunction(
+    (number, source) => {
+      const test = new Function(`return (${source})`)();
+      const editor = document.querySelector(".editor-instance .monaco-editor");
+      const numbers = [...(editor?.querySelectorAll(".margin-view-overlays .line-numbers") || [])];
+      const gutter = numbers.find((el) => el.textContent.trim() === String(number));
+      if (!gutter) return null;
+      const top = gutter.parentElement.style.top;
+      const row = [...editor.querySelectorAll(".view-lines .view-line")].find((el) => el.style.top === top);
+      const text = (row?.textContent || "").replace(/\u00a0/g, " ");
+      return row && test(text) ? text : null;
+    },
+    { timeout: WAIT_MS },
+    line,
+    predicate.toString(),
+  );
+  return handle.jsonValue();
+}
+
+/** The next-edit decoration: struck-through text and the text drawn after it, or null. */
+async function nextEditShown() {
+  return page.evaluate(() => {
+    const editor = document.querySelector(".editor-instance .monaco-editor");
+    const struck = [...(editor?.querySelectorAll(".view-lines span") || [])].filter(
+      (el) => el.children.length === 0 && getComputedStyle(el).textDecorationLine.includes("line-through"),
+    );
+    if (struck.length === 0) return null;
+    return { struck: struck.map((el) => el.textContent).join(""), line: struck[0].closest(".view-line")?.textContent.replace(/\u00a0/g, " ") };
+  });
+}
+
+async function waitForNextEdit(old) {
+  await page.waitForFunction(
+    (want) => {
+      const editor = document.querySelector(".editor-instance .monaco-editor");
+      return [...(editor?.querySelectorAll(".view-lines span") || [])].some(
+        (el) => el.children.length === 0 && el.textContent === want && getComputedStyle(el).textDecorationLine.includes("line-through"),
+      );
+    },
+    { timeout: WAIT_MS },
+    old,
+  );
+  return nextEditShown();
+}
+
+async function waitForNoNextEdit() {
+  await page.waitForFunction(
+    () =>
+      ![...document.querySelectorAll(".editor-instance .monaco-editor .view-lines span")].some((el) =>
+        getComputedStyle(el).textDecorationLine.includes("line-through"),
+      ),
     { timeout: WAIT_MS },
   );
-  await waitForStatus("pairline: ready");
-  step("main.py open, status bar says ready", { status: await statusLabel() });
-  await shot("01-ready", "main.py open in code-server; pairline's status bar item (right) reads ready");
+}
 
+async function nextEditSteps() {
+  // 7. Rename `count` in one line of totals.py: the next occurrence is drawn as a next edit.
+  await quickOpen("totals.py", "def total");
+  await page.click(".editor-instance .monaco-editor .view-lines");
+  await goToLine(5);
+  await page.keyboard.press("Home");
+  await page.keyboard.down("Shift");
+  await chord("Control", "ArrowRight");
+  await page.keyboard.up("Shift");
+  await page.keyboard.type("amount");
+  const shown = await waitForNextEdit("count");
+  const drawn = await waitForLine(7, (text) => text.includes("amount") && text.includes("count"));
+  step("next edit drawn", { ...shown, line7: drawn });
+  await shot("07-next-edit-drawn", `count renamed to amount in line 5; line 7 shows the next edit: "${drawn.trim()}" (count struck through, amount after it)`);
+
+  // 8. Alt+] (pairline: Go to Next Edit) jumps to it; the second press applies it.
+  await chord("Alt", "BracketRight");
+  await waitForCursor("Ln 7, Col 9");
+  step("jumped to the next edit", { cursor: "Ln 7, Col 9" });
+  await chord("Alt", "BracketRight");
+  const applied = await waitForLine(7, (text) => text.trim() === "amount += item");
+  step("next edit applied", { line7: applied.trim() });
+  await shot("08-next-edit-applied", `Alt+] jumped to line 7, a second Alt+] applied it: "${applied.trim()}"`);
+
+  // 9. The applied edit is a rename too: line 8 is proposed next. Escape dismisses it.
+  const following = await waitForNextEdit("count");
+  await shot("09-following-edit", `after applying, the next occurrence (line 8) is proposed: ${JSON.stringify(following)}`);
+  await page.keyboard.press("Escape");
+  await waitForNoNextEdit();
+  await chord("Control", "KeyS");
+  const renamed = await waitForDisk((text) => text !== totals, totalsFile);
+  const expected = totals.replace("    count = 0", "    amount = 0").replace("        count += item", "        amount += item");
+  if (renamed !== expected) throw new Error(`totals.py on disk is not as expected:\n${renamed}`);
+  step("Escape dismissed the next one; saved", { line8: renamed.split("\n")[7] });
+  await shot("10-dismissed-saved", "Escape dismissed the proposal for line 8; the file is saved with lines 5 and 7 renamed");
+
+  // 10. Add an argument to the first call in line 12: the same change to the second call on
+  // that line is offered as ghost text; Tab accepts it.
+  await goToLine(12);
+  await page.keyboard.press("End");
+  for (let i = 0; i < "* scale(y)".length + 2; i += 1) await page.keyboard.press("ArrowLeft");
+  await page.keyboard.type(", 2");
+  await page.waitForFunction(
+    () => [...document.querySelectorAll(".ghost-text-decoration, .ghost-text")].some((el) => (el.textContent || "").includes(", 2")),
+    { timeout: WAIT_MS },
+  );
+  const ghost = await waitForLine(12, (text) => text.includes("scale(y, 2)"));
+  step("same-line next edit as ghost text", { line12: ghost.trim() });
+  await shot("11-same-line-ghost", `", 2" added to scale(x); the same argument for scale(y) shows as ghost text: "${ghost.trim()}"`);
+  await page.keyboard.press("Tab");
+  await chord("Control", "KeyS");
+  const called = await waitForDisk((text) => text.includes("scale(y, 2)"), totalsFile);
+  const line12 = called.split("\n")[11];
+  if (line12 !== "    return scale(x, 2) * scale(y, 2)") throw new Error(`line 12 on disk: ${line12}`);
+  step("ghost text accepted and saved", { line12 });
+  await shot("12-same-line-accepted", `Tab accepted it; saved line 12: "${line12.trim()}"`);
+}
+
+async function completionAndActionSteps() {
   // 2. Type at the end of the file; ghost text arrives from the real model.
   await page.click(".editor-instance .monaco-editor .view-lines");
   await page.keyboard.down("Control");
@@ -314,6 +435,61 @@ try {
   await waitForStatus("pairline: disabled");
   step("completions toggled off", { status: await statusLabel() });
   await shot("06-disabled", "after 'pairline: Toggle Inline Completions' the status bar item reads disabled");
+}
+
+try {
+  await listening;
+  log(`code-server listening on 127.0.0.1:${PORT}`);
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--window-size=1400,900",
+    ],
+    defaultViewport: { width: 1400, height: 900 },
+  });
+  page = await browser.newPage();
+  page.on("pageerror", (error) => log(`page error: ${error.message}`));
+  await page.goto(`http://127.0.0.1:${PORT}/?folder=${encodeURIComponent(workspace)}`, {
+    waitUntil: "domcontentloaded",
+  });
+  await page.waitForSelector(".monaco-workbench", { timeout: WAIT_MS });
+
+  // 1. Open main.py with Quick Open; the extension starts the server, which loads the model.
+  await page.waitForSelector(".explorer-folders-view, .explorer-viewlet", { timeout: WAIT_MS });
+  await page.keyboard.down("Control");
+  await page.keyboard.press("KeyP");
+  await page.keyboard.up("Control");
+  await page.waitForSelector(".quick-input-widget .quick-input-box input", { visible: true, timeout: WAIT_MS });
+  await page.keyboard.type("main.py");
+  await page.waitForFunction(
+    () => [...document.querySelectorAll(".quick-input-list .monaco-list-row")].some((row) => (row.textContent || "").includes("main.py")),
+    { timeout: WAIT_MS },
+  );
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(
+    () => (document.querySelector(".editor-instance .monaco-editor .view-lines")?.textContent || "").includes("multiply"),
+    { timeout: WAIT_MS },
+  );
+  await waitForStatus("pairline: ready");
+  step("main.py open, status bar says ready", { status: await statusLabel() });
+  await shot("01-ready", "main.py open in code-server; pairline's status bar item (right) reads ready");
+
+  if (ONLY_NEXT_EDIT) {
+    await runCommand("pairline: Toggle Inline Completions");
+    await waitForStatus("pairline: disabled");
+  } else {
+    await completionAndActionSteps();
+  }
+  // Next edits do not depend on inline completions: they stay on, and with completions off
+  // (the last step above) ghost text on the cursor's line can only be a next edit.
+  await nextEditSteps();
 } catch (error) {
   failed = true;
   result.error = String(error?.stack || error);
