@@ -95,7 +95,7 @@ def test_vscode_package_json_declares_the_server_defaults() -> None:
         assert spec["default"] == _python_default(path), key
         if "enum" in spec:
             section, name = path.split(".")
-            hints = get_type_hints(type(getattr(Settings(), section)))
+            hints = get_type_hints(type(getattr(Settings(), snake_case(section))))
             assert tuple(spec["enum"]) == get_args(hints[snake_case(name)]), key
         checked += 1
     assert checked >= 20

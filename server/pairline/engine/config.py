@@ -27,6 +27,7 @@ RerankMode = Literal["invoked", "always", "off"]
 RemoteApi = Literal["openai", "anthropic"]
 PromptStyle = Literal["chat", "completion"]
 BackendChoice = Literal["auto", "remote", "local"]
+NextEditModel = Literal["off", "local", "remote"]
 
 ACTION_KINDS = ("fix", "implement", "docstring")  # the code actions, keys of actions.backend
 
@@ -209,6 +210,21 @@ class ContextConfig(_Section):
 
 
 @dataclass(kw_only=True)
+class NextEditConfig(_Section):
+    """Next-edit suggestions: the edit that should follow the one the user just made."""
+
+    section: ClassVar[str] = "next_edit"
+
+    enable: bool = True
+    # After propagation (no model) found nothing: ask "local" (the embedded model), "remote"
+    # (remote.base_url, so code leaves the machine) or no model at all ("off").
+    model: NextEditModel = "off"
+    # Edits below this confidence are never returned (propagation scores them 0.45..0.9).
+    min_confidence: float = _ranged(0.5, 0.0, 1.0)
+    max_edits: int = _ranged(3, 1, 10)  # alternatives returned per request, best first
+
+
+@dataclass(kw_only=True)
 class Settings:
     """Everything a user can set."""
 
@@ -217,6 +233,7 @@ class Settings:
     remote: RemoteConfig = field(default_factory=RemoteConfig)
     actions: ActionsConfig = field(default_factory=ActionsConfig)
     context: ContextConfig = field(default_factory=ContextConfig)
+    next_edit: NextEditConfig = field(default_factory=NextEditConfig)
     cache_dir: str = ""  # empty: the user cache dir of the platform
 
     def __post_init__(self) -> None:

@@ -2,14 +2,15 @@
 
 An entry gives a language's line-comment marker, how its blocks are delimited, the lines where
 a definition starts (parse windows begin there), the tree-sitter node types of its definitions
-and functions, and the project files that steer its import resolution. Its dialects are the LSP
-language ids that share those facts, each with its own file extensions and grammar
-(`typescriptreact` is TypeScript with JSX, parsed by the TSX grammar).
+and functions and of what next-edit propagation tells apart (identifiers, literals, calls …),
+and the project files that steer its import resolution. Its dialects are the LSP language ids
+that share those facts, each with its own file extensions and grammar (`typescriptreact` is
+TypeScript with JSX, parsed by the TSX grammar).
 
 Layering: this module is a leaf — data, plus loading a dialect's grammar — so `syntax`,
-`postprocess`, `prompt` and `context` can all read it without importing one another. The code
-that is per language (import extraction in `context/imports.py`, resolution in
-`context/resolve.py`, outlines in `context/outline.py`) sits next to its kind and is found
+`postprocess`, `prompt`, `context` and `nextedit` can all read it without importing one
+another. The code that is per language (import extraction in `context/imports.py`, resolution
+in `context/resolve.py`, outlines in `context/outline.py`) sits next to its kind and is found
 through tables keyed by `Language.name`; an entry with `context=True` has one function in each
 (a unit test checks that the tables and the entries agree).
 
@@ -77,6 +78,27 @@ class Language:
     definition_nodes: frozenset[str] = frozenset()
     # Nodes that are a function or method (named or not).
     function_nodes: frozenset[str] = frozenset()
+    # Next-edit propagation repeats the user's last edit at the nodes of the same kind, and
+    # tells nodes apart with the fields below; a type missing from one only skips a construct.
+    # More functions (lambdas, closures, function literals): with `function_nodes`, the scopes
+    # whose occurrences of a change come first.
+    closure_nodes: frozenset[str] = frozenset()
+    # Identifiers: what a rename changes.
+    identifier_nodes: frozenset[str] = frozenset()
+    # Identifiers that name a member (property, field) of a value: not renamed with a variable.
+    member_name_nodes: frozenset[str] = frozenset()
+    # `value.name`; a Python identifier in its `attribute` field names a member too.
+    member_access_nodes: frozenset[str] = frozenset()
+    # Literals: a changed one changes where it has the same surroundings.
+    literal_nodes: frozenset[str] = frozenset()
+    # Pieces of a string (quotes, content, escapes): never a unit of change on their own.
+    string_part_nodes: frozenset[str] = frozenset()
+    # Calls, with an `arguments` field and a `function` or `constructor` one.
+    call_nodes: frozenset[str] = frozenset()
+    # The argument lists of those calls.
+    argument_list_nodes: frozenset[str] = frozenset()
+    # `name=value` arguments, with a `name` field.
+    keyword_argument_nodes: frozenset[str] = frozenset()
     # Project files whose content steers import resolution (`tsconfig.json` paths, …).
     config_files: tuple[str, ...] = ()
     # Imports are extracted and resolved, and neighbour files outlined (see the docstring).
@@ -121,6 +143,18 @@ LANGUAGES: tuple[Language, ...] = (
         empty_body="pass",
         definition_nodes=frozenset({"function_definition", "class_definition"}),
         function_nodes=frozenset({"function_definition"}),
+        closure_nodes=frozenset({"lambda"}),
+        identifier_nodes=frozenset({"identifier"}),
+        member_access_nodes=frozenset({"attribute"}),
+        literal_nodes=frozenset(
+            {"string", "concatenated_string", "integer", "float", "true", "false"}
+        ),
+        string_part_nodes=frozenset(
+            {"string_start", "string_end", "string_content", "escape_sequence"}
+        ),
+        call_nodes=frozenset({"call"}),
+        argument_list_nodes=frozenset({"argument_list"}),
+        keyword_argument_nodes=frozenset({"keyword_argument"}),
         context=True,
     ),
     Language(
@@ -152,6 +186,24 @@ LANGUAGES: tuple[Language, ...] = (
                 "generator_function_declaration",
             }
         ),
+        closure_nodes=frozenset({"generator_function"}),
+        # `type_identifier` is TypeScript's.
+        identifier_nodes=frozenset(
+            {
+                "identifier",
+                "property_identifier",
+                "private_property_identifier",
+                "shorthand_property_identifier",
+                "shorthand_property_identifier_pattern",
+                "type_identifier",
+            }
+        ),
+        member_name_nodes=frozenset({"property_identifier", "private_property_identifier"}),
+        member_access_nodes=frozenset({"member_expression"}),
+        literal_nodes=frozenset({"string", "template_string", "number", "true", "false", "regex"}),
+        string_part_nodes=frozenset({"string_fragment", "escape_sequence"}),
+        call_nodes=frozenset({"call_expression", "new_expression"}),
+        argument_list_nodes=frozenset({"arguments"}),
         config_files=("tsconfig.json", "jsconfig.json"),
         context=True,
     ),
@@ -163,6 +215,35 @@ LANGUAGES: tuple[Language, ...] = (
         definition_start=re.compile(r"(?:func|type|var|const|import)\b"),
         definition_nodes=frozenset({"function_declaration", "method_declaration"}),
         function_nodes=frozenset({"function_declaration", "method_declaration"}),
+        closure_nodes=frozenset({"func_literal"}),
+        identifier_nodes=frozenset(
+            {
+                "identifier",
+                "field_identifier",
+                "type_identifier",
+                "package_identifier",
+                "label_name",
+            }
+        ),
+        member_name_nodes=frozenset({"field_identifier"}),
+        member_access_nodes=frozenset({"selector_expression"}),
+        literal_nodes=frozenset(
+            {
+                "interpreted_string_literal",
+                "raw_string_literal",
+                "int_literal",
+                "float_literal",
+                "imaginary_literal",
+                "rune_literal",
+                "true",
+                "false",
+            }
+        ),
+        string_part_nodes=frozenset(
+            {"interpreted_string_literal_content", "raw_string_literal_content", "escape_sequence"}
+        ),
+        call_nodes=frozenset({"call_expression"}),
+        argument_list_nodes=frozenset({"argument_list"}),
         config_files=("go.mod",),
         context=True,
     ),
@@ -177,6 +258,25 @@ LANGUAGES: tuple[Language, ...] = (
         ),
         definition_nodes=frozenset({"function_item", "struct_item", "enum_item", "trait_item"}),
         function_nodes=frozenset({"function_item"}),
+        closure_nodes=frozenset({"closure_expression"}),
+        identifier_nodes=frozenset(
+            {"identifier", "field_identifier", "type_identifier", "shorthand_field_identifier"}
+        ),
+        member_name_nodes=frozenset({"field_identifier"}),
+        member_access_nodes=frozenset({"field_expression"}),
+        literal_nodes=frozenset(
+            {
+                "string_literal",
+                "raw_string_literal",
+                "char_literal",
+                "integer_literal",
+                "float_literal",
+                "boolean_literal",
+            }
+        ),
+        string_part_nodes=frozenset({"string_content", "escape_sequence"}),
+        call_nodes=frozenset({"call_expression"}),
+        argument_list_nodes=frozenset({"arguments"}),
         config_files=("Cargo.toml",),
         context=True,
     ),

@@ -73,7 +73,9 @@ class ShownEvent:
     chars: int
     mode: str  # "line" or "block"
     model: str
-    surface: str = "inline"  # "inline" (ghost text) or "menu" (a completion item)
+    # "inline" (ghost text), "menu" (a completion item) or "nextedit" (a next-edit suggestion,
+    # whose `source` is "propagation" or "model" and `mode` the kind of change, e.g. "rename")
+    surface: str = "inline"
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,11 @@ class Record:
     event: ShownEvent
     accepted: bool
     accepted_chars: int  # characters taken (a partial accept takes fewer than `event.chars`)
+
+
+def new_id() -> str:
+    """A fresh suggestion id (what `shown` returns and `accepted` takes)."""
+    return secrets.token_hex(8)
 
 
 def log_path(cache_dir: Path) -> Path:
@@ -142,9 +149,9 @@ class UsageLog:
     def enabled(self) -> bool:
         return not self._disabled
 
-    def shown(self, event: ShownEvent) -> str | None:
-        """Record a suggestion; its id, or None when it could not be recorded."""
-        event_id = secrets.token_hex(8)
+    def shown(self, event: ShownEvent, event_id: str | None = None) -> str | None:
+        """Record a suggestion (under `event_id`, else a new id); its id, or None on failure."""
+        event_id = event_id or new_id()
         row = (
             event_id,
             self._clock(),
@@ -346,9 +353,9 @@ class UsageRecorder:
             self._log = UsageLog(path)
         return self._log
 
-    def shown(self, event: ShownEvent) -> str | None:
+    def shown(self, event: ShownEvent, event_id: str | None = None) -> str | None:
         usage = self._current()
-        event_id = usage.shown(event) if usage is not None else None
+        event_id = usage.shown(event, event_id) if usage is not None else None
         if event_id is not None:
             self.counts["usage_shown"] += 1
         return event_id

@@ -18,6 +18,7 @@ from pairline.lsp import (
     debug,
     documents,
     inline_completion,
+    nextedit,
     usage,
 )
 from pairline.lsp.client import ClientFeatures
@@ -45,6 +46,7 @@ def create_server() -> PairlineServer:
     sync = documents.setup(server)
     inline_completion.setup(server)
     code_actions.setup(server)
+    nextedit.setup(server)
     usage.setup(server)
     debug.setup(server)
 

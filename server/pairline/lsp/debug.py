@@ -3,7 +3,9 @@
 `pairline/debug/document` {uri} → {uri, version, text}; `pairline/debug/lastPrompt` → {prompt};
 `pairline/debug/stats` → counters (requests, generations, cache_hits, typing_through, …) and
 gauges of model work (generations_pending/running now, and their peaks), and the usage log's
-usage_shown/usage_accepted (rows written) and accept_commands (`pairline.accepted` received).
+usage_shown/usage_accepted (rows written) and accept_commands (`pairline.accepted` received);
+next edits: nextedit_requests, _returned, _shown, _accepted, _stale, and answers per source
+(nextedit_propagation, nextedit_model).
 """
 
 from __future__ import annotations
@@ -38,4 +40,5 @@ def setup(server: PairlineServer) -> None:
 
     @server.feature(STATS)
     def stats(ls: PairlineServer, _params: Any) -> dict[str, Any]:
-        return dict(ls.engine.stats) | ls.engine.gauges() | dict(ls.usage.counts)
+        engine = dict(ls.engine.stats) | ls.engine.gauges()
+        return engine | dict(ls.usage.counts) | dict(ls.nextedit.stats)

@@ -98,7 +98,8 @@ def setup(server: PairlineServer) -> DocumentSync:
         # Typing makes any generation for this buffer stale.
         ls.engine.cancel(uri)
         try:
-            ls.documents.change(
+            before = ls.documents.get(uri).text
+            doc = ls.documents.change(
                 uri, [change(c) for c in params.content_changes], params.text_document.version
             )
         except EngineError as exc:
@@ -111,6 +112,8 @@ def setup(server: PairlineServer) -> DocumentSync:
                 )
             )
         else:
+            # The texts before and after the batch: the history diffs them, no line offsets.
+            ls.nextedit.record(uri, before, doc.text, doc.version)
             ls.context.warm_soon(uri, ls.settings.context)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -126,6 +129,7 @@ def setup(server: PairlineServer) -> DocumentSync:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: PairlineServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.engine.forget(params.text_document.uri)
+        ls.nextedit.forget(params.text_document.uri)
         ls.context.forget(params.text_document.uri)
         ls.documents.close(params.text_document.uri)
 

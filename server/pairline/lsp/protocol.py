@@ -3,7 +3,8 @@
 pygls drops a request whose params fail to deserialize (a position of the wrong type, a
 negative line) without replying, which leaves the editor waiting forever; here it is answered
 with InvalidParams. Document sync goes straight to our handlers: the engine keeps the only copy
-of each buffer, applies edits all-or-nothing and refuses out-of-range ones.
+of each buffer, applies edits all-or-nothing and refuses out-of-range ones. Features may add
+`experimental` server capabilities, which pygls has no place for.
 """
 
 from __future__ import annotations
@@ -28,6 +29,21 @@ class _Dropped:
 
 class PairlineProtocol(LanguageServerProtocol):
     """LanguageServerProtocol that answers unreadable requests and leaves buffers to us."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Features set up the `experimental` part of the capabilities here (pygls builds the
+        # rest from the registered handlers).
+        self.experimental_capabilities: dict[str, Any] = {}
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(
+        self, params: types.InitializeParams
+    ) -> Generator[Any, Any, types.InitializeResult]:
+        result: types.InitializeResult = yield from super().lsp_initialize(params)
+        if self.experimental_capabilities:
+            result.capabilities.experimental = dict(self.experimental_capabilities)
+        return result
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:

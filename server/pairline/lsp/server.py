@@ -20,6 +20,7 @@ from pairline import __version__
 from pairline.engine.completion import CompletionEngine
 from pairline.engine.config import Settings
 from pairline.engine.context import ContextGatherer
+from pairline.engine.nextedit.engine import NextEditEngine
 from pairline.engine.usage import UsageRecorder
 from pairline.engine.workspace import Workspace
 from pairline.lsp.client import ClientFeatures
@@ -58,6 +59,9 @@ class PairlineServer(LanguageServer):
         self.context = ContextGatherer(self.documents)
         self.engine.context = self.context
         self.usage = UsageRecorder(lambda: self.settings)
+        self.nextedit = NextEditEngine(
+            lambda: self.settings, lambda: self.engine.backend, usage=self.usage
+        )
         self.features: list[Feature] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self.stopping = False
@@ -65,6 +69,12 @@ class PairlineServer(LanguageServer):
     def add_feature(self, feature: F) -> F:
         self.features.append(feature)
         return feature
+
+    def advertise(self, experimental: dict[str, Any]) -> None:
+        """Add to the `experimental` capabilities of the InitializeResult (before initialize)."""
+        protocol = self.protocol
+        assert isinstance(protocol, PairlineProtocol)
+        protocol.experimental_capabilities.update(experimental)
 
     def run_task(self, coro: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
         """Start `coro` in the background; its failure is logged, never lost."""
@@ -95,6 +105,7 @@ class PairlineServer(LanguageServer):
         for task in list(self._tasks):
             task.cancel()
         self.engine.close()
+        self.nextedit.close()
         self.usage.close()
 
     async def stop_features(self) -> None:

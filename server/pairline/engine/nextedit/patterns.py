@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from pairline.engine.nextedit.kinds import KEYWORD, Kinds, is_member, role
+from pairline.engine.languages import Language
 
 # How far up the tree a change is looked for, and the biggest node it may be.
 _LEVELS = 3
@@ -31,10 +31,9 @@ _STOPS = (
     "body",
     "_list",
 )
-# `value.name` in each grammar.
-_MEMBER_ACCESS = frozenset(
-    {"attribute", "member_expression", "selector_expression", "field_expression"}
-)
+# The suffixes `role` adds to an identifier's type (see there).
+ATTRIBUTE = "@attribute"
+KEYWORD = "@keyword"
 # A string at least this long is distinctive: its other occurrences change wherever they are.
 _DISTINCT_STRING = 8
 
@@ -44,7 +43,7 @@ class NodeChange:
     """Nodes of `role` whose text is `old` become `new` (`kind` says what they are)."""
 
     kind: str  # "rename", "attribute", "literal" or "expression"
-    role: str  # see `kinds.role`
+    role: str  # see `role`
     old: bytes
     new: bytes
     site: tuple[int, int]  # the edited node, in bytes of the text after the edit
@@ -71,6 +70,45 @@ class ArgumentChange:
 Change = NodeChange | ArgumentChange
 
 
+def _is_field(node: tree_sitter.Node, parent: tree_sitter.Node, field: str) -> bool:
+    child = parent.child_by_field_name(field)
+    return (
+        child is not None
+        and child.start_byte == node.start_byte
+        and child.end_byte == node.end_byte
+    )
+
+
+def role(node: tree_sitter.Node, entry: Language) -> str:
+    """The node's type, told apart by what it names where its type alone does not say.
+
+    In Python an identifier also names an attribute (`obj.name`: "identifier@attribute") or a
+    keyword argument (`f(name=1)`: "identifier@keyword"): renaming a variable does not rename
+    those.
+    """
+    parent = node.parent
+    if node.type in entry.identifier_nodes and parent is not None:
+        if parent.type in entry.member_access_nodes and _is_field(node, parent, "attribute"):
+            return node.type + ATTRIBUTE
+        if parent.type in entry.keyword_argument_nodes and _is_field(node, parent, "name"):
+            return node.type + KEYWORD
+    return node.type
+
+
+def node_type(role: str) -> str:
+    return role.partition("@")[0]
+
+
+def is_member(role: str, entry: Language) -> bool:
+    """Whether nodes of `role` name a member (attribute, property, field) of a value."""
+    return role.endswith(ATTRIBUTE) or role in entry.member_name_nodes
+
+
+def is_scope(node: tree_sitter.Node, entry: Language) -> bool:
+    """Whether `node` is a function: a change inside one likely repeats inside it."""
+    return node.type in entry.function_nodes or node.type in entry.closure_nodes
+
+
 def _text(node: tree_sitter.Node | None) -> bytes:
     return b"" if node is None or node.text is None else node.text
 
@@ -79,8 +117,8 @@ def arguments(node: tree_sitter.Node) -> list[tree_sitter.Node]:
     return [child for child in node.named_children if child.type != "comment"]
 
 
-def keyword(node: tree_sitter.Node, kinds: Kinds) -> bytes:
-    if node.type not in kinds.keyword_arguments:
+def keyword(node: tree_sitter.Node, entry: Language) -> bytes:
+    if node.type not in entry.keyword_argument_nodes:
         return b""
     return _text(node.child_by_field_name("name"))
 
@@ -89,15 +127,19 @@ def callee(call: tree_sitter.Node) -> tree_sitter.Node | None:
     return call.child_by_field_name("function") or call.child_by_field_name("constructor")
 
 
-def call_of(node: tree_sitter.Node, kinds: Kinds) -> tree_sitter.Node | None:
+def call_of(node: tree_sitter.Node, entry: Language) -> tree_sitter.Node | None:
     """The call whose argument list `node` is, if it is one."""
     parent = node.parent
-    if node.type in kinds.arguments and parent is not None and parent.type in kinds.calls:
+    if (
+        node.type in entry.argument_list_nodes
+        and parent is not None
+        and parent.type in entry.call_nodes
+    ):
         return parent
     return None
 
 
-def slot(node: tree_sitter.Node, kinds: Kinds) -> bytes:
+def slot(node: tree_sitter.Node, entry: Language) -> bytes:
     """Where a literal or keyword stands: the call it is an argument of, else its parent's text.
 
     A keyword argument's name is renamed in calls of the same function only; a literal changes
@@ -106,12 +148,12 @@ def slot(node: tree_sitter.Node, kinds: Kinds) -> bytes:
     parent = node.parent
     if parent is None:
         return b""
-    if role(node, kinds).endswith(KEYWORD):
-        call = None if parent.parent is None else call_of(parent.parent, kinds)
+    if role(node, entry).endswith(KEYWORD):
+        call = None if parent.parent is None else call_of(parent.parent, entry)
         return b"" if call is None else _text(callee(call)) + b"(=)"
     if "string" in node.type and node.end_byte - node.start_byte >= _DISTINCT_STRING:
         return b""
-    call = call_of(parent, kinds)
+    call = call_of(parent, entry)
     if call is not None:
         index = [child.id for child in arguments(parent)].index(node.id)
         return _text(callee(call)) + b"(#%d)" % index
@@ -130,17 +172,17 @@ def exact(root: tree_sitter.Node, start: int, end: int, type_: str) -> tree_sitt
     return None
 
 
-def _stops(node: tree_sitter.Node, kinds: Kinds) -> bool:
+def _stops(node: tree_sitter.Node, entry: Language) -> bool:
     return (
         node.parent is None
-        or node.type in kinds.scopes
-        or (node.type.endswith(_STOPS) and node.type not in kinds.arguments)
+        or is_scope(node, entry)
+        or (node.type.endswith(_STOPS) and node.type not in entry.argument_list_nodes)
         or node.end_byte - node.start_byte > _MAX_NODE_BYTES
     )
 
 
 def derive(
-    kinds: Kinds,
+    entry: Language,
     after: tree_sitter.Node,
     before: tree_sitter.Node,
     start: int,
@@ -155,40 +197,40 @@ def derive(
     """
     changes: list[Change] = []
     node: tree_sitter.Node | None = after.named_descendant_for_byte_range(start, end_after)
-    while node is not None and len(changes) < _LEVELS and not _stops(node, kinds):
-        if node.type not in kinds.parts:
+    while node is not None and len(changes) < _LEVELS and not _stops(node, entry):
+        if node.type not in entry.string_part_nodes:
             old_end = node.end_byte - end_after + end_before
             twin = exact(before, node.start_byte, old_end, node.type)
-            change = None if twin is None else _change(kinds, node, twin)
+            change = None if twin is None else _change(entry, node, twin)
             if change is not None:
                 changes.append(change)
         node = node.parent
     return changes
 
 
-def _change(kinds: Kinds, node: tree_sitter.Node, twin: tree_sitter.Node) -> Change | None:
-    call = call_of(node, kinds)
+def _change(entry: Language, node: tree_sitter.Node, twin: tree_sitter.Node) -> Change | None:
+    call = call_of(node, entry)
     if call is not None:
-        change = _argument_change(kinds, call, node, twin)
+        change = _argument_change(entry, call, node, twin)
         if change is not None:
             return change
-    kind = role(node, kinds)
+    kind = role(node, entry)
     old, new = _text(twin), _text(node)
-    if role(twin, kinds) != kind or old == new or not old or not new:
+    if role(twin, entry) != kind or old == new or not old or not new:
         return None  # not the same kind of node, or an empty one (a MISSING token)
     site = (node.start_byte, node.end_byte)
-    if is_member(kind) or kind in _MEMBER_ACCESS:
+    if is_member(kind, entry) or kind in entry.member_access_nodes:
         return NodeChange("attribute", kind, old, new, site)
-    if node.type in kinds.names:
-        where = slot(twin, kinds) if kind.endswith(KEYWORD) else b""
+    if node.type in entry.identifier_nodes:
+        where = slot(twin, entry) if kind.endswith(KEYWORD) else b""
         return NodeChange("rename", kind, old, new, site, where)
-    if node.type in kinds.literals:
-        return NodeChange("literal", kind, old, new, site, slot(twin, kinds))
+    if node.type in entry.literal_nodes:
+        return NodeChange("literal", kind, old, new, site, slot(twin, entry))
     return NodeChange("expression", kind, old, new, site)
 
 
 def _argument_change(
-    kinds: Kinds, call: tree_sitter.Node, node: tree_sitter.Node, twin: tree_sitter.Node
+    entry: Language, call: tree_sitter.Node, node: tree_sitter.Node, twin: tree_sitter.Node
 ) -> ArgumentChange | None:
     new, old = arguments(node), arguments(twin)
     longer, shorter = (new, old) if len(new) > len(old) else (old, new)
@@ -207,7 +249,7 @@ def _argument_change(
         count=len(old),
         index=index,
         argument=long_texts[index],
-        keyword=keyword(longer[index], kinds),
+        keyword=keyword(longer[index], entry),
         added=longer is new,
         site=(call.start_byte, call.end_byte),
     )

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import tree_sitter
 
+from pairline.engine import languages
 from pairline.engine.document import Document
+from pairline.engine.languages import Language
 from pairline.engine.nextedit.history import Edit
-from pairline.engine.nextedit.kinds import Kinds, kinds_for, node_type, role, same_family
 from pairline.engine.nextedit.patterns import (
     ArgumentChange,
     Change,
@@ -25,7 +26,10 @@ from pairline.engine.nextedit.patterns import (
     callee,
     derive,
     exact,
+    is_scope,
     keyword,
+    node_type,
+    role,
     slot,
 )
 from pairline.engine.nextedit.trees import Parsed, TreeCache, encode
@@ -90,10 +94,12 @@ class Propagator:
 
         `document` must hold the text `edit` left; `others` are further buffers to look in.
         """
-        kinds = kinds_for(document.language)
+        entry = languages.find(document.language)
         text = document.text
-        if kinds is None or edit.clipped or edit.uri != document.uri:
+        if entry is None or edit.clipped or edit.uri != document.uri:
             return []
+        if not entry.identifier_nodes:
+            return []  # a language known by name only: no grammar, no node types
         if text[edit.start : edit.end] != edit.inserted:
             return []  # the document changed since: the edit's offsets are stale
         after = self._trees.parse(document.uri, document.language, text)
@@ -113,11 +119,11 @@ class Propagator:
                 end_after, end_before = end_after + 1, end_before + 1
         at = after.byte_offset(document.offset_at(cursor)) if cursor else end_after
         line = after.data.count(b"\n", 0, at)
-        for change in derive(kinds, after.root, before, start, end_after, end_before):
-            proposals = self._here(kinds, change, document, after, (line, at), limit)
+        for change in derive(entry, after.root, before, start, end_after, end_before):
+            proposals = self._here(entry, change, document, after, (line, at), limit)
             if len(proposals) < limit:
                 proposals += self._elsewhere(
-                    kinds, change, document, others, limit - len(proposals)
+                    entry, change, document, others, limit - len(proposals)
                 )
             if proposals:
                 return proposals
@@ -125,7 +131,7 @@ class Propagator:
 
     def _here(
         self,
-        kinds: Kinds,
+        entry: Language,
         change: Change,
         document: Document,
         parsed: Parsed,
@@ -135,14 +141,14 @@ class Propagator:
         """Proposals in the edited document: those in the function of the edit first, then
         the rest, each nearest to `cursor` (line, byte offset) first."""
         site = parsed.root.named_descendant_for_byte_range(*change.site)
-        scope = _scope(site, kinds)
+        scope = _scope(site, entry)
         low, high = (scope.start_byte, scope.end_byte) if scope else (0, len(parsed.data))
         line, at = cursor
         ranked = sorted(
             _occurrences(change, parsed),
             key=lambda o: (not low <= o[1] < high, abs(o[0] - line), abs(o[1] - at)),
         )
-        found = _checked(kinds, change, parsed, [offset for _, offset in ranked], limit)
+        found = _checked(entry, change, parsed, [offset for _, offset in ranked], limit)
         return [
             _proposal(
                 document,
@@ -156,18 +162,20 @@ class Propagator:
 
     def _elsewhere(
         self,
-        kinds: Kinds,
+        entry: Language,
         change: Change,
         document: Document,
         others: Sequence[Document],
         limit: int,
     ) -> list[ProposedEdit]:
         proposals: list[ProposedEdit] = []
+        family = languages.family(document.language)
         needle = change.old if isinstance(change, NodeChange) else change.callee
         for other in others:
             if len(proposals) >= limit:
                 break
-            if other.uri == document.uri or not same_family(other.language, document.language):
+            # A rename in a .ts file applies to a .tsx one: dialects of one language share it.
+            if other.uri == document.uri or languages.family(other.language) != family:
                 continue
             if needle.decode("utf-8", "surrogatepass") not in other.text:
                 continue  # spare the parse
@@ -176,7 +184,7 @@ class Propagator:
                 continue
             change_there = _away(change)
             for candidate in _checked(
-                kinds,
+                entry,
                 change_there,
                 parsed,
                 [offset for _, offset in _occurrences(change_there, parsed)],
@@ -201,10 +209,10 @@ def _away(change: Change) -> Change:
     )
 
 
-def _scope(node: tree_sitter.Node | None, kinds: Kinds) -> tree_sitter.Node | None:
+def _scope(node: tree_sitter.Node | None, entry: Language) -> tree_sitter.Node | None:
     """The innermost function around `node`."""
     while node is not None:
-        if node.type in kinds.scopes:
+        if is_scope(node, entry):
             return node
         node = node.parent
     return None
@@ -226,16 +234,16 @@ def _occurrences(change: Change, parsed: Parsed) -> Iterator[tuple[int, int]]:
 
 
 def _checked(
-    kinds: Kinds, change: Change, parsed: Parsed, offsets: list[int], limit: int
+    entry: Language, change: Change, parsed: Parsed, offsets: list[int], limit: int
 ) -> list[_Candidate]:
     """The occurrences at `offsets` that qualify and parse, in order, at most `limit`."""
     errors: dict[tuple[int, int], int] = {}  # per window: candidates often share one
     found: list[_Candidate] = []
     for offset in offsets[:_MAX_CANDIDATES]:
         if isinstance(change, NodeChange):
-            candidate = _node_candidate(kinds, change, parsed, offset)
+            candidate = _node_candidate(entry, change, parsed, offset)
         else:
-            candidate = _argument_candidate(kinds, change, parsed, offset)
+            candidate = _argument_candidate(entry, change, parsed, offset)
         if candidate is None:
             continue
         window = parsed.window(candidate.start, candidate.end)
@@ -250,28 +258,28 @@ def _checked(
 
 
 def _node_candidate(
-    kinds: Kinds, change: NodeChange, parsed: Parsed, offset: int
+    entry: Language, change: NodeChange, parsed: Parsed, offset: int
 ) -> _Candidate | None:
     node = exact(parsed.root, offset, offset + len(change.old), node_type(change.role))
-    if node is None or role(node, kinds) != change.role:
+    if node is None or role(node, entry) != change.role:
         return None
-    if change.slot and slot(node, kinds) != change.slot:
+    if change.slot and slot(node, entry) != change.slot:
         return None
     return _Candidate(node.start_byte, node.end_byte, change.new, node, _CONFIDENCE[change.kind])
 
 
 def _argument_candidate(
-    kinds: Kinds, change: ArgumentChange, parsed: Parsed, offset: int
+    entry: Language, change: ArgumentChange, parsed: Parsed, offset: int
 ) -> _Candidate | None:
-    call = _call_at(kinds, parsed, offset, offset + len(change.callee))
+    call = _call_at(entry, parsed, offset, offset + len(change.callee))
     listed = None if call is None else call.child_by_field_name("arguments")
-    if call is None or listed is None or call_of(listed, kinds) is None:
+    if call is None or listed is None or call_of(listed, entry) is None:
         return None
     args = arguments(listed)
     confidence = _CONFIDENCE["argument"]
     if change.added:
         if any(
-            a.text == change.argument or (change.keyword and keyword(a, kinds) == change.keyword)
+            a.text == change.argument or (change.keyword and keyword(a, entry) == change.keyword)
             for a in args
         ):
             return None  # already there
@@ -289,7 +297,7 @@ def _argument_candidate(
             at, new = listed.start_byte + 1, change.argument
         return _Candidate(at, at, new, call, confidence)
     if change.keyword:
-        index = next((i for i, a in enumerate(args) if keyword(a, kinds) == change.keyword), -1)
+        index = next((i for i, a in enumerate(args) if keyword(a, entry) == change.keyword), -1)
     else:
         index = change.index if len(args) == change.count else -1
     if index < 0:
@@ -303,7 +311,7 @@ def _argument_candidate(
     return _Candidate(start, end, b"", call, confidence)
 
 
-def _call_at(kinds: Kinds, parsed: Parsed, start: int, end: int) -> tree_sitter.Node | None:
+def _call_at(entry: Language, parsed: Parsed, start: int, end: int) -> tree_sitter.Node | None:
     """The call whose callee spans exactly `start`..`end`, if any."""
     node = parsed.root.named_descendant_for_byte_range(start, end)
     while node is not None and node.start_byte == start and node.end_byte == end:
@@ -311,7 +319,7 @@ def _call_at(kinds: Kinds, parsed: Parsed, start: int, end: int) -> tree_sitter.
         function = None if call is None else callee(call)
         if (
             call is not None
-            and call.type in kinds.calls
+            and call.type in entry.call_nodes
             and function is not None
             and function.id == node.id
         ):
