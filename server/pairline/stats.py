@@ -3,7 +3,8 @@
 Reads what the server recorded (pairline.engine.usage) and prints, per language: suggestions
 shown and accepted, the acceptance rate, latency percentiles (all answers and model-only),
 the share answered from the cache or by typing-through, and the characters accepted; also as
-JSON, and as a PNG (pairline.stats_figure). The data never leaves the machine.
+JSON, and as a PNG (pairline.stats_figure); next-edit suggestions get a summary of their own.
+The data never leaves the machine.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pairline.engine.usage import Record, UsageLogError, log_path, read_records
 ALL = "all"
 LOCAL_ONLY = "local only: recorded on this machine, never sent anywhere"
 PNG_NAME = "stats.png"
+NEXT_EDIT = "nextedit"  # the usage log's surface of next-edit suggestions
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -45,6 +47,20 @@ def summarize(records: Sequence[Record]) -> dict[str, Any]:
         "cache_share": _share(sum(r.event.source == "cache" for r in records), shown),
         "typing_share": _share(sum(r.event.source == "typing" for r in records), shown),
         "chars_accepted": sum(r.accepted_chars for r in records),
+    }
+
+
+def summarize_next_edits(records: Sequence[Record]) -> dict[str, Any]:
+    """The numbers of next-edit suggestions (surface "nextedit"): shown, accepted, sources."""
+    shown = len(records)
+    accepted = sum(r.accepted for r in records)
+    latencies = [r.event.latency_ms for r in records]
+    return {
+        "shown": shown,
+        "accepted": accepted,
+        "acceptance_rate": _share(accepted, shown),
+        "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)},
+        "propagation_share": _share(sum(r.event.source == "propagation" for r in records), shown),
     }
 
 
@@ -116,6 +132,14 @@ def table(summaries: dict[str, dict[str, Any]]) -> str:
     return "\n".join([line(header), rule, *body[:-1], rule, body[-1]])
 
 
+def _next_edit_line(s: dict[str, Any]) -> str:
+    return (
+        f"next edits: {s['shown']} shown, {s['accepted']} accepted "
+        f"({_pct(s['acceptance_rate'])}), {_pct(s['propagation_share'])} by propagation, "
+        f"p50 {_ms(s['latency_ms']['p50'])} ms, p95 {_ms(s['latency_ms']['p95'])} ms"
+    )
+
+
 def _png_path(args: argparse.Namespace, settings: Settings) -> Path:
     if args.png:
         return Path(args.png)
@@ -135,6 +159,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except UsageLogError as exc:
         print(f"pairline: {exc}", file=sys.stderr)
         return 1
+    # Next-edit suggestions are counted apart: they are not completions at the cursor.
+    next_edits = summarize_next_edits([r for r in records if r.event.surface == NEXT_EDIT])
+    records = [r for r in records if r.event.surface != NEXT_EDIT]
     notes = (
         [] if settings.completion.record_stats else ["recording is off (completion.record_stats)"]
     )
@@ -143,9 +170,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         message = f"no completions recorded{when} (looked in {path})"
         if args.json:
             report = {"log": str(path), "days": args.days, "languages": {}, "message": message}
-            print(json.dumps(report | {"local_only": True, "notes": notes}, indent=2))
+            report |= {"next_edits": next_edits, "local_only": True, "notes": notes}
+            print(json.dumps(report, indent=2))
         else:
             print(f"pairline stats: {message}")
+            if next_edits["shown"]:
+                print(f"pairline stats: {_next_edit_line(next_edits)}")
             for note in notes:
                 print(f"pairline stats: {note}")
             print(f"pairline stats: {LOCAL_ONLY}")
@@ -169,6 +199,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "png": str(png) if png else None,
             "languages": {k: v for k, v in summaries.items() if k != ALL},
             "total": summaries[ALL],
+            "next_edits": next_edits,
         }
         print(json.dumps(report, indent=2))
         return 0
@@ -179,6 +210,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     print()
     print("rate: accepted / shown; every suggestion returned counts as shown, typing-through")
     print("re-shows included. model p50/p95: answers the model generated (no cache, no typing).")
+    if next_edits["shown"]:
+        print(_next_edit_line(next_edits))
     for note in notes:
         print(f"note: {note}")
     if png:

@@ -195,7 +195,7 @@ async def test_the_model_runs_only_when_enabled_and_propagation_found_nothing(
         ]
 
     backend = object()
-    monkeypatch.setattr(engine_module, "_model_predictor", lambda: predict_with_model)
+    monkeypatch.setattr(engine_module.model, "predict_with_model", predict_with_model)
     engine = NextEditEngine(lambda: setup.settings, lambda: backend)  # type: ignore[arg-type,return-value]
     setup.engine = engine
     setup.open(URI, TEXT)

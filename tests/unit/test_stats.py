@@ -130,3 +130,21 @@ def test_says_when_recording_is_off(tmp_path: Path, capsys: pytest.CaptureFixtur
     )
     code, out = run(capsys, "--config", str(config))
     assert code == 0 and "recording is off" in out
+
+
+def test_next_edits_are_counted_apart(cache_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = UsageLog(cache_dir / FILE_NAME)
+    for source in ("propagation", "propagation", "model"):
+        event = ShownEvent("python", source, 4.0, 11, "rename", "", surface="nextedit")
+        event_id = log.shown(event)
+        assert event_id is not None
+    log.accepted(event_id)
+    log.close()
+    code, out = run(capsys, "--cache-dir", str(cache_dir), "--json", "--no-png")
+    report = json.loads(out)
+    assert code == 0 and report["languages"]["python"]["shown"] == 4  # completions only
+    nexts = report["next_edits"]
+    assert (nexts["shown"], nexts["accepted"]) == (3, 1)
+    assert nexts["propagation_share"] == pytest.approx(2 / 3)
+    code, out = run(capsys, "--cache-dir", str(cache_dir), "--no-png")
+    assert "next edits: 3 shown, 1 accepted (33%), 67% by propagation" in out

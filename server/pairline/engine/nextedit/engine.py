@@ -20,7 +20,6 @@ suggestion counts as an edit of its own (the next prediction repeats it further)
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import threading
 import time
@@ -29,7 +28,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
 from pairline.engine import syntax
 from pairline.engine.backends.base import Backend
@@ -37,6 +35,7 @@ from pairline.engine.backends.edit import EditBackend
 from pairline.engine.config import NextEditConfig, RemoteConfig, Settings
 from pairline.engine.document import Document
 from pairline.engine.edit_router import make_remote
+from pairline.engine.nextedit import model
 from pairline.engine.nextedit.history import EditHistory
 from pairline.engine.nextedit.propagate import Propagator, ProposedEdit
 from pairline.engine.types import EngineError, Position
@@ -83,16 +82,6 @@ def snapshot(doc: Document) -> Document:
     return Document(
         doc.uri, doc.text, language=doc.language, version=doc.version, encoding=doc.encoding
     )
-
-
-def _model_predictor() -> Callable[..., Any] | None:
-    """`predict_with_model` of the model predictor, when this build has it."""
-    try:
-        module = importlib.import_module("pairline.engine.nextedit.model")
-    except ImportError:
-        return None
-    found: Callable[..., Any] | None = getattr(module, "predict_with_model", None)
-    return found
 
 
 class NextEditEngine:
@@ -238,16 +227,13 @@ class NextEditEngine:
         cursor: Position,
         config: NextEditConfig,
     ) -> list[ProposedEdit]:
-        predictor = _model_predictor()
-        if predictor is None:
-            return []
         cancel = threading.Event()
         previous = self._cancels.get(target.uri)
         if previous is not None:
             previous.set()  # one model prediction per document: the newest request wins
         self._cancels[target.uri] = cancel
         try:
-            found: list[ProposedEdit] = await predictor(
+            found = await model.predict_with_model(
                 backend, self.history.recent(_RECENT_EDITS), target, cursor, cancel=cancel
             )
         except EngineError as exc:
