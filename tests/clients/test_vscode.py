@@ -7,8 +7,10 @@
    through puppeteer-core. `test/e2e/setup.sh` installs Chromium, Node 24, code-server and
    puppeteer-core into a versioned folder outside the clone when they are missing; when that
    install fails, the test fails. Screenshots go to editor-clients/vscode/build/screenshots/:
-   ready status, ghost text, accepted and saved, the Ctrl+. menu, "Fix this" applied, and
-   completions toggled off.
+   ready status, ghost text, accepted and saved, the Ctrl+. menu, "Fix this" applied,
+   completions toggled off; then next edits: a rename in one line drawn at the next occurrence,
+   `pairline: Go to Next Edit` (Alt+]) jumping there and applying it, Escape dismissing the one
+   after, and an argument added to one call offered to the next call on the line as ghost text.
 """
 
 from __future__ import annotations
@@ -108,7 +110,11 @@ def test_vscode_vsix_holds_the_bundled_extension(vscode_vsix: Path) -> None:
         "pairline.toggleCompletions",
         "pairline.restartServer",
         "pairline.showLog",
+        "pairline.goToNextEdit",
+        "pairline.dismissNextEdit",
     }
+    keys = {k["command"]: k["key"] for k in packaged["contributes"]["keybindings"]}
+    assert keys == {"pairline.goToNextEdit": "alt+]", "pairline.dismissNextEdit": "escape"}
 
 
 def test_vscode_protocol_against_real_server(vscode_node_modules: Path) -> None:
@@ -160,8 +166,16 @@ def test_vscode_end_to_end_in_code_server(
         "Ctrl+. menu opened",
         "Fix this applied and saved",
         "completions toggled off",
+        "next edit drawn",
+        "jumped to the next edit",
+        "next edit applied",
+        "Escape dismissed the next one; saved",
+        "same-line next edit as ghost text",
+        "ghost text accepted and saved",
     ], output
     assert result["steps"][1]["ghost"].strip(), output
     assert any("Fix this" in action for action in result["steps"][3]["actions"]), output
+    drawn = result["steps"][6]
+    assert drawn["struck"] == "count" and "amount" in drawn["line7"], output
     for shot in result["screenshots"]:
         assert (SCREENSHOTS / shot["file"]).stat().st_size > 0

@@ -29,7 +29,13 @@ const SHOWN_CONTEXT = "pairline.nextEditShown";
 /** Internal: run after an inline item is accepted, to tell the server (no palette entry). */
 export const INLINE_ACCEPTED_COMMAND = "pairline.nextEditInlineAccepted";
 
-type Shown = { edit: InlineEdit; document: vscode.TextDocument; range: vscode.Range; inline: boolean };
+type Shown = {
+  edit: InlineEdit;
+  document: vscode.TextDocument;
+  range: vscode.Range;
+  inline: boolean; // on the cursor's line: an inline completion item, not a decoration
+  announced: boolean; // didShowInlineEdit sent
+};
 
 function nextEditEnabled(): boolean {
   return vscode.workspace.getConfiguration("pairline").get<boolean>("nextEdit.enable", true);
@@ -75,13 +81,16 @@ export class NextEdits implements vscode.Disposable {
   }
 
   private onEdit(event: vscode.TextDocumentChangeEvent): void {
-    if (event.contentChanges.length === 0) {
+    const editor = vscode.window.activeTextEditor;
+    const typedIn = editor?.document === event.document;
+    // Output channels and other documents in the background change too: only an edit of the
+    // document being edited, or of the one the suggestion is for, counts.
+    if (event.contentChanges.length === 0 || !(typedIn || event.document === this.shown?.document)) {
       return;
     }
     // Any edit dismisses what is shown: its range is of the text before.
     this.dismiss();
-    const editor = vscode.window.activeTextEditor;
-    if (editor?.document === event.document && nextEditEnabled()) {
+    if (editor && typedIn && nextEditEnabled()) {
       this.schedule(editor);
     }
   }
@@ -146,15 +155,25 @@ export class NextEdits implements vscode.Disposable {
     const range = client.protocol2CodeConverter.asRange(edit.range);
     const onCursorLine =
       target === document && asInlineItem(edit, document.lineAt(cursor.line).text, cursor) !== undefined;
-    this.shown = { edit, document: target, range, inline: onCursorLine };
-    void client.sendNotification(DID_SHOW_INLINE_EDIT, { item: edit }).catch(() => undefined);
+    this.shown = { edit, document: target, range, inline: onCursorLine, announced: false };
     if (onCursorLine) {
       // VS Code asks the providers again, and the middleware adds this item when the server's
       // own completion is empty.
       await vscode.commands.executeCommand("editor.action.inlineSuggest.trigger");
     } else {
       this.render();
+      this.announce();
       await vscode.commands.executeCommand("setContext", SHOWN_CONTEXT, true);
+    }
+  }
+
+  /** Tell the server, once, that the suggestion is on screen (it counts them). */
+  private announce(): void {
+    const shown = this.shown;
+    const client = this.client();
+    if (shown && !shown.announced && client?.isRunning()) {
+      shown.announced = true;
+      client.sendNotification(DID_SHOW_INLINE_EDIT, { item: shown.edit }).catch(() => undefined);
     }
   }
 
@@ -169,6 +188,7 @@ export class NextEdits implements vscode.Disposable {
       return undefined;
     }
     const range = new vscode.Range(item.line, item.start, item.line, item.end);
+    this.announce();
     return new vscode.InlineCompletionItem(item.insertText, range, {
       title: "next edit accepted",
       command: INLINE_ACCEPTED_COMMAND,

@@ -281,7 +281,7 @@ describe("the real server, as the extension starts it", () => {
     assert.ok(caps.inlineCompletionProvider);
     assert.ok(caps.codeActionProvider);
     // vscode-languageclient forwards these commands to the server: an accepted item's command.
-    assert.deepEqual(caps.executeCommandProvider?.commands, ["pairline.accepted"]);
+    assert.deepEqual([...(caps.executeCommandProvider?.commands ?? [])].sort(), ["pairline.accepted", "pairline.nextEditAccepted"]);
     const sync = caps.textDocumentSync;
     assert.ok(typeof sync === "object");
     assert.equal(sync.change, TextDocumentSyncKind.Incremental);
