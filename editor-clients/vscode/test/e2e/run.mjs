@@ -381,13 +381,7 @@ async function completionAndActionSteps() {
   // 4. Select subtract()'s wrong line and open the Ctrl+. menu: code actions from the server.
   const lines = saved.split("\n");
   const buggy = lines.findIndex((line, i) => line.includes("return a + b") && lines[i - 1]?.includes("minus"));
-  await page.keyboard.down("Control");
-  await page.keyboard.press("KeyG");
-  await page.keyboard.up("Control");
-  await page.waitForSelector(".quick-input-widget .quick-input-box input", { visible: true, timeout: WAIT_MS });
-  await page.keyboard.type(`${buggy + 1}`);
-  await page.keyboard.press("Enter");
-  await page.waitForSelector(".quick-input-widget", { hidden: true, timeout: WAIT_MS });
+  await goToLine(buggy + 1);
   await page.keyboard.press("Home");
   await page.keyboard.down("Shift");
   await page.keyboard.press("End");
@@ -463,20 +457,7 @@ try {
 
   // 1. Open main.py with Quick Open; the extension starts the server, which loads the model.
   await page.waitForSelector(".explorer-folders-view, .explorer-viewlet", { timeout: WAIT_MS });
-  await page.keyboard.down("Control");
-  await page.keyboard.press("KeyP");
-  await page.keyboard.up("Control");
-  await page.waitForSelector(".quick-input-widget .quick-input-box input", { visible: true, timeout: WAIT_MS });
-  await page.keyboard.type("main.py");
-  await page.waitForFunction(
-    () => [...document.querySelectorAll(".quick-input-list .monaco-list-row")].some((row) => (row.textContent || "").includes("main.py")),
-    { timeout: WAIT_MS },
-  );
-  await page.keyboard.press("Enter");
-  await page.waitForFunction(
-    () => (document.querySelector(".editor-instance .monaco-editor .view-lines")?.textContent || "").includes("multiply"),
-    { timeout: WAIT_MS },
-  );
+  await quickOpen("main.py", "multiply");
   await waitForStatus("pairline: ready");
   step("main.py open, status bar says ready", { status: await statusLabel() });
   await shot("01-ready", "main.py open in code-server; pairline's status bar item (right) reads ready");
