@@ -45,23 +45,30 @@ def params(uri: str, version: int | None, line: int, character: int) -> dict[str
     }
 
 
-def rename_count(client: LanguageClient) -> None:
-    """Open the file and rename `count` on line 1, as an editor sends it (version 2)."""
-    open_doc(client, URI, TEXT)
+def replace(
+    client: LanguageClient, version: int, start: tuple[int, int], end: tuple[int, int], text: str
+) -> None:
+    """Replace `start`..`end` (line, character) by `text`, as an editor's didChange says it."""
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=2),
+            text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=version),
             content_changes=[
                 types.TextDocumentContentChangePartial(
                     range=types.Range(
-                        start=types.Position(line=1, character=4),
-                        end=types.Position(line=1, character=9),
+                        start=types.Position(line=start[0], character=start[1]),
+                        end=types.Position(line=end[0], character=end[1]),
                     ),
-                    text="total_count",
+                    text=text,
                 )
             ],
         )
     )
+
+
+def rename_count(client: LanguageClient) -> None:
+    """Open the file and rename `count` on line 1, as an editor sends it (version 2)."""
+    open_doc(client, URI, TEXT)
+    replace(client, 2, (1, 4), (1, 9), "total_count")
 
 
 def check_first_edit(result: dict[str, Any]) -> dict[str, Any]:
@@ -100,20 +107,9 @@ async def test_a_rename_proposes_the_next_occurrence(bare_client: LanguageClient
 
     # The client shows the edit, applies it, then runs its command.
     bare_client.protocol.notify("textDocument/didShowInlineEdit", {"item": first})
-    bare_client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=3),
-            content_changes=[
-                types.TextDocumentContentChangePartial(
-                    range=types.Range(
-                        start=types.Position(**first["range"]["start"]),
-                        end=types.Position(**first["range"]["end"]),
-                    ),
-                    text=first["text"],
-                )
-            ],
-        )
-    )
+    low, high = first["range"]["start"], first["range"]["end"]
+    at = (low["line"], low["character"]), (high["line"], high["character"])
+    replace(bare_client, 3, *at, first["text"])
     command = first["command"]
     await bare_client.workspace_execute_command_async(
         types.ExecuteCommandParams(command=command["command"], arguments=command["arguments"])
@@ -170,3 +166,33 @@ async def test_switched_off_by_settings(bare_client: LanguageClient) -> None:
     rename_count(bare_client)
     result = await request(bare_client, "textDocument/copilotInlineEdit", params(URI, 2, 1, 15))
     assert result == {"edits": []}
+
+
+@pytest.mark.model
+async def test_the_local_model_answers_where_propagation_cannot(
+    bare_client: LanguageClient,
+) -> None:
+    await start(bare_client, {"nextEdit": {"model": "local", "minConfidence": 0.0}})
+    open_doc(bare_client, URI, TEXT)
+    # An inline completion waits for the model: from then on the model path can run.
+    await bare_client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=URI),
+            position=types.Position(line=6, character=len("    return count")),
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+    )
+    # `count + 1` has no other occurrence to carry the change to.
+    replace(bare_client, 2, (3, 17), (3, 27), "item.price * item.quantity")
+    result = await request(bare_client, "pairline/nextEdit", params(URI, 2, 3, 20))
+    stats = await request(bare_client, "pairline/debug/stats", {})
+    assert stats["nextedit_model_calls"] == 1 and stats.get("nextedit_propagation", 0) == 0
+    lines = (await request(bare_client, "pairline/debug/document", {"uri": URI}))["text"]
+    last_line = len(lines.splitlines())
+    for edit in result["edits"]:  # at most the model's one small change, for this version
+        assert edit["textDocument"] == {"uri": URI, "version": 2}
+        assert 0 <= edit["range"]["start"]["line"] <= edit["range"]["end"]["line"] <= last_line
+    assert len(result["edits"]) <= 1
+    assert stats.get("nextedit_model", 0) == len(result["edits"])

@@ -4,8 +4,8 @@
 `pairline/debug/stats` → counters (requests, generations, cache_hits, typing_through, …) and
 gauges of model work (generations_pending/running now, and their peaks), and the usage log's
 usage_shown/usage_accepted (rows written) and accept_commands (`pairline.accepted` received);
-next edits: nextedit_requests, _returned, _shown, _accepted, _stale, and answers per source
-(nextedit_propagation, nextedit_model).
+next edits: nextedit_requests, _returned, _shown, _accepted, _stale, _model_calls (the model
+predictor asked), and answers per source (nextedit_propagation, nextedit_model).
 """
 
 from __future__ import annotations

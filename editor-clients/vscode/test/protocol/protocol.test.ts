@@ -280,8 +280,13 @@ describe("the real server, as the extension starts it", () => {
     const caps = init.capabilities;
     assert.ok(caps.inlineCompletionProvider);
     assert.ok(caps.codeActionProvider);
-    // vscode-languageclient forwards these commands to the server: an accepted item's command.
-    assert.deepEqual([...(caps.executeCommandProvider?.commands ?? [])].sort(), ["pairline.accepted", "pairline.nextEditAccepted"]);
+    // vscode-languageclient forwards these commands to the server: an accepted item's command,
+    // the edit of a code action for clients that cannot resolve one, an accepted next edit.
+    assert.deepEqual([...(caps.executeCommandProvider?.commands ?? [])].sort(), [
+      "pairline.accepted",
+      "pairline.applyAction",
+      "pairline.nextEditAccepted",
+    ]);
     const sync = caps.textDocumentSync;
     assert.ok(typeof sync === "object");
     assert.equal(sync.change, TextDocumentSyncKind.Incremental);

@@ -232,6 +232,7 @@ class NextEditEngine:
         if previous is not None:
             previous.set()  # one model prediction per document: the newest request wins
         self._cancels[target.uri] = cancel
+        self.stats["nextedit_model_calls"] += 1
         try:
             found = await model.predict_with_model(
                 backend, self.history.recent(_RECENT_EDITS), target, cursor, cancel=cancel
