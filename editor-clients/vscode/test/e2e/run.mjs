@@ -289,7 +289,7 @@ async function waitForNoNextEdit() {
 
 async function nextEditSteps() {
   // 7. Rename `count` in one line of totals.py: the next occurrence is drawn as a next edit.
-  await quickOpen("totals.py", "def total");
+  await quickOpen("totals.py", "Totals");
   await page.click(".editor-instance .monaco-editor .view-lines");
   await goToLine(5);
   await page.keyboard.press("Home");
