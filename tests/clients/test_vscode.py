@@ -176,6 +176,8 @@ def test_vscode_end_to_end_in_code_server(
     assert result["steps"][1]["ghost"].strip(), output
     assert any("Fix this" in action for action in result["steps"][3]["actions"]), output
     drawn = result["steps"][6]
-    assert drawn["struck"] == "count" and "amount" in drawn["line7"], output
+    assert drawn["struck"] == "count", output
+    assert "amount" in drawn["line"] + drawn["after"], output
+    assert ", 2" in result["steps"][10]["ghost"], output
     for shot in result["screenshots"]:
         assert (SCREENSHOTS / shot["file"]).stat().st_size > 0
