@@ -336,7 +336,10 @@ async function nextEditSteps() {
   for (let i = 0; i < "* scale(y)".length + 2; i += 1) await page.keyboard.press("ArrowLeft");
   await page.keyboard.type(", 2");
   await page.waitForFunction(
-    () => [...document.querySelectorAll(".ghost-text-decoration, .ghost-text")].some((el) => (el.textContent || "").includes(", 2")),
+    () =>
+      [...document.querySelectorAll(".ghost-text-decoration, .ghost-text")].some((el) =>
+        (el.textContent || "").replace(/\u00a0/g, " ").includes(", 2"),
+      ),
     { timeout: WAIT_MS },
   );
   const ghost = await page.evaluate(() =>
