@@ -335,16 +335,18 @@ async function nextEditSteps() {
   await page.keyboard.press("End");
   for (let i = 0; i < "* scale(y)".length + 2; i += 1) await page.keyboard.press("ArrowLeft");
   await page.keyboard.type(", 2");
-  await page.waitForFunction(
-    () =>
-      [...document.querySelectorAll(".ghost-text-decoration, .ghost-text")].some((el) =>
-        (el.textContent || "").replace(/\u00a0/g, " ").includes(", 2"),
-      ),
+  // Ghost text inside a line is injected text, split into spans by syntax colour.
+  const ghostHandle = await page.waitForFunction(
+    () => {
+      const text = [...document.querySelectorAll(".editor-instance .view-lines .ghost-text-decoration")]
+        .map((el) => el.textContent || "")
+        .join("")
+        .replace(/\u00a0/g, " ");
+      return text.includes(", 2") ? text : null;
+    },
     { timeout: WAIT_MS },
   );
-  const ghost = await page.evaluate(() =>
-    [...document.querySelectorAll(".ghost-text-decoration, .ghost-text")].map((el) => (el.textContent || "").replace(/\u00a0/g, " ")).join(""),
-  );
+  const ghost = await ghostHandle.jsonValue();
   step("same-line next edit as ghost text", { ghost });
   await shot("11-same-line-ghost", `", 2" added to scale(x); the same argument for scale(y) shows as ghost text: "${ghost}"`);
   await page.keyboard.press("Tab");
@@ -489,6 +491,9 @@ try {
   if (page) {
     try {
       await shot("failure", "the screen when the test failed");
+      // The editor's lines as rendered, for what a screenshot does not say (classes, injected text).
+      const lines = await page.evaluate(() => document.querySelector(".editor-instance .view-lines")?.outerHTML || "");
+      fs.writeFileSync(path.join(SHOTS, "failure-view-lines.html"), lines);
     } catch {
       // The page is gone: nothing more to show.
     }
