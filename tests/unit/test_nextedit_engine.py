@@ -194,7 +194,10 @@ async def test_the_model_runs_only_when_enabled_and_propagation_found_nothing(
             _proposal(document, at, at + 5, "title", 0.2),  # under min_confidence
         ]
 
-    backend = object()
+    class FakeBackend:
+        name = "fake-model"
+
+    backend = FakeBackend()
     monkeypatch.setattr(engine_module.model, "predict_with_model", predict_with_model)
     engine = NextEditEngine(lambda: setup.settings, lambda: backend)  # type: ignore[arg-type,return-value]
     setup.engine = engine
@@ -206,7 +209,7 @@ async def test_the_model_runs_only_when_enabled_and_propagation_found_nothing(
 
         _with(setup, model="local")
         prediction = await engine.predict(URI, Position(6, 0), setup.documents)
-        assert prediction.source == MODEL
+        assert prediction.source == MODEL and prediction.model == "fake-model"
         assert [edit.text for edit in prediction.edits] == ["name"]
         (used, recent, document, cursor) = calls[0]
         assert used is backend and recent[0].inserted == " + 1"

@@ -17,7 +17,7 @@ from pairline.engine.nextedit.history import Edit, EditHistory
 from pairline.engine.nextedit.model import UNSCORED_CONFIDENCE, predict_with_model
 from pairline.engine.nextedit.model_prompt import build_prompt, examples, window_around
 from pairline.engine.nextedit.propagate import ProposedEdit
-from pairline.engine.types import Position
+from pairline.engine.types import Position, Range, TextChange
 
 URI = "file:///src/app.py"
 BEFORE = (
@@ -246,6 +246,7 @@ async def test_a_remote_edit_backend_answers_the_same_request() -> None:
             "two places close together",
             answer_for(NEXT.replace("    amount = 0", "    amount = 1")),
         ),
+        ("lines of the window repeated", answer_for(AFTER.rstrip("\n") + "\n" + WINDOW[6])),
         ("a parse error", answer_for(NEXT.replace("item.size", "item.size("))),
         ("an undo of the last edit", answer_for(BEFORE)),
         ("a cut answer that never comes back", NEXT.split("    return")[0]),
@@ -279,6 +280,20 @@ async def test_a_cancelled_request_proposes_nothing() -> None:
     assert model.prompts == []  # not even asked
     assert await predict(FakeModel(answer_for(NEXT), cancel_after=40)) == []
     assert await predict(FakeRemote(None)) == []
+
+
+async def test_an_edit_while_the_model_answers_proposes_nothing() -> None:
+    document = Document(URI, AFTER, language="python", version=5)
+
+    class Typing(FakeModel):
+        async def generate(
+            self, prompt: str, params: GenerationParams, cancel: threading.Event
+        ) -> Generation:
+            document.apply([TextChange("x = 1\n", Range(Position(0, 0), Position(0, 0)))], 6)
+            return await super().generate(prompt, params, cancel)
+
+    recent = history_of((BEFORE, AFTER))
+    assert await predict_with_model(Typing(answer_for(NEXT)), recent, document, CURSOR) == []
 
 
 async def test_a_cancel_while_scoring_proposes_nothing() -> None:

@@ -281,7 +281,7 @@ describe("the real server, as the extension starts it", () => {
     assert.ok(caps.inlineCompletionProvider);
     assert.ok(caps.codeActionProvider);
     // vscode-languageclient forwards these commands to the server: an accepted item's command,
-    // the edit of a code action for clients that cannot resolve one, an accepted next edit.
+    // the edit of a code action for clients that cannot resolve one, an accepted next edit's.
     assert.deepEqual([...(caps.executeCommandProvider?.commands ?? [])].sort(), [
       "pairline.accepted",
       "pairline.applyAction",

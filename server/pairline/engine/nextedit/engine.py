@@ -165,12 +165,12 @@ class NextEditEngine:
             for edit in await self._propagate(target, cursor, documents, config.max_edits)
             if edit.confidence >= config.min_confidence
         ]
-        source, model = (PROPAGATION, "") if edits else ("", "")
+        source, model = PROPAGATION if edits else "", ""
         if not edits and config.model != "off":
             backend = self._backend(config)
             if backend is not None:
                 edits = await self._predict_with_model(backend, target, cursor, config)
-                source, model = MODEL, str(getattr(backend, "name", ""))
+                source, model = MODEL, backend.name
         edits = _fresh(edits[: config.max_edits], documents)
         if not _current(documents, uri, target.version):
             edits = []  # the request's own document changed: nothing of this holds any more

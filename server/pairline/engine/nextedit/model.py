@@ -12,6 +12,7 @@ completion form of the same prompt, with a fixed confidence below propagation's.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 from collections.abc import Sequence
@@ -33,7 +34,7 @@ from pairline.engine.nextedit.model_prompt import (
 )
 from pairline.engine.nextedit.propagate import ProposedEdit
 from pairline.engine.prompt.edit import extract_code
-from pairline.engine.types import Position, Range
+from pairline.engine.types import Position
 
 KIND = "model"
 WINDOW_LINES = 9
@@ -78,9 +79,11 @@ async def predict_with_model(
     `recent` are the user's recent edits in any order (those of other documents too); with
     none, there is no pattern to continue and nothing is asked. Answers [] when cancelled or
     when the answer is rejected; errors of the backend (EngineError) reach the caller.
-    Raises InvalidPosition for a cursor outside the document.
+    Raises InvalidPosition for a cursor outside the document. A document that changes while
+    the model answers gets nothing: the answer was for the text it had.
     """
     cancel = cancel if cancel is not None else threading.Event()
+    text, version = document.text, document.version
     window = window_around(document, cursor, window_lines)
     shown = examples(recent)
     if not shown or cancel.is_set():
@@ -92,14 +95,17 @@ async def predict_with_model(
         )
     else:
         answer = await _ask(backend, prompt, cancel)
-    if answer is None or cancel.is_set():
+    if answer is None or cancel.is_set() or _changed(document, text, version):
         return []
     lines = model_diff.read_answer(answer[0], window.lines, answer[1], max_changed_lines)
     change = _acceptable_change(window, lines, max_changed_lines)
     if change is None:
         return []
-    new_text = _rewritten(document.text, window, change)
-    if _undoes(new_text, change, document, recent) or _adds_errors(document, new_text):
+    new_text = _rewritten(text, window, change)
+    if _undoes(new_text, change, document, recent):
+        return []
+    # A whole parse of a long file takes milliseconds: off the event loop.
+    if await asyncio.to_thread(_adds_errors, document.language, text, new_text):
         return []
     confidence = UNSCORED_CONFIDENCE
     if isinstance(backend, Scorer):
@@ -107,7 +113,13 @@ async def predict_with_model(
         if scored is None:
             return []
         confidence = scored
+    if _changed(document, text, version):
+        return []
     return [_proposal(document, new_text, confidence)]
+
+
+def _changed(document: Document, text: str, version: int) -> bool:
+    return document.version != version or document.text is not text
 
 
 async def _generate(
@@ -160,6 +172,10 @@ def _acceptable_change(
 
     if words(change.old) == words(change.new):
         return None  # reindented or blank lines moved: not worth a suggestion
+    if len(change.new) > len(change.old) and set(words(change.new)) - set(words(change.old)) <= set(
+        words(window.lines)
+    ):
+        return None  # lines the window already has, repeated: small models loop like this
     return change
 
 
@@ -189,12 +205,12 @@ def _undoes(
     return False
 
 
-def _adds_errors(document: Document, new_text: str) -> bool:
-    """Whether `new_text` parses with more errors than the document (False: no grammar)."""
-    before = syntax.error_count(document.language, document.text)
+def _adds_errors(language: str, text: str, new_text: str) -> bool:
+    """Whether `new_text` parses with more errors than `text` (False: no grammar)."""
+    before = syntax.error_count(language, text)
     if before is None:
         return False
-    after = syntax.error_count(document.language, new_text)
+    after = syntax.error_count(language, new_text)
     return after is not None and after > before
 
 
@@ -252,13 +268,4 @@ def _proposal(document: Document, new_text: str, confidence: float) -> ProposedE
         )
     ):
         end, new_end = end + 1, new_end + 1
-    return ProposedEdit(
-        uri=document.uri,
-        version=document.version,
-        range=Range(document.position_at(start), document.position_at(end)),
-        start=start,
-        end=end,
-        text=new_text[start:new_end],
-        kind=KIND,
-        confidence=confidence,
-    )
+    return ProposedEdit.replacing(document, start, end, new_text[start:new_end], KIND, confidence)

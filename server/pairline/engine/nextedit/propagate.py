@@ -55,8 +55,24 @@ class ProposedEdit:
     start: int
     end: int
     text: str
-    kind: str  # "rename", "attribute", "argument", "literal" or "expression"
+    kind: str  # "rename", "attribute", "argument", "literal", "expression" or "model"
     confidence: float
+
+    @classmethod
+    def replacing(
+        cls, document: Document, start: int, end: int, text: str, kind: str, confidence: float
+    ) -> ProposedEdit:
+        """The edit replacing code points `start`..`end` of `document` by `text`."""
+        return cls(
+            uri=document.uri,
+            version=document.version,
+            range=Range(document.position_at(start), document.position_at(end)),
+            start=start,
+            end=end,
+            text=text,
+            kind=kind,
+            confidence=confidence,
+        )
 
 
 @dataclass(frozen=True)
@@ -332,13 +348,6 @@ def _proposal(
     document: Document, parsed: Parsed, candidate: _Candidate, kind: str, factor: float
 ) -> ProposedEdit:
     start, end = parsed.char_offset(candidate.start), parsed.char_offset(candidate.end)
-    return ProposedEdit(
-        uri=document.uri,
-        version=document.version,
-        range=Range(document.position_at(start), document.position_at(end)),
-        start=start,
-        end=end,
-        text=candidate.new.decode("utf-8", "surrogatepass"),
-        kind=kind,
-        confidence=round(candidate.confidence * factor, 3),
-    )
+    text = candidate.new.decode("utf-8", "surrogatepass")
+    confidence = round(candidate.confidence * factor, 3)
+    return ProposedEdit.replacing(document, start, end, text, kind, confidence)
