@@ -23,7 +23,7 @@ export default tseslint.config(
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: {
       parserOptions: { projectService: false },
-      globals: { process: "readonly", console: "readonly", require: "readonly", __dirname: "readonly", URL: "readonly", fetch: "readonly", setTimeout: "readonly", setInterval: "readonly", document: "readonly", window: "readonly" },
+      globals: { process: "readonly", console: "readonly", require: "readonly", __dirname: "readonly", URL: "readonly", fetch: "readonly", setTimeout: "readonly", setInterval: "readonly", document: "readonly", window: "readonly", getComputedStyle: "readonly" },
     },
   },
 );

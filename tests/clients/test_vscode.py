@@ -8,8 +8,10 @@
    through puppeteer-core. `test/e2e/setup.sh` installs Chromium, Node 24, code-server and
    puppeteer-core into a versioned folder outside the clone when they are missing; when that
    install fails, the test fails. Screenshots go to editor-clients/vscode/build/screenshots/:
-   ready status, ghost text, accepted and saved, the Ctrl+. menu, "Fix this" applied, and
-   completions toggled off.
+   ready status, ghost text, accepted and saved, the Ctrl+. menu, "Fix this" applied,
+   completions toggled off; then next edits: a rename in one line drawn at the next occurrence,
+   `pairline: Go to Next Edit` (Alt+]) jumping there and applying it, Escape dismissing the one
+   after, and an argument added to one call offered to the next call on the line as ghost text.
 4. The extension sets up its own server (`test/e2e/setup-server.mjs`): a fresh profile with only
    the `.vsix` and no `pairline` on PATH accepts the set-up offer, sees the progress, and gets
    ghost text from the server it installed; with no Python found it gets a clear error and
@@ -126,8 +128,12 @@ def test_vscode_vsix_holds_the_bundled_extension(vscode_vsix: Path) -> None:
         "pairline.showLog",
         "pairline.setUpServer",
         "pairline.reinstallServer",
+        "pairline.goToNextEdit",
+        "pairline.dismissNextEdit",
     }
     assert "pairline.server.installArgs" in packaged["contributes"]["configuration"]["properties"]
+    keys = {k["command"]: k["key"] for k in packaged["contributes"]["keybindings"]}
+    assert keys == {"pairline.goToNextEdit": "alt+]", "pairline.dismissNextEdit": "escape"}
 
 
 def test_vscode_protocol_against_real_server(vscode_node_modules: Path) -> None:
@@ -179,9 +185,19 @@ def test_vscode_end_to_end_in_code_server(
         "Ctrl+. menu opened",
         "Fix this applied and saved",
         "completions toggled off",
+        "next edit drawn",
+        "jumped to the next edit",
+        "next edit applied",
+        "Escape dismissed the next one; saved",
+        "same-line next edit as ghost text",
+        "ghost text accepted and saved",
     ], output
     assert result["steps"][1]["ghost"].strip(), output
     assert any("Fix this" in action for action in result["steps"][3]["actions"]), output
+    drawn = result["steps"][6]
+    assert drawn["struck"] == "count", output
+    assert "amount" in drawn["line"] + drawn["after"], output
+    assert ", 2" in result["steps"][10]["ghost"], output
     for shot in result["screenshots"]:
         assert (SCREENSHOTS / shot["file"]).stat().st_size > 0
 

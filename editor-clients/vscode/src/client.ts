@@ -10,6 +10,7 @@ import {
   type ServerOptions,
 } from "vscode-languageclient/node";
 
+import type { NextEdits } from "./nextEdit";
 import { serverSettings, type ServerCommand, type SettingReader } from "./settings";
 import type { ServerStatus, StatusBar } from "./status";
 
@@ -25,8 +26,14 @@ export function completionsEnabled(): boolean {
   return vscode.workspace.getConfiguration("pairline").get<boolean>("completions.enable", true);
 }
 
+function hasItems(result: vscode.InlineCompletionItem[] | vscode.InlineCompletionList | null | undefined): boolean {
+  return (Array.isArray(result) ? result : (result?.items ?? [])).length > 0;
+}
+
 export class PairlineClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
+  /** Set once by the extension: the next-edit suggestions, which ride on inline completion. */
+  nextEdits: NextEdits | undefined;
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
@@ -34,6 +41,11 @@ export class PairlineClient implements vscode.Disposable {
     /** Which server to start; undefined when none is configured, installed or set up. */
     private readonly resolveServer: (read: SettingReader) => Promise<ServerCommand | undefined>,
   ) {}
+
+  /** The running language client, if any (for requests of its own, such as next edits). */
+  get languageClient(): LanguageClient | undefined {
+    return this.client;
+  }
 
   async start(): Promise<void> {
     this.status.set({ kind: "starting" });
@@ -56,8 +68,17 @@ export class PairlineClient implements vscode.Disposable {
       // A function, so a restart sends the settings as they are then.
       initializationOptions: () => serverSettings(readSetting(), vscode.workspace.isTrusted),
       middleware: {
-        provideInlineCompletionItems: (document, position, context, token, next) =>
-          completionsEnabled() ? next(document, position, context, token) : undefined,
+        // A next edit on the cursor's line joins here rather than through a provider of its
+        // own: then the server's completion, when it has one, wins, and there is never a second
+        // item competing with it for the same ghost text.
+        provideInlineCompletionItems: async (document, position, context, token, next) => {
+          const result = completionsEnabled() ? await next(document, position, context, token) : undefined;
+          if (hasItems(result) || token.isCancellationRequested) {
+            return result;
+          }
+          const item = this.nextEdits?.inlineItem(document, position);
+          return item ? [item] : result;
+        },
         workspace: {
           // The server pulls its section when told of a change without one: answer in its layout.
           configuration: async (params, token, next) => {

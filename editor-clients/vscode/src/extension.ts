@@ -3,6 +3,8 @@
 import * as vscode from "vscode";
 
 import { completionsEnabled, PairlineClient, readSetting } from "./client";
+import { INLINE_ACCEPTED_COMMAND, NextEdits } from "./nextEdit";
+import type { InlineEdit } from "./nextEditShape";
 import { RESTART_SECTIONS } from "./settings";
 import { ServerSetup } from "./setup";
 import { StatusBar } from "./status";
@@ -13,6 +15,8 @@ const COMMANDS = {
   showLog: "pairline.showLog",
   setUp: "pairline.setUpServer",
   reinstall: "pairline.reinstallServer",
+  goToNextEdit: "pairline.goToNextEdit",
+  dismissNextEdit: "pairline.dismissNextEdit",
 } as const;
 
 let client: PairlineClient | undefined;
@@ -24,6 +28,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const setup = new ServerSetup(context, log, status);
   client = new PairlineClient(log, status, (read) => setup.resolve(read));
   const current = client;
+  const nextEdits = new NextEdits(() => current.languageClient, log);
+  current.nextEdits = nextEdits;
   const usesConfigured = (): boolean =>
     ["server.pythonPath", "server.path"].some((key) => (readSetting()(key) as string | undefined)?.trim());
   const install = async (mode: "setup" | "reinstall"): Promise<void> => {
@@ -47,6 +53,12 @@ export function activate(context: vscode.ExtensionContext): void {
     log,
     status,
     current,
+    nextEdits,
+    vscode.commands.registerCommand(COMMANDS.goToNextEdit, () => nextEdits.goTo()),
+    vscode.commands.registerCommand(COMMANDS.dismissNextEdit, () => {
+      nextEdits.dismiss();
+    }),
+    vscode.commands.registerCommand(INLINE_ACCEPTED_COMMAND, (edit: InlineEdit) => nextEdits.inlineAccepted(edit)),
     vscode.commands.registerCommand(COMMANDS.showLog, () => {
       log.show();
     }),

@@ -1,5 +1,5 @@
 // What the VS Code end-to-end scripts share: a fresh code-server profile with the built .vsix
-// installed, a workspace holding fixture/main.py, headless Chromium on it through puppeteer-core,
+// installed, a workspace holding the files of fixture/, headless Chromium on it through puppeteer-core,
 // and steps that drive the UI (command palette, Quick Open, status bar, ghost text, screenshots).
 //
 // Environment: PAIRLINE_E2E_TOOLS (the folder setup.sh prints), PAIRLINE_VSIX,
@@ -69,8 +69,10 @@ export async function openVSCode({ settings, PATH }) {
   fs.mkdirSync(path.join(userData, "User"), { recursive: true });
   fs.mkdirSync(workspace, { recursive: true });
   fs.mkdirSync(SHOTS, { recursive: true });
-  const original = fs.readFileSync(path.join(HERE, "fixture", "main.py"), "utf8");
-  fs.writeFileSync(file, original);
+  for (const name of fs.readdirSync(path.join(HERE, "fixture"))) {
+    fs.copyFileSync(path.join(HERE, "fixture", name), path.join(workspace, name));
+  }
+  const original = fs.readFileSync(file, "utf8");
   fs.writeFileSync(path.join(userData, "User", "settings.json"), JSON.stringify({ ...settings, ...BASE_SETTINGS }, null, 2));
 
   const childEnv = { ...process.env, PATH: `${NODE_BIN}:${PATH ?? process.env.PATH}` };
@@ -116,6 +118,9 @@ export async function openVSCode({ settings, PATH }) {
       if (session.page) {
         try {
           await session.shot("failure", "the screen when the test failed");
+          // The editor's lines as rendered, for what a screenshot does not say (classes, injected text).
+          const lines = await session.page.evaluate(() => document.querySelector(".editor-instance .view-lines")?.outerHTML || "");
+          fs.writeFileSync(path.join(SHOTS, "failure-view-lines.html"), lines);
         } catch {
           // The page is gone: nothing more to show.
         }
@@ -210,22 +215,55 @@ export async function runCommand(page, title) {
   await page.waitForSelector(".quick-input-widget", { hidden: true, timeout: WAIT_MS });
 }
 
-/** Opens main.py with Quick Open and waits until the editor shows it. */
-export async function openMainPy(page) {
-  await page.waitForSelector(".explorer-folders-view, .explorer-viewlet", { timeout: WAIT_MS });
-  await page.keyboard.down("Control");
-  await page.keyboard.press("KeyP");
-  await page.keyboard.up("Control");
+/** Presses `key` with `modifier` held, e.g. chord(page, "Control", "KeyS"). */
+export async function chord(page, modifier, key) {
+  await page.keyboard.down(modifier);
+  await page.keyboard.press(key);
+  await page.keyboard.up(modifier);
+}
+
+/**
+ * Opens the workspace file `name` with Quick Open and waits until the editor shows `marker`
+ * (a word without spaces: the editor renders spaces as no-break spaces).
+ */
+export async function quickOpen(page, name, marker) {
+  await chord(page, "Control", "KeyP");
   await page.waitForSelector(".quick-input-widget .quick-input-box input", { visible: true, timeout: WAIT_MS });
-  await page.keyboard.type("main.py");
+  await page.keyboard.type(name);
   await page.waitForFunction(
-    () => [...document.querySelectorAll(".quick-input-list .monaco-list-row")].some((row) => (row.textContent || "").includes("main.py")),
+    (want) => [...document.querySelectorAll(".quick-input-list .monaco-list-row")].some((row) => (row.textContent || "").includes(want)),
     { timeout: WAIT_MS },
+    name,
   );
   await page.keyboard.press("Enter");
   await page.waitForFunction(
-    () => (document.querySelector(".editor-instance .monaco-editor .view-lines")?.textContent || "").includes("multiply"),
+    (want) => (document.querySelector(".editor-instance .monaco-editor .view-lines")?.textContent || "").includes(want),
     { timeout: WAIT_MS },
+    marker,
+  );
+}
+
+/** Opens main.py with Quick Open and waits until the editor shows it. */
+export async function openMainPy(page) {
+  await page.waitForSelector(".explorer-folders-view, .explorer-viewlet", { timeout: WAIT_MS });
+  await quickOpen(page, "main.py", "multiply");
+}
+
+/** Moves the cursor to `line` (1-based) with Ctrl+G. */
+export async function goToLine(page, line) {
+  await chord(page, "Control", "KeyG");
+  await page.waitForSelector(".quick-input-widget .quick-input-box input", { visible: true, timeout: WAIT_MS });
+  await page.keyboard.type(`${line}`);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(".quick-input-widget", { hidden: true, timeout: WAIT_MS });
+}
+
+/** Waits until VS Code's status bar shows the cursor at `expected`, e.g. "Ln 7, Col 9". */
+export async function waitForCursor(page, expected) {
+  await page.waitForFunction(
+    (want) => (document.getElementById("status.editor.selection")?.textContent || "").includes(want),
+    { timeout: WAIT_MS },
+    expected,
   );
 }
 

@@ -13,7 +13,9 @@ import {
   CodeActionRequest,
   createProtocolConnection,
   DidChangeConfigurationNotification,
+  DidChangeTextDocumentNotification,
   DidOpenTextDocumentNotification,
+  ExecuteCommandRequest,
   ExitNotification,
   InitializedNotification,
   InitializeRequest,
@@ -31,6 +33,17 @@ import {
   type ShowMessageParams,
 } from "vscode-languageserver-protocol/node";
 
+import {
+  asInlineItem,
+  decorationText,
+  endOf,
+  INLINE_EDIT_REQUEST,
+  pickEdit,
+  serverOffersNextEdit,
+  type InlineEdit,
+  type InlineEditParams,
+  type InlineEditResult,
+} from "../../src/nextEditShape";
 import { DEFAULTS, serverCommand, serverSettings, type SettingReader } from "../../src/settings";
 import type { ServerStatus } from "../../src/status";
 
@@ -181,6 +194,57 @@ describe("settings", () => {
   });
 });
 
+describe("next edits, as the extension shows them", () => {
+  const edit = (line: number, start: number, end: number, text: string, version = 2): InlineEdit => ({
+    text,
+    range: { start: { line, character: start }, end: { line, character: end } },
+    textDocument: { uri: "file:///w/a.py", version },
+  });
+
+  test("only an edit for the version the editor holds is kept", () => {
+    const result: InlineEditResult = { edits: [edit(3, 4, 9, "old", 1), edit(3, 4, 9, "new", 2)] };
+    assert.equal(pickEdit(result, () => 2)?.text, "new");
+    assert.equal(pickEdit(result, () => 3), undefined);
+    assert.equal(pickEdit(result, () => undefined), undefined);
+    assert.equal(pickEdit(null, () => 2), undefined);
+  });
+
+  test("an edit on the cursor's line becomes an item whose range reaches the cursor", () => {
+    const line = "    total = amount + count";
+    // The cursor after "amount"; the edit renames the later "count".
+    assert.deepEqual(asInlineItem(edit(0, 21, 26, "amount"), line, { line: 0, character: 18 }), {
+      line: 0,
+      start: 18,
+      end: 26,
+      insertText: " + amount",
+    });
+    // An insertion before the cursor: the range starts at the edit and ends at the cursor.
+    assert.deepEqual(asInlineItem(edit(0, 4, 4, "grand_"), line, { line: 0, character: 9 }), {
+      line: 0,
+      start: 4,
+      end: 9,
+      insertText: "grand_total",
+    });
+  });
+
+  test("an edit on another line, or of several lines, is not an inline item", () => {
+    assert.equal(asInlineItem(edit(3, 4, 9, "amount"), "x", { line: 0, character: 0 }), undefined);
+    assert.equal(asInlineItem(edit(0, 0, 1, "a\nb"), "x", { line: 0, character: 0 }), undefined);
+  });
+
+  test("the decoration shows new lines as a symbol; the cursor ends after the new text", () => {
+    assert.equal(decorationText("a\nb"), "a \u23ce b");
+    assert.deepEqual(endOf({ line: 2, character: 4 }, "amount"), { line: 2, character: 10 });
+    assert.deepEqual(endOf({ line: 2, character: 4 }, "x\nyz"), { line: 3, character: 2 });
+  });
+
+  test("the capability is read from experimental.pairline.nextEdit", () => {
+    assert.equal(serverOffersNextEdit({ experimental: { pairline: { nextEdit: true } } }), true);
+    assert.equal(serverOffersNextEdit({ experimental: {} }), false);
+    assert.equal(serverOffersNextEdit(undefined), false);
+  });
+});
+
 describe("the real server, as the extension starts it", () => {
   let server: Server;
   let init: InitializeResult;
@@ -266,6 +330,55 @@ describe("the real server, as the extension starts it", () => {
     assert.ok(Array.isArray(result));
     const titles = result.map((action) => action.title);
     assert.ok(titles.some((title) => title.includes("Fix this")), JSON.stringify(titles));
+  });
+
+  test("after a rename in one line, copilotInlineEdit proposes the next occurrence", async () => {
+    assert.ok(serverOffersNextEdit(init.capabilities), JSON.stringify(init.capabilities.experimental));
+    const uri = "file:///tmp/pairline-protocol/total.py";
+    const text = [
+      "def total(items):",
+      "    count = 0",
+      "    for item in items:",
+      '        count += item  # "count" in a comment',
+      "    return count",
+      "",
+    ].join("\n");
+    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri, languageId: "python", version: 1, text },
+    });
+    // The user renames `count` in line 1, as the editor sends it: one change per keystroke.
+    await server.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version: 2 },
+      contentChanges: [{ range: { start: { line: 1, character: 4 }, end: { line: 1, character: 9 } }, text: "" }],
+    });
+    let version = 2;
+    for (const [index, char] of ["a", "m", "o", "u", "n", "t"].entries()) {
+      version += 1;
+      await server.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+        textDocument: { uri, version },
+        contentChanges: [
+          { range: { start: { line: 1, character: 4 + index }, end: { line: 1, character: 4 + index } }, text: char },
+        ],
+      });
+    }
+    const params: InlineEditParams = { textDocument: { uri, version }, position: { line: 1, character: 10 } };
+    const result = await server.connection.sendRequest<InlineEditResult>(INLINE_EDIT_REQUEST, params);
+    const best = pickEdit(result, (u) => (u === uri ? version : undefined));
+    assert.ok(best, JSON.stringify(result));
+    assert.deepEqual(best.range, { start: { line: 3, character: 8 }, end: { line: 3, character: 13 } });
+    assert.equal(best.text, "amount");
+    // Accepting runs the edit's command, as the extension does after applying it.
+    assert.ok(best.command, JSON.stringify(best));
+    await server.connection.sendRequest(ExecuteCommandRequest.type, {
+      command: best.command.command,
+      arguments: best.command.arguments ?? [],
+    });
+    // A request for a version the server no longer holds gets no edit.
+    const stale = await server.connection.sendRequest<InlineEditResult>(INLINE_EDIT_REQUEST, {
+      ...params,
+      textDocument: { uri, version: version - 1 },
+    });
+    assert.equal(pickEdit(stale, () => version - 1), undefined);
   });
 
   test("a changed model setting sent as the extension sends it reloads the model", async () => {
