@@ -38,7 +38,10 @@ STOP_WORDS = frozenset(_KEYWORDS.split())
 
 
 def identifiers(text: str) -> frozenset[str]:
-    return frozenset(w for w in _IDENT.findall(text) if len(w) > 1 and w.lower() not in STOP_WORDS)
+    # Each distinct word filtered once: a file repeats most of its words many times.
+    return frozenset(
+        w for w in set(_IDENT.findall(text)) if len(w) > 1 and w.lower() not in STOP_WORDS
+    )
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:

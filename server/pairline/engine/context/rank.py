@@ -1,9 +1,10 @@
 """Context candidates and the order in which they claim the token budget.
 
 Priority tiers, as the budget should be spent: symbols imported by the current file and used
-near the cursor, then its other imported symbols, then windows of other open buffers. Within a
-tier a higher score goes first; ties fall back to path and line so the order never depends on
-dict or set iteration.
+near the cursor, then its other imported symbols, then the user's recent edits elsewhere (small),
+then windows of other open buffers, then windows retrieved from the rest of the workspace.
+Within a tier a higher score goes first; ties fall back to path and line so the order never
+depends on dict or set iteration.
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ from dataclasses import dataclass
 
 NEAR_USE = 0  # an imported symbol used within a few lines of the cursor
 IMPORTED = 1  # any other imported symbol the file refers to
-BUFFER = 2  # a window of another open buffer
+EDIT = 2  # a recent edit elsewhere, as before/after lines
+BUFFER = 3  # a window of another open buffer
+RETRIEVED = 4  # a window of a workspace file (or of this buffer after the cursor)
+
+# What each tier is, for the layout's groups and for debugging output.
+_SOURCES = {NEAR_USE: "import", IMPORTED: "import", EDIT: "edit", BUFFER: "buffer"}
 
 
 @dataclass(frozen=True)
@@ -28,7 +34,7 @@ class Snippet:
 
     @property
     def source(self) -> str:
-        return "buffer" if self.tier == BUFFER else "import"
+        return _SOURCES.get(self.tier, "retrieved")
 
 
 def rank(snippets: list[Snippet]) -> list[Snippet]:

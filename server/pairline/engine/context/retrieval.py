@@ -1,0 +1,200 @@
+"""Workspace retrieval: windows of any indexed file that resemble the code above the cursor.
+
+As RepoCoder and CrossCodeEval's retrieval arm do, but cheap enough for every new line typed in
+a workspace of thousands of files. Two stages:
+
+1. An inverted index from identifier to the files that use it (`RetrievalIndex`, built on the
+   index thread and kept current per saved or watched file) picks the few files that share the
+   most identifiers with the lines above the cursor, the rarest identifiers read first and the
+   postings read per request capped, so common names cannot make a request slow.
+2. Only those files are read (through the file index, so its rules on what may be read hold)
+   and cut into windows, cached per file version, and their windows are ranked by Jaccard
+   similarity exactly as the open-buffer windows are (buffers.py).
+
+The index holds no text: per identifier, an array of file numbers. A changed file gets a new
+number and its old entries are skipped until the postings are compacted. Files and entries are
+capped, so a huge tree costs bounded memory (the files past the cap are left out).
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from collections import Counter
+from collections.abc import Iterable
+
+from pairline.engine import languages
+from pairline.engine.context.buffers import Window, best_window, identifiers, windows
+from pairline.engine.context.index import FileIndex, FileStat
+from pairline.engine.context.rank import RETRIEVED, Snippet
+from pairline.engine.lru import Lru
+from pairline.engine.redact import is_secret_file
+
+MAX_FILES = 20_000  # files indexed for retrieval; a larger tree is indexed up to here
+MAX_ENTRIES = 4_000_000  # identifier-file pairs held (about 4 bytes each)
+POSTING_BUDGET = 20_000  # postings read per request, rarest identifiers first
+CANDIDATE_FILES = 6  # files read and cut into windows per request
+MAX_SNIPPETS = 3  # retrieved windows offered to the budget
+MAX_WINDOW_FILES = 128  # files whose windows are kept
+SUFFIX_SNIPPETS = 2  # windows of the code after the cursor (models without FIM)
+
+
+class RetrievalIndex:
+    """Identifier → files, for the files of one `FileIndex`; thread-safe."""
+
+    def __init__(self, index: FileIndex) -> None:
+        self.index = index
+        self._lock = threading.Lock()
+        self._numbers: dict[str, int] = {}  # path → its live file number
+        self._paths: list[str | None] = []  # file number → path (None: replaced or removed)
+        self._families: list[str] = []  # file number → language family
+        self._postings: dict[str, array[int]] = {}
+        self._entries = 0
+        self._dead = 0  # entries of replaced or removed files, skipped until compaction
+        self._windows: Lru[str, tuple[FileStat, list[Window]]] = Lru(MAX_WINDOW_FILES)
+        self.generation = 0  # grows with every change; cache keys use it
+        self.built = False
+
+    def build(self) -> None:
+        """Read every indexed source file once (blocking: run it off the event loop)."""
+        for path in sorted(self.index.paths()):
+            self.update(path)
+        self.built = True
+
+    def __len__(self) -> int:
+        return len(self._numbers)
+
+    def update(self, path: str) -> bool:
+        """Re-read `path` after it changed, appeared or went away; True if the index changed."""
+        language = languages.language_for_path(path)
+        text = None
+        if language != languages.PLAINTEXT and self.index.has(path):
+            text = self.index.read_text(path)
+        ids = identifiers(text) if text else frozenset()
+        with self._lock:
+            old = self._numbers.pop(path, None)
+            if old is not None:
+                self._paths[old] = None
+                self._dead += 1
+            self._windows.pop(path)
+            if ids and len(self._numbers) < MAX_FILES and self._entries + len(ids) <= MAX_ENTRIES:
+                number = len(self._paths)
+                self._numbers[path] = number
+                self._paths.append(path)
+                self._families.append(languages.family(language))
+                for name in ids:
+                    posting = self._postings.get(name)
+                    if posting is None:
+                        posting = self._postings[name] = array("i")
+                    posting.append(number)
+                self._entries += len(ids)
+            if self._dead > max(64, len(self._numbers)):
+                self._compact()
+            changed = old is not None or path in self._numbers
+            if changed:
+                self.generation += 1
+            return changed
+
+    def _compact(self) -> None:
+        """Drop the entries of replaced and removed files (under the lock)."""
+        live = self._paths
+        postings: dict[str, array[int]] = {}
+        entries = 0
+        for name, posting in self._postings.items():
+            kept = array("i", (n for n in posting if live[n] is not None))
+            if kept:
+                postings[name] = kept
+                entries += len(kept)
+        self._postings, self._entries, self._dead = postings, entries, 0
+
+    def candidates(
+        self, cursor_ids: Iterable[str], family: str, exclude: frozenset[str]
+    ) -> list[str]:
+        """The files of `family` sharing the most identifiers with the cursor, best first."""
+        with self._lock:
+            postings = [p for p in map(self._postings.get, cursor_ids) if p is not None]
+            postings.sort(key=len)  # rarest first: they say most about what is being written
+            counts: Counter[int] = Counter()
+            read = 0
+            for posting in postings:
+                if read and read + len(posting) > POSTING_BUDGET:
+                    break
+                counts.update(posting)
+                read += len(posting)
+            # Most files are of the cursor's family and live: the best few usually suffice.
+            for first in (4 * CANDIDATE_FILES, None):
+                top = counts.most_common(first)
+                ranked: list[tuple[int, str]] = []
+                for number, shared in top:
+                    path = self._paths[number]
+                    wanted = path is not None and path not in exclude
+                    if wanted and path is not None and self._families[number] == family:
+                        ranked.append((-shared, path))
+                if len(ranked) >= CANDIDATE_FILES or len(top) == len(counts):
+                    break
+        # The shared counts of the files after the cut may tie with those before it: the
+        # choice among ties follows `most_common` (file numbers, hence index order).
+        ranked.sort()
+        return [path for _, path in ranked[:CANDIDATE_FILES]]
+
+    def windows_of(self, path: str) -> list[Window]:
+        """The windows of `path` as it is on disk now (cut once per file version)."""
+        stat = self.index.stat(path)
+        held = self._windows.get(path)
+        if held is not None and held[0] == stat:
+            return held[1]
+        text = self.index.read_text(path) if stat is not None else None
+        found = windows(text) if text else []
+        if stat is not None:
+            self._windows.put(path, (stat, found))
+        return found
+
+    def snippets(
+        self, cursor_ids: frozenset[str], family: str, exclude: frozenset[str]
+    ) -> list[Snippet]:
+        """The best window of each candidate file, best first, at most `MAX_SNIPPETS`."""
+        if not cursor_ids:
+            return []
+        found: list[Snippet] = []
+        for path in self.candidates(cursor_ids, family, exclude):
+            if is_secret_file(path):
+                continue
+            match = best_window(self.windows_of(path), cursor_ids)
+            if match is not None:
+                found.append(
+                    Snippet(
+                        path=self.index.display_path(path),
+                        line=match.window.start,
+                        text=match.window.text,
+                        tier=RETRIEVED,
+                        score=round(match.score, 6),
+                    )
+                )
+        found.sort(key=lambda s: (-s.score, s.path, s.line))
+        return found[:MAX_SNIPPETS]
+
+
+def suffix_snippets(suffix: str, line: int, path: str, cursor_ids: frozenset[str]) -> list[Snippet]:
+    """Windows of the code after the cursor line (`suffix` starts on the cursor line `line`).
+
+    For a model without fill-in-the-middle tokens, which never sees that code otherwise.
+    """
+    rest = suffix.split("\n", 1)
+    if len(rest) < 2 or not cursor_ids:
+        return []
+    scored = []
+    for window in windows(rest[1]):
+        score = best_window([window], cursor_ids)
+        if score is not None:
+            scored.append(score)
+    scored.sort(key=lambda m: (-m.score, m.window.start))
+    return [
+        Snippet(
+            path=path,
+            line=line + 1 + m.window.start,
+            text=m.window.text,
+            tier=RETRIEVED,
+            score=round(m.score, 6),
+        )
+        for m in scored[:SUFFIX_SNIPPETS]
+    ]
