@@ -4,7 +4,8 @@ What was just changed in another file or further away in this one often says wha
 (a renamed parameter, a new field to fill in). The edits come from the one edit history the
 workspace keeps (`Workspace.history`, also read by next-edit suggestions). An edit near the
 cursor is left out: the prompt shows that code already, and it is the edit being typed, which
-would change the context on every keystroke.
+would change the context on every keystroke. So are lines merely added to this buffer (code
+typed further up): the buffer itself shows them, and there is no "before" to learn from.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ def _lines(lines: tuple[str, ...]) -> list[str]:
     if len(lines) <= MAX_LINES:
         return list(lines)
     return [*lines[:MAX_LINES], "..."]
+
+
+def _changed(lines: tuple[str, ...]) -> bool:
+    """Whether the edit replaced or deleted something (not only added lines)."""
+    return bool("".join(lines).strip())
 
 
 def snippet_text(edit: Edit) -> str:
@@ -51,8 +57,8 @@ def recent_snippets(
         if not "".join(hunk.removed + hunk.added).strip():
             continue  # blank lines added or removed teach nothing
         touched = hunk.line + len(hunk.above)
-        if edit.uri == uri and abs(touched - line) <= NEAR_LINES:
-            continue
+        if edit.uri == uri and (abs(touched - line) <= NEAR_LINES or not _changed(hunk.removed)):
+            continue  # near the cursor, or new lines of this buffer: the prompt shows them
         path = display(edit.uri)
         if path is None:
             continue

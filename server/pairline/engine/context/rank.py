@@ -17,6 +17,8 @@ EDIT = 2  # a recent edit elsewhere, as before/after lines
 BUFFER = 3  # a window of another open buffer
 RETRIEVED = 4  # a window of a workspace file (or of this buffer after the cursor)
 
+_PRIORITY = {NEAR_USE: 0, RETRIEVED: 1, IMPORTED: 2, EDIT: 3, BUFFER: 4}
+
 # What each tier is, for the layout's groups and for debugging output.
 _SOURCES = {NEAR_USE: "import", IMPORTED: "import", EDIT: "edit", BUFFER: "buffer"}
 
@@ -39,4 +41,4 @@ class Snippet:
 
 def rank(snippets: list[Snippet]) -> list[Snippet]:
     """Candidates in the order they claim the budget."""
-    return sorted(snippets, key=lambda s: (s.tier, -s.score, s.path, s.line, s.name))
+    return sorted(snippets, key=lambda s: (_PRIORITY[s.tier], -s.score, s.path, s.line, s.name))
