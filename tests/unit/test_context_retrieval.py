@@ -182,3 +182,25 @@ def test_gatherer_shows_recent_edits_from_the_workspace_history(tmp_path: Path) 
         context.text
     )
     assert "recent edit" not in gatherer.gather(request, ContextConfig(recent_edits=False)).text
+
+
+def test_a_large_batch_of_file_events_rebuilds_retrieval_off_the_request_path(
+    tmp_path: Path,
+) -> None:
+    root = _tree(tmp_path, {"billing/invoices.py": INVOICES})
+    ws = Workspace()
+    gatherer = ContextGatherer(ws, [root])
+    config = ContextConfig(imports=False)
+    gatherer.ensure_index(config)
+    assert not gatherer.needs_index(config)
+    new = [root / "gen" / f"m{i}.py" for i in range(70)]
+    for path in new:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(INVOICES.replace("invoice", f"bill{path.stem}"))
+    gatherer.files_changed([str(p) for p in new])
+    assert gatherer.needs_index(config)  # the server then rebuilds it in a thread
+    gatherer.ensure_index(config)
+    uri = (root / "billing" / "quotes.py").as_uri()
+    ws.open(uri, CURSOR)
+    context = gatherer.gather(ws.request_at(uri, Position(3, 4)), config)
+    assert "# Path: billing/invoices.py" in context.text

@@ -37,6 +37,7 @@ from pairline.engine.workspace import Workspace
 
 MAX_CONTEXTS = 64
 MAX_RETRIEVALS = 64  # retrieval results kept, by the identifiers above the cursor
+MANY_CHANGES = 64  # file events in one batch past which retrieval is rebuilt in a thread
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,12 @@ class ContextGatherer:
 
     def files_changed(self, paths: Iterable[str]) -> None:
         """Saved, created, changed or deleted files (absolute paths)."""
+        paths = list(paths)
+        retrieval = self._retrieval
+        if retrieval is not None and len(paths) > MANY_CHANGES:
+            # A checkout or a generator: reading them all here would stall requests, so the
+            # retrieval index is rebuilt off the event loop (`needs_index` says so now).
+            self._retrieval = retrieval = None
         changed = False
         for path in paths:
             real = os.path.realpath(path)
@@ -135,7 +142,6 @@ class ContextGatherer:
                 self._stale = True
                 continue
             changed |= self.index.update(real)
-            retrieval = self._retrieval
             if retrieval is not None:
                 changed |= retrieval.update(real)
             self._imports.file_changed(real)

@@ -1,10 +1,10 @@
 """Context candidates and the order in which they claim the token budget.
 
 Priority tiers, as the budget should be spent: symbols imported by the current file and used
-near the cursor, then its other imported symbols, then the user's recent edits elsewhere (small),
-then windows of other open buffers, then windows retrieved from the rest of the workspace.
-Within a tier a higher score goes first; ties fall back to path and line so the order never
-depends on dict or set iteration.
+near the cursor, then windows retrieved from the workspace (behind the other imports they
+would almost never fit), then the file's other imported symbols, then the user's recent edits
+elsewhere, then windows of other open buffers. Within a tier a higher score goes first; ties
+fall back to path and line so the order never depends on dict or set iteration.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ EDIT = 2  # a recent edit elsewhere, as before/after lines
 BUFFER = 3  # a window of another open buffer
 RETRIEVED = 4  # a window of a workspace file (or of this buffer after the cursor)
 
+# The order in which tiers claim the budget (the tier numbers are only names).
 _PRIORITY = {NEAR_USE: 0, RETRIEVED: 1, IMPORTED: 2, EDIT: 3, BUFFER: 4}
 
 # What each tier is, for the layout's groups and for debugging output.
