@@ -11,13 +11,16 @@ a workspace of thousands of files. Two stages:
    and cut into windows, cached per file version, and their windows are ranked by Jaccard
    similarity exactly as the open-buffer windows are (buffers.py).
 
-The index holds no text: per identifier, an array of file numbers. A changed file gets a new
+The index holds no text: per identifier (by its hash: an int takes less memory than the
+string), the number of the one file that uses it (most
+identifiers) or an array of file numbers. A changed file gets a new
 number and its old entries are skipped until the postings are compacted. Files and entries are
 capped, so a huge tree costs bounded memory (the files past the cap are left out).
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from array import array
 from collections import Counter
@@ -33,10 +36,11 @@ from pairline.engine.redact import is_secret_file
 MAX_FILES = 20_000  # files indexed for retrieval; a larger tree is indexed up to here
 MAX_ENTRIES = 4_000_000  # identifier-file pairs held (about 4 bytes each)
 POSTING_BUDGET = 20_000  # postings read per request, rarest identifiers first
-CANDIDATE_FILES = 6  # files read and cut into windows per request
+CANDIDATE_FILES = 4  # files read and cut into windows per request
 MAX_SNIPPETS = 3  # retrieved windows offered to the budget
 MAX_WINDOW_FILES = 128  # files whose windows are kept
 SUFFIX_SNIPPETS = 2  # windows of the code after the cursor (models without FIM)
+SUFFIX_LINES = 200  # lines after the cursor cut into windows (what is nearest matters most)
 
 
 class RetrievalIndex:
@@ -48,7 +52,8 @@ class RetrievalIndex:
         self._numbers: dict[str, int] = {}  # path → its live file number
         self._paths: list[str | None] = []  # file number → path (None: replaced or removed)
         self._families: list[str] = []  # file number → language family
-        self._postings: dict[str, array[int]] = {}
+        self._norms: list[float] = []  # file number → sqrt of its identifier count
+        self._postings: dict[int, int | array[int]] = {}
         self._entries = 0
         self._dead = 0  # entries of replaced or removed files, skipped until compaction
         self._windows: Lru[str, tuple[FileStat, list[Window]]] = Lru(MAX_WINDOW_FILES)
@@ -82,11 +87,15 @@ class RetrievalIndex:
                 self._numbers[path] = number
                 self._paths.append(path)
                 self._families.append(languages.family(language))
-                for name in ids:
-                    posting = self._postings.get(name)
+                self._norms.append(math.sqrt(len(ids)))
+                for key in map(hash, ids):
+                    posting = self._postings.get(key)
                     if posting is None:
-                        posting = self._postings[name] = array("i")
-                    posting.append(number)
+                        self._postings[key] = number
+                    elif isinstance(posting, int):
+                        self._postings[key] = array("i", (posting, number))
+                    else:
+                        posting.append(number)
                 self._entries += len(ids)
             if self._dead > max(64, len(self._numbers)):
                 self._compact()
@@ -98,21 +107,27 @@ class RetrievalIndex:
     def _compact(self) -> None:
         """Drop the entries of replaced and removed files (under the lock)."""
         live = self._paths
-        postings: dict[str, array[int]] = {}
+        postings: dict[int, int | array[int]] = {}
         entries = 0
-        for name, posting in self._postings.items():
-            kept = array("i", (n for n in posting if live[n] is not None))
+        for key, posting in self._postings.items():
+            kept = [n for n in _numbers(posting) if live[n] is not None]
             if kept:
-                postings[name] = kept
+                postings[key] = kept[0] if len(kept) == 1 else array("i", kept)
                 entries += len(kept)
         self._postings, self._entries, self._dead = postings, entries, 0
 
     def candidates(
         self, cursor_ids: Iterable[str], family: str, exclude: frozenset[str]
     ) -> list[str]:
-        """The files of `family` sharing the most identifiers with the cursor, best first."""
+        """The files of `family` sharing the most identifiers with the cursor, best first.
+
+        Shared identifiers count against the square root of the file's own: a huge file shares
+        something with everything, and costs the most to cut into windows.
+        """
         with self._lock:
-            postings = [p for p in map(self._postings.get, cursor_ids) if p is not None]
+            postings = [
+                _numbers(p) for p in map(self._postings.get, map(hash, cursor_ids)) if p is not None
+            ]
             postings.sort(key=len)  # rarest first: they say most about what is being written
             counts: Counter[int] = Counter()
             read = 0
@@ -122,18 +137,18 @@ class RetrievalIndex:
                 counts.update(posting)
                 read += len(posting)
             # Most files are of the cursor's family and live: the best few usually suffice.
-            for first in (4 * CANDIDATE_FILES, None):
+            for first in (16 * CANDIDATE_FILES, None):
                 top = counts.most_common(first)
-                ranked: list[tuple[int, str]] = []
+                ranked: list[tuple[float, str]] = []
                 for number, shared in top:
                     path = self._paths[number]
                     wanted = path is not None and path not in exclude
                     if wanted and path is not None and self._families[number] == family:
-                        ranked.append((-shared, path))
+                        ranked.append((-shared / self._norms[number], path))
                 if len(ranked) >= CANDIDATE_FILES or len(top) == len(counts):
                     break
-        # The shared counts of the files after the cut may tie with those before it: the
-        # choice among ties follows `most_common` (file numbers, hence index order).
+        # Only the files with the most shared identifiers are weighed by size (a cheap cut that
+        # can miss a tiny file sharing few); ties follow `most_common`, hence index order.
         ranked.sort()
         return [path for _, path in ranked[:CANDIDATE_FILES]]
 
@@ -174,16 +189,20 @@ class RetrievalIndex:
         return found[:MAX_SNIPPETS]
 
 
+def _numbers(posting: int | array[int]) -> array[int] | tuple[int]:
+    return (posting,) if isinstance(posting, int) else posting
+
+
 def suffix_snippets(suffix: str, line: int, path: str, cursor_ids: frozenset[str]) -> list[Snippet]:
     """Windows of the code after the cursor line (`suffix` starts on the cursor line `line`).
 
     For a model without fill-in-the-middle tokens, which never sees that code otherwise.
     """
-    rest = suffix.split("\n", 1)
-    if len(rest) < 2 or not cursor_ids:
+    rest = suffix.split("\n", SUFFIX_LINES + 1)[1 : SUFFIX_LINES + 1]
+    if not rest or not cursor_ids:
         return []
     scored = []
-    for window in windows(rest[1]):
+    for window in windows("\n".join(rest)):
         score = best_window([window], cursor_ids)
         if score is not None:
             scored.append(score)
