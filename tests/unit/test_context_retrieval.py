@@ -177,11 +177,11 @@ def test_gatherer_shows_recent_edits_from_the_workspace_history(tmp_path: Path) 
     uri = "file:///w/b.py"
     ws.open(uri, "import a\n\na.f(")
     request = ws.request_at(uri, Position(2, 4))
-    context = gatherer.gather(request, ContextConfig())
+    context = gatherer.gather(request, ContextConfig(recent_edits=True))
     assert "# Path: a.py (recent edit)\n# before:\n# def f(x):\n# after:\n# def f(x, y):" in (
         context.text
     )
-    assert "recent edit" not in gatherer.gather(request, ContextConfig(recent_edits=False)).text
+    assert "recent edit" not in gatherer.gather(request, ContextConfig()).text
 
 
 def test_a_large_batch_of_file_events_rebuilds_retrieval_off_the_request_path(

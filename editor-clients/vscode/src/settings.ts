@@ -47,7 +47,7 @@ export const DEFAULTS: ServerSettings = {
   },
   remote: { baseUrl: "", api: "openai", model: "", apiKeyEnv: "", promptStyle: "chat" },
   actions: { backend: { "*": "auto" }, trusted: false, checkCommands: {}, rounds: 3, offerUnverified: false },
-  context: { retrieval: true, recentEdits: true },
+  context: { retrieval: true, recentEdits: false },
   nextEdit: { enable: true, model: "off", minConfidence: 0.5, maxEdits: 3 },
   cacheDir: "",
 };

@@ -211,8 +211,9 @@ class ContextConfig(_Section):
     # also windows of this buffer after the cursor, which it cannot see otherwise.
     retrieval: bool = True
     # The user's last few edits elsewhere (other files, or away from the cursor), as small
-    # before/after snippets: they often say what comes next.
-    recent_edits: bool = True
+    # before/after snippets. Off by default: no bench here replays edits made elsewhere, so
+    # nothing has shown yet that they earn their tokens.
+    recent_edits: bool = False
     budget_tokens: int = _ranged(384, 0, 8192)  # most tokens of context placed before the code
     extra_roots: list[str] = field(default_factory=list)  # indexed besides the workspace roots
     max_file_bytes: int = _ranged(1_000_000, positive=True)  # larger files are never read
