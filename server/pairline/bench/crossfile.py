@@ -328,9 +328,9 @@ def _ablated(settings: Settings, name: str) -> Settings:
     key = name.removeprefix("context.")
     if not isinstance(getattr(settings.context, key, None), bool):
         raise SystemExit(f"pairline: --ablate takes a boolean context setting, not {name!r}")
-    return dataclasses.replace(
-        settings, context=dataclasses.replace(settings.context, **{key: False})
-    )
+    context = copy.copy(settings.context)
+    setattr(context, key, False)
+    return dataclasses.replace(settings, context=context)
 
 
 async def _run_arms(
