@@ -35,7 +35,7 @@ from pairline.engine.redact import is_secret_file
 
 MAX_FILES = 20_000  # files indexed for retrieval; a larger tree is indexed up to here
 MAX_ENTRIES = 4_000_000  # identifier-file pairs held (about 4 bytes each)
-POSTING_BUDGET = 20_000  # postings read per request, rarest identifiers first
+POSTING_BUDGET = 8_000  # postings read per request, rarest identifiers first
 CANDIDATE_FILES = 4  # files read and cut into windows per request
 MAX_SNIPPETS = 3  # retrieved windows offered to the budget
 MAX_WINDOW_FILES = 128  # files whose windows are kept
