@@ -204,3 +204,16 @@ def test_a_large_batch_of_file_events_rebuilds_retrieval_off_the_request_path(
     ws.open(uri, CURSOR)
     context = gatherer.gather(ws.request_at(uri, Position(3, 4)), config)
     assert "# Path: billing/invoices.py" in context.text
+
+
+def test_a_large_file_is_searched_around_the_rarest_identifiers(tmp_path: Path) -> None:
+    filler = "".join(f"def filler_{i}(value):\n    return value + {i}\n\n" for i in range(600))
+    root = _tree(tmp_path, {"big.py": filler + INVOICES + filler.replace("filler", "more")})
+    retrieval = _retrieval(root)
+    path = str(root / "big.py")
+    assert len(Path(path).read_text()) > 16_000
+    cursor = identifiers(CURSOR)
+    anchored = retrieval.windows_of(path, ["loyalty_discount"])
+    assert 0 < len(anchored) <= 3  # only the windows around the rare name, not the whole file
+    (snippet,) = retrieval.snippets(cursor, "python", frozenset())
+    assert "return round((subtotal - discount) * (1 + tax_rate), 2)" in snippet.text

@@ -27,7 +27,14 @@ from collections import Counter
 from collections.abc import Iterable
 
 from pairline.engine import languages
-from pairline.engine.context.buffers import Window, best_window, identifiers, windows
+from pairline.engine.context.buffers import (
+    WINDOW_LINES,
+    WINDOW_STEP,
+    Window,
+    best_window,
+    identifiers,
+    windows,
+)
 from pairline.engine.context.index import FileIndex, FileStat
 from pairline.engine.context.rank import RETRIEVED, Snippet
 from pairline.engine.lru import Lru
@@ -39,6 +46,9 @@ POSTING_BUDGET = 8_000  # postings read per request, rarest identifiers first
 CANDIDATE_FILES = 4  # files read and cut into windows per request
 MAX_SNIPPETS = 3  # retrieved windows offered to the budget
 MAX_WINDOW_FILES = 128  # files whose windows are kept
+LARGE_FILE_CHARS = 16_000  # past this, only windows around the rarest identifiers are cut
+ANCHORS = 6  # the cursor's rarest identifiers looked for in a large file
+ANCHOR_HITS = 8  # occurrences looked at per identifier
 SUFFIX_SNIPPETS = 2  # windows of the code after the cursor (models without FIM)
 SUFFIX_LINES = 200  # lines after the cursor cut into windows (what is nearest matters most)
 
@@ -119,19 +129,29 @@ class RetrievalIndex:
     def candidates(
         self, cursor_ids: Iterable[str], family: str, exclude: frozenset[str]
     ) -> list[str]:
-        """The files of `family` sharing the most identifiers with the cursor, best first.
+        """The files of `family` sharing the most identifiers with the cursor, best first."""
+        return self._choose(cursor_ids, family, exclude)[0]
+
+    def _choose(
+        self, cursor_ids: Iterable[str], family: str, exclude: frozenset[str]
+    ) -> tuple[list[str], list[str]]:
+        """The candidate files, and the cursor's rarest identifiers found in the index.
 
         Shared identifiers count against the square root of the file's own: a huge file shares
         something with everything, and costs the most to cut into windows.
         """
         with self._lock:
-            postings = [
-                _numbers(p) for p in map(self._postings.get, map(hash, cursor_ids)) if p is not None
+            found = [
+                (_numbers(p), name)
+                for name in cursor_ids
+                if (p := self._postings.get(hash(name))) is not None
             ]
-            postings.sort(key=len)  # rarest first: they say most about what is being written
+            # Rarest first: they say most about what is being written.
+            found.sort(key=lambda pair: (len(pair[0]), pair[1]))
+            anchors = [name for _, name in found[:ANCHORS]]
             counts: Counter[int] = Counter()
             read = 0
-            for posting in postings:
+            for posting, _ in found:
                 if read and read + len(posting) > POSTING_BUDGET:
                     break
                 counts.update(posting)
@@ -150,16 +170,26 @@ class RetrievalIndex:
         # Only the files with the most shared identifiers are weighed by size (a cheap cut that
         # can miss a tiny file sharing few); ties follow `most_common`, hence index order.
         ranked.sort()
-        return [path for _, path in ranked[:CANDIDATE_FILES]]
+        return [path for _, path in ranked[:CANDIDATE_FILES]], anchors
 
-    def windows_of(self, path: str) -> list[Window]:
-        """The windows of `path` as it is on disk now (cut once per file version)."""
+    def windows_of(self, path: str, anchors: Iterable[str] = ()) -> list[Window]:
+        """The windows of `path` as it is on disk now.
+
+        A small file is cut whole, once per version. In a large one only the windows holding
+        one of `anchors` (the cursor's rarest identifiers) are cut: they are the whole file's
+        windows that can share the most with the cursor, found without tokenizing it all.
+        """
         stat = self.index.stat(path)
         held = self._windows.get(path)
         if held is not None and held[0] == stat:
             return held[1]
         text = self.index.read_text(path) if stat is not None else None
-        found = windows(text) if text else []
+        if not text:
+            return []
+        anchors = list(anchors)
+        if anchors and len(text) > LARGE_FILE_CHARS:
+            return _windows_near(text, anchors)
+        found = windows(text)
         if stat is not None:
             self._windows.put(path, (stat, found))
         return found
@@ -171,10 +201,11 @@ class RetrievalIndex:
         if not cursor_ids:
             return []
         found: list[Snippet] = []
-        for path in self.candidates(cursor_ids, family, exclude):
+        paths, anchors = self._choose(cursor_ids, family, exclude)
+        for path in paths:
             if is_secret_file(path):
                 continue
-            match = best_window(self.windows_of(path), cursor_ids)
+            match = best_window(self.windows_of(path, anchors), cursor_ids)
             if match is not None:
                 found.append(
                     Snippet(
@@ -191,6 +222,34 @@ class RetrievalIndex:
 
 def _numbers(posting: int | array[int]) -> array[int] | tuple[int]:
     return (posting,) if isinstance(posting, int) else posting
+
+
+def _windows_near(text: str, anchors: list[str]) -> list[Window]:
+    """The windows of `windows(text)` that hold one of `anchors` (a few hits of each)."""
+    hits: list[int] = []
+    for word in anchors:
+        at = text.find(word)
+        while at >= 0 and len(hits) < ANCHOR_HITS * len(anchors):
+            hits.append(at)
+            at = text.find(word, at + len(word))
+    hits.sort()
+    lines = text.split("\n")
+    # The last window of `windows` is the first that reaches the end.
+    final = max(0, -(-(len(lines) - WINDOW_LINES) // WINDOW_STEP) * WINDOW_STEP)
+    starts: set[int] = set()
+    line = last = 0
+    for at in hits:
+        line += text.count("\n", last, at)
+        last = at
+        block = line // WINDOW_STEP * WINDOW_STEP
+        starts.update((min(final, max(0, block - WINDOW_STEP)), min(final, block)))
+    out: list[Window] = []
+    for start in sorted(starts):
+        end = min(len(lines), start + WINDOW_LINES)
+        chunk = "\n".join(lines[start:end]).rstrip()
+        if chunk.strip():
+            out.append(Window(start, end, chunk, identifiers(chunk)))
+    return out
 
 
 def suffix_snippets(suffix: str, line: int, path: str, cursor_ids: frozenset[str]) -> list[Snippet]:
