@@ -68,6 +68,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-warm", action="store_true", help="no warm-up on open or edit")
     parser.add_argument("--verify", action="store_true", help="compare with cold gathering")
+    parser.add_argument(
+        "--no-retrieval",
+        action="store_true",
+        help="without workspace retrieval (context.retrieval)",
+    )
     args = parser.parse_args()
     if args.generate:
         with tempfile.TemporaryDirectory(prefix="pairline-context-measure-") as tmp:
@@ -81,7 +86,7 @@ def main() -> None:
 
 
 def measure(args: argparse.Namespace) -> None:
-    config = ContextConfig()
+    config = ContextConfig(retrieval=not args.no_retrieval)
     ws = Workspace()
     gatherer = ContextGatherer(ws, [args.root.resolve()])
     started = time.perf_counter()
