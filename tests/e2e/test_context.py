@@ -135,6 +135,13 @@ async def test_prompt_has_similar_window_from_an_unopened_file(
             ]
         )
     )
+    # An edit, so that the request is answered afresh (not from the suggestion just shown).
+    bare_client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=current.as_uri(), version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text + "\n")],
+        )
+    )
     prompt = await _prompt_at(bare_client, current.as_uri(), 3, 4)
     assert "# Path: billing/orders.py" in prompt
     assert "order_rounding((subtotal - discount)" in prompt
