@@ -29,6 +29,7 @@ from pairline.bench.scoring import humaneval_program, run_passes
 from pairline.engine.backends.base import GenerationParams
 from pairline.engine.completion import CompletionEngine
 from pairline.engine.config import Settings
+from pairline.engine.context import ContextGatherer
 from pairline.engine.types import EngineError, Position, PositionEncoding
 from pairline.engine.workspace import Workspace
 
@@ -98,6 +99,9 @@ async def _engine_arm(
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     workspace = Workspace(PositionEncoding.UTF32)
+    # As in the server, a context gatherer (no workspace roots: each task is a lone file), so
+    # context drawn from the buffer itself (windows after the cursor) counts here too.
+    gatherer = engine.context = ContextGatherer(workspace)
     for task in tasks:
         uri = task_uri(task)
         text = task["prompt"] + ("\n" if line_level(task) else "") + task["suffix"]
@@ -108,6 +112,7 @@ async def _engine_arm(
         suggestion = await engine.complete(request)
         seconds = time.perf_counter() - started
         workspace.close(uri)
+        gatherer.forget(uri)
         out.append(
             {
                 "text": suggestion.text if suggestion else "",

@@ -209,7 +209,11 @@ class CompletionEngine:
         # Counted with the model's own tokenizer, so wait for the model (a no-op once loaded).
         count = getattr(self.backend, "count_tokens", None) if await self.wait_ready() else None
         try:
-            found = await gatherer.gather_async(request, self.settings.context, count)
+            # A model without FIM tokens never sees the code after the cursor: offer windows of it.
+            no_fim = getattr(self.backend, "fim", None) is None
+            found = await gatherer.gather_async(
+                request, self.settings.context, count, suffix_windows=no_fim
+            )
         except Exception:  # context is an extra: a bug there must not cost the completion
             log.exception("context gathering failed for %s", request.uri)
             return request

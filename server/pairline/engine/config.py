@@ -203,13 +203,21 @@ class ActionsConfig(_Section):
 
 @dataclass(kw_only=True)
 class ContextConfig(_Section):
-    """Cross-file context for completions: imported symbols and similar open-buffer code."""
+    """Cross-file context for completions: imported symbols, similar code, recent edits."""
 
     section: ClassVar[str] = "context"
 
     enable: bool = True  # off: completions see only the current file
     imports: bool = True  # outlines of the symbols the file imports from the workspace
     buffers: bool = True  # windows of other open buffers that resemble the cursor's code
+    # Windows of any indexed workspace file of the language (opened or not) that resemble the
+    # lines above the cursor, ranked by identifier similarity; for a model without FIM tokens
+    # also windows of this buffer after the cursor, which it cannot see otherwise.
+    retrieval: bool = True
+    # The user's last few edits elsewhere (other files, or away from the cursor), as small
+    # before/after snippets. Off by default: no bench here replays edits made elsewhere, so
+    # nothing has shown yet that they earn their tokens.
+    recent_edits: bool = False
     budget_tokens: int = _ranged(384, 0, 8192)  # most tokens of context placed before the code
     extra_roots: list[str] = field(default_factory=list)  # indexed besides the workspace roots
     max_file_bytes: int = _ranged(1_000_000, positive=True)  # larger files are never read
