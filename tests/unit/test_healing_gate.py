@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from pairline.bench.infill import gate_curve, typed
+from pairline.engine import models
 from pairline.engine.backends import decoding
 from pairline.engine.backends.base import Generation, GenerationParams
+from pairline.engine.backends.local_llama import LocalLlamaBackend
 from pairline.engine.completion import CompletionEngine
-from pairline.engine.config import Settings, load_settings
+from pairline.engine.config import ModelConfig, Settings, load_settings
 from pairline.engine.models import FimTemplate
 from pairline.engine.types import CompletionRequest, Position
+from tests.tiny_gguf import write_tiny_gguf
 
 PIECES = ["", " ba", " b", "bar", " bad", " bar", "(", " baz()", "x"]
 
@@ -142,3 +147,32 @@ def test_the_bench_types_a_start_of_the_missing_line_and_draws_the_gate_curve() 
         "pass_at_1": 0.3333,
         "precision": 1.0,
     }
+
+
+async def test_on_a_real_llama_cpp_model_decoding_matches_its_own_greedy_and_heals(
+    tmp_path: Path,
+) -> None:
+    # A tiny random model spells every token as one byte: the backed-off token is the only
+    # one that agrees with itself, so a healed generation must equal the plain one.
+    path = write_tiny_gguf(tmp_path / "tiny.gguf", ())
+    backend = LocalLlamaBackend(models.resolve(str(path), tmp_path), ModelConfig(n_ctx=512))
+    await backend.load()
+    try:
+        prompt = "def total(xs):\n    return su"
+        params = GenerationParams(max_tokens=12)
+        plain = await backend.generate(prompt, params, threading.Event())
+        llm = backend._llm
+        tokens = llm.tokenize(prompt.encode(), add_bos=True, special=False)
+        theirs = []
+        for token in llm.generate(tokens, top_k=1, temp=0.0, repeat_penalty=1.0, reset=True):
+            if len(theirs) == 12:
+                break
+            theirs.append(token)
+        assert plain.text == llm.detokenize(theirs).decode("utf-8", errors="ignore")
+        assert len(plain.logprobs) == len(plain.token_ends) == 12
+        assert all(p <= 0 for p in plain.logprobs) and plain.token_ends[-1] == len(plain.text)
+        healed = await backend.generate(prompt, replace(params, heal=True), threading.Event())
+        assert healed.text == plain.text
+        assert healed.logprobs == pytest.approx(plain.logprobs, abs=1e-4)
+    finally:
+        backend.close()

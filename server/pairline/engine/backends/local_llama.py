@@ -364,7 +364,7 @@ class LocalLlamaBackend:
                 return out, "eos"
             if params.is_complete(text):
                 return out, "complete"
-            if len(out.tokens) >= params.max_tokens:
+            if len(out.logprobs) >= params.max_tokens:  # the backed-off token is free
                 return out, "max_tokens"
             if llm.n_tokens + 1 >= llm.n_ctx():
                 return out, "context"
