@@ -36,9 +36,11 @@ def test_a_token_agrees_when_it_spells_a_start_of_what_is_needed_or_runs_past_it
 def test_healing_picks_the_likeliest_agreeing_token_not_the_likeliest_token() -> None:
     row = np.array([0.0, 1.0, 0.5, 9.0, 2.0, 3.0, 8.0, 2.5, 7.0], dtype=np.float32)
     # "bar" and "(" are likelier, but only " b", " ba", " bad", " bar", " baz()" agree.
-    assert decoding.healing_choice(row, " ba", piece, []) == 5
+    token, norm = decoding.healing_choice(row, " ba", piece, []) or (0, 0.0)
+    assert token == 5
+    assert norm == pytest.approx(math.log(sum(math.exp(row[t]) for t in (1, 2, 4, 5, 7))))
     # Nothing likely agrees: the text's own first token is always a candidate.
-    assert decoding.healing_choice(row, "x", piece, [8]) == 8
+    assert decoding.healing_choice(row, "x", piece, [8]) == (8, pytest.approx(7.0))
     assert decoding.healing_choice(row, "q", piece, []) is None
 
 

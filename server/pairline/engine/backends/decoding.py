@@ -36,8 +36,10 @@ def agrees(piece: str, need: str) -> bool:
 
 def healing_choice(
     row: Any, need: str, piece: Callable[[int], str], fallback: Iterable[int]
-) -> int | None:
-    """The likeliest token that agrees with `need` (the rest of the backed-off text).
+) -> tuple[int, float] | None:
+    """The likeliest token that agrees with `need` (the rest of the backed-off text), and the
+    log-normalizer over the agreeing ones: the typed characters are given, so a token's
+    log-probability is taken among the tokens that spell them, not among all.
 
     `piece` spells a token id; `fallback` are ids that spell a start of `need` (its own
     tokenization), looked at besides the likeliest `HEAL_CANDIDATES`.
@@ -46,11 +48,12 @@ def healing_choice(
 
     count = min(HEAL_CANDIDATES, row.shape[0] - 1)
     top = np.argpartition(-row, count)[:count]
-    best: int | None = None
-    for token in [*(int(t) for t in top), *fallback]:
-        if (best is None or row[token] > row[best]) and agrees(piece(token), need):
-            best = token
-    return best
+    agreeing = {t for t in [*(int(t) for t in top), *fallback] if agrees(piece(t), need)}
+    if not agreeing:
+        return None
+    ids = sorted(agreeing)
+    best = max(ids, key=lambda t: float(row[t]))
+    return best, log_normalizer(row[ids])
 
 
 @dataclass

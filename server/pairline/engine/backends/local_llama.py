@@ -348,12 +348,12 @@ class LocalLlamaBackend:
                 choice = decoding.healing_choice(row, need, self._piece, fallback)
                 if choice is None:
                     return out, "eos"
-                token = choice
+                token, norm = choice
             else:
-                token = int(row.argmax())
+                token, norm = int(row.argmax()), decoding.log_normalizer(row)
             if llama_cpp.llama_vocab_is_eog(vocab, token):
                 return out, "eos"
-            logprob = float(row[token]) - decoding.log_normalizer(row)
+            logprob = float(row[token]) - norm
             out.add(token, self._detokenize([*out.tokens, token]), logprob)
             if out.need:
                 pending = [token]
