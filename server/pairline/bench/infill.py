@@ -112,7 +112,11 @@ def score(task: dict[str, Any], text: str, timeout_s: float) -> dict[str, Any]:
 
 
 async def _engine_arm(
-    engine: CompletionEngine, tasks: list[dict[str, Any]], chars: int, progress: common.Progress
+    engine: CompletionEngine,
+    tasks: list[dict[str, Any]],
+    chars: int,
+    automatic: bool,
+    progress: common.Progress,
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     workspace = Workspace(PositionEncoding.UTF32)
@@ -123,6 +127,7 @@ async def _engine_arm(
         doc = workspace.open(uri, text, language="python")
         position = doc.position_at(len(head))
         request = workspace.request_at(uri, Position(position.line, position.character))
+        request = dataclasses.replace(request, automatic=automatic)
         started = time.perf_counter()
         suggestion = await engine.complete(request)
         seconds = time.perf_counter() - started
@@ -216,7 +221,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     arms_run = 2 if args.baseline else 1
     progress = common.Progress(len(tasks) * (arms_run + 1), "infill")
     try:
-        engine_out = await _engine_arm(engine, tasks, args.typed_chars, progress)
+        engine_out = await _engine_arm(engine, tasks, args.typed_chars, args.automatic, progress)
         baseline_out: list[dict[str, Any]] = []
         if args.baseline:
             baseline_out = await _baseline_arm(
@@ -269,6 +274,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
             "timeout_s": args.timeout,
             "baseline": bool(args.baseline),
             "typed_chars": args.typed_chars,
+            "automatic": bool(args.automatic),
             **common.settings_info(settings),
         },
         "machine": common.machine_info(resolved),
@@ -317,6 +323,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         metavar="K",
         help="line tasks: the first K characters of the missing line are typed (cursor mid-word)",
+    )
+    parser.add_argument(
+        "--automatic",
+        action="store_true",
+        help="ask as typing does (automatic trigger: no reranking, strings skipped), not as Tab",
     )
     parser.add_argument(
         "--no-baseline",
