@@ -17,9 +17,9 @@ from pairline.engine.backends.base import Generation, GenerationParams
 from pairline.engine.backends.local_llama import LocalLlamaBackend
 from pairline.engine.completion import CompletionEngine
 from pairline.engine.config import ModelConfig, Settings, load_settings
-from pairline.engine.models import FimTemplate
 from pairline.engine.types import CompletionRequest, Position
 from tests.tiny_gguf import write_tiny_gguf
+from tests.unit.test_completion_engine import ScriptedBackend
 
 PIECES = ["", " ba", " b", "bar", " bad", " bar", "(", " baz()", "x"]
 
@@ -63,20 +63,13 @@ def test_confidence_counts_only_the_tokens_that_are_shown() -> None:
     assert decoding.confidence(Generation("total", "eos"), "total") is None
 
 
-class LogprobBackend:
+class LogprobBackend(ScriptedBackend):
     """Answers with one line whose tokens have the given log-probability each."""
 
     def __init__(self, text: str, logprob: float) -> None:
-        self.text, self.logprob = text, logprob
+        super().__init__(text)
+        self.logprob = logprob
         self.params: list[GenerationParams] = []
-
-    @property
-    def name(self) -> str:
-        return "fake"
-
-    @property
-    def fim(self) -> FimTemplate | None:
-        return None
 
     async def generate(
         self, prompt: str, params: GenerationParams, cancel: threading.Event
@@ -84,9 +77,6 @@ class LogprobBackend:
         self.params.append(params)
         ends = tuple(range(1, len(self.text) + 1))
         return Generation(self.text, "eos", logprobs=(self.logprob,) * len(ends), token_ends=ends)
-
-    def close(self) -> None:
-        pass
 
 
 def settings(tmp_path: Path, **completion: object) -> Settings:

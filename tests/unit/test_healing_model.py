@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from pairline.engine import models
 from pairline.engine.backends.local_llama import LocalLlamaBackend
 from pairline.engine.completion import CompletionEngine
-from pairline.engine.config import Settings, load_settings
+from pairline.engine.config import load_settings
 from pairline.engine.types import CompletionRequest, Position
 
 pytestmark = pytest.mark.model
-
-
-@pytest.fixture
-async def backend() -> AsyncIterator[LocalLlamaBackend]:
-    settings = Settings()
-    loaded = LocalLlamaBackend(
-        models.resolve(settings.model.name, settings.cache_path), settings.model
-    )
-    await loaded.load()
-    yield loaded
-    loaded.close()
 
 
 def healing_engine(tmp_path: Path, backend: LocalLlamaBackend) -> CompletionEngine:
