@@ -19,6 +19,8 @@ export type ServerSettings = {
     suffixLines: number;
     enable: Record<string, boolean>;
     recordStats: boolean;
+    tokenHealing: boolean;
+    minConfidence: number;
   };
   remote: { baseUrl: string; api: string; model: string; apiKeyEnv: string; promptStyle: string };
   actions: {
@@ -44,6 +46,8 @@ export const DEFAULTS: ServerSettings = {
     suffixLines: 20,
     enable: { "*": true, plaintext: false, markdown: false },
     recordStats: true,
+    tokenHealing: true,
+    minConfidence: 0,
   },
   remote: { baseUrl: "", api: "openai", model: "", apiKeyEnv: "", promptStyle: "chat" },
   actions: { backend: { "*": "auto" }, trusted: false, checkCommands: {}, rounds: 3, offerUnverified: false },

@@ -133,6 +133,13 @@ class CompletionConfig(_Section):
     # "off". `rerank_candidates` is how many are generated.
     rerank: RerankMode = "invoked"
     rerank_candidates: int = _ranged(3, 2, 8)
+    # With the cursor inside a word (`self.ba|`) the prompt ends in half a token the model
+    # rarely saw split there; token healing backs off that token and makes the suggestion
+    # start by spelling it again (models without fill-in-the-middle tokens).
+    token_healing: bool = True
+    # Suggestions whose tokens average a log-probability below this are not shown (a
+    # guess the user would have to read and reject); 0 shows every suggestion.
+    min_confidence: float = _ranged(0.0, 0.0, 1.0)
     # Keep a local log of suggestions shown and accepted per language for `pairline stats`
     # (counts and timings only, never code; nothing leaves the machine).
     record_stats: bool = True
