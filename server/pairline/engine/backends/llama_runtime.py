@@ -33,6 +33,26 @@ def kv_cache_args(cache_type: str) -> dict[str, Any]:
     return {"type_k": ggml_type, "type_v": ggml_type, "flash_attn": True}
 
 
+def open_llama(cache_type: str, **kwargs: Any) -> Any:
+    """`Llama(**kwargs)` with its KV cache in `cache_type`, else in 16 bits.
+
+    An 8-bit cache stores blocks of 32 values per attention head, so a model with smaller
+    heads (tiny test models) cannot have one; it gets the 16-bit cache instead of no model.
+    """
+    import llama_cpp
+
+    try:
+        return llama_cpp.Llama(**kwargs, **kv_cache_args(cache_type))
+    except ValueError:
+        if cache_type == "f16" or not any("does not divide" in line for line in recent_errors):
+            raise
+    _llama_log.warning(
+        "the model's attention heads do not fit a %s KV cache; using f16", cache_type
+    )
+    recent_errors.clear()
+    return llama_cpp.Llama(**kwargs)
+
+
 # llama.cpp's own log (model loading, errors) goes to Python logging, never to a file
 # descriptor: stdout is the LSP transport, and redirecting fd 2 would swallow every other
 # thread's log lines too. The last error lines explain a failed load.

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from pairline.engine.backends import cpu_probe, decoding, heap
 from pairline.engine.backends.base import Generation, GenerationParams
-from pairline.engine.backends.llama_runtime import kv_cache_args, recent_errors, route_llama_log
+from pairline.engine.backends.llama_runtime import open_llama, recent_errors, route_llama_log
 from pairline.engine.config import ModelConfig
 from pairline.engine.models import FimTemplate, ModelError, ResolvedModel, fim_templates
 
@@ -94,7 +94,6 @@ class LocalLlamaBackend:
         await self._on_worker(self._load)
 
     def _load(self) -> None:
-        import llama_cpp
 
         started = time.perf_counter()
         route_llama_log()
@@ -107,14 +106,14 @@ class LocalLlamaBackend:
                 contextlib.redirect_stderr(io.StringIO()),
                 cpu_probe.without_extra_buffers(not safe),
             ):
-                self._llm = llama_cpp.Llama(
+                self._llm = open_llama(
+                    self._config.kv_cache_type,
                     model_path=str(self._model.path),
                     n_ctx=self._config.n_ctx,
                     n_threads=self._config.threads,
                     n_threads_batch=self._config.threads,
                     n_batch=self._config.n_batch,
                     swa_full=self._config.swa_full,
-                    **kv_cache_args(self._config.kv_cache_type),
                     n_gpu_layers=self._config.n_gpu_layers,
                     # verbose=False makes llama-cpp-python point fd 1 (our LSP transport) at
                     # /dev/null while it loads, from this thread: every answer the server sent
