@@ -325,18 +325,9 @@ class CompletionEngine:
         if self._cache is not None:
             self._cache.put(plan.key, generation.text)
         log.debug(
-            "completion %s:%d:%d mode=%s prompt=%d reused=%d generated=%d stop=%s %.3fs -> %r",
-            request.uri,
-            request.position.line,
-            request.position.character,
-            plan.mode.value,
-            generation.prompt_tokens,
-            generation.reused_tokens,
-            generation.generated_tokens,
-            generation.stop_reason,
-            generation.seconds,
-            text,
-        )
+            "completion %s:%s mode=%s %s -> %r", request.uri, request.position, plan.mode.value,
+            generation.stop_reason, text,
+        )  # fmt: skip
         if text is None:
             return None
         suggestion = self._shown_at(request, text, "model", started)
