@@ -15,6 +15,11 @@ class GenerationParams:
     max_tokens: int
     # Called with the text so far after every token; True stops generation (early cut-off).
     is_complete: Callable[[str], bool] = lambda _text: False
+    # 0: greedy (completions always are); above 0, sampled with `top_p` and `seed`, which code
+    # actions use to draw several different candidates for one prompt.
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
 
 
 @dataclass(frozen=True)

@@ -300,7 +300,8 @@ class LocalLlamaBackend:
         params: GenerationParams,
         cancel: threading.Event,
     ) -> tuple[list[int], str, str]:
-        """Greedy decoding after `tokens` (prefilled but for the last) and `forced` tokens."""
+        """Decoding after `tokens` (prefilled but for the last) and `forced` tokens: greedy unless
+        `params` asks for sampling."""
         import llama_cpp
 
         llm = self._llm
@@ -313,8 +314,17 @@ class LocalLlamaBackend:
         if forced and params.is_complete(text):
             return generated, text, "complete"
         reason = "max_tokens"
+        sampled = params.temperature > 0
+        if sampled:
+            llm.set_seed(params.seed)
         for token in llm.generate(
-            tokens + forced, top_k=1, temp=0.0, repeat_penalty=1.0, reset=True
+            tokens + forced,
+            top_k=40 if sampled else 1,
+            top_p=params.top_p if sampled else 1.0,
+            min_p=0.0,
+            temp=params.temperature if sampled else 0.0,
+            repeat_penalty=1.0,
+            reset=True,
         ):
             if cancel.is_set():
                 reason = "cancelled"
