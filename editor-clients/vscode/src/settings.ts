@@ -26,6 +26,9 @@ export type ServerSettings = {
     trusted: boolean;
     checkCommands: Record<string, string>;
     rounds: number;
+    candidates: number;
+    budgetS: number;
+    temperature: number;
     offerUnverified: boolean;
   };
   nextEdit: { enable: boolean; model: string; minConfidence: number; maxEdits: number };
@@ -45,7 +48,16 @@ export const DEFAULTS: ServerSettings = {
     recordStats: true,
   },
   remote: { baseUrl: "", api: "openai", model: "", apiKeyEnv: "", promptStyle: "chat" },
-  actions: { backend: { "*": "auto" }, trusted: false, checkCommands: {}, rounds: 3, offerUnverified: false },
+  actions: {
+    backend: { "*": "auto" },
+    trusted: false,
+    checkCommands: {},
+    rounds: 3,
+    candidates: 8,
+    budgetS: 60,
+    temperature: 0.8,
+    offerUnverified: false,
+  },
   nextEdit: { enable: true, model: "off", minConfidence: 0.5, maxEdits: 3 },
   cacheDir: "",
 };

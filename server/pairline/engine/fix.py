@@ -124,6 +124,21 @@ class FixResult:
     def rounds(self) -> int:
         return self.rounds_run or len({a.round for a in self.attempts})
 
+    def offered(self, offer_unverified: bool) -> tuple[str | None, str]:
+        """The text to apply (None: nothing) and what to tell the user, never silence."""
+        if self.verified:
+            return self.text, self.message
+        if self.best_unverified is None:
+            return None, f"{self.message}; nothing applied"
+        if offer_unverified:
+            return self.best_unverified, (
+                f"UNVERIFIED edit (the closest candidate, actions.offer_unverified): {self.message}"
+            )
+        return None, (
+            f"{self.message}; nothing applied (actions.offer_unverified would offer the closest "
+            "candidate, marked unverified)"
+        )
+
 
 def task_for(request: FixRequest, previous: Attempt | None) -> EditTask:
     """What the model is asked this round: the region, and the last rejection when revising."""
