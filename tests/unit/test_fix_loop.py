@@ -186,7 +186,7 @@ async def test_the_budget_ends_the_loop_and_says_so(workspace: Path) -> None:
 
 async def test_progress_counts_candidates_checks_and_passes(workspace: Path) -> None:
     model = Sampler(by_index([answer("a * b"), answer("a + b")]))
-    verifier = WorkspaceVerifier(checking(), workspace)
+    verifier = WorkspaceVerifier(checking(), workspace, parallel=1)  # checked in order
     seen: list[str] = []
     try:
         await fix.fix(
@@ -200,7 +200,7 @@ async def test_progress_counts_candidates_checks_and_passes(workspace: Path) -> 
     finally:
         verifier.close()
     assert seen[0] == "round 1/1: 0 candidates, 0 checked, 0 passed"
-    assert any("2 candidates, 1 checked" in m for m in seen), seen
+    assert seen[-1] == "round 1/1: 2 candidates, 2 checked, 1 passed", seen
 
 
 def _alive(pid: int) -> bool:

@@ -264,14 +264,14 @@ async def fix(
     counts = {"generated": 0, "duplicates": 0, "checked": 0, "rounds": 0}
     concurrency = 1 if backend.where == "local" else _REMOTE_CONCURRENCY
 
-    def report(number: int) -> None:
+    def report(number: int, passed: int = 0) -> None:
         if progress is None:
             return
         spent = time.perf_counter() - started
         share = spent / loop.budget_s if loop.budget_s else (number - 1) / loop.rounds
         progress(
             f"round {number}/{loop.rounds}: {counts['generated']} candidates, "
-            f"{counts['checked']} checked, 0 passed",
+            f"{counts['checked']} checked, {passed} passed",
             min(99, int(100 * share)),
         )
 
@@ -318,7 +318,7 @@ async def fix(
                 for task in done:
                     passed = _settle(task, round_, number, attempts, seen, counts)
                     if passed is not None:
-                        report(number)
+                        report(number, 1)
                         return result(passed.candidate, passed.verdict.message)
                 if done:
                     report(number)
