@@ -182,6 +182,10 @@ async def _fix_all(
                     }
                     progress.advance(note=arm)
             rows.append(row)
+            if args.rows_file is not None:
+                # Row by row, so a run cut short still leaves what it measured.
+                with open(args.rows_file, "a", encoding="utf-8") as rows_out:
+                    rows_out.write(json.dumps(row) + "\n")
     finally:
         progress.close()
         await router.aclose()
@@ -222,6 +226,9 @@ def run(
         first, _, last = args.tasks.partition(":")
         tasks = tasks[int(first or 0) : int(last) if last else None]
     out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    args.rows_file = out_dir / "fix-rows.jsonl"
+    args.rows_file.unlink(missing_ok=True)
     with _remote(args, settings, out_dir) as used:
         rows, resolved, model = asyncio.run(_fix_all(args, used, tasks))
     results: dict[str, Any] = {"tasks": len(rows), "model": model}
