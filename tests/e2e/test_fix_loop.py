@@ -24,6 +24,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.e2e.conftest import SERVER
 from tests.e2e.test_code_actions import BUGGY, capabilities, diagnostic
+from tests.unit.test_fix_loop import alive
 from tests.unit.test_remote import FaultServer, Reply, openai_chunks, sse
 
 SCRATCH = Path(tempfile.mkdtemp(prefix="pairline-e2e-loop-"))
@@ -94,15 +95,6 @@ def loop_options(base_url: str, **remote: Any) -> dict[str, Any]:
             "rounds": 3,
         },
     }
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as stat:  # a zombie is gone but for its parent's wait
-        return stat.read().split(") ")[-1][0] != "Z"
 
 
 @pytest.mark.model

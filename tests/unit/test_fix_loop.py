@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from pairline.engine import fix, session
-from pairline.engine.backends.edit import GREEDY, EditBackend, EditPrompt, Sampling
+from pairline.engine.backends.edit import GREEDY, EditPrompt, Sampling
 from pairline.engine.config import ActionsConfig, Settings
 from pairline.engine.types import EngineError
 from pairline.engine.verify import Verdict, WorkspaceVerifier
+from tests.unit.test_session import LocalOnlyRouter
 
 BUGGY = "def add(a, b):\n    return a - b\n"
 
@@ -203,7 +204,7 @@ async def test_progress_counts_candidates_checks_and_passes(workspace: Path) -> 
     assert seen[-1] == "round 1/1: 2 candidates, 2 checked, 1 passed", seen
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -211,18 +212,6 @@ def _alive(pid: int) -> bool:
     # A zombie is gone for good; only its parent's wait is missing.
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().split(") ")[-1][0] != "Z"
-
-
-class OnlyThis(fix.EditRouter):
-    def __init__(self, model: EditBackend) -> None:
-        super().__init__(settings=Settings, local=lambda: None)
-        self.model = model
-
-    def choice(self, kind: str) -> str:
-        return "local"
-
-    def backend(self, kind: str) -> EditBackend:
-        return self.model
 
 
 async def test_a_cancelled_loop_leaves_no_copies_and_no_processes(
@@ -246,7 +235,9 @@ async def test_a_cancelled_loop_leaves_no_copies_and_no_processes(
         return None
 
     task = asyncio.ensure_future(
-        session.run_action(request(), OnlyThis(model), settings, workspace, ready_local=ready)
+        session.run_action(
+            request(), LocalOnlyRouter(model), settings, workspace, ready_local=ready
+        )
     )
     for _ in range(200):
         if len(list(pids.iterdir())) >= 1:
@@ -257,7 +248,7 @@ async def test_a_cancelled_loop_leaves_no_copies_and_no_processes(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert not [p for p in started if _alive(p)]
+    assert not [p for p in started if alive(p)]
     assert not list(scratch.iterdir())  # every workspace copy removed
 
 

@@ -90,7 +90,7 @@ class ScriptedModel:
 class LocalOnlyRouter(fix.EditRouter):
     """Chooses the local model and hands out the scripted one."""
 
-    def __init__(self, model: ScriptedModel) -> None:
+    def __init__(self, model: EditBackend) -> None:
         super().__init__(settings=Settings, local=lambda: None)
         self.model = model
 
