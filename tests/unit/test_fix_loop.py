@@ -277,3 +277,19 @@ def test_nothing_verified_is_never_silent() -> None:
     assert text == "x" and message.startswith("UNVERIFIED")
     bare = fix.FixResult(None, False, "no verified edit", "m", "local")
     assert bare.offered(True) == (None, "no verified edit; nothing applied")
+
+
+async def test_without_a_check_one_candidate_per_round_is_asked(workspace: Path) -> None:
+    # Nothing would tell several candidates apart: the first that parses would win by chance.
+    settings = Settings(
+        actions=ActionsConfig(candidates=4, check_commands=checking().check_commands)
+    )
+    model = Sampler(by_index([answer("a + b")]))
+
+    async def ready() -> None:
+        return None
+
+    router = LocalOnlyRouter(model)
+    result = await session.run_action(request(), router, settings, workspace, ready_local=ready)
+    assert result.verified and result.attempts[0].verdict.stage == "parse"
+    assert len(model.asked) == 1

@@ -128,9 +128,7 @@ async def run_action(
         on_backend(backend)
     actions = settings.actions
     verifier = WorkspaceVerifier(actions, root)
-    checked = verifier.runs_checks(request.rel_path) and bool(
-        verifier.command_for(request.language)
-    )
+    checked = verifier.will_check(request.language, request.rel_path)
     loop = fix.Loop(
         rounds=actions.rounds,
         # Without a check to tell candidates apart, more of them only cost time: the first

@@ -221,6 +221,10 @@ class WorkspaceVerifier:
         """Whether a check command may run for the file at all (trusted, on disk)."""
         return self.config.trusted and self.root is not None and rel_path is not None
 
+    def will_check(self, language: str, rel_path: str | None) -> bool:
+        """Whether `verify` will run a check command for this file, not only parse it."""
+        return self.runs_checks(rel_path) and bool(self.command_for(language))
+
     async def verify(
         self, language: str, rel_path: str | None, original: str, candidate: str
     ) -> Verdict:
