@@ -219,10 +219,8 @@ async def _fix(args: argparse.Namespace) -> int:
         await router.aclose()
         if local is not None:
             local.close()
-    new_text = result.text or (
-        result.best_unverified if settings.actions.offer_unverified else None
-    )
-    print(f"pairline: {result.message} ({result.seconds:.1f} s)", file=sys.stderr)
+    new_text, message = result.offered(settings.actions.offer_unverified)
+    print(f"pairline: {message} ({result.seconds:.1f} s)", file=sys.stderr)
     if new_text is None:
         return 2
     import difflib

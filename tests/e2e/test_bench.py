@@ -142,19 +142,21 @@ def test_crossfile_offline_tree(tmp_path: Path) -> None:
     assert (tmp_path / "crossfile-crossfile.json").is_file()
 
 
-def test_fix_verify_off_and_on(tmp_path: Path) -> None:
-    result = bench(
-        "fix", "--data", str(BENCH / "fix-sample.jsonl"), "--rounds", "1", "--json", out=tmp_path
-    )
+def test_fix_single_shot_and_loop(tmp_path: Path) -> None:
+    args = ["--rounds", "1", "--candidates", "2", "--check", "a", "--budget", "30", "--json"]
+    result = bench("fix", "--data", str(BENCH / "fix-sample.jsonl"), *args, out=tmp_path)
     if result.returncode == 2:  # a build without the fix engine must say so, not fail silently
         assert "not available" in result.stderr and result.stdout == ""
         return
     r = report(result)["results"]
     assert r["tasks"] == 1 and r["model"] == "gemma3-270m"
-    for arm in ("verify_off", "verify_on"):
-        share(r[arm]["pass_at_1"])
+    for arm in ("single", "a_n2"):
+        share(r[arm]["fix_rate"])
         assert r[arm]["errors"] == 0
-        assert r[arm]["verified"] <= 1 and r[arm]["seconds_per_fix"]["count"] == 1
+        assert r[arm]["verified"] <= 1 and r[arm]["seconds_per_task"]["count"] == 1
+    assert 1 <= r["a_n2"]["candidates_generated"] <= 2
+    # The check is the task's own test: a verified fix is a passing one.
+    assert r["a_n2"]["passed"] == r["a_n2"]["verified"]
 
 
 def test_startup(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -43,6 +44,20 @@ def test_fix_scorer_both_ways() -> None:
     task = fix.load_tasks(BENCH / "fix-sample.jsonl")[0]
     assert fix.fixed_passes(task, task["canonical_solution"])
     assert not fix.fixed_passes(task, task["buggy_solution"])
+
+
+def test_fix_check_arms_run_the_tests_or_only_the_examples(tmp_path: Path) -> None:
+    task = {
+        **fix.load_tasks(BENCH / "fix-sample.jsonl")[0],
+        "example_test": "assert add(1, 1) == 2\n",
+    }
+    scripts = fix._check_files(task)
+    assert "add(2, 3) == 5" in scripts["a"] and "check(add)" in scripts["a"]
+    assert "add(2, 3)" not in scripts["b"] and "add(1, 1) == 2" in scripts["b"]
+    text, start = fix._document(task)
+    assert text.startswith(task["prompt"]) and start == 0  # the docstring is in the file
+    args = argparse.Namespace(check=["a", "b"], candidates=[8, 16])
+    assert fix.arm_names(args) == ["single", "a_n8", "a_n16", "b_n8", "b_n16"]
 
 
 def test_statistics() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pairline.engine import fix
-from pairline.engine.backends.edit import EditPrompt
+from pairline.engine.backends.edit import GREEDY, EditPrompt, Sampling
 from pairline.engine.config import ActionsConfig, Settings, load_settings
 from pairline.engine.verify import CheckRun, WorkspaceVerifier, compare
 
@@ -43,7 +43,9 @@ class FakeModel:
     def where(self) -> str:
         return "local"
 
-    async def answer(self, prompt: EditPrompt, cancel: threading.Event) -> str:
+    async def answer(
+        self, prompt: EditPrompt, cancel: threading.Event, sampling: Sampling = GREEDY
+    ) -> str:
         self.prompts.append(prompt)
         return self.answers.pop(0)
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pytest
 
 from pairline.engine.backends.base import Generation, GenerationParams
-from pairline.engine.backends.edit import Cancelled, EditPrompt
+from pairline.engine.backends.edit import GREEDY, Cancelled, EditPrompt, Sampling
 from pairline.engine.document import Document
 from pairline.engine.models import FimTemplate
 from pairline.engine.nextedit import model_diff
@@ -105,7 +105,9 @@ class FakeRemote:
     def where(self) -> str:
         return "remote"
 
-    async def answer(self, prompt: EditPrompt, cancel: threading.Event) -> str:
+    async def answer(
+        self, prompt: EditPrompt, cancel: threading.Event, sampling: Sampling = GREEDY
+    ) -> str:
         self.prompts.append(prompt)
         if self.reply is None:
             raise Cancelled("cancelled")

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from pairline.engine import fix
-from pairline.engine.backends.edit import EditPrompt
+from pairline.engine.backends.edit import GREEDY, EditPrompt, Sampling
 from pairline.engine.backends.openai_compat import OpenAICompatBackend
 from pairline.engine.config import RemoteConfig
 from pairline.engine.redact import Redactor, is_secret_file
@@ -216,7 +216,9 @@ class _RecordingRemote:
     def where(self) -> str:
         return self._where
 
-    async def answer(self, prompt: EditPrompt, cancel: threading.Event) -> str:
+    async def answer(
+        self, prompt: EditPrompt, cancel: threading.Event, sampling: Sampling = GREEDY
+    ) -> str:
         self.asked.append(prompt)
         return "```\nDEBUG=false\n```"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pairline.engine import fix, session
-from pairline.engine.backends.edit import EditBackend, EditPrompt
+from pairline.engine.backends.edit import GREEDY, EditBackend, EditPrompt, Sampling
 from pairline.engine.backends.local_llama import LocalLlamaBackend
 from pairline.engine.config import Settings, load_settings
 from pairline.engine.types import EngineError
@@ -77,7 +77,9 @@ class ScriptedModel:
     def __init__(self) -> None:
         self.asked = 0
 
-    async def answer(self, prompt: EditPrompt, cancel: threading.Event) -> str:
+    async def answer(
+        self, prompt: EditPrompt, cancel: threading.Event, sampling: Sampling = GREEDY
+    ) -> str:
         self.asked += 1
         return FIXED
 
@@ -88,7 +90,7 @@ class ScriptedModel:
 class LocalOnlyRouter(fix.EditRouter):
     """Chooses the local model and hands out the scripted one."""
 
-    def __init__(self, model: ScriptedModel) -> None:
+    def __init__(self, model: EditBackend) -> None:
         super().__init__(settings=Settings, local=lambda: None)
         self.model = model
 

@@ -28,6 +28,9 @@ export type ServerSettings = {
     trusted: boolean;
     checkCommands: Record<string, string>;
     rounds: number;
+    candidates: number;
+    budgetS: number;
+    temperature: number;
     offerUnverified: boolean;
   };
   context: { retrieval: boolean; recentEdits: boolean };
@@ -50,7 +53,16 @@ export const DEFAULTS: ServerSettings = {
     minConfidence: 0,
   },
   remote: { baseUrl: "", api: "openai", model: "", apiKeyEnv: "", promptStyle: "chat" },
-  actions: { backend: { "*": "auto" }, trusted: false, checkCommands: {}, rounds: 3, offerUnverified: false },
+  actions: {
+    backend: { "*": "auto" },
+    trusted: false,
+    checkCommands: {},
+    rounds: 3,
+    candidates: 8,
+    budgetS: 60,
+    temperature: 0.8,
+    offerUnverified: false,
+  },
   context: { retrieval: true, recentEdits: false },
   nextEdit: { enable: true, model: "off", minConfidence: 0.5, maxEdits: 3 },
   cacheDir: "",

@@ -1,22 +1,32 @@
 """`pairline bench fix`: HumanEvalFix through the "Fix this" code-action path.
 
-The buggy function is the open file; "Fix this" runs on the function through the same
-generate → verify → revise loop the code action uses (`pairline.engine.fix`), with the model
-the action would use (remote when configured, else the local one). Two arms: verify off (one
-round, the candidate applied as is) and verify on (up to `--rounds` rounds, the check command
-runs the task's *example* tests in a sandbox copy; an unverified fix is not applied). pass@1 is
-judged by the hidden tests. Where the fix engine is missing, the command says so and exits 2
-instead of reporting numbers it cannot measure.
+The buggy function (signature, docstring, buggy body) is the open file; "Fix this" runs on the
+function through the loop the code action uses (`pairline.engine.fix`), with the model the
+action would use (remote when configured, else the local one; `--remote auto` serves the
+embedded model itself through `python -m llama_cpp.server` on loopback). Arms:
+
+- single: one greedy candidate, applied as is (no check) — what a plain model call gives;
+- loop, per `--check` arm and per `--candidates N`: best-of-N rounds within `--budget` seconds;
+  only a verified candidate is applied. Check arm `a`: the task's tests are the project's check
+  command ("make this failing test pass"); arm `b`: only the docstring's examples are the check.
+
+Every arm is scored by the task's tests run apart from the loop (for arm `b` they stay hidden
+from it). Where the fix engine is missing, the command says so and exits 2 instead of reporting
+numbers it cannot measure.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import importlib.util
 import json
+import os
 import random
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +60,46 @@ def fix_engine_available() -> bool:
 
 
 def _document(task: dict[str, Any]) -> tuple[str, int]:
-    """The buggy file as the user has it, and the line where the function starts."""
-    text = task["declaration"] + task["buggy_solution"]
+    """The buggy file as the user has it (docstring included), and where the function starts."""
+    text = task.get("prompt", task["declaration"]) + task["buggy_solution"]
     lines = text.split("\n")
     start = next(
         (i for i, line in enumerate(lines) if line.startswith(f"def {task['entry_point']}")), 0
     )
     return text, start
+
+
+def _check_files(task: dict[str, Any]) -> dict[str, str]:
+    """The check arms' scripts, written next to solution.py: a, the tests; b, the examples."""
+    tests = task["test"]
+    if f"check({task['entry_point']})" not in tests:
+        tests += f"\ncheck({task['entry_point']})\n"
+    return {
+        "a": "from solution import *\n" + tests,
+        "b": "from solution import *\n" + task.get("example_test", ""),
+    }
+
+
+def arm_names(args: argparse.Namespace) -> list[str]:
+    return ["single"] + [f"{c}_n{n}" for c in args.check for n in args.candidates]
+
+
+@contextlib.contextmanager
+def _remote(args: argparse.Namespace, settings: Settings, out: Path) -> Iterator[Settings]:
+    """`settings` with the remote the bench uses: as given, or the embedded model served."""
+    if args.remote != "auto":
+        yield settings
+        return
+    from pairline.bench.peer import start_local_peer
+    from pairline.engine import models
+
+    model = models.resolve(settings.model.name, settings.cache_path).path
+    threads = settings.model.n_threads or os.cpu_count() or 1
+    with start_local_peer(model, 4096, threads, 256, out / "fix-remote.log") as url:
+        remote = dataclasses.replace(
+            settings.remote, base_url=url + "/v1", prompt_style="completion", max_tokens=256
+        )
+        yield dataclasses.replace(settings, remote=remote)
 
 
 async def _fix_all(
@@ -74,7 +117,8 @@ async def _fix_all(
         raise SystemExit(f"pairline: {exc}") from None
     router = fix_engine.EditRouter(settings=lambda: settings, local=lambda: backend)
     edit_backend = router.backend(fix_engine.FIX)
-    progress = common.Progress(2 * len(tasks), "fix")
+    arms = arm_names(args)
+    progress = common.Progress(len(arms) * len(tasks), "fix")
     rows: list[dict[str, Any]] = []
     try:
         for task in tasks:
@@ -94,48 +138,54 @@ async def _fix_all(
             with tempfile.TemporaryDirectory(prefix="pairline-fix-") as tmp:
                 root = Path(tmp)
                 (root / "solution.py").write_text(text, encoding="utf-8")
-                # The verify loop may only see the examples a user would have, never the
-                # hidden tests that judge pass@1.
-                (root / "check_examples.py").write_text(
-                    "from solution import *\n" + task.get("example_test", ""), encoding="utf-8"
-                )
-                arms = {
-                    "verify_off": (1, ActionsConfig(trusted=False)),
-                    "verify_on": (
-                        args.rounds,
-                        ActionsConfig(
+                for name, script in _check_files(task).items():
+                    (root / f"check_{name}.py").write_text(script, encoding="utf-8")
+                for arm in arms:
+                    if arm == "single":
+                        config, loop = ActionsConfig(trusted=False), fix_engine.Loop(1, 1)
+                    else:
+                        check, n = arm.split("_n")
+                        config = ActionsConfig(
                             trusted=True,
-                            check_commands={"python": f"{sys.executable} check_examples.py"},
-                            rounds=args.rounds,
-                        ),
-                    ),
-                }
-                for arm, (rounds, config) in arms.items():
+                            check_commands={"python": f"{sys.executable} check_{check}.py"},
+                            check_timeout_s=10.0,
+                        )
+                        loop = fix_engine.Loop(args.rounds, int(n), args.budget, args.temperature)
                     verifier = WorkspaceVerifier(config, root)
                     try:
-                        result = await fix_engine.fix(request, edit_backend, verifier, rounds)
+                        result = await fix_engine.fix(
+                            request, edit_backend, verifier, loop.rounds, loop=loop
+                        )
                     except EngineError as exc:
                         row[arm] = {"passed": False, "error": str(exc), "seconds": 0.0}
                         progress.advance()
                         continue
                     finally:
                         verifier.close()
-                    # Off: whatever the one round produced is what gets applied.
                     candidate = result.text
-                    if arm == "verify_off" and candidate is None and result.attempts:
+                    if arm == "single" and candidate is None and result.attempts:
+                        # One round, applied as is: whatever it produced is what the user gets.
                         candidate = result.attempts[-1].candidate
-                    passed = False
-                    if candidate:
-                        # The candidate is the whole edited file: judge it as it stands.
-                        passed = fixed_passes({**task, "declaration": ""}, candidate)
+                    # The candidate is the whole edited file: judge it as it stands.
+                    passed = bool(candidate) and fixed_passes(
+                        {**task, "declaration": ""}, candidate or ""
+                    )
                     row[arm] = {
                         "passed": passed,
                         "verified": result.verified,
                         "rounds": result.rounds,
+                        "generated": result.generated,
+                        "checked": result.checked,
+                        "duplicates": result.duplicates,
+                        "out_of_time": result.out_of_time,
                         "seconds": round(result.seconds, 3),
                     }
                     progress.advance(note=arm)
             rows.append(row)
+            if args.rows_file is not None:
+                # Row by row, so a run cut short still leaves what it measured.
+                with open(args.rows_file, "a", encoding="utf-8") as rows_out:
+                    rows_out.write(json.dumps(row) + "\n")
     finally:
         progress.close()
         await router.aclose()
@@ -146,13 +196,19 @@ async def _fix_all(
 def _summary(rows: list[dict[str, Any]], arm: str) -> dict[str, Any]:
     from pairline.bench import common
 
-    seconds = [r[arm]["seconds"] for r in rows if r[arm].get("seconds")]
+    done = [r[arm] for r in rows]
+    fixed = [a["seconds"] for a in done if a["passed"]]
     return {
-        "pass_at_1": common.mean([float(r[arm]["passed"]) for r in rows]),
-        "passed": sum(1 for r in rows if r[arm]["passed"]),
-        "verified": sum(1 for r in rows if r[arm].get("verified")),
-        "errors": sum(1 for r in rows if "error" in r[arm]),
-        "seconds_per_fix": common.latency_summary(seconds),
+        "fix_rate": common.mean([float(a["passed"]) for a in done]),
+        "passed": sum(1 for a in done if a["passed"]),
+        "verified": sum(1 for a in done if a.get("verified")),
+        "errors": sum(1 for a in done if "error" in a),
+        "out_of_time": sum(1 for a in done if a.get("out_of_time")),
+        "candidates_generated": sum(a.get("generated", 0) for a in done),
+        "candidates_checked": sum(a.get("checked", 0) for a in done),
+        "duplicates": sum(a.get("duplicates", 0) for a in done),
+        "seconds_per_task": common.latency_summary([a["seconds"] for a in done]),
+        "seconds_per_fix": common.mean(fixed),  # mean time of the tasks it fixed
     }
 
 
@@ -166,13 +222,18 @@ def run(
     if 0 < args.n < len(tasks):
         chosen = sorted(random.Random(args.seed).sample(range(len(tasks)), args.n))
         tasks = [tasks[i] for i in chosen]
-    rows, resolved, model = asyncio.run(_fix_all(args, settings, tasks))
-    results = {
-        "tasks": len(rows),
-        "model": model,
-        "verify_off": _summary(rows, "verify_off"),
-        "verify_on": _summary(rows, "verify_on"),
-    }
+    if args.tasks:
+        first, _, last = args.tasks.partition(":")
+        tasks = tasks[int(first or 0) : int(last) if last else None]
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    args.rows_file = out_dir / "fix-rows.jsonl"
+    args.rows_file.unlink(missing_ok=True)
+    with _remote(args, settings, out_dir) as used:
+        rows, resolved, model = asyncio.run(_fix_all(args, used, tasks))
+    results: dict[str, Any] = {"tasks": len(rows), "model": model}
+    for arm in arm_names(args):
+        results[arm] = _summary(rows, arm)
     report: dict[str, Any] = {
         "bench": "fix",
         "results": results,
@@ -180,13 +241,18 @@ def run(
             "data": Path(args.data).name,
             "n": args.n,
             "seed": args.seed,
+            "tasks": args.tasks,
             "rounds": args.rounds,
+            "candidates": args.candidates,
+            "check": args.check,
+            "budget_s": args.budget,
+            "temperature": args.temperature,
+            "remote": args.remote,
             **common.settings_info(settings),
         },
         "machine": common.machine_info(resolved),
         "per_task": rows,
     }
-    out_dir = Path(args.out)
     report["files"] = {"json": str(out_dir / "fix.json")}
     common.write_report(report, out_dir, "fix")
     return report
@@ -196,7 +262,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, help="humanevalpack_python.jsonl")
     parser.add_argument("-n", type=int, default=0, help="tasks to sample (0: all)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
-    parser.add_argument("--rounds", type=int, default=3, help="verify-loop rounds (k)")
+    parser.add_argument(
+        "--tasks", default="", help="START:END slice of the sampled tasks (split a long run)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="loop rounds")
+    parser.add_argument(
+        "--candidates", type=int, nargs="+", default=[8], help="candidates per round (loop arms)"
+    )
+    parser.add_argument(
+        "--check",
+        nargs="+",
+        choices=("a", "b"),
+        default=["a", "b"],
+        help="check arms: a, the task's tests; b, the docstring's examples only",
+    )
+    parser.add_argument("--budget", type=float, default=60.0, help="seconds per task and arm")
+    parser.add_argument("--temperature", type=float, default=0.8, help="sampled candidates")
+    parser.add_argument(
+        "--remote",
+        choices=("settings", "auto"),
+        default="settings",
+        help="auto: serve the embedded model with llama_cpp.server on loopback as the remote",
+    )
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:

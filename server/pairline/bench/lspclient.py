@@ -149,12 +149,14 @@ class LspClient:
         if not pending.future.done():
             pending.future.set_result(message.get("result"))
 
-    async def initialize(self, capabilities: dict[str, Any], options: Any) -> Any:
+    async def initialize(
+        self, capabilities: dict[str, Any], options: Any, root_uri: str | None = None
+    ) -> Any:
         result = await self.call(
             "initialize",
             {
                 "processId": None,
-                "rootUri": None,
+                "rootUri": root_uri,
                 "capabilities": capabilities,
                 "initializationOptions": options,
                 "clientInfo": {"name": "pairline-bench"},

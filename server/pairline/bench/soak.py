@@ -11,6 +11,10 @@ The verdict: RSS growth after warm-up (the median of the last samples against th
 the first samples after warm-up) within `--max-growth`, the cache within its bound, and every
 request answered (a result, or an error such as RequestCancelled). The model comes from the
 usual cache dir; the completion cache lives in a fresh temporary dir with a small bound.
+
+With `--fix-loop`, a "Fix this" loop runs all the while on a file of a trusted temporary
+workspace whose check always fails, so the loop spends its whole budget generating and checking
+candidates: the code-action list latency is then measured with a loop running.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import dataclasses
 import random
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -93,6 +98,7 @@ class Soak:
         self.keystrokes = 0
         self.documents_opened = 0
         self.samples: list[dict[str, Any]] = []
+        self.fixes = 0  # "Fix this" loops run to the end (with --fix-loop)
 
     def _new_doc(self) -> _Doc:
         self.serial += 1
@@ -166,6 +172,29 @@ class Soak:
             }
         )
 
+    async def fix_loop(self, workspace: Path, deadline: float) -> None:
+        """Run "Fix this" on the workspace's file again and again until `deadline`."""
+        path = workspace / "calc.py"
+        uri = path.as_uri()
+        text = path.read_text(encoding="utf-8")
+        item = {"uri": uri, "languageId": "python", "version": 1, "text": text}
+        self.client.notify("textDocument/didOpen", {"textDocument": item})
+        where = {"line": 1, "character": 4}
+        problem = {"range": {"start": where, "end": where}, "message": "wrong result"}
+        while time.perf_counter() < deadline:
+            actions = await self.client.call(
+                "textDocument/codeAction",
+                {
+                    "textDocument": {"uri": uri},
+                    "range": {"start": where, "end": where},
+                    "context": {"diagnostics": [problem]},
+                },
+            )
+            fix = next(a for a in actions or [] if "Fix this" in a["title"])
+            with contextlib.suppress(Exception):
+                await self.client.call("codeAction/resolve", fix, timeout=600)
+            self.fixes += 1
+
     async def run(self) -> float:
         args = self.args
         docs = [self._new_doc() for _ in range(args.docs)]
@@ -174,6 +203,11 @@ class Soak:
         deadline = started + args.minutes * 60
         next_sample = started
         turn = 0
+        fixing = (
+            asyncio.ensure_future(self.fix_loop(args.fix_workspace, deadline))
+            if args.fix_workspace is not None
+            else None
+        )
         while (now := time.perf_counter()) < deadline:
             if now >= next_sample:
                 await self._sample(begin)
@@ -187,6 +221,9 @@ class Soak:
                 await asyncio.sleep(args.pause_s)
                 started += args.pause_s  # keep the keystroke rate between pauses
             await asyncio.sleep(max(0.0, started + turn * interval - time.perf_counter()))
+        if fixing is not None:
+            with contextlib.suppress(Exception):
+                await fixing
         # Let the last requests finish (or be answered as cancelled) before judging.
         for doc in docs:
             if doc.pending is not None and not doc.pending.future.done():
@@ -234,8 +271,13 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     cache_dir = Path(tempfile.mkdtemp(prefix="pairline-soak-"))
     bound = args.cache_mb * 1024 * 1024
+    args.fix_workspace = _fix_workspace(cache_dir) if args.fix_loop else None
     try:
         options = common.settings_info(settings)
+        if args.fix_loop:
+            options["actions"]["trusted"] = True
+            command = f"{sys.executable} check.py"
+            options["actions"]["check_commands"] = {"python": command}
         # The model by path (already assembled), the caches in a dir of their own.
         options["model"]["name"] = str(resolved.path)
         options["cache_dir"] = str(cache_dir)
@@ -273,6 +315,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         "generations": last.get("generations", 0),
         "peak_generations_running": last.get("peak_generations_running", 0),
         "peak_generations_pending": last.get("peak_generations_pending", 0),
+        "fix_loops": soak.fixes,
         # The list only parses the buffer: it must stay instant while the model is busy.
         "code_action_list": common.latency_summary(
             [
@@ -306,8 +349,9 @@ async def _soak(
 ) -> tuple[Soak, float]:
     client = LspClient(server_command(), stderr_path=out_dir / "soak-server.log")
     await client.start()
+    root = args.fix_workspace.as_uri() if args.fix_workspace is not None else None
     try:
-        await client.initialize(_CAPABILITIES, options)
+        await client.initialize(_CAPABILITIES, options, root)
         status = await client.wait_ready()
         if status.get("state") != "ready":
             raise SystemExit(f"pairline: the server could not load the model: {status}")
@@ -316,6 +360,19 @@ async def _soak(
     finally:
         await client.close()
     return soak, seconds
+
+
+def _fix_workspace(parent: Path) -> Path:
+    """A workspace whose one function is buggy and whose check never passes (and takes time)."""
+    workspace = parent / "workspace"
+    workspace.mkdir()
+    (workspace / "calc.py").write_text("def add(a, b):\n    return a - b\n", encoding="utf-8")
+    (workspace / "check.py").write_text(
+        "import time\ntime.sleep(0.5)\nprint('FAILED: the check never passes')\n"
+        "raise SystemExit(1)\n",
+        encoding="utf-8",
+    )
+    return workspace
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -334,6 +391,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-growth", type=float, default=0.10, help="RSS growth after warm-up that fails"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for the typed text")
+    parser.add_argument(
+        "--fix-loop",
+        action="store_true",
+        help='keep a "Fix this" loop running (a check that never passes) while typing',
+    )
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:

@@ -194,6 +194,13 @@ class ActionsConfig(_Section):
     check_commands: dict[str, str] = field(default_factory=dict)
     check_timeout_s: float = _ranged(60.0, positive=True)
     rounds: int = _ranged(3, 1, 10)  # generate-verify-revise rounds before giving up
+    # Candidates asked for per round (best-of-N): a small model rarely writes a passing fix in
+    # one go, but one of several diverse samples often does, and running the check picks it.
+    candidates: int = _ranged(8, 1, 64)
+    # Wall-clock limit of the whole loop (generation and checks); the best so far is then used.
+    budget_s: float = _ranged(60.0, positive=True)
+    # Sampling temperature of every candidate but a round's first (which is greedy): diversity.
+    temperature: float = _ranged(0.8, 0.0, 2.0)
     offer_unverified: bool = False  # offer the best unverified edit when none verified
     local_max_tokens: int = _ranged(256, 16, 8192)
     context_lines: int = _ranged(120, 0)  # lines of the rest of the file given with the region

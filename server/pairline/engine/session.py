@@ -126,10 +126,20 @@ async def run_action(
     log.info("%s: %s via %s (%s)", fix.TITLES[kind], request.file_name, backend.name, backend.where)
     if on_backend is not None:
         on_backend(backend)
-    verifier = WorkspaceVerifier(settings.actions, root)
+    actions = settings.actions
+    verifier = WorkspaceVerifier(actions, root)
+    checked = verifier.will_check(request.language, request.rel_path)
+    loop = fix.Loop(
+        rounds=actions.rounds,
+        # Without a check to tell candidates apart, more of them only cost time: the first
+        # that parses would win by chance.
+        candidates=actions.candidates if checked else 1,
+        budget_s=actions.budget_s,
+        temperature=actions.temperature,
+    )
     try:
         return await fix.fix(
-            request, backend, verifier, settings.actions.rounds, cancel=cancel, progress=progress
+            request, backend, verifier, actions.rounds, loop=loop, cancel=cancel, progress=progress
         )
     finally:
         # Removing the workspace copy touches the disk: off the event loop.

@@ -7,6 +7,10 @@
    with no output line the baseline did not have and some baseline line gone (a failure
    fixed, nothing new broken). Running the command executes workspace code (tests, build
    scripts), hence the trust setting, off by default.
+
+Checks of several candidates run at once, each in its own copy of the workspace, as many copies
+as the machine has cores (the "Fix this" loop checks a round's candidates in parallel). A
+cancelled check kills its whole process group, and `close()` removes every copy.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import shutil
 import signal
 import tempfile
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -61,6 +66,7 @@ class Verdict:
     stage: str  # "parse", "check", "unchanged", "extract", "setup"
     message: str  # why, in words fit for the user and for the model's next round
     checked: str = ""  # the check command that passed ("" when only the parse was checked)
+    failing: int = 0  # how badly a rejected candidate failed (output lines): fewer is closer
 
 
 @dataclass(frozen=True)
@@ -152,24 +158,36 @@ def _tail(text: str) -> str:
 def compare(command: str, base: CheckRun, cand: CheckRun, root: str) -> Verdict:
     """Judge a candidate's check run against the baseline's."""
     if cand.returncode is None:
-        return Verdict(False, "check", f"`{command}` did not finish: {cand.output}")
+        return Verdict(
+            False, "check", f"`{command}` did not finish: {cand.output}", failing=1 << 20
+        )
     if cand.returncode == 0:
         return Verdict(True, "check", f"`{command}` passes", checked=command)
+    failing = sum(1 for ln in cand.output.splitlines() if ln.strip())
     if base.returncode == 0:
         return Verdict(
             False,
             "check",
             f"`{command}` fails with the edit (it passes without it):\n{_tail(cand.output)}",
+            failing=failing,
         )
     base_lines = _normalise(base.output, root)
     cand_lines = _normalise(cand.output, root)
     new = list((cand_lines - base_lines).elements())
     if new:
         shown = "\n".join(new[:_OUTPUT_LINES])
-        return Verdict(False, "check", f"`{command}` reports new problems with the edit:\n{shown}")
+        return Verdict(
+            False,
+            "check",
+            f"`{command}` reports new problems with the edit:\n{shown}",
+            failing=failing,
+        )
     if not base_lines - cand_lines:
         return Verdict(
-            False, "check", f"`{command}` still fails the same way:\n{_tail(cand.output)}"
+            False,
+            "check",
+            f"`{command}` still fails the same way:\n{_tail(cand.output)}",
+            failing=failing,
         )
     return Verdict(True, "check", f"`{command}` fails less than before", checked=command)
 
@@ -177,20 +195,35 @@ def compare(command: str, base: CheckRun, cand: CheckRun, root: str) -> Verdict:
 class WorkspaceVerifier:
     """Parse check always; the configured check command in a trusted workspace.
 
-    The workspace is copied once, on the first check, and reused for every round; `close()`
-    removes the copy. The baseline run is cached per original text.
+    The workspace is copied on the first check, and again (up to `parallel` copies, default one
+    per core) when checks run at once; copies are reused for every later check and `close()`
+    removes them all. The baseline run is cached per original text.
     """
 
-    def __init__(self, config: ActionsConfig, root: Path | None) -> None:
+    def __init__(self, config: ActionsConfig, root: Path | None, parallel: int = 0) -> None:
         self.config = config
         self.root = root
-        self._copy: Path | None = None
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.parallel = parallel if parallel > 0 else cores()
+        self._tmps: list[tempfile.TemporaryDirectory[str]] = []
+        self._free: list[Path] = []
+        self._made = 0
+        self._returned: asyncio.Condition | None = None
+        self._baseline_lock: asyncio.Lock | None = None
         self._baselines: dict[str, CheckRun] = {}
         self.commands_run = 0  # for tests and logs: how often a check command was started
+        self.running = 0  # check commands running now
+        self.peak_running = 0  # the most that ran at once
 
     def command_for(self, language: str) -> str | None:
         return self.config.check_commands.get(language) or None
+
+    def runs_checks(self, rel_path: str | None) -> bool:
+        """Whether a check command may run for the file at all (trusted, on disk)."""
+        return self.config.trusted and self.root is not None and rel_path is not None
+
+    def will_check(self, language: str, rel_path: str | None) -> bool:
+        """Whether `verify` will run a check command for this file, not only parse it."""
+        return self.runs_checks(rel_path) and bool(self.command_for(language))
 
     async def verify(
         self, language: str, rel_path: str | None, original: str, candidate: str
@@ -203,35 +236,75 @@ class WorkspaceVerifier:
         if failed is not None:
             return failed
         command = self.command_for(language)
-        if not command or not self.config.trusted or self.root is None or rel_path is None:
+        if not command or not self.runs_checks(rel_path) or rel_path is None:
             return Verdict(True, "parse", "parses (no check command ran)")
+        key = hashlib.sha256(f"{rel_path}\0{original}".encode()).hexdigest()
         try:
-            sandbox = await self._sandbox()
+            if key not in self._baselines:
+                if self._baseline_lock is None:
+                    self._baseline_lock = asyncio.Lock()
+                async with self._baseline_lock:  # one baseline run, however many candidates wait
+                    if key not in self._baselines:
+                        async with self._sandbox() as sandbox:
+                            self._baselines[key] = await self._run(
+                                command, sandbox, rel_path, original
+                            )
+            base = self._baselines[key]
+            async with self._sandbox() as sandbox:
+                cand = await self._run(command, sandbox, rel_path, candidate)
+                # Leave the copy as the baseline expects it for the next check.
+                await asyncio.to_thread(_write, sandbox / rel_path, original)
         except OSError as exc:
             return Verdict(False, "setup", f"cannot copy the workspace for checks: {exc}")
-        key = hashlib.sha256(f"{rel_path}\0{original}".encode()).hexdigest()
-        if key not in self._baselines:
-            self._baselines[key] = await self._run(command, sandbox, rel_path, original)
-        base = self._baselines[key]
-        cand = await self._run(command, sandbox, rel_path, candidate)
-        # Leave the sandbox as the baseline expects it for the next round.
-        await asyncio.to_thread(_write, sandbox / rel_path, original)
         return compare(command, base, cand, str(sandbox))
 
-    async def _sandbox(self) -> Path:
-        if self._copy is None:
-            assert self.root is not None
-            self._tmp = tempfile.TemporaryDirectory(prefix="pairline-check-")
-            target = Path(self._tmp.name) / "workspace"
-            await asyncio.to_thread(_copy_workspace, self.root, target)
-            self._copy = target
-        return self._copy
+    @contextlib.asynccontextmanager
+    async def _sandbox(self) -> AsyncIterator[Path]:
+        """A copy of the workspace for this check alone: a free one, a new one, or the next one
+        another check returns."""
+        if self._returned is None:
+            self._returned = asyncio.Condition()
+        async with self._returned:
+            while not self._free and self._made >= self.parallel:
+                await self._returned.wait()
+            copy = self._free.pop() if self._free else None
+            if copy is None:
+                self._made += 1
+        if copy is None:
+            try:
+                copy = await self._new_copy()
+            except BaseException:
+                async with self._returned:
+                    self._made -= 1
+                    self._returned.notify()
+                raise
+        try:
+            yield copy
+        finally:
+            async with self._returned:
+                self._free.append(copy)
+                self._returned.notify()
+
+    async def _new_copy(self) -> Path:
+        assert self.root is not None
+        tmp = tempfile.TemporaryDirectory(prefix="pairline-check-")
+        self._tmps.append(tmp)  # before copying: a cancelled copy is removed by close() too
+        target = Path(tmp.name) / "workspace"
+        copying = asyncio.ensure_future(asyncio.to_thread(_copy_workspace, self.root, target))
+        try:
+            await asyncio.shield(copying)
+        except asyncio.CancelledError:
+            # Let the copy finish first, or it would write into the folder close() removes.
+            with contextlib.suppress(Exception):
+                await copying
+            raise
+        return target
 
     async def _run(self, command: str, sandbox: Path, rel_path: str, text: str) -> CheckRun:
         await asyncio.to_thread(_write, sandbox / rel_path, text)
         argv = shlex.split(command.replace("{file}", shlex.quote(rel_path)))
         self.commands_run += 1
-        log.info("check: %s (in a copy of the workspace)", command)
+        log.info("check: %s (in %s)", command, sandbox.parent.name)
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv,
@@ -243,22 +316,38 @@ class WorkspaceVerifier:
             )
         except OSError as exc:
             return CheckRun(None, f"cannot start `{command}`: {exc.strerror or exc}")
+        self.running += 1
+        self.peak_running = max(self.peak_running, self.running)
         try:
             out, _ = await asyncio.wait_for(proc.communicate(), self.config.check_timeout_s)
         except (TimeoutError, asyncio.CancelledError) as exc:
+            # The whole group: a test runner's children must not outlive a cancelled loop.
             _kill_group(proc.pid)
             with contextlib.suppress(ProcessLookupError):
-                await proc.wait()
+                await asyncio.shield(proc.wait())
             if isinstance(exc, asyncio.CancelledError):
                 raise
             return CheckRun(None, f"timed out after {self.config.check_timeout_s:g} s")
+        finally:
+            self.running -= 1
         return CheckRun(proc.returncode, out.decode("utf-8", "replace"))
 
     def close(self) -> None:
-        if self._tmp is not None:
-            self._tmp.cleanup()
-        self._tmp = None
-        self._copy = None
+        """Remove every copy of the workspace (their processes are gone by now)."""
+        for tmp in self._tmps:
+            with contextlib.suppress(OSError):
+                tmp.cleanup()
+        self._tmps.clear()
+        self._free.clear()
+        self._made = 0
+
+
+def cores() -> int:
+    """CPU cores this process may run on: how many checks run at once."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def _kill_group(pid: int) -> None:

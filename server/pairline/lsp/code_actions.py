@@ -263,19 +263,22 @@ class CodeActions(Feature):
         if doc.version != version or ls.documents.get(doc.uri) is not doc:
             progress.end("the document changed; edit dropped")
             raise JsonRpcContentModified("the document changed while the edit was being made")
-        new_text = result.text
-        if new_text is None and settings.actions.offer_unverified:
-            new_text = result.best_unverified
-        if new_text is None:
-            progress.end(result.message.splitlines()[0])
+        new_text, message = result.offered(settings.actions.offer_unverified)
+        if new_text is None or not result.verified:
+            # Nothing applied, or an unverified edit: the user is told why either way.
             ls.window_show_message(
                 types.ShowMessageParams(
-                    type=types.MessageType.Warning, message=f"pairline: {title}: {result.message}"
+                    type=types.MessageType.Warning, message=f"pairline: {title}: {message}"
                 )
             )
+        if new_text is None:
+            progress.end(message.splitlines()[0])
             return _Outcome(None, False, result.rounds)
         label = "verified" if result.verified else "unverified"
-        progress.end(f"{label} in {result.rounds} round(s): {result.message.splitlines()[0]}")
+        progress.end(
+            f"{label} after {result.generated} candidate(s) in {result.rounds} round(s): "
+            f"{result.message.splitlines()[0]}"
+        )
         edit = workspace_edit(ls.client, doc, new_text, version)
         return _Outcome(edit, result.verified, result.rounds)
 

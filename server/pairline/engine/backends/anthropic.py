@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from pairline.engine.backends.edit import EditPrompt
+from pairline.engine.backends.edit import GREEDY, EditPrompt, Sampling
 from pairline.engine.backends.http import (
     HttpModel,
     RemoteError,
@@ -87,7 +87,9 @@ class AnthropicBackend:
     def where(self) -> str:
         return "remote"
 
-    async def answer(self, prompt: EditPrompt, cancel: threading.Event) -> str:
+    async def answer(
+        self, prompt: EditPrompt, cancel: threading.Event, sampling: Sampling = GREEDY
+    ) -> str:
         config = self._config
         if not config.model:
             raise RemoteError("config", "remote.model must name a model for the Anthropic API")
@@ -97,10 +99,12 @@ class AnthropicBackend:
             headers["x-api-key"] = key
         body: dict[str, Any] = {
             "model": config.model,
-            "max_tokens": config.max_tokens,
+            "max_tokens": sampling.limit(config.max_tokens),
             "system": prompt.system,
             "messages": [{"role": "user", "content": prompt.user}],
-            "temperature": 0.0,
+            # Capped at 1 by the API, which takes no seed and no `n` (candidates are concurrent
+            # requests) and, for recent models, no top_p beside a temperature.
+            "temperature": min(1.0, sampling.temperature),
             "stream": True,
         }
         host = self._http.host

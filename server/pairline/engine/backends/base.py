@@ -19,6 +19,11 @@ class GenerationParams:
     # off its last token and makes the output start with that token's text, which it then
     # strips: the model continues from a whole token instead of from half of one.
     heal: bool = False
+    # 0: greedy (completions always are); above 0, sampled with `top_p` and `seed`, which code
+    # actions use to draw several different candidates for one prompt.
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
 
 
 @dataclass(frozen=True)

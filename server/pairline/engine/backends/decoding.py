@@ -29,6 +29,20 @@ def log_normalizer(row: Any) -> float:
     return peak + float(np.log(np.exp(row - peak).sum()))
 
 
+def sample(row: Any, temperature: float, top_p: float, rng: Any, top_k: int = 40) -> int:
+    """A token drawn from the logits `row`: the `top_k` likeliest, cut to `top_p` of the mass."""
+    import numpy as np
+
+    top_k = min(top_k, row.size)
+    top = np.argpartition(-row, top_k - 1)[:top_k]
+    top = top[np.argsort(-row[top])]
+    weights = np.exp((row[top] - row[top[0]]) / temperature)
+    weights /= weights.sum()
+    keep = min(int(np.searchsorted(np.cumsum(weights), top_p)) + 1, len(top))
+    weights = weights[:keep] / weights[:keep].sum()
+    return int(top[rng.choice(keep, p=weights)])
+
+
 def agrees(piece: str, need: str) -> bool:
     """Whether a token spelling `piece` may come next when the output must start with `need`."""
     return bool(piece) and (need.startswith(piece) or piece.startswith(need))

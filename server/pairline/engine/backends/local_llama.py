@@ -319,10 +319,12 @@ class LocalLlamaBackend:
         cancel: threading.Event,
         healed: str = "",
     ) -> tuple[decoding.Decoded, str]:
-        """Greedy decoding after `tokens` (prefilled but for the last) and `forced` tokens
-        (with their log-probabilities); the output starts with `healed`, which is not shown.
+        """Decoding after `tokens` (prefilled but for the last) and `forced` tokens (with their
+        log-probabilities), greedy unless `params` asks for sampling; the output starts with
+        `healed`, which is not shown.
         """
         import llama_cpp
+        import numpy as np
 
         llm = self._llm
         out = decoding.Decoded(healed)
@@ -337,6 +339,7 @@ class LocalLlamaBackend:
         sequence = tokens + [token for token, _ in forced]
         self._prefill(sequence, cancel)
         pending = sequence[-1:]
+        rng = np.random.default_rng(params.seed) if params.temperature > 0 else None
         while True:
             if cancel.is_set():
                 return out, "cancelled"
@@ -349,6 +352,9 @@ class LocalLlamaBackend:
                 if choice is None:
                     return out, "eos"
                 token, norm = choice
+            elif rng is not None:
+                token = decoding.sample(row, params.temperature, params.top_p, rng)
+                norm = decoding.log_normalizer(row)
             else:
                 token, norm = int(row.argmax()), decoding.log_normalizer(row)
             if llama_cpp.llama_vocab_is_eog(vocab, token):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from pairline.engine.backends.edit import EditPrompt
+from pairline.engine.backends.edit import GREEDY, EditPrompt, Sampling
 from pairline.engine.backends.http import (
     HttpModel,
     RemoteError,
@@ -101,7 +101,9 @@ class OpenAICompatBackend:
     def where(self) -> str:
         return "remote"
 
-    async def answer(self, prompt: EditPrompt, cancel: threading.Event) -> str:
+    async def answer(
+        self, prompt: EditPrompt, cancel: threading.Event, sampling: Sampling = GREEDY
+    ) -> str:
         config = self._config
         key = api_key(config)
         headers = {"Accept": "text/event-stream"}
@@ -110,9 +112,14 @@ class OpenAICompatBackend:
         chat = config.prompt_style == "chat"
         body: dict[str, Any] = {
             "stream": True,
-            "max_tokens": config.max_tokens,
-            "temperature": 0.0,
+            "max_tokens": sampling.limit(config.max_tokens),
+            "temperature": sampling.temperature,
         }
+        if sampling.temperature > 0:
+            # Several candidates for one prompt: each its own request (concurrent), seeded so a
+            # rerun draws the same ones where the server honours seeds.
+            body["top_p"] = sampling.top_p
+            body["seed"] = sampling.seed
         if config.model:
             body["model"] = config.model
         if chat:

@@ -1,0 +1,295 @@
+"""The best-of-N "Fix this" loop with fakes: duplicates, ranking, parallel checks, budget."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pairline.engine import fix, session
+from pairline.engine.backends.edit import GREEDY, EditPrompt, Sampling
+from pairline.engine.config import ActionsConfig, Settings
+from pairline.engine.types import EngineError
+from pairline.engine.verify import Verdict, WorkspaceVerifier
+from tests.unit.test_session import LocalOnlyRouter
+
+BUGGY = "def add(a, b):\n    return a - b\n"
+
+
+def answer(body: str) -> str:
+    return f"```python\ndef add(a, b):\n    return {body}\n```"
+
+
+class Sampler:
+    """Answers by the candidate's index in its round (its seed), as a sampling model would."""
+
+    def __init__(self, pick: Callable[[Sampling, EditPrompt], str], *, where: str = "local"):
+        self.pick = pick
+        self.where = where
+        self.name = "sampler"
+        self.asked: list[Sampling] = []
+        self.prompts: list[EditPrompt] = []
+        self.delay_s = 0.0
+
+    async def answer(
+        self, prompt: EditPrompt, cancel: threading.Event, sampling: Sampling = GREEDY
+    ) -> str:
+        self.asked.append(sampling)
+        self.prompts.append(prompt)
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        return self.pick(sampling, prompt)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def request() -> fix.FixRequest:
+    return fix.FixRequest(
+        kind=fix.FIX,
+        language="python",
+        text=BUGGY,
+        region=fix.Region(0, 2, "add"),
+        file_name="calc.py",
+        rel_path="calc.py",
+    )
+
+
+# Fails with one line per wrong result: a candidate's failing lines say how close it is.
+CHECK_SCRIPT = """
+import sys
+sys.path.insert(0, ".")
+from calc import add
+wrong = [(a, b) for a, b in [(1, 2), (2, 3), (0, 0), (5, -1)] if add(a, b) != a + b]
+for a, b in wrong:
+    print(f"FAILED add({a}, {b})")
+sys.exit(1 if wrong else 0)
+"""
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    (tmp_path / "calc.py").write_text(BUGGY)
+    (tmp_path / "check.py").write_text(CHECK_SCRIPT)
+    return tmp_path
+
+
+def checking(candidates: int = 8) -> ActionsConfig:
+    command = f"{sys.executable} check.py"
+    return ActionsConfig(trusted=True, check_commands={"python": command}, candidates=candidates)
+
+
+def by_index(answers: list[str]) -> Callable[[Sampling, EditPrompt], str]:
+    return lambda sampling, _prompt: answers[sampling.seed % 1000 % len(answers)]
+
+
+def test_whitespace_only_differences_are_the_same_candidate() -> None:
+    a = "def f(x):\n    return x  +  1   \n\n"
+    b = "def f(x):\n    return x + 1\n"
+    assert fix.normalised(a) == fix.normalised(b)
+    assert fix.normalised(a) != fix.normalised("def f(x):\n  return x + 1\n")  # indentation
+
+
+async def test_duplicates_are_checked_once(workspace: Path) -> None:
+    wrong = [answer("a * b"), answer("a  *  b"), answer("a * b   "), answer("b - a")]
+    model = Sampler(by_index(wrong))
+    verifier = WorkspaceVerifier(checking(), workspace)
+    try:
+        result = await fix.fix(request(), model, verifier, 1, loop=fix.Loop(candidates=4))
+    finally:
+        verifier.close()
+    assert not result.verified
+    assert result.generated == 4 and result.duplicates == 2 and result.checked == 2
+    assert verifier.commands_run == 3  # the baseline, then the two distinct candidates
+
+
+async def test_the_first_passing_candidate_wins_and_the_rest_stop(workspace: Path) -> None:
+    model = Sampler(by_index([answer("a * b"), answer("b + a"), answer("a - b - 0")]))
+    verifier = WorkspaceVerifier(checking(), workspace)
+    try:
+        result = await fix.fix(request(), model, verifier, 3, loop=fix.Loop(candidates=3))
+    finally:
+        verifier.close()
+    assert result.verified and result.text is not None and "b + a" in result.text
+    assert result.rounds == 1
+    assert {s.temperature for s in model.asked[1:]} == {0.8}
+    assert model.asked[0].temperature == 0.0  # each round's first is the greedy one
+
+
+async def test_the_next_round_revises_the_failure_with_fewest_failing_lines(
+    workspace: Path,
+) -> None:
+    # a * b fails 3 of 4 cases (add(0, 0) is right), a + b - 1 fails all 4.
+    model = Sampler(by_index([answer("a + b - 1"), answer("a * b")]))
+    verifier = WorkspaceVerifier(checking(), workspace)
+    try:
+        result = await fix.fix(request(), model, verifier, 2, loop=fix.Loop(candidates=2))
+    finally:
+        verifier.close()
+    failing = {a.index: a.verdict.failing for a in result.attempts if a.round == 1}
+    assert failing[1] < failing[0]
+    second = model.prompts[2:]  # round 2: index 0 revises, index 1 starts afresh
+    assert "a * b" in second[0].completion and "FAILED add(1, 2)" in second[0].completion
+    assert "Rejected attempt" not in second[1].completion
+    assert result.best_unverified is not None and "a * b" in result.best_unverified
+
+
+def test_ranking_prefers_later_stages_then_fewer_failing_lines() -> None:
+    def attempt(stage: str, failing: int, round_: int = 1) -> fix.Attempt:
+        return fix.Attempt(round_, "", "x", Verdict(False, stage, stage, failing=failing), 0.0)
+
+    parse = attempt("parse", 0)
+    many = attempt("check", 9)
+    few = attempt("check", 2)
+    assert fix._best([parse, many, few]) is few
+    assert fix._best([parse]) is parse
+    assert fix._best([attempt("unchanged", 0)]) is None
+
+
+async def test_checks_run_in_parallel_bounded_by_the_copies(workspace: Path) -> None:
+    (workspace / "check.py").write_text("import time\ntime.sleep(0.3)\nraise SystemExit(1)\n")
+    bodies = [answer(f"a - b + {i}") for i in range(6)]
+    model = Sampler(by_index(bodies))
+    verifier = WorkspaceVerifier(checking(), workspace, parallel=2)
+    try:
+        result = await fix.fix(request(), model, verifier, 1, loop=fix.Loop(candidates=6))
+        assert len(verifier._tmps) == 2  # never more copies than allowed
+    finally:
+        verifier.close()
+    assert result.checked == 6
+    assert verifier.peak_running == 2
+    assert not verifier._tmps
+
+
+async def test_the_budget_ends_the_loop_and_says_so(workspace: Path) -> None:
+    model = Sampler(by_index([answer("a * b")]))
+    model.delay_s = 0.4
+    verifier = WorkspaceVerifier(checking(), workspace)
+    started = time.perf_counter()
+    try:
+        result = await fix.fix(
+            request(), model, verifier, 10, loop=fix.Loop(candidates=4, budget_s=1.0)
+        )
+    finally:
+        verifier.close()
+    assert result.out_of_time and not result.verified
+    assert "actions.budget_s" in result.message
+    assert result.rounds < 10
+    assert time.perf_counter() - started < 10  # not the ten rounds it was given
+
+
+async def test_progress_counts_candidates_checks_and_passes(workspace: Path) -> None:
+    model = Sampler(by_index([answer("a * b"), answer("a + b")]))
+    verifier = WorkspaceVerifier(checking(), workspace, parallel=1)  # checked in order
+    seen: list[str] = []
+    try:
+        await fix.fix(
+            request(),
+            model,
+            verifier,
+            1,
+            loop=fix.Loop(candidates=2),
+            progress=lambda message, _p: seen.append(message),
+        )
+    finally:
+        verifier.close()
+    assert seen[0] == "round 1/1: 0 candidates, 0 checked, 0 passed"
+    assert seen[-1] == "round 1/1: 2 candidates, 2 checked, 1 passed", seen
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for good; only its parent's wait is missing.
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ")[-1][0] != "Z"
+
+
+async def test_a_cancelled_loop_leaves_no_copies_and_no_processes(
+    workspace: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path_factory.mktemp("scratch")
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    pids = workspace / "pids"
+    pids.mkdir()
+    # The check starts a child of its own, then both sleep: the whole group must go.
+    (workspace / "check.py").write_text(
+        "import os, subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"open(os.path.join({str(pids)!r}, str(os.getpid())), 'w').write(str(child.pid))\n"
+        "time.sleep(60)\n"
+    )
+    settings = Settings(actions=checking(candidates=4))
+    model = Sampler(by_index([answer(f"a + b + {i}") for i in range(4)]))
+
+    async def ready() -> None:
+        return None
+
+    task = asyncio.ensure_future(
+        session.run_action(
+            request(), LocalOnlyRouter(model), settings, workspace, ready_local=ready
+        )
+    )
+    for _ in range(200):
+        if len(list(pids.iterdir())) >= 1:
+            break
+        await asyncio.sleep(0.05)
+    started = [int(p.name) for p in pids.iterdir()] + [int(p.read_text()) for p in pids.iterdir()]
+    assert started
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not [p for p in started if alive(p)]
+    assert not list(scratch.iterdir())  # every workspace copy removed
+
+
+async def test_remote_faults_in_every_request_of_a_round_are_raised() -> None:
+    def failing(_s: Sampling, _p: EditPrompt) -> str:
+        raise EngineError("http://127.0.0.1:1 had a server error (HTTP 500, boom)")
+
+    model = Sampler(failing, where="remote")
+    verifier = WorkspaceVerifier(ActionsConfig(), None)
+    with pytest.raises(EngineError, match="HTTP 500"):
+        await fix.fix(request(), model, verifier, 2, loop=fix.Loop(candidates=3))
+
+
+def test_nothing_verified_is_never_silent() -> None:
+    result = fix.FixResult(
+        text=None,
+        verified=False,
+        message="no verified edit after 1 round(s)",
+        model="m",
+        where="local",
+        best_unverified="x",
+    )
+    assert result.offered(False) == (None, result.offered(False)[1])
+    assert "actions.offer_unverified" in result.offered(False)[1]
+    text, message = result.offered(True)
+    assert text == "x" and message.startswith("UNVERIFIED")
+    bare = fix.FixResult(None, False, "no verified edit", "m", "local")
+    assert bare.offered(True) == (None, "no verified edit; nothing applied")
+
+
+async def test_without_a_check_one_candidate_per_round_is_asked(workspace: Path) -> None:
+    # Nothing would tell several candidates apart: the first that parses would win by chance.
+    settings = Settings(
+        actions=ActionsConfig(candidates=4, check_commands=checking().check_commands)
+    )
+    model = Sampler(by_index([answer("a + b")]))
+
+    async def ready() -> None:
+        return None
+
+    router = LocalOnlyRouter(model)
+    result = await session.run_action(request(), router, settings, workspace, ready_local=ready)
+    assert result.verified and result.attempts[0].verdict.stage == "parse"
+    assert len(model.asked) == 1
