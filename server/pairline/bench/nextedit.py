@@ -198,7 +198,10 @@ async def _step(
     document = Document(uri, step.after, language=pair.language, version=step.index + 1)
     cursor = document.position_at(edit.end)
     began = time.perf_counter()
-    proposals = propagator.propose(edit, document, cursor=cursor, limit=args.max_edits)
+    earlier = history.edits(uri)[:-1]
+    proposals = propagator.propose(
+        edit, document, cursor=cursor, limit=args.max_edits, earlier=earlier
+    )
     seconds = time.perf_counter() - began
     errors = syntax.error_count(pair.language, step.after) if proposals else None
     record["propagation"] = {
