@@ -357,3 +357,10 @@ def test_a_renamed_target_keeps_the_old_name_in_its_own_value() -> None:
     # `value_str = str(value_str)` would read the name before it is bound.
     assert [(p.range.start.line, p.text) for p in found] == [(2, "value_str"), (0, "value_str")]
     assert "value_str = str(value)" in after
+
+
+def test_a_rename_never_reads_the_new_name_in_its_own_definition() -> None:
+    text = "real_fp = fp\nfp.close()\nfp.flush()\n"
+    _, found = propose("python", text, "fp.close", "real_fp.close")
+    # `real_fp = real_fp` would read the name in its own definition: not offered.
+    assert [p.range.start.line for p in found] == [2]

@@ -9,8 +9,8 @@ between releases of real packages):
   all the more (0.85).
 - *common*: a change of text that occurs many times in the document (`str`, `t.Any`, `value`)
   made once says little about the other places: most of them stay.
-- *own value*: a renamed assignment target keeps its old name in its value
-  (`value_str = str(value)` binds a new name made from the old one).
+- *own value*: a rename never puts the new name in the value of an assignment to it
+  (`value_str = str(value)` binds a new name made from the old one, which stays there).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import tree_sitter
 
 from pairline.engine.languages import Language
 from pairline.engine.nextedit.history import Edit
@@ -39,7 +41,6 @@ class Weight:
     """What the evidence says about one change."""
 
     factor: float  # on the confidence of every proposal of the change
-    skip: tuple[int, int] = (0, 0)  # bytes where the change does not apply (see `own_value`)
 
 
 def _pattern(text: str) -> re.Pattern[str]:
@@ -92,28 +93,26 @@ def _texts(change: Change) -> tuple[str, str]:
     return old.decode("utf-8", "replace"), new.decode("utf-8", "replace")
 
 
-def weigh(entry: Language, change: Change, parsed: Parsed, earlier: Sequence[Edit]) -> Weight:
+def weigh(change: Change, parsed: Parsed, earlier: Sequence[Edit]) -> Weight:
     """The evidence on `change`, made in the text of `parsed`, after the `earlier` edits."""
     old, new = _texts(change)
     done = repeats(old, new, earlier)
     factor = REPEATED[min(done, len(REPEATED) - 1)]
     if not done and old and count(old, parsed.text) > COMMON:
         factor *= COMMON_ONCE
-    return Weight(factor, own_value(entry, change, parsed))
+    return Weight(factor)
 
 
-def own_value(entry: Language, change: Change, parsed: Parsed) -> tuple[int, int]:
-    """The bytes of the assignment whose target a rename changed, if it did: `str(value_str)`
-    in `value_str = str(value)` would read the name before it is bound."""
-    if not isinstance(change, NodeChange) or change.kind != "rename" or not change.binding:
-        return (0, 0)
-    node = parsed.root.named_descendant_for_byte_range(*change.site)
-    while node is not None and node.parent is not None:
-        parent = node.parent
+def assigned_in(entry: Language, node: tree_sitter.Node, name: bytes) -> bool:
+    """Whether `node` is in the value of an assignment to `name`: renaming it to `name` would
+    read the name in its own definition (`value_str = str(value_str)`, `real_fp = real_fp`)."""
+    child, parent = node, node.parent
+    while parent is not None:
         if is_scope(parent, entry) or parent.type.endswith(("statement", "block", "module")):
-            break
+            return False
         # Python's `assignment`, JavaScript's `variable_declarator` and kin.
         if "assignment" in parent.type or "declarator" in parent.type:
-            return (parent.start_byte, parent.end_byte)
-        node = parent
-    return (0, 0)
+            target = parent.child_by_field_name("left") or parent.child_by_field_name("name")
+            return target is not None and target.id != child.id and target.text == name
+        child, parent = parent, parent.parent
+    return False

@@ -149,7 +149,7 @@ class Propagator:
         at = after.byte_offset(document.offset_at(cursor)) if cursor else end_after
         line = after.data.count(b"\n", 0, at)
         for change in derive(entry, after.root, before, start, end_after, end_before):
-            weight = evidence.weigh(entry, change, after, earlier)
+            weight = evidence.weigh(change, after, earlier)
             proposals = self._here(entry, change, document, after, (line, at), limit, weight)
             if len(proposals) < limit:
                 proposals += self._elsewhere(
@@ -177,9 +177,8 @@ class Propagator:
         scope = _scope(site, entry)
         low, high = (scope.start_byte, scope.end_byte) if scope else (0, len(parsed.data))
         line, at = cursor
-        skip_low, skip_high = weight.skip
         ranked = sorted(
-            (o for o in _occurrences(change, parsed) if not skip_low <= o[1] < skip_high),
+            _occurrences(change, parsed),
             key=lambda o: (not low <= o[1] < high, o[1] < at, abs(o[0] - line), abs(o[1] - at)),
         )
         candidates = _checked(entry, change, parsed, [offset for _, offset in ranked], limit)
@@ -301,6 +300,8 @@ def _node_candidate(
     if node is None or role(node, entry) != change.role:
         return None
     if change.slot and slot(node, entry) != change.slot:
+        return None
+    if change.kind == "rename" and evidence.assigned_in(entry, node, change.new):
         return None
     confidence = _CONFIDENCE[change.kind]
     if change.kind == "rename" and not change.binding:
