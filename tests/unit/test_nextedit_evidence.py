@@ -22,3 +22,7 @@ def test_a_change_needs_both_sides() -> None:
     assert makes("", "stacklevel=2", "warn(m)", "warn(m, stacklevel=2)")  # an argument added
     assert makes("err=True", "", "echo(m, err=True)", "echo(m)")
     assert not makes("", "", "a", "b")
+
+
+def test_counting_stops_at_most() -> None:
+    assert count("a", "a a a a", most=2) == 2
