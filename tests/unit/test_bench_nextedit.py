@@ -120,3 +120,6 @@ def test_summary_counts_the_best_proposal_above_the_threshold() -> None:
     many = [_record(1, (0.9, True))] * 6 + [_record(1, (0.6, False))] * 6
     assert recommend(summarise(many, 0.5, model_ran=False)["thresholds"]) == 0.65  # type: ignore[arg-type]
     assert results["propagation_by_kind"] == {"rename": {"shown": 2, "precision": 0.5}}
+    by_threshold = {r["threshold"]: r for r in results["propagation_by_kind_thresholds"]["rename"]}
+    assert by_threshold[0.5] == {"threshold": 0.5, "shown": 2, "precision": 0.5}
+    assert by_threshold[0.95] == {"threshold": 0.95, "shown": 0, "precision": None}

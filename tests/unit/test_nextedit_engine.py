@@ -277,3 +277,5 @@ async def test_an_accepted_edit_is_an_edit_of_its_own(setup: Setup) -> None:
     # The next prediction carries the rename further, past the occurrence just applied.
     again = await setup.engine.predict(URI, Position(3, 8), setup.documents)
     assert again.edits and all(e.range.start.line != 3 for e in again.edits)
+    # The accepted edit repeated the rename: the next ones are surer for it.
+    assert again.edits[0].confidence > prediction.edits[0].confidence

@@ -84,9 +84,17 @@ def test_the_function_of_the_edit_first() -> None:
     body = "    z = 1\n" * 5
     text = f"def f(x):\n    return x\n\ndef g(x):\n    y = x\n{body}    return x + y\n"
     _, found = propose("python", text, "y = x", "y = n", cursor=Position(4, 4))
-    # Line 1 is nearer to the cursor than line 10, but in another function.
-    assert lines(found) == [3, 10, 1, 0]
+    # Line 1 is nearer to the cursor than line 10, but in another function; line 3 is in it,
+    # but above the cursor.
+    assert lines(found) == [10, 3, 1, 0]
     assert found[0].confidence == found[1].confidence > found[2].confidence
+
+
+def test_occurrences_after_the_cursor_come_before_those_above_it() -> None:
+    text = "a = count\nb = count\nc = count\n\n\nd = count\n"
+    _, found = propose("python", text, "count", "n", nth=2)
+    # Line 1 is nearer, but the next edit is further on: where Tab goes, where uses follow.
+    assert lines(found) == [5, 1, 0]
 
 
 def test_the_edited_and_already_changed_occurrences_are_not_proposed() -> None:
@@ -104,6 +112,8 @@ def test_an_attribute_change_applies_to_attributes_only() -> None:
     _, found = propose("python", text, "colour", "color")
     assert lines(found) == [2, 2]
     assert all(p.kind == "attribute" for p in found)
+    # One use of a member changed: releases repeat it at few of its places.
+    assert all(p.confidence < 0.5 for p in found)
 
 
 @pytest.mark.parametrize(
@@ -286,3 +296,71 @@ def test_a_rename_where_the_name_is_bound_ranks_above_a_rename_of_one_use() -> N
     # the default level.
     _, use = propose("python", text, "Any", "int")
     assert use and all(p.confidence < 0.5 for p in use)
+
+
+def repeat(
+    language: str, text: str, old: str, new: str, times: int
+) -> tuple[str, list[ProposedEdit]]:
+    """Replace the first `old` by `new` `times` times, each a separate edit; the new text and
+    the proposals after the last, given the earlier edits."""
+    history = EditHistory()
+    for _ in range(times):
+        after = text.replace(old, new, 1)
+        history.record(URI, text, after)
+        history.settle()
+        text = after
+    edit = history.last(URI)
+    assert edit is not None
+    document = Document(URI, text, language=language, version=7)
+    earlier = history.edits(URI)[:-1]
+    return text, Propagator().propose(edit, document, earlier=earlier, limit=10)
+
+
+TYPED = "def f(a: dict) -> None: ...\n" * 3 + "\n" + "def g(b: dict) -> None: ...\n" * 3
+
+
+def test_a_change_made_again_is_surer_than_a_change_made_once() -> None:
+    _, once = repeat("python", TYPED, "dict)", "dict[str, t.Any])", 1)
+    _, twice = repeat("python", TYPED, "dict)", "dict[str, t.Any])", 2)
+    _, thrice = repeat("python", TYPED, "dict)", "dict[str, t.Any])", 3)
+    # Once, a type changed at one place is as often that place alone: not shown at 0.5.
+    assert once and all(p.confidence < 0.5 for p in once)
+    assert twice[0].confidence >= 0.5
+    assert thrice[0].confidence > twice[0].confidence
+
+
+def test_an_unrelated_earlier_edit_is_no_repeat() -> None:
+    history = EditHistory()
+    text = TYPED.replace("def f(a: dict)", "def f(a: list)", 1)  # near a `dict`, not of it
+    history.record(URI, TYPED, text)
+    history.settle()
+    after = text.replace("dict", "dict[str, t.Any]", 1)
+    edit = history.record(URI, text, after)
+    assert edit is not None
+    document = Document(URI, after, language="python")
+    found = Propagator().propose(edit, document, earlier=history.edits(URI)[:-1])
+    _, once = repeat("python", TYPED, "dict)", "dict[str, t.Any])", 1)
+    assert found and found[0].confidence == once[0].confidence
+
+
+def test_a_first_change_of_common_text_is_less_sure() -> None:
+    line = "def f(a: str, b: str) -> str: ...\n"
+    _, rare = propose("python", line * 2, "str", "t.Any")
+    _, common = propose("python", line * 11, "str", "t.Any")  # 33 places
+    assert rare[0].kind == common[0].kind == "expression"
+    assert common[0].confidence < rare[0].confidence
+
+
+def test_a_renamed_target_keeps_the_old_name_in_its_own_value() -> None:
+    text = "def f(value):\n    value = str(value)\n    return quote(value)\n"
+    after, found = propose("python", text, "value = str", "value_str = str")
+    # `value_str = str(value_str)` would read the name before it is bound.
+    assert [(p.range.start.line, p.text) for p in found] == [(2, "value_str"), (0, "value_str")]
+    assert "value_str = str(value)" in after
+
+
+def test_a_rename_never_reads_the_new_name_in_its_own_definition() -> None:
+    text = "real_fp = fp\nfp.close()\nfp.flush()\n"
+    _, found = propose("python", text, "fp.close", "real_fp.close")
+    # `real_fp = real_fp` would read the name in its own definition: not offered.
+    assert [p.range.start.line for p in found] == [2]

@@ -198,7 +198,10 @@ async def _step(
     document = Document(uri, step.after, language=pair.language, version=step.index + 1)
     cursor = document.position_at(edit.end)
     began = time.perf_counter()
-    proposals = propagator.propose(edit, document, cursor=cursor, limit=args.max_edits)
+    earlier = history.edits(uri)[:-1]
+    proposals = propagator.propose(
+        edit, document, cursor=cursor, limit=args.max_edits, earlier=earlier
+    )
     seconds = time.perf_counter() - began
     errors = syntax.error_count(pair.language, step.after) if proposals else None
     record["propagation"] = {
@@ -312,10 +315,17 @@ def summarise(
         if predictor != "all":
             results[predictor]["latency"] = common.latency_summary(timed)
     results["propagation_by_kind"] = by_kind(records, min_confidence)
+    results["propagation_by_kind_thresholds"] = {
+        kind: [{"threshold": t, **by_kind(records, t).get(kind, _NONE)} for t in THRESHOLDS]
+        for kind in sorted({k for t in THRESHOLDS for k in by_kind(records, t)})
+    }
     results["model_errors"] = sum(1 for r in records if (r.get("model") or {}).get("error"))
     results["recommended_min_confidence"] = recommend(table)
     results["thresholds"] = table
     return results
+
+
+_NONE = {"shown": 0, "precision": None}
 
 
 def by_kind(records: list[dict[str, Any]], min_confidence: float) -> dict[str, Any]:
@@ -351,17 +361,32 @@ def recommend(
     return None
 
 
-def format_thresholds(table: dict[str, list[dict[str, Any]]]) -> str:
-    lines = ["", "== precision / shown per confidence threshold"]
+def _table(title: str, table: dict[str, list[dict[str, Any]]], recall: bool) -> list[str]:
+    lines = ["", title]
     names = list(table)
-    lines.append("  threshold  " + "".join(f"{n:>22}" for n in names))
+    width = 30 if recall else 22
+    lines.append("  threshold  " + "".join(f"{n:>{width}}" for n in names))
     for i, threshold in enumerate(THRESHOLDS):
         cells = []
         for name in names:
             row = table[name][i]
             precision = "n/a" if row["precision"] is None else f"{row['precision']:.3f}"
-            cells.append(f"{precision:>14} / {row['shown']:>5}")
+            cell = f"{precision:>14} / {row['shown']:>5}"
+            if recall:
+                cell += f" / {row['recall'] or 0:.3f}"
+            cells.append(f"{cell:>{width}}")
         lines.append(f"  {threshold:>9.2f}  " + "".join(cells))
+    return lines
+
+
+def format_thresholds(
+    table: dict[str, list[dict[str, Any]]], kinds: dict[str, list[dict[str, Any]]] | None = None
+) -> str:
+    """The threshold table (precision / shown / recall per predictor), then propagation's
+    precision / shown per kind of change."""
+    lines = _table("== precision / shown / recall per confidence threshold", table, True)
+    if kinds:
+        lines += _table("== propagation per kind: precision / shown", kinds, False)
     return "\n".join(lines)
 
 
@@ -447,5 +472,6 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     report = run(args, common.measuring(settings))
     common.emit(report, args.json)
     if not args.json:
-        print(format_thresholds(report["results"]["thresholds"]))
+        results = report["results"]
+        print(format_thresholds(results["thresholds"], results["propagation_by_kind_thresholds"]))
     return 0

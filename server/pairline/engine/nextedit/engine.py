@@ -205,6 +205,7 @@ class NextEditEngine:
                 # The cursor ranks occurrences by distance only in the document it is in.
                 cursor=cursor if edited is target else None,
                 limit=limit,
+                earlier=self.history.edits(edit.uri)[:-1],
             ),
         )
         # Stable: the edits of the request's document first, each group in its own order.

@@ -17,6 +17,7 @@ import tree_sitter
 from pairline.engine import languages
 from pairline.engine.document import Document
 from pairline.engine.languages import Language
+from pairline.engine.nextedit import evidence
 from pairline.engine.nextedit.history import Edit
 from pairline.engine.nextedit.patterns import (
     ArgumentChange,
@@ -36,9 +37,12 @@ from pairline.engine.nextedit.patterns import (
 from pairline.engine.nextedit.trees import Parsed, TreeCache, encode
 from pairline.engine.types import Position, Range
 
-# Starting confidence per kind of change, then factors for a less certain place. To be
-# calibrated by the next-edit bench.
-_CONFIDENCE = {"rename": 0.9, "attribute": 0.8, "argument": 0.8, "expression": 0.7, "literal": 0.6}
+# Starting confidence per kind of change, then factors for a less certain place and for the
+# evidence of the earlier edits (see `evidence`), calibrated with `pairline bench nextedit`
+# (fitted on 4 of its 8 package pairs, checked on the other 4). A changed attribute
+# (`t.Dict` → `t.Mapping`) is a change of one use, like `_USE_RENAME`: releases repeat it at
+# few of its places (0.25 of those shown at 0.8).
+_CONFIDENCE = {"rename": 0.9, "attribute": 0.45, "argument": 0.8, "expression": 0.7, "literal": 0.6}
 _OTHER_SCOPE = 0.8  # outside the function of the edit
 _OTHER_DOCUMENT = 0.75
 _LOOSE_ARGUMENT = 0.75  # an argument appended to a call with another argument count
@@ -48,6 +52,7 @@ _LOOSE_ARGUMENT = 0.75  # an argument appended to a call with another argument c
 _USE_RENAME = 0.45
 # Occurrences looked at per request, whatever their outcome: bounds the time on common names.
 _MAX_CANDIDATES = 200
+_MAX_CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True)
@@ -110,10 +115,13 @@ class Propagator:
         others: Sequence[Document] = (),
         cursor: Position | None = None,
         limit: int = 3,
+        earlier: Sequence[Edit] = (),
     ) -> list[ProposedEdit]:
         """Up to `limit` edits that repeat `edit`, the last edit of `document`, best first.
 
-        `document` must hold the text `edit` left; `others` are further buffers to look in.
+        `document` must hold the text `edit` left; `others` are further buffers to look in;
+        `earlier` are the document's edits before `edit`, oldest first (the evidence that the
+        change is a refactoring under way, see `evidence`).
         """
         entry = languages.find(document.language)
         text = document.text
@@ -141,10 +149,11 @@ class Propagator:
         at = after.byte_offset(document.offset_at(cursor)) if cursor else end_after
         line = after.data.count(b"\n", 0, at)
         for change in derive(entry, after.root, before, start, end_after, end_before):
-            proposals = self._here(entry, change, document, after, (line, at), limit)
+            weight = evidence.weigh(change, after, earlier)
+            proposals = self._here(entry, change, document, after, (line, at), limit, weight)
             if len(proposals) < limit:
                 proposals += self._elsewhere(
-                    entry, change, document, others, limit - len(proposals)
+                    entry, change, document, others, limit - len(proposals), weight.factor
                 )
             if proposals:
                 return proposals
@@ -158,27 +167,30 @@ class Propagator:
         parsed: Parsed,
         cursor: tuple[int, int],
         limit: int,
+        weight: evidence.Weight,
     ) -> list[ProposedEdit]:
         """Proposals in the edited document: those in the function of the edit first, then
-        the rest, each nearest to `cursor` (line, byte offset) first."""
+        the rest; on each side, those after `cursor` (line, byte offset) before those above it
+        (the next edit is further on, where Tab goes; and where a renamed binding's uses are),
+        nearest first."""
         site = parsed.root.named_descendant_for_byte_range(*change.site)
         scope = _scope(site, entry)
         low, high = (scope.start_byte, scope.end_byte) if scope else (0, len(parsed.data))
         line, at = cursor
         ranked = sorted(
             _occurrences(change, parsed),
-            key=lambda o: (not low <= o[1] < high, abs(o[0] - line), abs(o[1] - at)),
+            key=lambda o: (not low <= o[1] < high, o[1] < at, abs(o[0] - line), abs(o[1] - at)),
         )
-        found = _checked(entry, change, parsed, [offset for _, offset in ranked], limit)
+        candidates = _checked(entry, change, parsed, [offset for _, offset in ranked], limit)
         return [
             _proposal(
                 document,
                 parsed,
                 candidate,
                 change.kind,
-                1.0 if low <= candidate.start < high else _OTHER_SCOPE,
+                weight.factor * (1.0 if low <= candidate.start < high else _OTHER_SCOPE),
             )
-            for candidate in found
+            for candidate in candidates
         ]
 
     def _elsewhere(
@@ -188,6 +200,7 @@ class Propagator:
         document: Document,
         others: Sequence[Document],
         limit: int,
+        factor: float,
     ) -> list[ProposedEdit]:
         proposals: list[ProposedEdit] = []
         family = languages.family(document.language)
@@ -211,7 +224,9 @@ class Propagator:
                 [offset for _, offset in _occurrences(change_there, parsed)],
                 limit - len(proposals),
             ):
-                proposals.append(_proposal(other, parsed, candidate, change.kind, _OTHER_DOCUMENT))
+                proposals.append(
+                    _proposal(other, parsed, candidate, change.kind, factor * _OTHER_DOCUMENT)
+                )
         return proposals
 
 
@@ -286,6 +301,8 @@ def _node_candidate(
         return None
     if change.slot and slot(node, entry) != change.slot:
         return None
+    if change.kind == "rename" and evidence.assigned_in(entry, node, change.new):
+        return None
     confidence = _CONFIDENCE[change.kind]
     if change.kind == "rename" and not change.binding:
         confidence = _USE_RENAME
@@ -357,5 +374,5 @@ def _proposal(
 ) -> ProposedEdit:
     start, end = parsed.char_offset(candidate.start), parsed.char_offset(candidate.end)
     text = candidate.new.decode("utf-8", "surrogatepass")
-    confidence = round(candidate.confidence * factor, 3)
+    confidence = round(min(candidate.confidence * factor, _MAX_CONFIDENCE), 3)
     return ProposedEdit.replacing(document, start, end, text, kind, confidence)
