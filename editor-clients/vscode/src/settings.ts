@@ -31,6 +31,7 @@ export type ServerSettings = {
     candidates: number;
     budgetS: number;
     temperature: number;
+    baselineFeedback: boolean;
     offerUnverified: boolean;
   };
   context: { retrieval: boolean; recentEdits: boolean };
@@ -61,6 +62,7 @@ export const DEFAULTS: ServerSettings = {
     candidates: 8,
     budgetS: 60,
     temperature: 0.8,
+    baselineFeedback: true,
     offerUnverified: false,
   },
   context: { retrieval: true, recentEdits: false },

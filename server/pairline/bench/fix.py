@@ -150,7 +150,13 @@ async def _fix_all(
                             check_commands={"python": f"{sys.executable} check_{check}.py"},
                             check_timeout_s=10.0,
                         )
-                        loop = fix_engine.Loop(args.rounds, int(n), args.budget, args.temperature)
+                        loop = fix_engine.Loop(
+                            args.rounds,
+                            int(n),
+                            args.budget,
+                            args.temperature,
+                            baseline_feedback=_baseline_feedback(args, settings),
+                        )
                     verifier = WorkspaceVerifier(config, root)
                     try:
                         result = await fix_engine.fix(
@@ -177,6 +183,7 @@ async def _fix_all(
                         "generated": result.generated,
                         "checked": result.checked,
                         "duplicates": result.duplicates,
+                        "unchanged": result.unchanged,
                         "out_of_time": result.out_of_time,
                         "seconds": round(result.seconds, 3),
                     }
@@ -193,6 +200,13 @@ async def _fix_all(
     return rows, resolved, edit_backend.name
 
 
+def _baseline_feedback(args: argparse.Namespace, settings: Settings) -> bool:
+    """--baseline-feedback on/off, else the setting (actions.baseline_feedback)."""
+    if args.baseline_feedback is None:
+        return settings.actions.baseline_feedback
+    return bool(args.baseline_feedback == "on")
+
+
 def _summary(rows: list[dict[str, Any]], arm: str) -> dict[str, Any]:
     from pairline.bench import common
 
@@ -207,6 +221,7 @@ def _summary(rows: list[dict[str, Any]], arm: str) -> dict[str, Any]:
         "candidates_generated": sum(a.get("generated", 0) for a in done),
         "candidates_checked": sum(a.get("checked", 0) for a in done),
         "duplicates": sum(a.get("duplicates", 0) for a in done),
+        "unchanged": sum(a.get("unchanged", 0) for a in done),
         "seconds_per_task": common.latency_summary([a["seconds"] for a in done]),
         "seconds_per_fix": common.mean(fixed),  # mean time of the tasks it fixed
     }
@@ -247,6 +262,7 @@ def run(
             "check": args.check,
             "budget_s": args.budget,
             "temperature": args.temperature,
+            "baseline_feedback": _baseline_feedback(args, settings),
             "remote": args.remote,
             **common.settings_info(settings),
         },
@@ -278,6 +294,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per task and arm")
     parser.add_argument("--temperature", type=float, default=0.8, help="sampled candidates")
+    parser.add_argument(
+        "--baseline-feedback",
+        choices=("on", "off"),
+        default=None,
+        help="show the check's failure on the buggy file to the first round "
+        "(default: actions.baseline_feedback)",
+    )
     parser.add_argument(
         "--remote",
         choices=("settings", "auto"),

@@ -25,6 +25,14 @@ from pairline.engine.action_offers import (
 )
 from pairline.engine.prompt.edit import extract_code, reindent
 
+_SPACE = re.compile(r"(?<=\S)[ \t]+")
+
+
+def normalised(text: str) -> str:
+    """The text with whitespace that changes nothing dropped: the key for duplicates, and for
+    an answer that only copies the code back."""
+    return "\n".join(_SPACE.sub(" ", ln.rstrip()) for ln in text.splitlines() if ln.strip())
+
 
 @dataclass(frozen=True)
 class LineEdit:

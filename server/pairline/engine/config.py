@@ -201,6 +201,10 @@ class ActionsConfig(_Section):
     budget_s: float = _ranged(60.0, positive=True)
     # Sampling temperature of every candidate but a round's first (which is greedy): diversity.
     temperature: float = _ranged(0.8, 0.0, 2.0)
+    # Put the check's failure on the unmodified file (e.g. the failing assertion) in every
+    # prompt that has no rejected candidate to revise, the whole first round included: without
+    # it a small model has no hint of what is wrong and mostly copies the code back unchanged.
+    baseline_feedback: bool = True
     offer_unverified: bool = False  # offer the best unverified edit when none verified
     local_max_tokens: int = _ranged(256, 16, 8192)
     context_lines: int = _ranged(120, 0)  # lines of the rest of the file given with the region

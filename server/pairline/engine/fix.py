@@ -19,14 +19,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pairline.engine.action_answers import LineEdit, apply_answer, line_edits, split_lines
+from pairline.engine.action_answers import (
+    LineEdit,
+    apply_answer,
+    line_edits,
+    normalised,
+    split_lines,
+)
 from pairline.engine.action_offers import (
     DOCSTRING,
     FIX,
@@ -44,7 +49,7 @@ from pairline.engine.edit_router import EditRouter, make_remote
 from pairline.engine.prompt.edit import EditTask, budget_context, build_prompt
 from pairline.engine.redact import is_secret_file
 from pairline.engine.types import EngineError
-from pairline.engine.verify import Verdict, Verifier
+from pairline.engine.verify import Verdict, Verifier, baseline_until
 
 __all__ = [
     "DOCSTRING",
@@ -88,6 +93,7 @@ class Loop:
     candidates: int = 1
     budget_s: float | None = None  # None: no limit but the rounds
     temperature: float = 0.8
+    baseline_feedback: bool = False  # prompts with no rejection to revise see the check fail
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,7 @@ class FixResult:
     generated: int = 0  # answers received
     duplicates: int = 0  # answers dropped as the same code as an earlier one
     checked: int = 0  # candidates judged by the verifier
+    unchanged: int = 0  # answers dropped unchecked as the original code again
     out_of_time: bool = False  # the budget ran out before the rounds did
 
     @property
@@ -140,8 +147,9 @@ class FixResult:
         )
 
 
-def task_for(request: FixRequest, previous: Attempt | None) -> EditTask:
-    """What the model is asked this round: the region, and the last rejection when revising."""
+def task_for(request: FixRequest, previous: Attempt | None, failure: str | None = None) -> EditTask:
+    """What the model is asked this round: the region, and the last rejection when revising,
+    else how the check fails on the unmodified file (`failure`, when known)."""
     lines = split_lines(request.text)
     region = request.region
     before, after = budget_context(lines, region.start, region.end, request.context_lines)
@@ -162,17 +170,11 @@ def task_for(request: FixRequest, previous: Attempt | None) -> EditTask:
         diagnostics=request.diagnostics,
         previous=previous_region,
         feedback=previous.verdict.message if previous is not None else None,
+        failure=failure if previous is None else None,
     )
 
 
 ProgressCallback = Callable[[str, int], None]
-
-_SPACE = re.compile(r"(?<=\S)[ \t]+")
-
-
-def normalised(text: str) -> str:
-    """The text with whitespace that changes nothing dropped: the key for duplicates."""
-    return "\n".join(_SPACE.sub(" ", ln.rstrip()) for ln in text.splitlines() if ln.strip())
 
 
 def asks(request: FixRequest, number: int, loop: Loop) -> list[tuple[Sampling, bool]]:
@@ -261,7 +263,7 @@ async def fix(
     deadline = started + loop.budget_s if loop.budget_s else math.inf
     attempts: list[Attempt] = []
     seen: set[str] = set()
-    counts = {"generated": 0, "duplicates": 0, "checked": 0, "rounds": 0}
+    counts = {"generated": 0, "duplicates": 0, "checked": 0, "rounds": 0, "unchanged": 0}
     concurrency = 1 if backend.where == "local" else _REMOTE_CONCURRENCY
 
     def report(number: int, passed: int = 0) -> None:
@@ -290,9 +292,14 @@ async def fix(
             generated=counts["generated"],
             duplicates=counts["duplicates"],
             checked=counts["checked"],
+            unchanged=counts["unchanged"],
             out_of_time=out_of_time,
         )
 
+    failure = None  # how the check fails on the unmodified file, shown to the first round
+    if loop.baseline_feedback:
+        where = (request.language, request.rel_path, request.text)
+        failure = await baseline_until(verifier, *where, cancel, deadline)
     for number in range(1, loop.rounds + 1):
         if time.perf_counter() >= deadline:
             break
@@ -307,7 +314,8 @@ async def fix(
                     raise Cancelled("cancelled")
                 while queue and len(round_.generating) < concurrency:
                     index, (sampling, revise) = queue.pop(0)
-                    prompt = build_prompt(task_for(request, best if revise else None))
+                    previous = best if revise else None
+                    prompt = build_prompt(task_for(request, previous, failure))
                     round_.ask(index, prompt, sampling)
                 left = deadline - time.perf_counter()
                 if left <= 0:
@@ -356,13 +364,20 @@ def _settle(
         round_.answers += 1
         counts["generated"] += 1
         candidate = apply_answer(request, answer)
+        key = normalised(candidate) if candidate is not None else ""
+        known: Verdict | None = None
         if candidate is None:
             missing = "docstring" if request.kind == DOCSTRING else "code"
-            verdict = Verdict(False, "extract", f"the answer holds no {missing}")
+            known = Verdict(False, "extract", f"the answer holds no {missing}")
+        elif key == normalised(request.text):
+            # The code copied back: a known failure, not worth a check run.
+            counts["unchanged"] += 1
+            known = Verdict(False, "unchanged", "the answer leaves the code unchanged")
+        if known is not None:
             seconds = time.perf_counter() - asked
-            attempts.append(Attempt(number, answer, None, verdict, seconds, index))
+            attempts.append(Attempt(number, answer, candidate, known, seconds, index))
             return None
-        key = normalised(candidate)
+        assert candidate is not None
         if key in seen:
             counts["duplicates"] += 1
             return None
@@ -401,6 +416,8 @@ def _why_none(attempts: Sequence[Attempt], counts: dict[str, int], loop: Loop, l
     )
     if counts["duplicates"]:
         tried += f", {counts['duplicates']} duplicate(s)"
+    if counts["unchanged"]:
+        tried += f", {counts['unchanged']} unchanged"
     limit = f"; the {loop.budget_s:g} s budget (actions.budget_s) ran out" if late else ""
     return f"no verified edit after {tried}{limit}; closest: {closest}"
 

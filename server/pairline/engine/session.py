@@ -136,6 +136,7 @@ async def run_action(
         candidates=actions.candidates if checked else 1,
         budget_s=actions.budget_s,
         temperature=actions.temperature,
+        baseline_feedback=actions.baseline_feedback,
     )
     try:
         return await fix.fix(

@@ -25,6 +25,8 @@ import shlex
 import shutil
 import signal
 import tempfile
+import threading
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -56,6 +58,9 @@ IGNORED = (
 MAX_COPY_FILES = 20_000
 MAX_COPY_BYTES = 200 * 1024 * 1024
 _OUTPUT_LINES = 40  # lines of check output fed back to the model
+# Lines of the unmodified file's failure shown in a first round's prompt: the end of the
+# output, where a traceback names the failing assertion; a small model's prompt stays short.
+_BASELINE_LINES = 12
 _TIMING = re.compile(r"\b\d+(\.\d+)?\s*(s|ms|sec|seconds)\b")
 _NUMBER = re.compile(r"\d+")
 
@@ -80,6 +85,11 @@ class Verifier(Protocol):
         self, language: str, rel_path: str | None, original: str, candidate: str
     ) -> Verdict:
         """Judge `candidate`, the whole new text of the file at `rel_path` (None: not on disk)."""
+        ...
+
+    async def baseline(self, language: str, rel_path: str | None, original: str) -> str | None:
+        """What the check command reports on the unmodified file when it fails there (paths
+        relative to the workspace, trimmed); None when it passes or no check command runs."""
         ...
 
 
@@ -150,9 +160,15 @@ def _normalise(output: str, root: str) -> Counter[str]:
     )
 
 
-def _tail(text: str) -> str:
+def _tail(text: str, lines_kept: int = _OUTPUT_LINES) -> str:
     lines = text.strip().splitlines()
-    return "\n".join(lines[-_OUTPUT_LINES:])
+    return "\n".join(lines[-lines_kept:])
+
+
+def relative(output: str, root: Path) -> str:
+    """`output` with the sandbox's paths written relative to the workspace: the same in every
+    copy, and what the user and the model know the files as."""
+    return output.replace(f"{root}{os.sep}", "").replace(str(root), ".")
 
 
 def compare(command: str, base: CheckRun, cand: CheckRun, root: str) -> Verdict:
@@ -190,6 +206,26 @@ def compare(command: str, base: CheckRun, cand: CheckRun, root: str) -> Verdict:
             failing=failing,
         )
     return Verdict(True, "check", f"`{command}` fails less than before", checked=command)
+
+
+async def baseline_until(
+    verifier: Verifier,
+    language: str,
+    rel_path: str | None,
+    original: str,
+    cancel: threading.Event,
+    deadline: float,
+) -> str | None:
+    """`verifier.baseline(...)`, or None once `cancel` is set or `time.perf_counter()` passes
+    `deadline` (the run is then stopped)."""
+    task = asyncio.ensure_future(verifier.baseline(language, rel_path, original))
+    try:
+        while not task.done() and not cancel.is_set() and time.perf_counter() < deadline:
+            await asyncio.wait({task}, timeout=0.25)  # how often it looks at the cancel flag
+    finally:
+        task.cancel()  # a no-op once it is done
+        await asyncio.gather(task, return_exceptions=True)
+    return None if task.cancelled() else task.result()
 
 
 class WorkspaceVerifier:
@@ -238,18 +274,8 @@ class WorkspaceVerifier:
         command = self.command_for(language)
         if not command or not self.runs_checks(rel_path) or rel_path is None:
             return Verdict(True, "parse", "parses (no check command ran)")
-        key = hashlib.sha256(f"{rel_path}\0{original}".encode()).hexdigest()
         try:
-            if key not in self._baselines:
-                if self._baseline_lock is None:
-                    self._baseline_lock = asyncio.Lock()
-                async with self._baseline_lock:  # one baseline run, however many candidates wait
-                    if key not in self._baselines:
-                        async with self._sandbox() as sandbox:
-                            self._baselines[key] = await self._run(
-                                command, sandbox, rel_path, original
-                            )
-            base = self._baselines[key]
+            base = await self._baseline(command, rel_path, original)
             async with self._sandbox() as sandbox:
                 cand = await self._run(command, sandbox, rel_path, candidate)
                 # Leave the copy as the baseline expects it for the next check.
@@ -257,6 +283,31 @@ class WorkspaceVerifier:
         except OSError as exc:
             return Verdict(False, "setup", f"cannot copy the workspace for checks: {exc}")
         return compare(command, base, cand, str(sandbox))
+
+    async def baseline(self, language: str, rel_path: str | None, original: str) -> str | None:
+        command = self.command_for(language)
+        if not command or not self.runs_checks(rel_path) or rel_path is None:
+            return None
+        try:
+            base = await self._baseline(command, rel_path, original)
+        except OSError:
+            return None  # the candidates' checks will say why
+        if base.returncode == 0 or not base.output.strip():
+            return None
+        return f"`{command}` fails:\n{_tail(base.output, _BASELINE_LINES)}"
+
+    async def _baseline(self, command: str, rel_path: str, original: str) -> CheckRun:
+        """The check's run on the unmodified file: once per original text, however many
+        candidates wait for it."""
+        key = hashlib.sha256(f"{rel_path}\0{original}".encode()).hexdigest()
+        if key not in self._baselines:
+            if self._baseline_lock is None:
+                self._baseline_lock = asyncio.Lock()
+            async with self._baseline_lock:
+                if key not in self._baselines:
+                    async with self._sandbox() as sandbox:
+                        self._baselines[key] = await self._run(command, sandbox, rel_path, original)
+        return self._baselines[key]
 
     @contextlib.asynccontextmanager
     async def _sandbox(self) -> AsyncIterator[Path]:
@@ -330,7 +381,7 @@ class WorkspaceVerifier:
             return CheckRun(None, f"timed out after {self.config.check_timeout_s:g} s")
         finally:
             self.running -= 1
-        return CheckRun(proc.returncode, out.decode("utf-8", "replace"))
+        return CheckRun(proc.returncode, relative(out.decode("utf-8", "replace"), sandbox))
 
     def close(self) -> None:
         """Remove every copy of the workspace (their processes are gone by now)."""

@@ -2,7 +2,8 @@
 
 The prompt holds the region to rewrite (its enclosing function, or the selected lines), the
 diagnostics' messages, the surrounding file within a line budget, and on a revision round the
-previous answer with the check output that rejected it. Chat models get it as messages and
+previous answer with the check output that rejected it (before any, how the check fails on the
+code as it is). Chat models get it as messages and
 answer in a fenced block; base models get a completion-style "buggy version / fixed version"
 text primed with the region's first line, because they continue text rather than follow
 instructions.
@@ -39,6 +40,7 @@ class EditTask:
     diagnostics: tuple[str, ...] = ()
     previous: str | None = None  # the last rejected candidate region
     feedback: str | None = None  # why it was rejected
+    failure: str | None = None  # how the check fails on the code as it is (no `previous` yet)
 
 
 def _instruction(task: EditTask) -> str:
@@ -68,6 +70,11 @@ def build_prompt(task: EditTask) -> EditPrompt:
         parts.append("Problems reported here:\n" + "\n".join(f"- {d}" for d in task.diagnostics))
     parts.append(_instruction(task))
     parts.append(f"{FENCE}{lang}\n{task.region.rstrip()}\n{FENCE}")
+    if task.failure:
+        parts.append(
+            f"The check fails on this code:\n{FENCE}\n{task.failure.strip()}\n{FENCE}\n"
+            "Change the code so that it passes."
+        )
     if task.previous is not None:
         parts.append(
             "Your previous answer was rejected:\n"
@@ -94,6 +101,9 @@ def completion_prompt(task: EditTask) -> str:
     else:
         heading, answer_heading = "Buggy version", "Fixed version"
     feedback = ""
+    if task.failure:
+        shown = task.failure.strip().replace("\n", f"\n{mark} ")
+        feedback = f"{mark} The check fails on it:\n{mark} {shown}\n"
     if task.previous is not None:
         reason = (task.feedback or "").strip().replace("\n", f"\n{mark} ")
         feedback = (
