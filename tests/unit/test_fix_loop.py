@@ -293,3 +293,62 @@ async def test_without_a_check_one_candidate_per_round_is_asked(workspace: Path)
     result = await session.run_action(request(), router, settings, workspace, ready_local=ready)
     assert result.verified and result.attempts[0].verdict.stage == "parse"
     assert len(model.asked) == 1
+
+
+async def test_the_first_round_sees_how_the_check_fails_on_the_code(workspace: Path) -> None:
+    # The check script imports calc.py from the sandbox: its traceback names sandbox paths.
+    (workspace / "check.py").write_text("from calc import add\nassert add(1, 2) == 3, add(1, 2)\n")
+    model = Sampler(by_index([answer("a * b"), answer("a + b")]))
+    verifier = WorkspaceVerifier(checking(), workspace, parallel=1)
+    try:
+        loop = fix.Loop(candidates=2, baseline_feedback=True)
+        result = await fix.fix(request(), model, verifier, 1, loop=loop)
+    finally:
+        verifier.close()
+    assert result.verified
+    for prompt in model.prompts:  # both candidates of the first round, greedy and sampled
+        for text in (prompt.user, prompt.completion):
+            assert "assert add(1, 2) == 3, add(1, 2)" in text
+            assert "AssertionError: -1" in text
+            assert 'File "check.py"' in text  # relative to the workspace, not the sandbox
+            assert "pairline-check-" not in text
+    assert verifier.commands_run == 3  # the baseline ran once, for the prompt and the checks
+
+
+async def test_without_baseline_feedback_the_prompt_has_no_check_output(workspace: Path) -> None:
+    model = Sampler(by_index([answer("a + b")]))
+    verifier = WorkspaceVerifier(checking(), workspace)
+    try:
+        await fix.fix(request(), model, verifier, 1, loop=fix.Loop(candidates=1))
+    finally:
+        verifier.close()
+    assert "FAILED" not in model.prompts[0].user and "FAILED" not in model.prompts[0].completion
+
+
+async def test_baseline_feedback_when_the_check_passes_already(workspace: Path) -> None:
+    (workspace / "check.py").write_text("print('all good')\n")
+    model = Sampler(by_index([answer("a * b")]))
+    verifier = WorkspaceVerifier(checking(), workspace)
+    try:
+        loop = fix.Loop(candidates=1, baseline_feedback=True)
+        await fix.fix(request(), model, verifier, 1, loop=loop)
+    finally:
+        verifier.close()
+    assert "all good" not in model.prompts[0].user
+    assert "check fails" not in model.prompts[0].completion
+
+
+async def test_the_code_copied_back_is_a_known_failure_never_checked(workspace: Path) -> None:
+    # The buggy code again, differing only in whitespace: nothing a check run could tell apart.
+    copies = [answer("a - b"), answer("a  -  b"), answer("a - b   ")]
+    model = Sampler(by_index(copies))
+    verifier = WorkspaceVerifier(checking(), workspace)
+    try:
+        result = await fix.fix(request(), model, verifier, 1, loop=fix.Loop(candidates=3))
+    finally:
+        verifier.close()
+    assert not result.verified and result.best_unverified is None
+    assert result.generated == 3 and result.unchanged == 3 and result.checked == 0
+    assert {a.verdict.stage for a in result.attempts} == {"unchanged"}
+    assert verifier.commands_run == 0
+    assert "3 unchanged" in result.message
