@@ -292,9 +292,11 @@ class WorkspaceVerifier:
             base = await self._baseline(command, rel_path, original)
         except OSError:
             return None  # the candidates' checks will say why
-        if base.returncode == 0 or not base.output.strip():
+        # Caret lines under a traceback's source line only cost a small model's prompt tokens.
+        shown = "\n".join(ln for ln in base.output.splitlines() if ln.strip(" ^~"))
+        if base.returncode == 0 or not shown.strip():
             return None
-        return f"`{command}` fails:\n{_tail(base.output, _BASELINE_LINES)}"
+        return _tail(shown, _BASELINE_LINES)
 
     async def _baseline(self, command: str, rel_path: str, original: str) -> CheckRun:
         """The check's run on the unmodified file: once per original text, however many
