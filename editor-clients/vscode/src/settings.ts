@@ -62,7 +62,7 @@ export const DEFAULTS: ServerSettings = {
     candidates: 8,
     budgetS: 60,
     temperature: 0.8,
-    baselineFeedback: true,
+    baselineFeedback: false,
     offerUnverified: false,
   },
   context: { retrieval: true, recentEdits: false },

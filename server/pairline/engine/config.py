@@ -204,7 +204,8 @@ class ActionsConfig(_Section):
     # Put the check's failure on the unmodified file (e.g. the failing assertion) in every
     # prompt that has no rejected candidate to revise, the whole first round included: without
     # it a small model has no hint of what is wrong and mostly copies the code back unchanged.
-    baseline_feedback: bool = True
+    # Off until `pairline bench fix --baseline-feedback on|off` shows it wins.
+    baseline_feedback: bool = False
     offer_unverified: bool = False  # offer the best unverified edit when none verified
     local_max_tokens: int = _ranged(256, 16, 8192)
     context_lines: int = _ranged(120, 0)  # lines of the rest of the file given with the region
