@@ -25,6 +25,7 @@ export type ServerSettings = {
     backend: Record<string, string>;
     trusted: boolean;
     checkCommands: Record<string, string>;
+    testDiagnostics: boolean;
     rounds: number;
     offerUnverified: boolean;
   };
@@ -45,7 +46,14 @@ export const DEFAULTS: ServerSettings = {
     recordStats: true,
   },
   remote: { baseUrl: "", api: "openai", model: "", apiKeyEnv: "", promptStyle: "chat" },
-  actions: { backend: { "*": "auto" }, trusted: false, checkCommands: {}, rounds: 3, offerUnverified: false },
+  actions: {
+    backend: { "*": "auto" },
+    trusted: false,
+    checkCommands: {},
+    testDiagnostics: false,
+    rounds: 3,
+    offerUnverified: false,
+  },
   nextEdit: { enable: true, model: "off", minConfidence: 0.5, maxEdits: 3 },
   cacheDir: "",
 };

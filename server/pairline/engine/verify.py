@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from pairline.engine import languages, syntax
+from pairline.engine import check_detect, languages, syntax
 from pairline.engine.config import ActionsConfig
 
 log = logging.getLogger(__name__)
@@ -189,8 +189,11 @@ class WorkspaceVerifier:
         self._baselines: dict[str, CheckRun] = {}
         self.commands_run = 0  # for tests and logs: how often a check command was started
 
-    def command_for(self, language: str) -> str | None:
-        return self.config.check_commands.get(language) or None
+    def command_for(self, language: str, rel_path: str | None = None) -> str | None:
+        """The configured check command, else (trusted only) the one the project has."""
+        root = self.root if self.config.trusted else None
+        check = check_detect.check_for(self.config, root, rel_path, language)
+        return check.command if check is not None else None
 
     async def verify(
         self, language: str, rel_path: str | None, original: str, candidate: str
@@ -202,7 +205,7 @@ class WorkspaceVerifier:
         )
         if failed is not None:
             return failed
-        command = self.command_for(language)
+        command = self.command_for(language, rel_path)
         if not command or not self.config.trusted or self.root is None or rel_path is None:
             return Verdict(True, "parse", "parses (no check command ran)")
         try:
