@@ -27,6 +27,7 @@ export type ServerSettings = {
     backend: Record<string, string>;
     trusted: boolean;
     checkCommands: Record<string, string>;
+    testDiagnostics: boolean;
     rounds: number;
     candidates: number;
     budgetS: number;
@@ -57,6 +58,7 @@ export const DEFAULTS: ServerSettings = {
     backend: { "*": "auto" },
     trusted: false,
     checkCommands: {},
+    testDiagnostics: false,
     rounds: 3,
     candidates: 8,
     budgetS: 60,

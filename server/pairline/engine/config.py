@@ -193,6 +193,10 @@ class ActionsConfig(_Section):
     # edited file relative to the workspace root, e.g. {"python": "ruff check {file}"}.
     check_commands: dict[str, str] = field(default_factory=dict)
     check_timeout_s: float = _ranged(60.0, positive=True)
+    # After each save, run the file's check (configured, else detected: the tests that import
+    # it) in the background and mark each failure where its traceback points, so "Fix this" can
+    # start from a red test. Trusted workspaces only; off by default since it runs tests.
+    test_diagnostics: bool = False
     rounds: int = _ranged(3, 1, 10)  # generate-verify-revise rounds before giving up
     # Candidates asked for per round (best-of-N): a small model rarely writes a passing fix in
     # one go, but one of several diverse samples often does, and running the check picks it.
