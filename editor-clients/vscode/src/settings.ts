@@ -46,7 +46,7 @@ export const DEFAULTS: ServerSettings = {
     enable: { "*": true, plaintext: false, markdown: false },
     recordStats: true,
     tokenHealing: true,
-    minConfidence: 0,
+    minConfidence: 0.5,
   },
   remote: { baseUrl: "", api: "openai", model: "", apiKeyEnv: "", promptStyle: "chat" },
   actions: { backend: { "*": "auto" }, trusted: false, checkCommands: {}, rounds: 3, offerUnverified: false },
