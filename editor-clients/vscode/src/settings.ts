@@ -51,7 +51,7 @@ export const DEFAULTS: ServerSettings = {
     enable: { "*": true, plaintext: false, markdown: false },
     recordStats: true,
     tokenHealing: true,
-    minConfidence: 0,
+    minConfidence: 0.5,
   },
   remote: { baseUrl: "", api: "openai", model: "", apiKeyEnv: "", promptStyle: "chat" },
   actions: {
