@@ -147,7 +147,9 @@ class CompletionEngine:
         return self.backend is not None
 
     def mode_at(self, request: CompletionRequest) -> Mode:
-        if syntax.opens_block(request.language, request.prefix, request.suffix):
+        if self.settings.completion.postprocess and syntax.opens_block(
+            request.language, request.prefix, request.suffix
+        ):
             return Mode.BLOCK
         return Mode.LINE
 
@@ -218,8 +220,11 @@ class CompletionEngine:
     def _plan(self, request: CompletionRequest, backend: Backend) -> _Plan:
         config = self.settings.completion
         mode = self.mode_at(request)
-        ctx = CursorContext.at(
-            request.prefix, request.suffix, mode, request.language, config.max_block_lines
+        ctx = replace(
+            CursorContext.at(
+                request.prefix, request.suffix, mode, request.language, config.max_block_lines
+            ),
+            polish=config.postprocess,
         )
         prompt = build_prompt(
             request,
