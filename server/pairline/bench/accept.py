@@ -30,7 +30,14 @@ from typing import Any
 
 from pairline.bench import common, plot
 from pairline.bench.accept_person import LspAsker, PeerAsker, Tally, type_trace
-from pairline.bench.accept_sources import Trace, code_bases, pick_traces, prepare_workspaces
+from pairline.bench.accept_sources import (
+    SOURCES,
+    Source,
+    Trace,
+    code_bases,
+    pick_traces,
+    prepare_workspaces,
+)
 from pairline.bench.latency import _CAPABILITIES, LLAMA_SERVER, peer_prefix_lines
 from pairline.bench.lspclient import LspClient, server_command
 from pairline.engine.config import Settings, dump_settings, load_settings
@@ -179,7 +186,7 @@ async def _run_pairline(
     traces: list[Trace],
     workspaces: dict[str, Path],
     debounce: float,
-    log_path: Path,
+    log_stem: Path,
 ) -> Tally:
     tally = Tally()
     options = common.settings_info(settings)
@@ -188,7 +195,7 @@ async def _run_pairline(
         group = [t for t in traces if t.base == base]
         if not group:
             continue
-        client = LspClient(server_command(), log_path)
+        client = LspClient(server_command(), log_stem.with_name(f"{log_stem.name}-{base}.log"))
         await client.start()
         with common.fresh_cache_dir(settings) as cache_dir:
             try:
@@ -372,7 +379,15 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     if args.source:
         bases = {Path(d).name: Path(d).resolve() for d in args.source}
     else:
-        bases = code_bases(settings.cache_path / "bench" / "accept")
+        sources: tuple[Source, ...] = SOURCES
+        if args.bases:
+            wanted = {b.strip() for b in args.bases.split(",") if b.strip()}
+            sources = tuple(s for s in SOURCES if s.name in wanted or s.label in wanted)
+            unknown = wanted - {s.name for s in sources} - {s.label for s in sources}
+            if unknown:
+                names = ", ".join(s.name for s in SOURCES)
+                raise SystemExit(f"pairline: unknown code base {', '.join(unknown)} ({names})")
+        bases = code_bases(settings.cache_path / "bench" / "accept", sources)
     traces = pick_traces(
         bases,
         args.traces,
@@ -426,7 +441,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
                         traces,
                         workspaces,
                         debounce,
-                        out_dir / _log_name(arm.name),
+                        out_dir / _log_name(arm.name).removesuffix(".log"),
                     )
                 )
             tallies[arm.name] = tally
@@ -488,6 +503,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--source",
         action="append",
         help="a local code base to type in instead of the pinned ones (repeatable)",
+    )
+    parser.add_argument(
+        "--bases",
+        help="comma-separated pinned code bases to draw from (default: all of them), e.g. "
+        "click,rxjs,golang-github-spf13-cobra-dev,librust-semver-dev",
     )
     parser.add_argument("--traces", type=int, default=12, help="function windows to type")
     parser.add_argument("--lines", type=int, default=2, help="most lines per trace")
