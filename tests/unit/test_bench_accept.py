@@ -127,6 +127,11 @@ def test_choose_arms_expands_levers_in_order() -> None:
     assert arms[-2].peer and len(names) == len(set(names))
 
 
+def test_a_lever_named_without_its_sign_is_flipped_from_its_default() -> None:
+    arms, _ = accept.choose_arms("context.enable,completion.rerank", [], Settings())
+    assert [arm.name for arm in arms] == ["-context.enable", "+completion.rerank"]
+
+
 def test_compare_checks_the_targets() -> None:
     def arm(saved: float, share: float, p50: float, p95: float) -> dict[str, object]:
         return {

@@ -23,6 +23,7 @@ import asyncio
 import dataclasses
 import json
 import re
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -139,8 +140,19 @@ def choose_arms(names: str, extra: list[str], settings: Settings) -> tuple[list[
     """The arms named in `--arms` (with `levers` for all lever arms) and the `--arm` ones."""
     levers, missing = lever_arms(settings)
     known = {arm.name: arm for arm in levers}
+    # A lever named without its sign: whichever flip this build's default calls for.
+    known.update({arm.name[1:]: arm for arm in levers})
     arms: list[Arm] = []
     for name in (n.strip() for n in names.split(",") if n.strip()):
+        if name in missing:
+            raise SystemExit(f"pairline: arm {name!r}: this build has no setting {name!r}")
+        if name in LEVERS and name not in known:
+            print(
+                f"pairline: {name} is off by default and has no one value to turn it on: "
+                f"give it as --arm NAME={name}=VALUE",
+                file=sys.stderr,
+            )
+            continue
         if name == "all":
             arms.append(Arm("all", {}))
         elif name == "naive":

@@ -17,6 +17,7 @@ import contextlib
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -229,7 +230,11 @@ class LspAsker:
 
 
 class PeerAsker:
-    """llama.cpp's server as llama.vim drives it: the last lines before the cursor, per key."""
+    """llama.cpp's server as llama.vim drives it: the last lines before the cursor, per key.
+
+    Like llama.vim, it first looks in its cache of earlier suggestions: when the user has
+    typed the beginning of one, the rest is shown at once, with no request.
+    """
 
     def __init__(self, peer: Peer, prefix_lines: int, tally: Tally) -> None:
         self.peer = peer
@@ -240,6 +245,8 @@ class PeerAsker:
         # client, off the event loop and one at a time.
         self._fit_lock = threading.Lock()
         self._latest: tuple[asyncio.Task[None], Ask] | None = None
+        # (prefix, suggestion) of answered requests, newest last; llama.vim keeps 250.
+        self._cache: deque[tuple[str, str]] = deque(maxlen=250)
 
     async def open(self, trace: Trace, uri: str) -> None:
         return None
@@ -251,9 +258,26 @@ class PeerAsker:
         with self._fit_lock:
             return self.peer.fit(prompt)
 
+    def _cached(self, prefix: str) -> str | None:
+        """llama.vim's cache: the rest of an earlier suggestion the user has been typing."""
+        for earlier, suggestion in reversed(self._cache):
+            typed = prefix[len(earlier) :]
+            if (
+                prefix.startswith(earlier)
+                and len(typed) < len(suggestion)
+                and suggestion.startswith(typed)
+            ):
+                return suggestion[len(typed) :]
+        return None
+
     def ask(self, text: str, offset: int) -> Ask:
         ask = Ask(sent_at=time.perf_counter())
-        prompt = llama_vim_prompt(text[:offset], self.prefix_lines)
+        prefix = text[:offset]
+        hit = self._cached(prefix)
+        if hit is not None:
+            ask.text, ask.answered_at = hit, time.perf_counter()
+            return ask
+        prompt = llama_vim_prompt(prefix, self.prefix_lines)
 
         async def run() -> None:
             fitted = await asyncio.to_thread(self._fit, prompt)
@@ -264,6 +288,8 @@ class PeerAsker:
             if not ask.cancelled:
                 ask.text = self.peer.suggestion(response.json())
                 ask.answered_at = time.perf_counter()
+                if ask.text:
+                    self._cache.append((prefix, ask.text))
 
         task = asyncio.get_running_loop().create_task(run())
         self._latest = (task, ask)
