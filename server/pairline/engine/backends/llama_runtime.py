@@ -1,4 +1,4 @@
-"""What pairline takes from the llama.cpp library itself: its build, and its log.
+"""What pairline takes from the llama.cpp library itself: its build, its log, its cache types.
 
 Kept apart from the backend so that `doctor` and the benches can describe the build without
 loading a model.
@@ -20,6 +20,17 @@ def llama_build_info() -> dict[str, Any]:
         "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload()),
         "system_info": llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip(),
     }
+
+
+def kv_cache_args(cache_type: str) -> dict[str, Any]:
+    """`Llama(...)` arguments for a KV cache in `cache_type` ("f16" or "q8_0")."""
+    if cache_type == "f16":
+        return {}
+    import llama_cpp
+
+    ggml_type = {"q8_0": llama_cpp.GGML_TYPE_Q8_0}[cache_type]
+    # llama.cpp quantises the V cache only with flash attention on.
+    return {"type_k": ggml_type, "type_v": ggml_type, "flash_attn": True}
 
 
 # llama.cpp's own log (model loading, errors) goes to Python logging, never to a file

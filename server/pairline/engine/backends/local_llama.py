@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from pairline.engine.backends import cpu_probe, heap
 from pairline.engine.backends.base import Generation, GenerationParams
-from pairline.engine.backends.llama_runtime import recent_errors, route_llama_log
+from pairline.engine.backends.llama_runtime import kv_cache_args, recent_errors, route_llama_log
 from pairline.engine.config import ModelConfig
 from pairline.engine.models import FimTemplate, ModelError, ResolvedModel, fim_templates
 
@@ -111,6 +111,7 @@ class LocalLlamaBackend:
                     n_threads_batch=self._config.threads,
                     n_batch=self._config.n_batch,
                     swa_full=self._config.swa_full,
+                    **kv_cache_args(self._config.kv_cache_type),
                     n_gpu_layers=self._config.n_gpu_layers,
                     # verbose=False makes llama-cpp-python point fd 1 (our LSP transport) at
                     # /dev/null while it loads, from this thread: every answer the server sent
