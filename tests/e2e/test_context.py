@@ -11,7 +11,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from tests.conftest import FIXTURES
-from tests.e2e.conftest import DEFAULT_OPTIONS, capabilities, open_doc
+from tests.e2e.conftest import DEFAULT_OPTIONS, capabilities, merged, open_doc
 
 pytestmark = pytest.mark.model
 
@@ -38,7 +38,8 @@ async def test_prompt_has_imported_signatures_from_unopened_files(
     await bare_client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities(),
-            initialization_options=DEFAULT_OPTIONS,
+            # The imports alone: retrieval would show whole windows of models.py too.
+            initialization_options=merged(DEFAULT_OPTIONS, {"context": {"retrieval": False}}),
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")],
         )
@@ -81,3 +82,66 @@ async def test_prompt_has_imported_signatures_from_unopened_files(
     line = lines.index("    return user")
     prompt = await _prompt_at(bare_client, main.as_uri(), line, len(lines[line]))
     assert "# def record(event: str, *, level: int = 1) -> None:" in prompt
+
+
+SIMILAR = """\
+def invoice_total(invoice, tax_rate):
+    subtotal = sum(line.price * line.quantity for line in invoice.lines)
+    discount = invoice.customer.loyalty_discount(subtotal)
+    return round((subtotal - discount) * (1 + tax_rate), 2)
+"""
+
+
+async def test_prompt_has_similar_window_from_an_unopened_file(
+    bare_client: LanguageClient, tmp_path: Path
+) -> None:
+    root = (tmp_path / "ws").resolve()
+    (root / "billing").mkdir(parents=True)
+    (root / "billing" / "invoices.py").write_text(SIMILAR)
+    current = root / "billing" / "quotes.py"
+    text = (
+        "def quote_total(quote, tax_rate):\n"
+        "    subtotal = sum(line.price * line.quantity for line in quote.lines)\n"
+        "    discount = quote.customer.loyalty_discount(subtotal)\n"
+        "    \n"
+    )
+    current.write_text(text)
+    await bare_client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities(),
+            initialization_options=merged(DEFAULT_OPTIONS, {"context": {"imports": False}}),
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")],
+        )
+    )
+    open_doc(bare_client, current.as_uri(), text)
+    prompt = await _prompt_at(bare_client, current.as_uri(), 3, 4)
+    # invoices.py was never opened: the retrieval index found it by its identifiers.
+    assert "# Path: billing/invoices.py" in prompt
+    assert "#     return round((subtotal - discount) * (1 + tax_rate), 2)" in prompt
+    assert prompt.index("invoice_total") < prompt.index("def quote_total")
+
+    # A file written later and announced by the client is retrieved too.
+    (root / "billing" / "orders.py").write_text(
+        SIMILAR.replace("invoice", "order").replace("round(", "order_rounding(")
+    )
+    bare_client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[
+                types.FileEvent(
+                    uri=(root / "billing" / "orders.py").as_uri(),
+                    type=types.FileChangeType.Created,
+                )
+            ]
+        )
+    )
+    # An edit, so that the request is answered afresh (not from the suggestion just shown).
+    bare_client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=current.as_uri(), version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text + "\n")],
+        )
+    )
+    prompt = await _prompt_at(bare_client, current.as_uri(), 3, 4)
+    assert "# Path: billing/orders.py" in prompt
+    assert "order_rounding((subtotal - discount)" in prompt

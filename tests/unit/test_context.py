@@ -42,7 +42,8 @@ def _gatherer(ws: Workspace, root: Path = PY_WS) -> ContextGatherer:
 
 def test_python_context_holds_imported_signatures_not_bodies() -> None:
     ws = Workspace()
-    context = _gatherer(ws).gather(_request(ws, MAIN, "    return user"), ContextConfig())
+    config = ContextConfig(retrieval=False)  # the imports alone: no windows of whole files
+    context = _gatherer(ws).gather(_request(ws, MAIN, "    return user"), config)
     text = context.text
     assert "# Path: app/models.py" in text
     assert 'def make_user(name: str, email: str = "") -> User:' in text

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pairline.engine.config import NextEditConfig, Settings
+from pairline.engine.config import ContextConfig, NextEditConfig, Settings
 from pairline.engine.document import Document
 from pairline.engine.nextedit import engine as engine_module
 from pairline.engine.nextedit.engine import MODEL, PROPAGATION, NextEditEngine, parse_clean
@@ -136,8 +136,19 @@ async def test_a_document_changed_while_predicting_loses_its_edits(setup: Setup)
 
 async def test_disabled_records_and_predicts_nothing(setup: Setup) -> None:
     _with(setup, enable=False)
+    setup.settings.context = ContextConfig(recent_edits=False)
     setup.rename_count()
     assert setup.engine.history.last() is None
+    prediction = await setup.engine.predict(URI, Position(1, 15), setup.documents)
+    assert prediction.edits == []
+
+
+async def test_disabled_still_records_for_the_completion_context(setup: Setup) -> None:
+    # The history is shared: completions show recent edits even with next edits off.
+    _with(setup, enable=False)
+    setup.settings.context = ContextConfig(recent_edits=True)
+    setup.rename_count()
+    assert setup.engine.history.last() is not None
     prediction = await setup.engine.predict(URI, Position(1, 15), setup.documents)
     assert prediction.edits == []
 

@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
 
 import pytest
 
-from pairline.engine import models
 from pairline.engine.backends.base import GenerationParams
 from pairline.engine.backends.local_llama import LocalLlamaBackend
-from pairline.engine.config import Settings
 
 pytestmark = pytest.mark.model
 
 PROMPT = "def add(a, b):\n    "
 LINE = GenerationParams(max_tokens=24, is_complete=lambda text: "\n" in text)
-
-
-@pytest.fixture
-async def backend() -> AsyncIterator[LocalLlamaBackend]:
-    settings = Settings()
-    loaded = LocalLlamaBackend(
-        models.resolve(settings.model.name, settings.cache_path), settings.model
-    )
-    await loaded.load()
-    yield loaded
-    loaded.close()
 
 
 async def test_candidates_start_with_the_greedy_answer_and_differ(

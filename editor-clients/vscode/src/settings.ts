@@ -19,6 +19,8 @@ export type ServerSettings = {
     suffixLines: number;
     enable: Record<string, boolean>;
     recordStats: boolean;
+    tokenHealing: boolean;
+    minConfidence: number;
   };
   remote: { baseUrl: string; api: string; model: string; apiKeyEnv: string; promptStyle: string };
   actions: {
@@ -28,6 +30,7 @@ export type ServerSettings = {
     rounds: number;
     offerUnverified: boolean;
   };
+  context: { retrieval: boolean; recentEdits: boolean };
   nextEdit: { enable: boolean; model: string; minConfidence: number; maxEdits: number };
   cacheDir: string;
 };
@@ -43,9 +46,12 @@ export const DEFAULTS: ServerSettings = {
     suffixLines: 20,
     enable: { "*": true, plaintext: false, markdown: false },
     recordStats: true,
+    tokenHealing: true,
+    minConfidence: 0,
   },
   remote: { baseUrl: "", api: "openai", model: "", apiKeyEnv: "", promptStyle: "chat" },
   actions: { backend: { "*": "auto" }, trusted: false, checkCommands: {}, rounds: 3, offerUnverified: false },
+  context: { retrieval: true, recentEdits: false },
   nextEdit: { enable: true, model: "off", minConfidence: 0.5, maxEdits: 3 },
   cacheDir: "",
 };
@@ -88,6 +94,7 @@ export function serverSettings(read: SettingReader, workspaceTrusted = true): Se
     completion: section(read, "completion", DEFAULTS.completion),
     remote: section(read, "remote", DEFAULTS.remote),
     actions: { ...actions, trusted: actions.trusted && workspaceTrusted },
+    context: section(read, "context", DEFAULTS.context),
     nextEdit: section(read, "nextEdit", DEFAULTS.nextEdit),
     cacheDir: expandHome(pick(read, "cacheDir", DEFAULTS.cacheDir)),
   };

@@ -11,6 +11,11 @@ when it opens and after its edit; that work runs on the warm-up thread, off the 
 so it is timed apart. The keystroke and the cursor move are requested before any warm-up of
 the edit, as they come right after it in an editor. `--no-warm` measures without warm-ups;
 `--verify` also gathers each context with a fresh gatherer and checks that it is the same.
+
+`--generate N` measures on a generated tree of N Python modules instead of ROOT (words drawn
+with a Zipf-like skew, as identifiers are in real code), e.g. 5000 for the retrieval index's
+target size; requests are made as for a model without FIM tokens (the built-in models), so
+windows of the code after the cursor are ranked too.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,16 +38,55 @@ def _pct(values: list[float], q: float) -> float:
     return (percentile(values, q * 100) or 0.0) * 1000
 
 
+def generate(root: Path, files: int, seed: int) -> None:
+    """`files` Python modules in packages of 50, with shared and rare identifiers."""
+    rng = random.Random(seed)
+    syllables = ["ka", "to", "ri", "mo", "na", "se", "lu", "pe", "di", "fa", "go", "zu"]
+    words = sorted({"".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(20_000)})
+    weights = [1 / (rank + 1) for rank in range(len(words))]
+    for i in range(files):
+        package = root / f"pkg{i // 50}"
+        package.mkdir(parents=True, exist_ok=True)
+        lines: list[str] = []
+        for _ in range(rng.randint(4, 16)):
+            name = "_".join(rng.choices(words, weights, k=2))
+            args = rng.choices(words, weights, k=3)
+            lines.append(f"def {name}({', '.join(dict.fromkeys(args))}):")
+            for _ in range(rng.randint(2, 10)):
+                a, b, c = rng.choices(words, weights, k=3)
+                lines.append(f"    {a} = {b}.{c}({a})")
+            lines += [f"    return {args[0]}", "", ""]
+        (package / f"mod{i}.py").write_text("\n".join(lines))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("root", type=Path)
+    parser.add_argument("root", type=Path, nargs="?", default=None)
+    parser.add_argument("--generate", type=int, default=0, help="measure on N generated modules")
     parser.add_argument("--files", type=int, default=300)
     parser.add_argument("--open", type=int, default=4, help="other buffers kept open")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-warm", action="store_true", help="no warm-up on open or edit")
     parser.add_argument("--verify", action="store_true", help="compare with cold gathering")
+    parser.add_argument(
+        "--no-retrieval",
+        action="store_true",
+        help="without workspace retrieval (context.retrieval)",
+    )
     args = parser.parse_args()
-    config = ContextConfig()
+    if args.generate:
+        with tempfile.TemporaryDirectory(prefix="pairline-context-measure-") as tmp:
+            args.root = Path(tmp)
+            generate(args.root, args.generate, args.seed)
+            measure(args)
+    elif args.root is None:
+        parser.error("give ROOT or --generate N")
+    else:
+        measure(args)
+
+
+def measure(args: argparse.Namespace) -> None:
+    config = ContextConfig(retrieval=not args.no_retrieval)
     ws = Workspace()
     gatherer = ContextGatherer(ws, [args.root.resolve()])
     started = time.perf_counter()
@@ -59,13 +104,14 @@ def main() -> None:
     def gather(request: CompletionRequest, times: list[float]) -> None:
         nonlocal mismatches
         started = time.perf_counter()
-        context = gatherer.gather(request, config)
+        context = gatherer.gather(request, config, suffix_windows=True)
         times.append(time.perf_counter() - started)
         if times is cold:
             sizes.append(len(context.snippets))
         if args.verify:
             fresh = ContextGatherer(ws, [args.root.resolve()], index=gatherer.index)
-            if fresh.gather(request, config) != context:
+            fresh.ensure_index(config)  # the retrieval index (cheap next to the file walk)
+            if fresh.gather(request, config, suffix_windows=True) != context:
                 mismatches += 1
                 print(f"MISMATCH {request.uri} line {request.position.line}")
 

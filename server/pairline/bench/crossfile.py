@@ -7,7 +7,9 @@ the engine: without context; with the imported names' signatures (from the sibli
 source) as a comment block that leads the prompt (`CompletionRequest.context`), chosen without
 looking at the answer (names the enclosing function already used first, then the module's
 other sibling imports, up to a character budget); and with the context pairline's own engine
-gathers from the unpacked tree, exactly as the server does for a workspace.
+gathers from the unpacked tree, exactly as the server does for a workspace. `--ablate
+context.X` runs that last arm once more with the boolean setting `context.X` off (same model,
+same tasks), so one run shows what a context lever is worth.
 """
 
 from __future__ import annotations
@@ -321,25 +323,46 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _ablated(settings: Settings, name: str) -> Settings:
+    """`settings` with the boolean context setting `name` (`context.X` or `X`) off."""
+    key = name.removeprefix("context.")
+    if not isinstance(getattr(settings.context, key, None), bool):
+        raise SystemExit(f"pairline: --ablate takes a boolean context setting, not {name!r}")
+    context = copy.copy(settings.context)
+    setattr(context, key, False)
+    return dataclasses.replace(settings, context=context)
+
+
 async def _run_arms(
-    settings: Settings, tasks: list[Task], quiet: bool, root: Path
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], Any]:
+    settings: Settings, tasks: list[Task], quiet: bool, root: Path, ablate: str | None = None
+) -> tuple[
+    list[dict[str, Any]],
+    list[dict[str, Any]],
+    list[dict[str, Any]],
+    list[dict[str, Any]] | None,
+    Any,
+]:
     try:
         backend, resolved = await common.load_backend(settings, quiet=quiet)
     except EngineError as exc:
         raise SystemExit(f"pairline: {exc}") from None
     engine = CompletionEngine(settings)
     engine.attach(backend)
-    progress = common.Progress(3 * len(tasks), "crossfile")
+    progress = common.Progress((4 if ablate else 3) * len(tasks), "crossfile")
+    ablated = None
     try:
         without = await _arm(engine, tasks, False, progress)
         with_ctx = await _arm(engine, tasks, True, progress)
         # The server's own path: imports resolved and outlined by pairline's context engine.
         engine_ctx = await _arm(engine, tasks, False, progress, root=root)
+        if ablate:
+            engine.settings = _ablated(settings, ablate)
+            ablated = await _arm(engine, tasks, False, progress, root=root)
+            engine.settings = settings
     finally:
         engine.close()
         progress.close()
-    return without, with_ctx, engine_ctx, resolved
+    return without, with_ctx, engine_ctx, ablated, resolved
 
 
 def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
@@ -362,8 +385,10 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         if 0 < args.n < len(all_tasks):
             chosen = sorted(random.Random(args.seed).sample(range(len(all_tasks)), args.n))
             tasks = [all_tasks[i] for i in chosen]
-        without, with_ctx, engine_ctx, resolved = asyncio.run(
-            _run_arms(settings, tasks, args.json, root)
+        if args.ablate:
+            _ablated(settings, args.ablate)  # a wrong name fails before the model loads
+        without, with_ctx, engine_ctx, ablated, resolved = asyncio.run(
+            _run_arms(settings, tasks, args.json, root, args.ablate)
         )
     results: dict[str, Any] = {
         "package": args.package or Path(args.from_dir).name,
@@ -375,7 +400,12 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         "with_context": _summary(with_ctx),
         "pairline_context": _summary(engine_ctx),
     }
-    for arm, gain in (("with_context", "gain"), ("pairline_context", "pairline_gain")):
+    if ablated is not None:
+        results["pairline_context_ablated"] = {"off": args.ablate, **_summary(ablated)}
+    arms = [("with_context", "gain"), ("pairline_context", "pairline_gain")]
+    if ablated is not None:
+        arms.append(("pairline_context_ablated", "ablated_gain"))
+    for arm, gain in arms:
         results[gain] = {
             metric: round(results[arm][metric] - results["without_context"][metric], 4)
             for metric in ("exact_match", "edit_similarity")
@@ -400,6 +430,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
                 "without": without[i]["text"],
                 "with": with_ctx[i]["text"],
                 "pairline": engine_ctx[i]["text"],
+                **({"ablated": ablated[i]["text"]} if ablated is not None else {}),
                 "context_chars": len(task.context),
             }
             for i, task in enumerate(tasks)
@@ -438,6 +469,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
     parser.add_argument(
         "--context-chars", type=int, default=1500, help="budget for the context block"
+    )
+    parser.add_argument(
+        "--ablate",
+        metavar="SETTING",
+        help="run pairline's context arm again with this boolean context setting off, "
+        "e.g. context.retrieval",
     )
 
 

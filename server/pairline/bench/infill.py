@@ -7,6 +7,13 @@ handler makes) is scored by exact match, edit similarity and pass@1 (execution).
 need no extra judgement: `engine_first_line` (only the first line of the suggestion, since a
 block suggestion may run past a single missing line) and `baseline`, the raw model continuing
 the bare prefix cut at the first newline, so the engine's gain over naive prompting is visible.
+
+With `--typed-chars K` the first K characters of a line task's missing line (after its
+indentation) are already typed, so the cursor sits mid-word as it does while a person types;
+both arms continue from there and what was typed counts as part of the answer. The engine
+arm records each suggestion's confidence, and the report gives the confidence gate's curve:
+per threshold, the share of suggestions shown, pass@1 over all tasks and the precision of
+what is shown.
 """
 
 from __future__ import annotations
@@ -29,10 +36,12 @@ from pairline.bench.scoring import humaneval_program, run_passes
 from pairline.engine.backends.base import GenerationParams
 from pairline.engine.completion import CompletionEngine
 from pairline.engine.config import Settings
+from pairline.engine.context import ContextGatherer
 from pairline.engine.types import EngineError, Position, PositionEncoding
 from pairline.engine.workspace import Workspace
 
 ARMS = ("engine", "engine_first_line", "baseline")
+GATE_THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def load_tasks(path: Path) -> list[dict[str, Any]]:
@@ -65,6 +74,16 @@ def task_uri(task: dict[str, Any]) -> str:
     return f"file:///pairline-bench/infill/{name}.py"
 
 
+def typed(task: dict[str, Any], chars: int) -> str:
+    """What is already typed on the cursor line: indentation and `chars` characters of the
+    missing line (fewer if it is short, so that something is always left to suggest)."""
+    if chars <= 0 or not line_level(task):
+        return ""
+    line: str = task["canonical_solution"].split("\n", 1)[0]
+    body = line.lstrip(" \t")
+    return line[: len(line) - len(body) + max(0, min(chars, len(body) - 1))]
+
+
 def scored_completion(task: dict[str, Any], text: str) -> str:
     """What goes between prompt and suffix when `text` is accepted at the cursor."""
     return text + "\n" if line_level(task) else text
@@ -94,23 +113,34 @@ def score(task: dict[str, Any], text: str, timeout_s: float) -> dict[str, Any]:
 
 
 async def _engine_arm(
-    engine: CompletionEngine, tasks: list[dict[str, Any]], progress: common.Progress
+    engine: CompletionEngine,
+    tasks: list[dict[str, Any]],
+    chars: int,
+    automatic: bool,
+    progress: common.Progress,
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     workspace = Workspace(PositionEncoding.UTF32)
+    # As in the server, a context gatherer (no workspace roots: each task is a lone file), so
+    # context drawn from the buffer itself (windows after the cursor) counts here too.
+    gatherer = engine.context = ContextGatherer(workspace)
     for task in tasks:
         uri = task_uri(task)
-        text = task["prompt"] + ("\n" if line_level(task) else "") + task["suffix"]
+        head = task["prompt"] + typed(task, chars)
+        text = head + ("\n" if line_level(task) else "") + task["suffix"]
         doc = workspace.open(uri, text, language="python")
-        position = doc.position_at(len(task["prompt"]))
+        position = doc.position_at(len(head))
         request = workspace.request_at(uri, Position(position.line, position.character))
+        request = dataclasses.replace(request, automatic=automatic)
         started = time.perf_counter()
         suggestion = await engine.complete(request)
         seconds = time.perf_counter() - started
         workspace.close(uri)
+        gatherer.forget(uri)
         out.append(
             {
-                "text": suggestion.text if suggestion else "",
+                "text": typed(task, chars) + (suggestion.text if suggestion else ""),
+                "confidence": suggestion.timings.get("confidence") if suggestion else None,
                 "mode": engine.mode_at(request).value,
                 "seconds": seconds,
             }
@@ -120,17 +150,49 @@ async def _engine_arm(
 
 
 async def _baseline_arm(
-    backend: Any, tasks: list[dict[str, Any]], max_tokens: int, progress: common.Progress
+    backend: Any,
+    tasks: list[dict[str, Any]],
+    max_tokens: int,
+    chars: int,
+    progress: common.Progress,
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     params = GenerationParams(max_tokens=max_tokens, is_complete=lambda text: "\n" in text)
     for task in tasks:
         started = time.perf_counter()
-        generation = await backend.generate(task["prompt"], params, threading.Event())
+        head = typed(task, chars)
+        generation = await backend.generate(task["prompt"] + head, params, threading.Event())
         seconds = time.perf_counter() - started
-        out.append({"text": generation.text.split("\n", 1)[0], "seconds": seconds})
+        out.append({"text": head + generation.text.split("\n", 1)[0], "seconds": seconds})
         progress.advance(note="baseline")
     return out
+
+
+def gate_curve(
+    confidences: list[float | None], passed: list[bool], shown: list[bool]
+) -> list[dict[str, Any]]:
+    """Per threshold of `completion.min_confidence`: what would be shown and how good it is.
+
+    A suggestion without a confidence (none was generated) counts as not shown at any threshold.
+    """
+    total = len(passed)
+    rows = []
+    for threshold in GATE_THRESHOLDS:
+        kept = [
+            i
+            for i, c in enumerate(confidences)
+            if shown[i] and (threshold == 0.0 or (c is not None and c >= threshold))
+        ]
+        good = sum(1 for i in kept if passed[i])
+        rows.append(
+            {
+                "min_confidence": threshold,
+                "shown": round(len(kept) / total, 4) if total else None,
+                "pass_at_1": round(good / total, 4) if total else None,
+                "precision": round(good / len(kept), 4) if kept else None,
+            }
+        )
+    return rows
 
 
 def _arm_summary(rows: list[dict[str, Any]], seconds: list[float]) -> dict[str, Any]:
@@ -164,11 +226,11 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     arms_run = 2 if args.baseline else 1
     progress = common.Progress(len(tasks) * (arms_run + 1), "infill")
     try:
-        engine_out = await _engine_arm(engine, tasks, progress)
+        engine_out = await _engine_arm(engine, tasks, args.typed_chars, args.automatic, progress)
         baseline_out: list[dict[str, Any]] = []
         if args.baseline:
             baseline_out = await _baseline_arm(
-                backend, tasks, settings.completion.max_tokens, progress
+                backend, tasks, settings.completion.max_tokens, args.typed_chars, progress
             )
     finally:
         engine.close()
@@ -190,6 +252,15 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         "modes": dict(Counter(r["mode"] for r in engine_out)),
         "engine": _arm_summary(rows["engine"], engine_seconds),
         "engine_first_line": _arm_summary(rows["engine_first_line"], engine_seconds),
+        # Measured with the gate open (min_confidence 0) it shows what each threshold would do.
+        "gate": gate_curve(
+            [r["confidence"] for r in engine_out],
+            [r["passed"] for r in rows["engine"]],
+            [
+                r["text"] != typed(t, args.typed_chars)
+                for r, t in zip(engine_out, tasks, strict=True)
+            ],
+        ),
     }
     if args.baseline:
         results["baseline"] = _arm_summary(rows["baseline"], baseline_seconds)
@@ -207,6 +278,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
             "seed": args.seed,
             "timeout_s": args.timeout,
             "baseline": bool(args.baseline),
+            "typed_chars": args.typed_chars,
+            "automatic": bool(args.automatic),
             **common.settings_info(settings),
         },
         "machine": common.machine_info(resolved),
@@ -215,6 +288,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
                 "task_id": task["task_id"],
                 "mode": engine_out[i]["mode"],
                 "latency_ms": round(engine_out[i]["seconds"] * 1000, 1),
+                "confidence": engine_out[i]["confidence"],
                 **{
                     f"{arm}_{key}": rows[arm][i][key]
                     for arm in ARMS
@@ -248,6 +322,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-n", type=int, default=0, help="tasks to sample (0: all)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per test run")
+    parser.add_argument(
+        "--typed-chars",
+        type=int,
+        default=0,
+        metavar="K",
+        help="line tasks: the first K characters of the missing line are typed (cursor mid-word)",
+    )
+    parser.add_argument(
+        "--automatic",
+        action="store_true",
+        help="ask as typing does (automatic trigger: no reranking, strings skipped), not as Tab",
+    )
     parser.add_argument(
         "--no-baseline",
         dest="baseline",

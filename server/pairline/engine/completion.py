@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pairline.engine import syntax
+from pairline.engine.backends import decoding
 from pairline.engine.backends.base import Backend, Generation, GenerationParams
 from pairline.engine.cache import CompletionCache, cache_key
 from pairline.engine.config import Settings
@@ -89,6 +90,7 @@ class CompletionEngine:
         self._ready = asyncio.Event()
         self._inflight: dict[str, threading.Event] = {}
         self.last_prompt: str | None = None  # for debugging and tests: what the model last saw
+        self.last_confidence: float | None = None  # the last generated suggestion's (benches)
         self._cache: CompletionCache | None = None
         self._shown: dict[str, deque[_Shown]] = {}
         self._speculation: _Speculation | None = None
@@ -211,7 +213,11 @@ class CompletionEngine:
         # Counted with the model's own tokenizer, so wait for the model (a no-op once loaded).
         count = getattr(self.backend, "count_tokens", None) if await self.wait_ready() else None
         try:
-            found = await gatherer.gather_async(request, self.settings.context, count)
+            # A model without FIM tokens never sees the code after the cursor: offer windows of it.
+            no_fim = getattr(self.backend, "fim", None) is None
+            found = await gatherer.gather_async(
+                request, self.settings.context, count, suffix_windows=no_fim
+            )
         except Exception:  # context is an extra: a bug there must not cost the completion
             log.exception("context gathering failed for %s", request.uri)
             return request
@@ -234,6 +240,9 @@ class CompletionEngine:
         )
         max_tokens = config.max_tokens if mode is Mode.LINE else config.max_block_tokens
         rerank = self._reranks(request, backend)
+        # Healing needs the prompt to end at the cursor: not so with a FIM model's prompt.
+        heal = config.token_healing and backend.fim is None and not rerank
+        heal = heal and not ctx.line_before[-1:].isspace() and bool(ctx.line_before)
         key = cache_key(
             str(getattr(backend, "identity", backend.name)),
             str(max_tokens),
@@ -241,9 +250,9 @@ class CompletionEngine:
             mode.value,
             prompt,
             suffix_window(request.suffix, config.suffix_lines),
-            f"rerank={config.rerank_candidates}" if rerank else "greedy",
+            f"rerank={config.rerank_candidates}" if rerank else f"greedy heal={heal}",
         )
-        params = GenerationParams(max_tokens=max_tokens, is_complete=lambda t: cut(t, ctx)[1])
+        params = GenerationParams(max_tokens, lambda t: cut(t, ctx)[1], heal)
         return _Plan(mode, ctx, prompt, params, key, rerank)
 
     def _reranks(self, request: CompletionRequest, backend: Backend) -> bool:
@@ -288,14 +297,9 @@ class CompletionEngine:
         chosen = kept[texts[best]]
         self.stats["reranked"] += 1
         self.stats["rerank_changed"] += chosen is not found[0]
-        return Generation(
-            text=chosen.text,
-            stop_reason=chosen.stop_reason,
-            prompt_tokens=chosen.prompt_tokens,
-            reused_tokens=chosen.reused_tokens,
-            generated_tokens=sum(g.generated_tokens for g in found),
-            seconds=found[-1].seconds,
-        )
+        # The chosen one's text and log-probabilities, with what all candidates cost.
+        spent = sum(g.generated_tokens for g in found)
+        return replace(chosen, generated_tokens=spent, seconds=found[-1].seconds)
 
     async def _complete(
         self, request: CompletionRequest, cancel: threading.Event, started: float
@@ -318,9 +322,13 @@ class CompletionEngine:
             generation = await backend.generate(plan.prompt, plan.params, cancel)
         if generation.stop_reason == "cancelled" or cancel.is_set():
             return None
+        text = self._checked(request, finish(generation.text, plan.ctx))
+        confidence = self.last_confidence = decoding.confidence(generation, text or "")
+        if text is not None and not self._confident(confidence):
+            self.stats["gated"] += 1  # not cached either: a cache hit would show it ungated
+            return None
         if self._cache is not None:
             self._cache.put(plan.key, generation.text)
-        text = self._checked(request, finish(generation.text, plan.ctx))
         log.debug(
             "completion %s:%d:%d mode=%s prompt=%d reused=%d generated=%d stop=%s %.3fs -> %r",
             request.uri,
@@ -342,8 +350,13 @@ class CompletionEngine:
             prompt_tokens=generation.prompt_tokens,
             reused_tokens=generation.reused_tokens,
             generated_tokens=generation.generated_tokens,
+            **({} if confidence is None else {"confidence": confidence}),
         )
         return suggestion
+
+    def _confident(self, confidence: float | None) -> bool:
+        """Whether a suggestion this sure of itself is worth showing (the confidence gate)."""
+        return confidence is None or confidence >= self.settings.completion.min_confidence
 
     def _worth_asking(self, request: CompletionRequest) -> bool:
         """Whether an automatic request can be helped by a suggestion at all."""
@@ -419,7 +432,9 @@ class CompletionEngine:
         if generation.stop_reason == "cancelled" or cancel.is_set():
             self.stats["speculations_cancelled"] += 1
             return
-        cache.put(plan.key, generation.text)
+        shown = finish(generation.text, plan.ctx) or ""
+        if self._confident(decoding.confidence(generation, shown)):
+            cache.put(plan.key, generation.text)
 
     def _stop_speculation(self) -> None:
         if self._speculation is not None:

@@ -137,6 +137,13 @@ class CompletionConfig(_Section):
     # "off". `rerank_candidates` is how many are generated.
     rerank: RerankMode = "invoked"
     rerank_candidates: int = _ranged(3, 2, 8)
+    # With the cursor inside a word (`self.ba|`) the prompt ends in half a token the model
+    # rarely saw split there; token healing backs off that token and makes the suggestion
+    # start by spelling it again (models without fill-in-the-middle tokens).
+    token_healing: bool = True
+    # Suggestions whose tokens average a log-probability below this are not shown (a
+    # guess the user would have to read and reject); 0 shows every suggestion.
+    min_confidence: float = _ranged(0.0, 0.0, 1.0)
     # Keep a local log of suggestions shown and accepted per language for `pairline stats`
     # (counts and timings only, never code; nothing leaves the machine).
     record_stats: bool = True
@@ -207,13 +214,21 @@ class ActionsConfig(_Section):
 
 @dataclass(kw_only=True)
 class ContextConfig(_Section):
-    """Cross-file context for completions: imported symbols and similar open-buffer code."""
+    """Cross-file context for completions: imported symbols, similar code, recent edits."""
 
     section: ClassVar[str] = "context"
 
     enable: bool = True  # off: completions see only the current file
     imports: bool = True  # outlines of the symbols the file imports from the workspace
     buffers: bool = True  # windows of other open buffers that resemble the cursor's code
+    # Windows of any indexed workspace file of the language (opened or not) that resemble the
+    # lines above the cursor, ranked by identifier similarity; for a model without FIM tokens
+    # also windows of this buffer after the cursor, which it cannot see otherwise.
+    retrieval: bool = True
+    # The user's last few edits elsewhere (other files, or away from the cursor), as small
+    # before/after snippets. Off by default: no bench here replays edits made elsewhere, so
+    # nothing has shown yet that they earn their tokens.
+    recent_edits: bool = False
     budget_tokens: int = _ranged(384, 0, 8192)  # most tokens of context placed before the code
     extra_roots: list[str] = field(default_factory=list)  # indexed besides the workspace roots
     max_file_bytes: int = _ranged(1_000_000, positive=True)  # larger files are never read

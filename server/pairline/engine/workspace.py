@@ -1,4 +1,9 @@
-"""The open buffers, as the editor last sent them."""
+"""The open buffers, as the editor last sent them, and the history of the user's edits to them.
+
+The history is kept here, beside the buffers it describes, so that both readers reach it without
+depending on each other: next-edit suggestions (what follows the last edit) and the completion
+context (recent edits elsewhere as snippets). The language server records into it on didChange.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from collections.abc import Sequence
 
 from pairline.engine.document import Document
 from pairline.engine.languages import language_for_path
+from pairline.engine.nextedit.history import EditHistory
 from pairline.engine.types import (
     CompletionRequest,
     Position,
@@ -19,11 +25,12 @@ __all__ = ["Workspace", "language_for_path"]
 
 
 class Workspace:
-    """Open documents keyed by URI."""
+    """Open documents keyed by URI, with the user's recent edits."""
 
     def __init__(self, encoding: PositionEncoding = PositionEncoding.UTF16) -> None:
         self.encoding = encoding
         self._documents: dict[str, Document] = {}
+        self.history = EditHistory()
 
     def open(self, uri: str, text: str, *, language: str = "", version: int = 0) -> Document:
         doc = Document(

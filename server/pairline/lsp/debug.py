@@ -5,7 +5,9 @@
 gauges of model work (generations_pending/running now, and their peaks), and the usage log's
 usage_shown/usage_accepted (rows written) and accept_commands (`pairline.accepted` received);
 next edits: nextedit_requests, _returned, _shown, _accepted, _stale, _model_calls (the model
-predictor asked), and answers per source (nextedit_propagation, nextedit_model).
+predictor asked), and answers per source (nextedit_propagation, nextedit_model); `gated`
+(suggestions the confidence gate hid) and last_confidence (the last generated suggestion's
+confidence, shown or not, null when none: benches draw the gate's curve from it).
 """
 
 from __future__ import annotations
@@ -40,5 +42,6 @@ def setup(server: PairlineServer) -> None:
 
     @server.feature(STATS)
     def stats(ls: PairlineServer, _params: Any) -> dict[str, Any]:
-        engine = dict(ls.engine.stats) | ls.engine.gauges()
+        engine: dict[str, Any] = dict(ls.engine.stats) | ls.engine.gauges()
+        engine["last_confidence"] = ls.engine.last_confidence
         return engine | dict(ls.usage.counts) | dict(ls.nextedit.stats)

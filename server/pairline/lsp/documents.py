@@ -47,7 +47,8 @@ class DocumentSync(Feature):
         self._indexing = True
         ls = self._server
         config = ls.settings.context
-        if not (config.enable and config.imports) or not ls.context.needs_index(config):
+        wanted = config.imports or config.retrieval
+        if not (config.enable and wanted) or not ls.context.needs_index(config):
             return
         if self._index_task is not None and not self._index_task.done():
             return  # one walk at a time; the next event or settings change checks again

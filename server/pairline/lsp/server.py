@@ -60,7 +60,10 @@ class PairlineServer(LanguageServer):
         self.engine.context = self.context
         self.usage = UsageRecorder(lambda: self.settings)
         self.nextedit = NextEditEngine(
-            lambda: self.settings, lambda: self.engine.backend, usage=self.usage
+            lambda: self.settings,
+            lambda: self.engine.backend,
+            usage=self.usage,
+            history=self.documents.history,  # one history: completion context reads it too
         )
         self.features: list[Feature] = []
         self._tasks: set[asyncio.Task[Any]] = set()

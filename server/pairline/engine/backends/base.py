@@ -15,6 +15,10 @@ class GenerationParams:
     max_tokens: int
     # Called with the text so far after every token; True stops generation (early cut-off).
     is_complete: Callable[[str], bool] = lambda _text: False
+    # Token healing: the prompt ends inside a token (a half-typed word), so the backend backs
+    # off its last token and makes the output start with that token's text, which it then
+    # strips: the model continues from a whole token instead of from half of one.
+    heal: bool = False
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,10 @@ class Generation:
     reused_tokens: int = 0
     generated_tokens: int = 0
     seconds: float = 0.0
+    # log P of each generated token that shows in `text`, and where each ends in `text`
+    # (backends that cannot tell leave both empty; the confidence gate then lets it through).
+    logprobs: tuple[float, ...] = ()
+    token_ends: tuple[int, ...] = ()
 
 
 class Backend(Protocol):

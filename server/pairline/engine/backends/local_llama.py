@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from pairline.engine.backends import cpu_probe, heap
+from pairline.engine.backends import cpu_probe, decoding, heap
 from pairline.engine.backends.base import Generation, GenerationParams
 from pairline.engine.backends.llama_runtime import kv_cache_args, recent_errors, route_llama_log
 from pairline.engine.config import ModelConfig
@@ -35,6 +35,8 @@ _PREFILL_CHUNK = 64
 # vocabulary 8 rows are 8 MB (and as much again in the compute buffer), a whole prompt's
 # worth would be hundreds. 8 gave the same scores as 16 here (4 did not: other kernels).
 _SCORE_CHUNK = 8
+# Token texts remembered for token healing (a few thousand distinct ones cover typing).
+_PIECES_KEPT = 16384
 
 
 class LocalLlamaBackend:
@@ -47,6 +49,7 @@ class LocalLlamaBackend:
         self._llm: Any = None
         self._fim: FimTemplate | None = None
         self._closed = False
+        self._pieces: dict[int, str] = {}
         # False once the CPU probe found llama.cpp's AMX kernels crashing here (doctor says so).
         self.extra_buffers = True
         # Gauges for the stats request and the load tests: generations submitted and not yet
@@ -283,61 +286,93 @@ class LocalLlamaBackend:
         if cancel.is_set():
             return Generation("", "cancelled")
         tokens = self._prompt_tokens(prompt, params.max_tokens)
+        healed = ""
+        if params.heal and len(tokens) > 2:
+            # Back off the last token; the output must spell it again, or a longer token.
+            last = self._piece(tokens[-1])
+            if last and prompt.endswith(last):
+                healed, tokens = last, tokens[:-1]
         reused = self._prefill(tokens, cancel)
-        generated, text, reason = self._greedy(tokens, [], params, cancel)
-        return Generation(
-            text=text,
-            stop_reason=reason,
-            prompt_tokens=len(tokens),
-            reused_tokens=reused,
-            generated_tokens=len(generated),
-            seconds=time.perf_counter() - started,
-        )
+        out, reason = self._greedy(tokens, [], params, cancel, healed)
+        return decoding.generation(out, reason, len(tokens), reused, started)
+
+    def _piece(self, token: int) -> str:
+        """The text of one token."""
+        piece = self._pieces.get(token)
+        if piece is None:
+            piece = self._llm.detokenize([token]).decode("utf-8", errors="ignore")
+            if len(self._pieces) >= _PIECES_KEPT:
+                self._pieces.clear()
+            self._pieces[token] = piece
+        return piece
+
+    def _logits(self) -> Any:
+        import numpy as np
+
+        llm = self._llm
+        return np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
 
     def _greedy(
         self,
         tokens: list[int],
-        forced: list[int],
+        forced: list[tuple[int, float]],
         params: GenerationParams,
         cancel: threading.Event,
-    ) -> tuple[list[int], str, str]:
-        """Greedy decoding after `tokens` (prefilled but for the last) and `forced` tokens."""
+        healed: str = "",
+    ) -> tuple[decoding.Decoded, str]:
+        """Greedy decoding after `tokens` (prefilled but for the last) and `forced` tokens
+        (with their log-probabilities); the output starts with `healed`, which is not shown.
+        """
         import llama_cpp
 
         llm = self._llm
+        out = decoding.Decoded(healed)
         if cancel.is_set():
-            return [], "", "cancelled"
+            return out, "cancelled"
         vocab = llm._model.vocab
         stops = self._fim.stop if self._fim else ()
-        generated = list(forced)
-        text = llm.detokenize(generated).decode("utf-8", errors="ignore") if forced else ""
-        if forced and params.is_complete(text):
-            return generated, text, "complete"
-        reason = "max_tokens"
-        for token in llm.generate(
-            tokens + forced, top_k=1, temp=0.0, repeat_penalty=1.0, reset=True
-        ):
+        for token, logprob in forced:
+            out.add(token, self._detokenize([*out.tokens, token]), logprob)
+        if forced and params.is_complete(out.text):
+            return out, "complete"
+        sequence = tokens + [token for token, _ in forced]
+        self._prefill(sequence, cancel)
+        pending = sequence[-1:]
+        while True:
             if cancel.is_set():
-                reason = "cancelled"
-                break
+                return out, "cancelled"
+            llm.eval(pending)
+            row = self._logits()
+            need = out.need
+            if need:
+                fallback = self.tokenize(need)[:1]
+                choice = decoding.healing_choice(row, need, self._piece, fallback)
+                if choice is None:
+                    return out, "eos"
+                token, norm = choice
+            else:
+                token, norm = int(row.argmax()), decoding.log_normalizer(row)
             if llama_cpp.llama_vocab_is_eog(vocab, token):
-                reason = "eos"
-                break
-            generated.append(int(token))
-            text = llm.detokenize(generated).decode("utf-8", errors="ignore")
+                return out, "eos"
+            logprob = float(row[token]) - norm
+            out.add(token, self._detokenize([*out.tokens, token]), logprob)
+            if out.need:
+                pending = [token]
+                continue
+            text = out.text
             if any(stop in text for stop in stops):
-                text = min((text.split(stop)[0] for stop in stops), key=len)
-                reason = "eos"
-                break
+                out.full = out.healed + min((text.split(stop)[0] for stop in stops), key=len)
+                return out, "eos"
             if params.is_complete(text):
-                reason = "complete"
-                break
-            if len(generated) >= params.max_tokens:
-                break
+                return out, "complete"
+            if len(out.logprobs) >= params.max_tokens:  # the backed-off token is free
+                return out, "max_tokens"
             if llm.n_tokens + 1 >= llm.n_ctx():
-                reason = "context"
-                break
-        return generated, text, reason
+                return out, "context"
+            pending = [token]
+
+    def _detokenize(self, tokens: list[int]) -> str:
+        return str(self._llm.detokenize(tokens).decode("utf-8", errors="ignore"))
 
     def _candidates(
         self, prompt: str, params: GenerationParams, count: int, cancel: threading.Event
@@ -352,25 +387,19 @@ class LocalLlamaBackend:
         if cancel.is_set():
             return []
         llm.eval(tokens[-1:])
-        logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
+        logits = self._logits()
+        norm = decoding.log_normalizer(logits)
         vocab = llm._model.vocab
         ranked = np.argsort(-logits)[: count + 4]
         firsts = [int(t) for t in ranked if not llama_cpp.llama_vocab_is_eog(vocab, int(t))]
         out: list[Generation] = []
         for first in firsts[:count]:
-            generated, text, reason = self._greedy(tokens, [first], params, cancel)
+            decoded, reason = self._greedy(
+                tokens, [(first, float(logits[first]) - norm)], params, cancel
+            )
             if reason == "cancelled":
                 return []
-            out.append(
-                Generation(
-                    text=text,
-                    stop_reason=reason,
-                    prompt_tokens=len(tokens),
-                    reused_tokens=reused,
-                    generated_tokens=len(generated),
-                    seconds=time.perf_counter() - started,
-                )
-            )
+            out.append(decoding.generation(decoded, reason, len(tokens), reused, started))
         return out
 
     def _joint_logprobs(

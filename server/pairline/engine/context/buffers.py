@@ -16,7 +16,7 @@ from pairline.engine.context.rank import BUFFER, Snippet
 from pairline.engine.document import Document
 from pairline.engine.lru import Lru
 
-WINDOW_LINES = 20
+WINDOW_LINES = 20  # two blocks of WINDOW_STEP lines: `windows` relies on it
 WINDOW_STEP = 10
 CURSOR_LINES = 20  # lines above the cursor that describe "what is being written"
 MIN_SCORE = 0.1
@@ -38,7 +38,10 @@ STOP_WORDS = frozenset(_KEYWORDS.split())
 
 
 def identifiers(text: str) -> frozenset[str]:
-    return frozenset(w for w in _IDENT.findall(text) if len(w) > 1 and w.lower() not in STOP_WORDS)
+    # Each distinct word filtered once: a file repeats most of its words many times.
+    return frozenset(
+        w for w in set(_IDENT.findall(text)) if len(w) > 1 and w.lower() not in STOP_WORDS
+    )
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -59,15 +62,27 @@ class Window:
 
 
 def windows(text: str) -> list[Window]:
-    """Overlapping windows of a buffer (computed once per buffer version by the caller)."""
+    """Overlapping windows of a buffer (computed once per buffer version by the caller).
+
+    A window is two consecutive blocks of `WINDOW_STEP` lines, so each block is scanned once
+    and the words of the whole text are filtered once (files of thousands of lines are cut on
+    the request path when retrieval picks them).
+    """
     lines = text.split("\n")
+    kept = identifiers(text)
+    blocks = [
+        kept.intersection(_IDENT.findall("\n".join(lines[at : at + WINDOW_STEP])))
+        for at in range(0, len(lines), WINDOW_STEP)
+    ]
     out: list[Window] = []
     start = 0
     while True:
         end = min(len(lines), start + WINDOW_LINES)
         chunk = "\n".join(lines[start:end]).rstrip()
         if chunk.strip():
-            out.append(Window(start, end, chunk, identifiers(chunk)))
+            first = start // WINDOW_STEP
+            ids = frozenset(blocks[first].union(*blocks[first + 1 : first + 2]))
+            out.append(Window(start, end, chunk, ids))
         if end >= len(lines):
             break
         start += WINDOW_STEP

@@ -4,9 +4,10 @@ Work is cached at every level so a keystroke costs little: the current buffer's 
 parsed once per text (with the cursor line left out, so typing on one line reuses them, see
 analysis.py), neighbour outlines once per file version and import resolutions once per index
 generation (neighbours.py), buffer windows once per buffer version, token counts once per text,
-and the final context once per input set. Every cache is a bounded LRU. What no request should
-wait for runs on the warm-up thread when a buffer opens or changes (warm.py); `forget` drops
-what is held for a buffer that closed.
+retrieved workspace windows once per set of identifiers above the cursor (so typing on a line
+keeps them, and the prompt's head, as they are), and the final context once per input set.
+Every cache is a bounded LRU. What no request should wait for runs on the warm-up thread when
+a buffer opens or changes (warm.py); `forget` drops what is held for a buffer that closed.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from pathlib import Path
 
 from pairline.engine import languages, syntax
 from pairline.engine.config import ContextConfig
-from pairline.engine.context import budget, buffers
+from pairline.engine.context import budget, buffers, edits
 from pairline.engine.context.analysis import BufferAnalyses, without_cursor_line
 from pairline.engine.context.index import FileIndex
 from pairline.engine.context.neighbours import ImportNeighbours
 from pairline.engine.context.paths import BufferPaths, uri_name
 from pairline.engine.context.rank import Snippet, rank
+from pairline.engine.context.retrieval import RetrievalIndex, suffix_snippets
 from pairline.engine.context.tokens import TokenCounts
 from pairline.engine.context.warm import WarmUp
 from pairline.engine.document import Document
@@ -34,6 +36,8 @@ from pairline.engine.types import CompletionRequest, UnknownDocument
 from pairline.engine.workspace import Workspace
 
 MAX_CONTEXTS = 64
+MAX_RETRIEVALS = 64  # retrieval results kept, by the identifiers above the cursor
+MANY_CHANGES = 64  # file events in one batch past which retrieval is rebuilt in a thread
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class ContextGatherer:
         self._paths = BufferPaths()
         self._tokens = TokenCounts()
         self._last: Lru[tuple[object, ...], Context] = Lru(MAX_CONTEXTS)
+        self._retrieval: RetrievalIndex | None = None  # built with the index when enabled
+        self._retrieved: Lru[tuple[object, ...], tuple[Snippet, ...]] = Lru(MAX_RETRIEVALS)
         self._warm_up = WarmUp(self.warm)
 
     @property
@@ -90,6 +96,12 @@ class ContextGatherer:
 
     def needs_index(self, config: ContextConfig) -> bool:
         """Whether the index is missing or was built for other roots or limits."""
+        return self._index_stale(config) or (
+            config.retrieval
+            and (self._retrieval is None or self._retrieval.index is not self.index)
+        )
+
+    def _index_stale(self, config: ContextConfig) -> bool:
         fresh = FileIndex(self.wanted_roots(config)).roots
         return (
             self._stale
@@ -100,16 +112,29 @@ class ContextGatherer:
 
     def ensure_index(self, config: ContextConfig) -> None:
         """Build the index if needed (blocking: servers call it from a worker thread)."""
-        if not self.needs_index(config):
-            return
-        index = FileIndex(self.wanted_roots(config), max_file_bytes=config.max_file_bytes)
-        index.build()
-        with self._lock:
-            self._stale = False
-            self._use(index)
+        if self._index_stale(config):
+            index = FileIndex(self.wanted_roots(config), max_file_bytes=config.max_file_bytes)
+            index.build()
+            with self._lock:
+                self._stale = False
+                self._use(index)
+        retrieval = self._retrieval
+        if config.retrieval and (retrieval is None or retrieval.index is not self.index):
+            retrieval = RetrievalIndex(self.index)
+            retrieval.build()
+            with self._lock:
+                if retrieval.index is self.index:  # not replaced by another walk meanwhile
+                    self._retrieval = retrieval
+                    self._last.clear()
 
     def files_changed(self, paths: Iterable[str]) -> None:
         """Saved, created, changed or deleted files (absolute paths)."""
+        paths = list(paths)
+        retrieval = self._retrieval
+        if retrieval is not None and len(paths) > MANY_CHANGES:
+            # A checkout or a generator: reading them all here would stall requests, so the
+            # retrieval index is rebuilt off the event loop (`needs_index` says so now).
+            self._retrieval = retrieval = None
         changed = False
         for path in paths:
             real = os.path.realpath(path)
@@ -117,6 +142,8 @@ class ContextGatherer:
                 self._stale = True
                 continue
             changed |= self.index.update(real)
+            if retrieval is not None:
+                changed |= retrieval.update(real)
             self._imports.file_changed(real)
             self._paths.clear()  # a link may point elsewhere now
         if changed:
@@ -125,6 +152,8 @@ class ContextGatherer:
 
     def _use(self, index: FileIndex) -> None:
         self._imports.use(index)
+        if self._retrieval is not None and self._retrieval.index is not index:
+            self._retrieval = None  # rebuilt for the new index by `ensure_index`
         self._paths.clear()
         self._last.clear()
 
@@ -146,11 +175,17 @@ class ContextGatherer:
         request: CompletionRequest,
         config: ContextConfig,
         count: budget.TokenCounter | None = None,
+        *,
+        suffix_windows: bool = False,
     ) -> Context:
-        """The context for `request`, counted with `count` (default: an estimate)."""
+        """The context for `request`, counted with `count` (default: an estimate).
+
+        `suffix_windows`: the model cannot see the code after the cursor (no FIM tokens), so
+        windows of it are retrieval candidates too.
+        """
         if not config.enable or config.budget_tokens <= 0:
             return EMPTY
-        key, candidates = self._candidates(request, config)
+        key, candidates = self._candidates(request, config, suffix_windows)
         cached = self._last.get(key)
         if cached is not None:
             return cached
@@ -162,13 +197,15 @@ class ContextGatherer:
         request: CompletionRequest,
         config: ContextConfig,
         count: Callable[[str], Awaitable[int]] | None = None,
+        *,
+        suffix_windows: bool = False,
     ) -> Context:
         """As `gather`, with an async token counter (the model's tokenizer on its thread)."""
         if count is None:
-            return self.gather(request, config)
+            return self.gather(request, config, suffix_windows=suffix_windows)
         if not config.enable or config.budget_tokens <= 0:
             return EMPTY
-        key, candidates = self._candidates(request, config)
+        key, candidates = self._candidates(request, config, suffix_windows)
         cached = self._last.get(key)
         if cached is not None:
             return cached
@@ -191,11 +228,17 @@ class ContextGatherer:
         return context
 
     def _candidates(
-        self, request: CompletionRequest, config: ContextConfig
+        self, request: CompletionRequest, config: ContextConfig, suffix_windows: bool
     ) -> tuple[tuple[object, ...], list[Snippet]]:
         """Ranked candidates and the key that identifies everything they depend on."""
         text, line = without_cursor_line(request)
-        others = self._other_buffers(request) if config.buffers else []
+        others = self._other_buffers(request) if config.buffers or config.retrieval else []
+        recent = (
+            edits.recent_snippets(self.workspace.history, request.uri, line, self._shown_path)
+            if config.recent_edits
+            else []
+        )
+        retrieval = self._retrieval
         key: tuple[object, ...] = (
             request.uri,
             request.language,
@@ -205,6 +248,9 @@ class ContextGatherer:
             config.imports,
             config.budget_tokens,
             self._imports.generation,
+            config.buffers,
+            config.retrieval and (suffix_windows, retrieval and retrieval.generation),
+            tuple(recent),
         )
         cached = self._last.get(key)
         if cached is not None:
@@ -218,6 +264,11 @@ class ContextGatherer:
             )
         if config.buffers:
             snippets.extend(self._buffer_snippets(request, others))
+        snippets.extend(recent)
+        if config.retrieval:
+            # Open buffers are left to their own windows (when those are on).
+            shown = others if config.buffers else []
+            snippets.extend(self._retrieved_snippets(request, shown, suffix_windows))
         return key, rank(snippets)
 
     def _import_snippets(
@@ -245,15 +296,50 @@ class ContextGatherer:
             key=lambda doc: doc.uri,
         )
 
+    def _shown_path(self, uri: str) -> str | None:
+        """The path a prompt shows for buffer `uri`; None for a secret file (never shown)."""
+        path = self._paths.of(uri)
+        if path is None:
+            return uri_name(uri)
+        return None if is_secret_file(path) else self.index.display_path(path)
+
     def _buffer_snippets(self, request: CompletionRequest, others: list[Document]) -> list[Snippet]:
         shown: list[tuple[Document, str]] = []
         for doc in others:
-            path = self._paths.of(doc.uri)
-            if path is None:
-                shown.append((doc, uri_name(doc.uri)))
-            elif not is_secret_file(path):
-                shown.append((doc, self.index.display_path(path)))
+            path = self._shown_path(doc.uri)
+            if path is not None:
+                shown.append((doc, path))
         return self._windows.snippets(request.prefix, shown)
+
+    # -- workspace retrieval ---------------------------------------------------------------
+
+    def _retrieved_snippets(
+        self, request: CompletionRequest, others: list[Document], suffix_windows: bool
+    ) -> list[Snippet]:
+        """Similar windows of workspace files (and of this buffer's code after the cursor)."""
+        cursor_ids = buffers.cursor_identifiers(request.prefix)
+        if not cursor_ids:
+            return []
+        found: list[Snippet] = []
+        if suffix_windows:
+            shown = self._shown_path(request.uri)
+            if shown is not None:
+                found += suffix_snippets(request.suffix, request.position.line, shown, cursor_ids)
+        retrieval = self._retrieval
+        if retrieval is None:
+            return found
+        # The cursor's own file and the open buffers are read as the editor has them, never
+        # from disk: the disk copy of this file holds the very code being written.
+        exclude = frozenset(
+            path for path in map(self._paths.of, [request.uri, *(d.uri for d in others)]) if path
+        )
+        family = languages.family(request.language)
+        key = (cursor_ids, family, exclude, retrieval.generation)
+        cached = self._retrieved.get(key)
+        if cached is None:
+            cached = tuple(retrieval.snippets(cursor_ids, family, exclude))
+            self._retrieved.put(key, cached)
+        return found + list(cached)
 
     # -- warm-up ---------------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """Context candidates and the order in which they claim the token budget.
 
 Priority tiers, as the budget should be spent: symbols imported by the current file and used
-near the cursor, then its other imported symbols, then windows of other open buffers. Within a
-tier a higher score goes first; ties fall back to path and line so the order never depends on
-dict or set iteration.
+near the cursor, then windows retrieved from the workspace (behind the other imports they
+would almost never fit), then the file's other imported symbols, then the user's recent edits
+elsewhere, then windows of other open buffers. Within a tier a higher score goes first; ties
+fall back to path and line so the order never depends on dict or set iteration.
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ from dataclasses import dataclass
 
 NEAR_USE = 0  # an imported symbol used within a few lines of the cursor
 IMPORTED = 1  # any other imported symbol the file refers to
-BUFFER = 2  # a window of another open buffer
+EDIT = 2  # a recent edit elsewhere, as before/after lines
+BUFFER = 3  # a window of another open buffer
+RETRIEVED = 4  # a window of a workspace file (or of this buffer after the cursor)
+
+# The order in which tiers claim the budget (the tier numbers are only names).
+_PRIORITY = {NEAR_USE: 0, RETRIEVED: 1, IMPORTED: 2, EDIT: 3, BUFFER: 4}
+
+# What each tier is, for the layout's groups and for debugging output.
+_SOURCES = {NEAR_USE: "import", IMPORTED: "import", EDIT: "edit", BUFFER: "buffer"}
 
 
 @dataclass(frozen=True)
@@ -28,9 +37,9 @@ class Snippet:
 
     @property
     def source(self) -> str:
-        return "buffer" if self.tier == BUFFER else "import"
+        return _SOURCES.get(self.tier, "retrieved")
 
 
 def rank(snippets: list[Snippet]) -> list[Snippet]:
     """Candidates in the order they claim the budget."""
-    return sorted(snippets, key=lambda s: (s.tier, -s.score, s.path, s.line, s.name))
+    return sorted(snippets, key=lambda s: (_PRIORITY[s.tier], -s.score, s.path, s.line, s.name))

@@ -121,7 +121,9 @@ class NextEditEngine:
         cancel = self._cancels.get(uri)
         if cancel is not None:
             cancel.set()  # a model answer for the old text would be stale
-        if self.config.enable:
+        settings = self._settings()
+        # The history may be the workspace's, read by the completion context too.
+        if settings.next_edit.enable or (settings.context.enable and settings.context.recent_edits):
             self.history.record(uri, before, after, version=version)
 
     def forget(self, uri: str) -> None:

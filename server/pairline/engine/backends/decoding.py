@@ -1,0 +1,127 @@
+"""Greedy decoding bookkeeping: token log-probabilities and token healing's constraint.
+
+Pure functions over a logits row and token texts, so that the rules are tested without a
+model. The backend owns the model and calls these once per generated token.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pairline.engine.backends.base import Generation
+
+# Token healing looks for tokens that agree with the backed-off text among the likeliest
+# ones: the model ranks a token that spells the typed characters high, and scanning a whole
+# 262k vocabulary per step would cost more than the step. The first token of the backed-off
+# text itself always qualifies, so decoding can never get stuck.
+HEAL_CANDIDATES = 512
+
+
+def log_normalizer(row: Any) -> float:
+    """log Σ exp(row): subtracted from a logit it gives that token's log-probability."""
+    import numpy as np
+
+    peak = float(row.max())
+    return peak + float(np.log(np.exp(row - peak).sum()))
+
+
+def agrees(piece: str, need: str) -> bool:
+    """Whether a token spelling `piece` may come next when the output must start with `need`."""
+    return bool(piece) and (need.startswith(piece) or piece.startswith(need))
+
+
+def healing_choice(
+    row: Any, need: str, piece: Callable[[int], str], fallback: Iterable[int]
+) -> tuple[int, float] | None:
+    """The likeliest token that agrees with `need` (the rest of the backed-off text), and the
+    log-normalizer over the agreeing ones: the typed characters are given, so a token's
+    log-probability is taken among the tokens that spell them, not among all.
+
+    `piece` spells a token id; `fallback` are ids that spell a start of `need` (its own
+    tokenization), looked at besides the likeliest `HEAL_CANDIDATES`.
+    """
+    import numpy as np
+
+    count = min(HEAL_CANDIDATES, row.shape[0] - 1)
+    top = np.argpartition(-row, count)[:count]
+    agreeing = {t for t in [*(int(t) for t in top), *fallback] if agrees(piece(t), need)}
+    if not agreeing:
+        return None
+    ids = sorted(agreeing)
+    best = max(ids, key=lambda t: float(row[t]))
+    return best, log_normalizer(row[ids])
+
+
+@dataclass
+class Decoded:
+    """Tokens generated so far and the text they show, less the backed-off text `healed`."""
+
+    healed: str = ""
+    tokens: list[int] = field(default_factory=list)
+    full: str = ""  # everything generated, the backed-off text included
+    logprobs: list[float] = field(default_factory=list)
+    token_ends: list[int] = field(default_factory=list)
+
+    @property
+    def need(self) -> str:
+        """What the output must still spell before the model is free ("" once it is)."""
+        return self.healed[len(self.full) :] if len(self.full) < len(self.healed) else ""
+
+    @property
+    def text(self) -> str:
+        """The suggestion so far: what follows the backed-off text."""
+        return self.full[len(self.healed) :] if len(self.full) >= len(self.healed) else ""
+
+    def add(self, token: int, full: str, logprob: float) -> None:
+        """Record `token`, after which the whole output reads `full`."""
+        self.tokens.append(token)
+        self.full = full
+        end = len(full) - len(self.healed)
+        if end > 0:  # tokens wholly inside the backed-off text show nothing
+            self.logprobs.append(logprob)
+            self.token_ends.append(end)
+
+
+def shown_logprobs(logprobs: Iterable[float], token_ends: Iterable[int], shown: str) -> list[float]:
+    """The log-probabilities of the tokens that spell `shown`.
+
+    Post-processing keeps a start of the generated text; tokens that begin past its end were
+    cut off and do not count.
+    """
+    kept: list[float] = []
+    start = 0
+    for logprob, end in zip(logprobs, token_ends, strict=False):
+        if start >= len(shown):
+            break
+        kept.append(logprob)
+        start = end
+    return kept
+
+
+def generation(
+    out: Decoded, reason: str, prompt_tokens: int, reused: int, started: float
+) -> Generation:
+    """What a decoding produced, with what it cost since `started` (a perf_counter time)."""
+    return Generation(
+        text=out.text,
+        stop_reason=reason,
+        prompt_tokens=prompt_tokens,
+        reused_tokens=reused,
+        generated_tokens=len(out.tokens),
+        seconds=time.perf_counter() - started,
+        logprobs=tuple(out.logprobs),
+        token_ends=tuple(out.token_ends),
+    )
+
+
+def confidence(generation: Generation, shown: str) -> float | None:
+    """How sure the model was of `shown`: the geometric mean of its tokens' probabilities.
+
+    None when the backend gave no log-probabilities (a remote model, a cached answer).
+    """
+    kept = shown_logprobs(generation.logprobs, generation.token_ends, shown)
+    return math.exp(sum(kept) / len(kept)) if kept else None

@@ -1,0 +1,23 @@
+"""Fixtures shared by the unit tests that need the real embedded model."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from pairline.engine import models
+from pairline.engine.backends.local_llama import LocalLlamaBackend
+from pairline.engine.config import Settings
+
+
+@pytest.fixture
+async def backend() -> AsyncIterator[LocalLlamaBackend]:
+    """The default model, loaded (tests that use it are marked `model`)."""
+    settings = Settings()
+    loaded = LocalLlamaBackend(
+        models.resolve(settings.model.name, settings.cache_path), settings.model
+    )
+    await loaded.load()
+    yield loaded
+    loaded.close()
