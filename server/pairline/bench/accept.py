@@ -462,6 +462,8 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
                 "wall_s": round(time.perf_counter() - started, 1),
             }
             progress.advance(note=arm.name)
+            # Arm by arm, so that a run cut short still leaves what it measured.
+            common.write_report({"bench": "accept", "arms": results}, out_dir, "accept-partial")
     report: dict[str, Any] = {
         "bench": "accept",
         "results": {
