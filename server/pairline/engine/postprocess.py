@@ -29,7 +29,12 @@ class CursorContext:
 
     @staticmethod
     def at(
-        prefix: str, suffix: str, mode: Mode, language: str, max_lines: int = 8
+        prefix: str,
+        suffix: str,
+        mode: Mode,
+        language: str,
+        max_lines: int = 8,
+        polish: bool = True,
     ) -> CursorContext:
         line_before = prefix.rsplit("\n", 1)[-1]
         line_after = suffix.split("\n", 1)[0].rstrip("\r")
@@ -47,6 +52,7 @@ class CursorContext:
             line_after=line_after,
             block_indent=_indent(opener),
             max_lines=max_lines,
+            polish=polish,
         )
 
 
