@@ -123,6 +123,10 @@ class CompletionConfig(_Section):
     cache_size_mb: int = _ranged(64, 1, 65536)
     speculative: bool = True  # precompute the next suggestion as if the shown one is accepted
     syntax_check: bool = True  # trim or drop suggestions that add parse errors
+    # Off: every suggestion is the model's text cut at the end of the line, with no block
+    # suggestions, trimming against the rest of the line or bracket repair; the ablation
+    # bench's `naive` arm measures what that polishing is worth.
+    postprocess: bool = True
     # Typing-triggered requests are skipped where a suggestion rarely helps: inside strings
     # (unless in_strings) and before more than this many characters of code on the line.
     in_strings: bool = False
