@@ -124,6 +124,32 @@ def test_latency_with_raw_and_peer(tmp_path: Path) -> None:
     assert (tmp_path / "latency.png").read_bytes().startswith(b"\x89PNG")
 
 
+def test_accept_two_arms_on_local_code(tmp_path: Path) -> None:
+    args = ["accept", "--source", str(BENCH / "source"), "--traces", "2", "--lines", "2"]
+    args += ["--arms", "all,naive", "--cps", "12", "--json"]
+    data = report(bench(*args, out=tmp_path))
+    results = data["results"]
+    assert results["traces"] == 2 and list(results["arms"]) == ["all", "naive"]
+    targets = [t["target"] for t in data["trace_files"]]
+    assert {t["path"] for t in data["trace_files"]} == {"shapes.py", "cart.ts"}
+    for r in results["arms"].values():
+        # The same traces for both arms: every character is either typed or accepted.
+        assert r["target_chars"] == sum(map(len, targets))
+        assert r["chars_typed"] + r["chars_accepted"] == r["target_chars"]
+        assert r["keystrokes"] == r["typed_keys"] + r["accept_keys"] >= 2
+        assert r["accepted_full"] + r["accepted_partial"] <= r["shown"] <= r["requests"]
+        assert r["accept_keys"] >= r["accepted_full"] + r["accepted_partial"]
+        assert r["cancelled"] <= r["requests"]
+        share(r["accepted_share"])
+        assert r["chars_saved_per_100_keystrokes"] >= 0
+        check_latency(r["latency_shown"], r["shown"])
+    assert data["settings"]["arms"]["naive"]["completion.postprocess"] is False
+    assert (
+        "all_minus_all" not in results["comparison"] and "naive_minus_all" in results["comparison"]
+    )
+    assert (tmp_path / "accept.png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_crossfile_offline_tree(tmp_path: Path) -> None:
     data = report(
         bench(

@@ -103,8 +103,8 @@ async def test_the_gate_hides_unsure_suggestions_and_reports_each_confidence(
     assert math.isclose(shown.timings["confidence"], 0.6)
 
 
-async def test_the_gate_is_open_by_default(tmp_path: Path) -> None:
-    engine = CompletionEngine(settings(tmp_path, cache=False))
+async def test_the_gate_is_open_at_zero(tmp_path: Path) -> None:
+    engine = CompletionEngine(settings(tmp_path, cache=False, min_confidence=0))
     engine.attach(LogprobBackend("return total", math.log(0.01)))
     assert await engine.complete(request("x = 1\n")) is not None
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.model
 
 def healing_engine(tmp_path: Path, backend: LocalLlamaBackend) -> CompletionEngine:
     settings, problems = load_settings(
-        {"cache_dir": str(tmp_path), "completion": {"cache": False, "token_healing": True}}
+        {"cache_dir": str(tmp_path), "completion": {"cache": False, "min_confidence": 0}}
     )
     assert problems == []
     engine = CompletionEngine(settings)

@@ -27,6 +27,7 @@ export type ServerSettings = {
     backend: Record<string, string>;
     trusted: boolean;
     checkCommands: Record<string, string>;
+    testDiagnostics: boolean;
     rounds: number;
     candidates: number;
     budgetS: number;
@@ -51,13 +52,14 @@ export const DEFAULTS: ServerSettings = {
     enable: { "*": true, plaintext: false, markdown: false },
     recordStats: true,
     tokenHealing: true,
-    minConfidence: 0,
+    minConfidence: 0.5,
   },
   remote: { baseUrl: "", api: "openai", model: "", apiKeyEnv: "", promptStyle: "chat" },
   actions: {
     backend: { "*": "auto" },
     trusted: false,
     checkCommands: {},
+    testDiagnostics: false,
     rounds: 3,
     candidates: 8,
     budgetS: 60,

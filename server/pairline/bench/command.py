@@ -10,6 +10,7 @@ from pairline.cli_settings import add_model_args, settings_from_args
 
 SUBCOMMANDS = {
     "latency": "replay typing traces through `pairline serve` over stdio (--raw, --peer)",
+    "accept": "a simulated person typing with suggestions: keystrokes saved per arm and peer",
     "infill": "HumanEval-Infilling: exact match, edit similarity, pass@1, latency",
     "crossfile": "CrossCodeEval-style tasks from a PyPI package, with and without context",
     "fix": "HumanEvalFix through the code-action path (needs the fix engine)",

@@ -197,8 +197,11 @@ def mean(values: Sequence[float]) -> float | None:
 
 
 def unpack(archive: Path, into: Path) -> None:
-    """Extract a wheel, zip or tarball (sdist, npm package) into `into`."""
-    if archive.suffix in (".whl", ".zip"):
+    """Extract a wheel, zip, tarball (sdist, npm package) or Debian package into `into`."""
+    if archive.suffix == ".deb":
+        into.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["dpkg-deb", "-x", str(archive), str(into)], check=True, timeout=600)
+    elif archive.suffix in (".whl", ".zip"):
         with zipfile.ZipFile(archive) as zf:
             zf.extractall(into)
     else:

@@ -216,12 +216,10 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     except EngineError as exc:
         raise SystemExit(f"pairline: {exc}") from None
     # Each task is asked once: a completion cache kept from earlier runs (of older code)
-    # could only answer with a stale suggestion.
-    engine = CompletionEngine(
-        dataclasses.replace(
-            settings, completion=dataclasses.replace(settings.completion, cache=False)
-        )
-    )
+    # could only answer with a stale suggestion. The gate is open so that its curve can say
+    # what each threshold (the configured one included) would hide.
+    completion = dataclasses.replace(settings.completion, cache=False, min_confidence=0.0)
+    engine = CompletionEngine(dataclasses.replace(settings, completion=completion))
     engine.attach(backend)
     arms_run = 2 if args.baseline else 1
     progress = common.Progress(len(tasks) * (arms_run + 1), "infill")

@@ -150,13 +150,16 @@ class LspClient:
             pending.future.set_result(message.get("result"))
 
     async def initialize(
-        self, capabilities: dict[str, Any], options: Any, root_uri: str | None = None
+        self, capabilities: dict[str, Any], options: Any, root: Path | None = None
     ) -> Any:
+        """`initialize` and `initialized`; `root` is the workspace folder, if any."""
+        folders = None if root is None else [{"uri": root.as_uri(), "name": root.name}]
         result = await self.call(
             "initialize",
             {
                 "processId": None,
-                "rootUri": root_uri,
+                "rootUri": None if root is None else root.as_uri(),
+                "workspaceFolders": folders,
                 "capabilities": capabilities,
                 "initializationOptions": options,
                 "clientInfo": {"name": "pairline-bench"},

@@ -1,7 +1,8 @@
 """Two versions of real packages for `pairline bench nextedit`: pinned, downloaded once, cached.
 
 A PyPI package comes as its pure-Python wheel (`pip download --no-deps --only-binary :all:`,
-the sdist where there is no wheel); an npm package as its tarball (`npm pack NAME@VERSION`).
+the sdist where there is no wheel); an npm package as its tarball (`npm pack NAME@VERSION`);
+a Debian source package of a Go or Rust library (registry `deb`) with `apt-get download`.
 Each version is unpacked under the cache folder (`<cache_dir>/bench/nextedit/`) and reused on
 the next run, so only the first run needs the network. `--pair OLD NEW` takes two local
 folders instead (offline, the tests).
@@ -69,13 +70,19 @@ def _download(registry: str, name: str, version: str, into: Path) -> Path:
         if npm is None:
             raise SystemExit(f"pairline: npm is needed for {name}@{version}")
         commands = [[npm, "pack", f"{name}@{version}", "--pack-destination", str(into)]]
+    elif registry == "deb":
+        # Debian ships Go and Rust libraries as source (golang-*-dev, librust-*-dev).
+        apt = shutil.which("apt-get")
+        if apt is None:
+            raise SystemExit(f"pairline: apt-get is needed for the Debian package {name}")
+        commands = [[apt, "download", f"{name}={version}"]]  # into the working folder
     else:
         base = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(into)]
         spec = f"{name}=={version}"
         commands = [[*base, "--only-binary", ":all:", spec], [*base, "--no-binary", ":all:", spec]]
     errors = ""
     for command in commands:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=into)
         archives = sorted(p for p in into.iterdir() if p.is_file())
         if result.returncode == 0 and archives:
             return archives[0]

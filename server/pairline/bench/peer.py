@@ -67,39 +67,39 @@ class Peer:
                 low = middle + 1
         return "\n".join(lines[low:])
 
+    def request(self, prompt: str) -> tuple[str, dict[str, Any]]:
+        """The endpoint path and JSON body that ask for the completion of `prompt`."""
+        if self.native:
+            return "/completion", {
+                "prompt": prompt,
+                "n_predict": N_PREDICT,
+                "cache_prompt": True,
+                "stop": ["\n"],
+                "temperature": 0.0,
+                "top_k": 1,
+            }
+        return "/v1/completions", {
+            "prompt": prompt,
+            "max_tokens": N_PREDICT,
+            "cache_prompt": True,
+            "stop": ["\n"],
+            "temperature": 0.0,
+            "top_k": 1,
+            "repeat_penalty": 1.0,
+        }
+
+    def suggestion(self, data: Any) -> str:
+        """The suggestion in a JSON answer to `request`: its first line."""
+        text = str(data.get("content", "")) if self.native else str(data["choices"][0]["text"])
+        return text.split("\n", 1)[0]
+
     def complete(self, prompt: str) -> tuple[str, float]:
         """The completion for `prompt` and the seconds the round trip took."""
         started = time.perf_counter()
-        if self.native:
-            response = self.client.post(
-                f"{self.url}/completion",
-                json={
-                    "prompt": prompt,
-                    "n_predict": N_PREDICT,
-                    "cache_prompt": True,
-                    "stop": ["\n"],
-                    "temperature": 0.0,
-                    "top_k": 1,
-                },
-            )
-            response.raise_for_status()
-            text = str(response.json().get("content", ""))
-        else:
-            response = self.client.post(
-                f"{self.url}/v1/completions",
-                json={
-                    "prompt": prompt,
-                    "max_tokens": N_PREDICT,
-                    "cache_prompt": True,
-                    "stop": ["\n"],
-                    "temperature": 0.0,
-                    "top_k": 1,
-                    "repeat_penalty": 1.0,
-                },
-            )
-            response.raise_for_status()
-            text = str(response.json()["choices"][0]["text"])
-        return text.split("\n", 1)[0], time.perf_counter() - started
+        path, body = self.request(prompt)
+        response = self.client.post(f"{self.url}{path}", json=body)
+        response.raise_for_status()
+        return self.suggestion(response.json()), time.perf_counter() - started
 
 
 def connect(url: str, timeout_s: float = 120.0) -> Peer:

@@ -124,3 +124,22 @@ def threshold_figure(
     left.set_ylim(0, 1.02)
     fig.suptitle(title)
     return _save(plt, fig, path)
+
+
+def arms_figure(path: Path, metrics: Mapping[str, Mapping[str, float | None]], title: str) -> Path:
+    """One bar panel per metric, one bar per arm (the accept bench's ablation)."""
+    plt = _pyplot()
+    arms = list(metrics)
+    names = list(dict.fromkeys(name for values in metrics.values() for name in values))
+    fig, axes = plt.subplots(1, max(len(names), 1), figsize=(6.5 * max(len(names), 1), 4.8))
+    axes = list(axes) if len(names) > 1 else [axes]
+    for ax, name in zip(axes, names, strict=False):
+        values = [metrics[arm].get(name) or 0.0 for arm in arms]
+        colors = ["tab:orange" if arm == "peer" else "tab:blue" for arm in arms]
+        bars = ax.bar(range(len(arms)), values, color=colors)
+        ax.bar_label(bars, fmt="%.1f", fontsize=7)
+        ax.set_xticks(range(len(arms)), arms, rotation=40, ha="right", fontsize=8)
+        ax.set_title(name)
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle(title)
+    return _save(plt, fig, path)

@@ -349,7 +349,7 @@ async def _soak(
 ) -> tuple[Soak, float]:
     client = LspClient(server_command(), stderr_path=out_dir / "soak-server.log")
     await client.start()
-    root = args.fix_workspace.as_uri() if args.fix_workspace is not None else None
+    root = args.fix_workspace
     try:
         await client.initialize(_CAPABILITIES, options, root)
         status = await client.wait_ready()

@@ -17,9 +17,15 @@ from pairline.engine.workspace import language_for_path
 
 PY_SUFFIXES = (".py",)
 JS_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
+# family: suffixes, for the families `source_files` collects
+SUFFIXES = {"python": PY_SUFFIXES, "js": JS_SUFFIXES, "go": (".go",), "rust": (".rs",)}
 _MAX_FILE_BYTES = 100_000
 _PY_DEF = re.compile(r"^(\s*)(async\s+)?def\s+\w+")
 _JS_FUNC = re.compile(r"(function\b.*\{\s*$)|(=>\s*\{\s*$)|(^\s*\w+\s*\([^;]*\)\s*\{\s*$)")
+_GO_FUNC = re.compile(r"^func\b.*\{\s*$")
+_RUST_FN = re.compile(r"^\s*(pub(\([^)]*\))?\s+)?(const\s+)?(async\s+)?(unsafe\s+)?fn\s.*\{\s*$")
+# Opening lines of a function whose body is delimited by braces, per family.
+_BRACE_FUNCS = {"js": _JS_FUNC, "go": _GO_FUNC, "rust": _RUST_FN}
 _COMMENT_STARTS = ("#", "//", "/*", "*", '"""', "'''", "@")
 
 
@@ -43,20 +49,14 @@ def default_source_dirs() -> list[Path]:
 
 
 def source_files(dirs: list[Path]) -> dict[str, list[Path]]:
-    """Candidate files by family ("python", "js"), sorted so the seed alone picks among them."""
-    found: dict[str, list[Path]] = {"python": [], "js": []}
+    """Candidate files by family (`SUFFIXES`), sorted so the seed alone picks among them."""
+    found: dict[str, list[Path]] = {family: [] for family in SUFFIXES}
     for root in dirs:
         for path in sorted(root.rglob("*")):
             name = path.name
             if name.endswith((".min.js", ".d.ts", ".bundle.js")) or not path.is_file():
                 continue
-            family = (
-                "python"
-                if path.suffix in PY_SUFFIXES
-                else "js"
-                if path.suffix in JS_SUFFIXES
-                else None
-            )
+            family = next((f for f, ends in SUFFIXES.items() if path.suffix in ends), None)
             if family is None:
                 continue
             try:
@@ -100,7 +100,7 @@ def candidate_lines(text: str, family: str) -> list[int]:
                 if _usable(body) and _indent(body) > base:
                     out.append(j)
         else:
-            if not _JS_FUNC.search(line) or _indent(line) > 8:
+            if not _BRACE_FUNCS[family].search(line) or _indent(line) > 8:
                 continue
             depth = line.count("{") - line.count("}")
             for j in range(i + 1, min(i + 40, len(lines))):
@@ -113,7 +113,7 @@ def candidate_lines(text: str, family: str) -> list[int]:
     return sorted(set(out))
 
 
-def _intervals(
+def key_intervals(
     rng: random.Random, target: str, cps: float, pause_prob: float, pause_s: float
 ) -> tuple[float, ...]:
     out = []
@@ -139,7 +139,7 @@ def build_traces(
 ) -> list[Trace]:
     """`count` traces from files under `dirs`, alternating Python and JS/TS where both exist."""
     rng = random.Random(seed)
-    files = source_files(dirs)
+    files = source_files(dirs)  # Go and Rust are the accept bench's; not drawn here
     families = [f for f in ("python", "js") if files[f]]
     traces: list[Trace] = []
     attempts = 0
@@ -169,7 +169,7 @@ def build_traces(
                 line=line,
                 column=column,
                 target=target,
-                intervals=_intervals(rng, target, cps, pause_prob, pause_s),
+                intervals=key_intervals(rng, target, cps, pause_prob, pause_s),
             )
         )
     return traces

@@ -17,6 +17,7 @@ from pairline.engine.config import ACTION_KINDS
 FIX, IMPLEMENT, DOCSTRING = ACTION_KINDS
 TITLES = {FIX: "Fix this", IMPLEMENT: "Implement this function", DOCSTRING: "Add docstring"}
 MAX_REGION_LINES = 150  # a larger enclosing function is too much to rewrite: use the lines
+UNTRUSTED = "not run: the workspace is not trusted (actions.trusted)"
 
 _STUB_STATEMENTS = frozenset({"pass_statement", "ellipsis"})
 _STUB_WORDS = ("TODO", "NotImplemented", "not implemented", "unimplemented!", "todo!")
@@ -52,6 +53,15 @@ class FixRequest:
     file_name: str = "untitled"
     rel_path: str | None = None  # the file relative to the workspace root, when on disk
     context_lines: int = 120
+
+
+def title(kind: str, check: str | None = None, *, trusted: bool = True) -> str:
+    """An action's title, saying which check verifies its edit, or why that check cannot run."""
+    if check is None:
+        return TITLES[kind]
+    if not trusted:
+        return f"{TITLES[kind]} — {check} {UNTRUSTED}"
+    return f"{TITLES[kind]} — checked by {check}"
 
 
 # --- Function nodes ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from pairline.engine.cache import CompletionCache, cache_key
 from pairline.engine.config import Settings
 from pairline.engine.context import ContextGatherer
 from pairline.engine.postprocess import CursorContext, cut, finish
-from pairline.engine.prompt.fim import build_prompt, suffix_window
+from pairline.engine.prompt.fim import build_prompt, rerank_suffix, suffix_window
 from pairline.engine.types import CompletionRequest, Mode, Suggestion, Superseded
 
 log = logging.getLogger(__name__)
@@ -35,10 +35,6 @@ _CLOSERS = " \t)]}'\"`;:,."
 # Backend gauges reported by `gauges()` (backends without them report 0).
 _GAUGES = ("generations_pending", "generations_running")
 _PEAKS = ("peak_generations_pending", "peak_generations_running")
-# How much of the code after the cursor candidates are ranked against: a few lines that say
-# something (blank ones do not count), within a character cap that keeps scoring cheap.
-_RERANK_SUFFIX_LINES = 3
-_RERANK_SUFFIX_CHARS = 320
 
 
 @dataclass(frozen=True)
@@ -66,18 +62,6 @@ class _Plan:
     params: GenerationParams
     key: str
     rerank: bool  # generate candidates and rank them by the suffix
-
-
-def rerank_suffix(suffix: str) -> str:
-    """The code after the cursor that candidates are ranked against ("" when there is none)."""
-    head: list[str] = []
-    telling = 0
-    for line in suffix.split("\n"):
-        head.append(line)
-        telling += bool(line.strip())
-        if telling >= _RERANK_SUFFIX_LINES:
-            break
-    return "\n".join(head)[:_RERANK_SUFFIX_CHARS] if telling else ""
 
 
 class CompletionEngine:
@@ -149,9 +133,8 @@ class CompletionEngine:
         return self.backend is not None
 
     def mode_at(self, request: CompletionRequest) -> Mode:
-        if syntax.opens_block(request.language, request.prefix, request.suffix):
-            return Mode.BLOCK
-        return Mode.LINE
+        block = syntax.opens_block(request.language, request.prefix, request.suffix)
+        return Mode.BLOCK if block and self.settings.completion.postprocess else Mode.LINE
 
     def cancel(self, uri: str) -> None:
         """Stop the generation running for `uri` and any speculation (a keystroke happened)."""
@@ -225,7 +208,12 @@ class CompletionEngine:
         config = self.settings.completion
         mode = self.mode_at(request)
         ctx = CursorContext.at(
-            request.prefix, request.suffix, mode, request.language, config.max_block_lines
+            request.prefix,
+            request.suffix,
+            mode,
+            request.language,
+            config.max_block_lines,
+            polish=config.postprocess,
         )
         prompt = build_prompt(
             request,

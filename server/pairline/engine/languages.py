@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
-from pathlib import PurePath
+from pathlib import PurePath, PurePosixPath
 
 import tree_sitter
 
@@ -101,6 +101,9 @@ class Language:
     keyword_argument_nodes: frozenset[str] = frozenset()
     # Project files whose content steers import resolution (`tsconfig.json` paths, …).
     config_files: tuple[str, ...] = ()
+    # Where the language's tools look for tests: patterns matched from the right of a path
+    # relative to the workspace root (`PurePosixPath.match`), e.g. pytest's `test_*.py`.
+    test_files: tuple[str, ...] = ()
     # Imports are extracted and resolved, and neighbour files outlined (see the docstring).
     context: bool = False
 
@@ -155,6 +158,7 @@ LANGUAGES: tuple[Language, ...] = (
         call_nodes=frozenset({"call"}),
         argument_list_nodes=frozenset({"argument_list"}),
         keyword_argument_nodes=frozenset({"keyword_argument"}),
+        test_files=("test_*.py", "*_test.py"),
         context=True,
     ),
     Language(
@@ -205,6 +209,17 @@ LANGUAGES: tuple[Language, ...] = (
         call_nodes=frozenset({"call_expression", "new_expression"}),
         argument_list_nodes=frozenset({"arguments"}),
         config_files=("tsconfig.json", "jsconfig.json"),
+        # What `node --test` and the usual runners (jest, vitest, mocha) pick up.
+        test_files=(
+            "*.test.*",
+            "*.spec.*",
+            "*_test.*",
+            "*-test.*",
+            "test-*.*",
+            "test/*.*",
+            "tests/*.*",
+            "__tests__/*.*",
+        ),
         context=True,
     ),
     Language(
@@ -245,6 +260,7 @@ LANGUAGES: tuple[Language, ...] = (
         call_nodes=frozenset({"call_expression"}),
         argument_list_nodes=frozenset({"argument_list"}),
         config_files=("go.mod",),
+        test_files=("*_test.go",),
         context=True,
     ),
     Language(
@@ -278,6 +294,7 @@ LANGUAGES: tuple[Language, ...] = (
         call_nodes=frozenset({"call_expression"}),
         argument_list_nodes=frozenset({"arguments"}),
         config_files=("Cargo.toml",),
+        test_files=("tests/*.rs",),
         context=True,
     ),
     # Known by file name and comment marker only: no grammar, so no parse checks or context.
@@ -324,6 +341,15 @@ def family(language_id: str) -> str:
 def language_for_path(path: str) -> str:
     """The LSP language id for a file name, or "plaintext"."""
     return _BY_EXTENSION.get(PurePath(path).suffix.lower(), PLAINTEXT)
+
+
+def is_test_file(language_id: str, rel_path: str) -> bool:
+    """Whether the language's test tools would take `rel_path` (relative to a root) for tests."""
+    language = find(language_id)
+    if language is None or PurePosixPath(rel_path).suffix.lower() not in language.extensions:
+        return False
+    path = PurePosixPath(rel_path)
+    return any(path.match(pattern) for pattern in language.test_files)
 
 
 def with_grammar() -> list[str]:

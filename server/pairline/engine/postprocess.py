@@ -25,10 +25,16 @@ class CursorContext:
     line_after: str  # the cursor line after the cursor
     block_indent: int  # BLOCK: indentation of the opener line
     max_lines: int = 8
+    polish: bool = True  # False (`completion.postprocess` off): the line cut and nothing else
 
     @staticmethod
     def at(
-        prefix: str, suffix: str, mode: Mode, language: str, max_lines: int = 8
+        prefix: str,
+        suffix: str,
+        mode: Mode,
+        language: str,
+        max_lines: int = 8,
+        polish: bool = True,
     ) -> CursorContext:
         line_before = prefix.rsplit("\n", 1)[-1]
         line_after = suffix.split("\n", 1)[0].rstrip("\r")
@@ -46,6 +52,7 @@ class CursorContext:
             line_after=line_after,
             block_indent=_indent(opener),
             max_lines=max_lines,
+            polish=polish,
         )
 
 
@@ -132,6 +139,9 @@ def _drop_unmatched_closers(text: str, line_before: str, line_after: str) -> str
 def finish(text: str, ctx: CursorContext) -> str | None:
     """The suggestion to show for the raw model output `text`, or None when nothing helps."""
     text = text.replace("\r\n", "\n")
+    if not ctx.polish:
+        text = text.split("\n", 1)[0].rstrip()
+        return text if text.strip() else None
     # The output is final: in a block every line counts as finished, the last one too.
     text, _ = cut(text + "\n" if ctx.mode is Mode.BLOCK else text, ctx)
     if ctx.line_before and ctx.line_before[-1] in " \t" and text[:1] in (" ", "\t"):

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from pairline.engine import languages, syntax
+from pairline.engine import check_detect, languages, syntax
 from pairline.engine.config import ActionsConfig
 
 log = logging.getLogger(__name__)
@@ -250,8 +250,11 @@ class WorkspaceVerifier:
         self.running = 0  # check commands running now
         self.peak_running = 0  # the most that ran at once
 
-    def command_for(self, language: str) -> str | None:
-        return self.config.check_commands.get(language) or None
+    def command_for(self, language: str, rel_path: str | None = None) -> str | None:
+        """The configured check command, else (trusted only) the one the project has."""
+        root = self.root if self.config.trusted else None
+        check = check_detect.check_for(self.config, root, rel_path, language)
+        return check.command if check is not None else None
 
     def runs_checks(self, rel_path: str | None) -> bool:
         """Whether a check command may run for the file at all (trusted, on disk)."""
@@ -259,7 +262,7 @@ class WorkspaceVerifier:
 
     def will_check(self, language: str, rel_path: str | None) -> bool:
         """Whether `verify` will run a check command for this file, not only parse it."""
-        return self.runs_checks(rel_path) and bool(self.command_for(language))
+        return self.runs_checks(rel_path) and bool(self.command_for(language, rel_path))
 
     async def verify(
         self, language: str, rel_path: str | None, original: str, candidate: str
@@ -271,7 +274,7 @@ class WorkspaceVerifier:
         )
         if failed is not None:
             return failed
-        command = self.command_for(language)
+        command = self.command_for(language, rel_path)
         if not command or not self.runs_checks(rel_path) or rel_path is None:
             return Verdict(True, "parse", "parses (no check command ran)")
         try:

@@ -13,6 +13,7 @@ from lsprotocol import types
 
 from pairline.engine.context.paths import uri_to_path
 from pairline.lsp import (
+    check_diagnostics,
     code_actions,
     completion_items,
     debug,
@@ -46,6 +47,7 @@ def create_server() -> PairlineServer:
     sync = documents.setup(server)
     inline_completion.setup(server)
     code_actions.setup(server)
+    check_diagnostics.setup(server)
     nextedit.setup(server)
     usage.setup(server)
     debug.setup(server)

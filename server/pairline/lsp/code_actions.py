@@ -23,7 +23,7 @@ from lsprotocol import types
 from pygls import uris
 from pygls.exceptions import JsonRpcContentModified, JsonRpcException, JsonRpcInvalidParams
 
-from pairline.engine import fix, session
+from pairline.engine import action_offers, fix, session
 from pairline.engine.document import Document
 from pairline.engine.types import EngineError
 from pairline.lsp.client import ClientFeatures
@@ -60,7 +60,13 @@ def intersects(a: types.Range, b: types.Range) -> bool:
 def _describe(diagnostic: types.Diagnostic) -> str:
     source = f"{diagnostic.source}: " if diagnostic.source else ""
     code = f" [{diagnostic.code}]" if diagnostic.code is not None else ""
-    return f"line {diagnostic.range.start.line + 1}: {source}{diagnostic.message}{code}"
+    text = f"line {diagnostic.range.start.line + 1}: {source}{diagnostic.message}{code}"
+    # A failing test marked by pairline carries the failure's own text: the model needs it.
+    data = diagnostic.data
+    failure = data.get("failure") if isinstance(data, dict) else None
+    if isinstance(failure, str) and failure.strip():
+        text += " — " + " | ".join(ln.strip() for ln in failure.splitlines() if ln.strip())
+    return text
 
 
 def _kind_value(kind: str) -> str:
@@ -83,7 +89,7 @@ def _lines_of(doc: Document, selection: types.Range) -> tuple[int, int]:
     return start, end
 
 
-def _relative(uri: str, root: str | None) -> tuple[str, str | None]:
+def relative(uri: str, root: str | None) -> tuple[str, str | None]:
     """The file's name, and its path relative to the workspace root when it lies inside it."""
     path = uris.to_fs_path(uri)
     name = PurePath(path).name if path else uri.rsplit("/", 1)[-1]
@@ -172,12 +178,15 @@ class CodeActions(Feature):
             doc.language, doc.text, start, end, selection=selection, diagnostics=bool(diagnostics)
         )
         only = [_kind_value(k) for k in params.context.only] if params.context.only else None
+        check = self._check(ls, doc) if offers else None
+        trusted = ls.settings.actions.trusted
         actions = []
         for offer in offers:
             kind = _KINDS[offer.kind]
             if not _wanted(only, _kind_value(kind)):
                 continue
-            title = f"pairline: {offer.title} ({self.router.describe(offer.kind)})"
+            named = action_offers.title(offer.kind, check, trusted=trusted)
+            title = f"pairline: {named} ({self.router.describe(offer.kind)})"
             data = {
                 "uri": doc.uri,
                 "version": doc.version,
@@ -204,6 +213,19 @@ class CodeActions(Feature):
             )
         return actions
 
+    @staticmethod
+    def _check(ls: PairlineServer, doc: Document) -> str | None:
+        """What would check an edit of `doc`: the configured or the project's test command."""
+        try:
+            root = ls.workspace.root_path
+        except RuntimeError:  # not initialized yet: no workspace, so no project to ask
+            return None
+        _name, rel_path = relative(doc.uri, root)
+        found = ls.checks.get(
+            ls.settings.actions, Path(root) if root else None, rel_path, doc.language
+        )
+        return found.label if found is not None else None
+
     async def make_edit(self, ls: PairlineServer, data: dict[str, Any]) -> _Outcome:
         """Run the action described by `data` (from `offered`); LSP errors for every failure."""
         try:
@@ -217,7 +239,7 @@ class CodeActions(Feature):
             )
         settings = ls.settings
         kind = data["kind"]
-        name, rel_path = _relative(doc.uri, ls.workspace.root_path)
+        name, rel_path = relative(doc.uri, ls.workspace.root_path)
         request = session.action_request(
             kind,
             language=doc.language,

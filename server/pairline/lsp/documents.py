@@ -60,6 +60,7 @@ class DocumentSync(Feature):
         """Keep the index current after saves and watched-file events."""
         paths = [path for path in map(uri_to_path, uris) if path is not None]
         self._server.context.files_changed(paths)
+        self._server.checks.clear()
         if self._indexing:
             self.refresh_index()
 
@@ -120,6 +121,8 @@ def setup(server: PairlineServer) -> DocumentSync:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: PairlineServer, params: types.DidSaveTextDocumentParams) -> None:
         sync.files_changed([params.text_document.uri])
+        for feature in ls.features:
+            feature.document_saved(params.text_document.uri)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(
@@ -129,6 +132,8 @@ def setup(server: PairlineServer) -> DocumentSync:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: PairlineServer, params: types.DidCloseTextDocumentParams) -> None:
+        for feature in ls.features:
+            feature.document_closed(params.text_document.uri)
         ls.engine.forget(params.text_document.uri)
         ls.nextedit.forget(params.text_document.uri)
         ls.context.forget(params.text_document.uri)

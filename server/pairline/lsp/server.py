@@ -17,6 +17,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from pairline import __version__
+from pairline.engine.check_detect import CheckCache
 from pairline.engine.completion import CompletionEngine
 from pairline.engine.config import Settings
 from pairline.engine.context import ContextGatherer
@@ -38,6 +39,12 @@ class Feature:
     def settings_changed(self, old: Settings) -> None:
         """The server now uses new settings (`old` were in force until now)."""
 
+    def document_saved(self, uri: str) -> None:
+        """The client saved an open document."""
+
+    def document_closed(self, uri: str) -> None:
+        """The client closed a document (its buffer is gone)."""
+
     async def shutdown(self) -> None:
         """Release what the feature holds (connections, tasks); the server is stopping."""
 
@@ -57,6 +64,7 @@ class PairlineServer(LanguageServer):
         self.documents = Workspace()
         self.engine = CompletionEngine(self.settings)
         self.context = ContextGatherer(self.documents)
+        self.checks = CheckCache()  # the check command of each file, for actions and diagnostics
         self.engine.context = self.context
         self.usage = UsageRecorder(lambda: self.settings)
         self.nextedit = NextEditEngine(

@@ -16,6 +16,10 @@ from pairline.engine.types import CompletionRequest
 
 _LINE_STEP = 16
 _CHARS_PER_TOKEN = 3  # a cautious estimate for code; the backend enforces the real limit
+# How much of the code after the cursor candidates are ranked against: a few lines that say
+# something (blank ones do not count), within a character cap that keeps scoring cheap.
+_RERANK_SUFFIX_LINES = 3
+_RERANK_SUFFIX_CHARS = 320
 
 
 def file_name(uri: str) -> str:
@@ -40,6 +44,18 @@ def prefix_window(prefix: str, budget_tokens: int) -> str:
 
 def suffix_window(suffix: str, lines: int) -> str:
     return "\n".join(suffix.split("\n")[: lines + 1])
+
+
+def rerank_suffix(suffix: str) -> str:
+    """The code after the cursor that candidates are ranked against ("" when there is none)."""
+    head: list[str] = []
+    telling = 0
+    for line in suffix.split("\n"):
+        head.append(line)
+        telling += bool(line.strip())
+        if telling >= _RERANK_SUFFIX_LINES:
+            break
+    return "\n".join(head)[:_RERANK_SUFFIX_CHARS] if telling else ""
 
 
 def build_prompt(

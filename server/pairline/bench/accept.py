@@ -1,0 +1,558 @@
+"""`pairline bench accept`: what a person typing with suggestions gains, arm by arm.
+
+A simulated person (bench/accept_person.py) types traces from pinned real code bases
+(bench/accept_sources.py) at a human pace, each inside a workspace holding the rest of its
+repository, and takes suggestions with Tab or word by word. Each arm is a set of settings
+overrides on pairline, run through the real server over stdio (one server per code base and
+arm, with an empty completion cache); the `peer` arm is llama.cpp's `llama-server` on the same
+model driven as llama.vim drives it, typed by the same person in the same run.
+
+Built-in arms: `all` (the settings as given), `naive` (prefix-only prompt and only the line
+cut: every quality lever of `LEVERS` that this build has, off), `peer`, and one arm per lever
+setting this build has, flipped from its default (`-context.retrieval` when it is on by
+default, `+completion.token_healing` when off, `+completion.rerank` to `always` from
+`invoked`). `LEVERS` is the one list: a lever added to the
+settings joins the table by being named there. `--arm NAME=section.key=value,...` adds arms;
+a setting the build lacks is an error, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from pairline.bench import common, plot
+from pairline.bench.accept_person import LspAsker, PeerAsker, Tally, type_trace
+from pairline.bench.accept_sources import (
+    SOURCES,
+    Source,
+    Trace,
+    code_bases,
+    pick_traces,
+    prepare_workspaces,
+)
+from pairline.bench.latency import _CAPABILITIES, LLAMA_SERVER, peer_prefix_lines
+from pairline.bench.lspclient import LspClient, server_command
+from pairline.engine.config import Settings, dump_settings, load_settings
+from pairline.engine.types import EngineError
+
+# Lever setting -> (its "off" value, its "on" value; None: no single "on", e.g. a threshold).
+LEVERS: dict[str, tuple[Any, Any]] = {
+    "context.enable": (False, True),
+    "context.imports": (False, True),
+    "context.buffers": (False, True),
+    "context.retrieval": (False, True),
+    "context.recent_edits": (False, True),
+    "completion.token_healing": (False, True),
+    "completion.min_confidence": (0.0, None),
+    "completion.syntax_check": (False, True),
+    "completion.postprocess": (False, True),
+    "completion.rerank": ("off", "always"),
+    "completion.speculative": (False, True),
+    "completion.cache": (False, True),
+}
+# Latency levers stay as they are in `naive`: it is about the prompt and post-processing.
+NAIVE_KEEPS = ("completion.speculative", "completion.cache")
+PEER = "peer"
+DEFAULT_ARMS = "all,naive,levers,peer"
+TARGETS = {  # pairline (arm `all`) over the peer, from the issue
+    "chars_saved_per_100_keystrokes": (">=", 1.5),
+    "accepted_share": (">=", 1.5),
+    "latency_shown_p50": ("<=", 0.8),
+    "latency_shown_p95": ("<=", 0.5),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Arm:
+    """A named set of settings overrides (`section.key` -> value), or the peer."""
+
+    name: str
+    overrides: dict[str, Any]
+    peer: bool = False
+
+
+def _value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text  # a bare string such as `always`
+
+
+def parse_arm(spec: str) -> Arm:
+    """`NAME=section.key=value,section.key=value` as an Arm."""
+    name, sep, rest = spec.partition("=")
+    if not sep or not name or not rest:
+        raise SystemExit(f"pairline: --arm {spec!r}: write NAME=section.key=value[,...]")
+    overrides: dict[str, Any] = {}
+    for item in rest.split(","):
+        key, sep, value = item.partition("=")
+        if not sep or "." not in key:
+            raise SystemExit(f"pairline: --arm {spec!r}: {item!r} is not section.key=value")
+        overrides[key.strip()] = _value(value.strip())
+    return Arm(name, overrides)
+
+
+def _current(settings: Settings, key: str) -> tuple[bool, Any]:
+    """(whether this build has setting `key`, its value in `settings`)."""
+    section_name, _, field_name = key.partition(".")
+    section = getattr(settings, section_name, None)
+    if not dataclasses.is_dataclass(section) or field_name not in {
+        f.name for f in dataclasses.fields(section)
+    }:
+        return False, None
+    return True, getattr(section, field_name)
+
+
+def lever_arms(settings: Settings) -> tuple[list[Arm], list[str]]:
+    """One arm per lever this build has, flipped from its value; and the levers it lacks."""
+    arms: list[Arm] = []
+    missing: list[str] = []
+    for key, (off, on) in LEVERS.items():
+        present, value = _current(settings, key)
+        if not present:
+            missing.append(key)
+        elif on is not None and value != on:
+            arms.append(Arm(f"+{key}", {key: on}))  # off, or a milder mode: turn it on
+        elif value != off:
+            arms.append(Arm(f"-{key}", {key: off}))
+    return arms, missing
+
+
+def naive_arm(settings: Settings) -> Arm:
+    overrides = {
+        key: off
+        for key, (off, _on) in LEVERS.items()
+        if key not in NAIVE_KEEPS and _current(settings, key)[0]
+    }
+    return Arm("naive", overrides)
+
+
+def choose_arms(names: str, extra: list[str], settings: Settings) -> tuple[list[Arm], list[str]]:
+    """The arms named in `--arms` (with `levers` for all lever arms) and the `--arm` ones."""
+    levers, missing = lever_arms(settings)
+    known = {arm.name: arm for arm in levers}
+    # A lever named without its sign: whichever flip this build's default calls for.
+    known.update({arm.name[1:]: arm for arm in levers})
+    arms: list[Arm] = []
+    for name in (n.strip() for n in names.split(",") if n.strip()):
+        if name in missing:
+            raise SystemExit(f"pairline: arm {name!r}: this build has no setting {name!r}")
+        if name in LEVERS and name not in known:
+            print(
+                f"pairline: {name} is off by default and has no one value to turn it on: "
+                f"give it as --arm NAME={name}=VALUE",
+                file=sys.stderr,
+            )
+            continue
+        if name == "all":
+            arms.append(Arm("all", {}))
+        elif name == "naive":
+            arms.append(naive_arm(settings))
+        elif name == PEER:
+            arms.append(Arm(PEER, {}, peer=True))
+        elif name == "levers":
+            arms.extend(levers)
+        elif name in known:
+            arms.append(known[name])
+        else:
+            choices = ", ".join(["all", "naive", "levers", PEER, *known])
+            raise SystemExit(f"pairline: unknown arm {name!r} (choose from {choices})")
+    arms.extend(parse_arm(spec) for spec in extra)
+    names_seen = [arm.name for arm in arms]
+    if len(set(names_seen)) != len(names_seen):
+        raise SystemExit(f"pairline: arms named twice: {', '.join(names_seen)}")
+    return arms, missing
+
+
+def arm_settings(base: Settings, arm: Arm) -> Settings:
+    """`base` with the arm's overrides; SystemExit for a setting this build lacks."""
+    data = dump_settings(base)
+    for key, value in arm.overrides.items():
+        if not _current(base, key)[0]:
+            section = key.partition(".")[0]
+            raise SystemExit(
+                f"pairline: arm {arm.name!r}: this build has no setting {key!r} "
+                f"(not in the {section!r} section)"
+            )
+        section_name, _, field_name = key.partition(".")
+        data[section_name][field_name] = value
+    # The bench never adds to the user's own usage log.
+    data["completion"]["record_stats"] = False
+    settings, problems = load_settings(data)
+    if problems:
+        raise SystemExit(f"pairline: arm {arm.name!r}: {'; '.join(problems)}")
+    return settings
+
+
+async def _run_pairline(
+    settings: Settings,
+    traces: list[Trace],
+    workspaces: dict[str, Path],
+    debounce: float,
+    log_stem: Path,
+) -> Tally:
+    tally = Tally()
+    options = common.settings_info(settings)
+    # One server per code base, so that its workspace is that code base alone.
+    for base, root in workspaces.items():
+        group = [t for t in traces if t.base == base]
+        if not group:
+            continue
+        client = LspClient(server_command(), log_stem.with_name(f"{log_stem.name}-{base}.log"))
+        await client.start()
+        with common.fresh_cache_dir(settings) as cache_dir:
+            try:
+                await client.initialize(
+                    _CAPABILITIES, {**options, "cache_dir": str(cache_dir)}, root
+                )
+                status = await client.wait_ready()
+                if status.get("state") != "ready":
+                    raise SystemExit(
+                        f"pairline: the server did not load its model: {status.get('message')}"
+                    )
+                asker = LspAsker(client, tally)
+                for trace in group:
+                    await type_trace(asker, trace, (root / trace.path).as_uri(), tally, debounce)
+            finally:
+                await client.close()
+    return tally
+
+
+async def _run_peer(
+    url: str, traces: list[Trace], workspaces: dict[str, Path], prefix_lines: int, debounce: float
+) -> Tally:
+    from pairline.bench.peer import connect
+
+    tally = Tally()
+    peer = connect(url)
+    asker = PeerAsker(peer, prefix_lines, tally)
+    try:
+        for trace in traces:
+            uri = (workspaces[trace.base] / trace.path).as_uri()
+            await type_trace(asker, trace, uri, tally, debounce)
+    finally:
+        await asker.aclose()
+        peer.client.close()
+    return tally
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def summary(tally: Tally) -> dict[str, Any]:
+    """An arm's figures; chars_typed + chars_accepted always equals target_chars."""
+    keystrokes = tally.typed_keys + tally.accept_keys
+    shown = len(tally.shown_latency_s)
+    latency = common.latency_summary(tally.shown_latency_s)
+    return {
+        "target_chars": tally.target_chars,
+        "chars_typed": tally.chars_typed,
+        "chars_accepted": tally.chars_accepted,
+        "keystrokes": keystrokes,
+        "typed_keys": tally.typed_keys,
+        "accept_keys": tally.accept_keys,
+        "chars_saved_per_100_keystrokes": round(100 * tally.chars_accepted / keystrokes, 2)
+        if keystrokes
+        else None,
+        "requests": tally.requests,
+        "cancelled": tally.cancelled,
+        "shown": shown,
+        "shown_per_100_keystrokes": round(100 * shown / keystrokes, 2) if keystrokes else None,
+        "accepted_full": tally.full,
+        "accepted_partial": tally.partial,
+        "accepted_share": _share(tally.full + tally.partial, shown),
+        "full_share": _share(tally.full, shown),
+        "latency_shown": latency,
+    }
+
+
+def _metric(arm: dict[str, Any], name: str) -> float | None:
+    if name.startswith("latency_shown_"):
+        value: float | None = arm["latency_shown"][f"{name.rsplit('_', 1)[1]}_ms"]
+        return value
+    result: float | None = arm[name]
+    return result
+
+
+def compare(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Ratios of `all` to the peer with the issue's targets, and each arm against `all`."""
+    out: dict[str, Any] = {}
+    if "all" in results and PEER in results:
+        for name, (sense, bound) in TARGETS.items():
+            value = common.ratio(_metric(results["all"], name), _metric(results[PEER], name))
+            met = None if value is None else value >= bound if sense == ">=" else value <= bound
+            out[f"all_over_peer.{name}"] = {
+                "ratio": value,
+                "target": f"{sense} {bound}",
+                "met": met,
+            }
+    if "all" in results:
+        base = results["all"]
+        for arm, figures in results.items():
+            if arm == "all":
+                continue
+            out[f"{arm}_minus_all"] = {
+                name: None
+                if figures[name] is None or base[name] is None
+                else round(figures[name] - base[name], 4)
+                for name in ("chars_saved_per_100_keystrokes", "accepted_share")
+            }
+    return out
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The arms as one table, then the ratios to the peer and each arm's difference to `all`."""
+    results: dict[str, dict[str, Any]] = report["results"]["arms"]
+    header = (
+        "arm",
+        "saved/100k",
+        "accepted",
+        "full",
+        "part",
+        "shown/100k",
+        "p50 ms",
+        "p95 ms",
+        "keys",
+        "typed",
+        "taken",
+        "cancelled",
+    )
+    rows: list[tuple[str, ...]] = [header]
+    for arm, r in results.items():
+        lat = r["latency_shown"]
+        rows.append(
+            tuple(
+                common._fmt(v)
+                for v in (
+                    arm,
+                    r["chars_saved_per_100_keystrokes"],
+                    r["accepted_share"],
+                    r["accepted_full"],
+                    r["accepted_partial"],
+                    r["shown_per_100_keystrokes"],
+                    lat["p50_ms"],
+                    lat["p95_ms"],
+                    r["keystrokes"],
+                    r["chars_typed"],
+                    r["chars_accepted"],
+                    r["cancelled"],
+                )
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [f"pairline bench accept ({report['results']['traces']} traces)", ""]
+    lines += [
+        "  ".join(
+            c.rjust(w) if i else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
+    comparison = report["results"]["comparison"]
+    if comparison:
+        lines.append("")
+        for key, value in comparison.items():
+            if "ratio" in value:
+                verdict = {True: "met", False: "NOT met", None: "n/a"}[value["met"]]
+                lines.append(
+                    f"  {key}: {common._fmt(value['ratio'])} (target {value['target']}: {verdict})"
+                )
+            else:
+                parts = ", ".join(f"{k} {common._fmt(v)}" for k, v in value.items())
+                lines.append(f"  {key}: {parts}")
+    missing = report["results"]["levers_missing"]
+    if missing:
+        lines.append(f"  levers not in this build: {', '.join(missing)}")
+    files = report.get("files") or {}
+    lines += [""] + [f"wrote {path}" for path in files.values()]
+    return "\n".join(lines)
+
+
+def _log_name(arm: str) -> str:
+    return "accept-" + re.sub(r"[^\w.+-]", "_", arm) + ".log"
+
+
+def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    from pairline.engine import models
+
+    out_dir = Path(args.out)
+    arms, missing = choose_arms(args.arms, args.arm or [], settings)
+    arm_config = {arm.name: arm_settings(settings, arm) for arm in arms if not arm.peer}
+    if args.source:
+        bases = {Path(d).name: Path(d).resolve() for d in args.source}
+    else:
+        sources: tuple[Source, ...] = SOURCES
+        if args.bases:
+            wanted = {b.strip() for b in args.bases.split(",") if b.strip()}
+            sources = tuple(s for s in SOURCES if s.name in wanted or s.label in wanted)
+            unknown = wanted - {s.name for s in sources} - {s.label for s in sources}
+            if unknown:
+                names = ", ".join(s.name for s in SOURCES)
+                raise SystemExit(f"pairline: unknown code base {', '.join(unknown)} ({names})")
+        bases = code_bases(settings.cache_path / "bench" / "accept", sources)
+    traces = pick_traces(
+        bases,
+        args.traces,
+        args.seed,
+        lines=args.lines,
+        cps=args.cps,
+        pause_prob=args.pause_prob,
+        pause_s=args.pause_ms / 1000,
+    )
+    if not traces:
+        raise SystemExit("pairline: no function bodies to type in the code bases")
+    try:
+        resolved = models.resolve(settings.model.name, settings.cache_path)
+    except EngineError as exc:
+        raise SystemExit(f"pairline: {exc}") from None
+    peer_binary: Path | None = None
+    if any(arm.peer for arm in arms):
+        from pairline.bench.llama_server import ensure_llama_server
+
+        # Before any typing: a missing build should not surface after minutes of it.
+        peer_binary = ensure_llama_server(
+            Path(args.peer_dir).expanduser() if args.peer_dir else None
+        )
+    args.peer = LLAMA_SERVER  # what peer_prefix_lines reads
+    prefix_lines = peer_prefix_lines(args)
+    debounce = args.debounce_ms / 1000
+    results: dict[str, dict[str, Any]] = {}
+    tallies: dict[str, Tally] = {}
+    progress = common.Progress(len(arms), "accept arms")
+    with tempfile.TemporaryDirectory(prefix="pairline-accept-") as tmp:
+        workspaces = prepare_workspaces(bases, traces, Path(tmp))
+        for arm in arms:
+            started = time.perf_counter()
+            if arm.peer:
+                from pairline.bench.llama_server import start_llama_server
+
+                assert peer_binary is not None
+                with start_llama_server(
+                    peer_binary,
+                    resolved.path,
+                    settings.model.n_ctx,
+                    settings.model.threads,
+                    settings.model.n_batch,
+                    out_dir / _log_name(arm.name),
+                ) as url:
+                    tally = asyncio.run(_run_peer(url, traces, workspaces, prefix_lines, debounce))
+            else:
+                tally = asyncio.run(
+                    _run_pairline(
+                        arm_config[arm.name],
+                        traces,
+                        workspaces,
+                        debounce,
+                        out_dir / _log_name(arm.name).removesuffix(".log"),
+                    )
+                )
+            tallies[arm.name] = tally
+            results[arm.name] = {
+                **summary(tally),
+                "wall_s": round(time.perf_counter() - started, 1),
+            }
+            progress.advance(note=arm.name)
+            # Arm by arm, so that a run cut short still leaves what it measured.
+            common.write_report({"bench": "accept", "arms": results}, out_dir, "accept-partial")
+    report: dict[str, Any] = {
+        "bench": "accept",
+        "results": {
+            "traces": len(traces),
+            "arms": results,
+            "comparison": compare(results),
+            "levers_missing": missing,
+        },
+        "settings": {
+            "seed": args.seed,
+            "traces": args.traces,
+            "lines": args.lines,
+            "code_bases": sorted(bases),
+            "chars_per_second": args.cps,
+            "pause_prob": args.pause_prob,
+            "pause_ms": args.pause_ms,
+            "debounce_ms": args.debounce_ms,
+            "peer_prefix_lines": prefix_lines,
+            "arms": {arm.name: "llama-server" if arm.peer else arm.overrides for arm in arms},
+            **common.settings_info(settings),
+        },
+        "machine": common.machine_info(resolved),
+        "trace_files": [
+            {"base": t.base, "path": t.path, "line": t.line + 1, "target": t.target} for t in traces
+        ],
+        "per_trace": {name: tally.per_trace for name, tally in tallies.items()},
+    }
+    files = {"json": str(out_dir / "accept.json")}
+    if not args.no_plot:
+        png = plot.arms_figure(
+            out_dir / "accept.png",
+            {
+                arm: {
+                    "chars saved / 100 keys": r["chars_saved_per_100_keystrokes"],
+                    "accepted share of shown (%)": None
+                    if r["accepted_share"] is None
+                    else 100 * r["accepted_share"],
+                }
+                for arm, r in results.items()
+            },
+            f"accept: {len(traces)} traces, seed {args.seed}, {args.cps:g} keys/s",
+        )
+        files["png"] = str(png)
+    report["files"] = files
+    common.write_report(report, out_dir, "accept")
+    return report
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source",
+        action="append",
+        help="a local code base to type in instead of the pinned ones (repeatable)",
+    )
+    parser.add_argument(
+        "--bases",
+        help="comma-separated pinned code bases to draw from (default: all of them), e.g. "
+        "click,rxjs,golang-github-spf13-cobra-dev,librust-semver-dev",
+    )
+    parser.add_argument("--traces", type=int, default=12, help="function windows to type")
+    parser.add_argument("--lines", type=int, default=2, help="most lines per trace")
+    parser.add_argument("--seed", type=int, default=0, help="seed for files, lines and timing")
+    parser.add_argument("--cps", type=float, default=6.0, help="typing speed, keys per second")
+    parser.add_argument("--pause-prob", type=float, default=0.15, help="pause chance per word")
+    parser.add_argument("--pause-ms", type=float, default=800.0, help="mean pause length")
+    parser.add_argument("--debounce-ms", type=float, default=75.0, help="client debounce")
+    parser.add_argument(
+        "--arms",
+        default=DEFAULT_ARMS,
+        help=f"comma-separated arms: all, naive, levers (one per lever), peer or a lever arm "
+        f"such as -context.retrieval (default {DEFAULT_ARMS})",
+    )
+    parser.add_argument(
+        "--arm",
+        action="append",
+        help="an extra arm NAME=section.key=value[,section.key=value...] (repeatable)",
+    )
+    parser.add_argument(
+        "--peer-prefix-lines",
+        type=int,
+        help="prefix lines sent to the peer (default: 256, llama.vim's)",
+    )
+    parser.add_argument("--peer-dir", help="the folder of `bench build-peer --dir`")
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    report = run(args, settings)
+    if args.json:
+        common.emit(report, True)
+    else:
+        print(format_report(report))
+    return 0
