@@ -109,7 +109,9 @@ async def test_prompt_has_similar_window_from_an_unopened_file(
     await bare_client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities(),
-            initialization_options=merged(DEFAULT_OPTIONS, {"context": {"imports": False}}),
+            initialization_options=merged(
+                DEFAULT_OPTIONS, {"context": {"imports": False, "retrieval": True}}
+            ),
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")],
         )

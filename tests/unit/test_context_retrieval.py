@@ -119,7 +119,7 @@ def test_gathered_context_has_a_window_of_an_unopened_file_but_not_its_own(tmp_p
     root = _tree(tmp_path, {"billing/invoices.py": INVOICES, "billing/quotes.py": CURSOR + answer})
     ws = Workspace()
     gatherer = ContextGatherer(ws, [root])
-    config = ContextConfig(imports=False)
+    config = ContextConfig(imports=False, retrieval=True)
     gatherer.ensure_index(config)
     uri = (root / "billing" / "quotes.py").as_uri()
     ws.open(uri, CURSOR + "\n\ndef later(quote):\n    return quote.customer.loyalty_discount(0)\n")
@@ -190,7 +190,7 @@ def test_a_large_batch_of_file_events_rebuilds_retrieval_off_the_request_path(
     root = _tree(tmp_path, {"billing/invoices.py": INVOICES})
     ws = Workspace()
     gatherer = ContextGatherer(ws, [root])
-    config = ContextConfig(imports=False)
+    config = ContextConfig(imports=False, retrieval=True)
     gatherer.ensure_index(config)
     assert not gatherer.needs_index(config)
     new = [root / "gen" / f"m{i}.py" for i in range(70)]

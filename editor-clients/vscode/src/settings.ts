@@ -67,7 +67,7 @@ export const DEFAULTS: ServerSettings = {
     baselineFeedback: false,
     offerUnverified: false,
   },
-  context: { retrieval: true, recentEdits: false },
+  context: { retrieval: false, recentEdits: false },
   nextEdit: { enable: true, model: "off", minConfidence: 0.5, maxEdits: 3 },
   cacheDir: "",
 };
