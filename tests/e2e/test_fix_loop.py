@@ -112,7 +112,11 @@ async def test_a_cancelled_loop_leaves_no_copies_and_no_processes(
         "time.sleep(120)\n"
     )
     root = workspace(tmp_path / "ws", check)
-    uri = await start(client, root, loop_options(chat_server))
+    options = loop_options(chat_server)
+    # The check's run on the code as it is then starts before any candidate, whatever the
+    # model answers (an answer that copies the code back is never checked).
+    options["actions"]["baselineFeedback"] = True
+    uri = await start(client, root, options)
     action = await fix_action(client, uri)
     request = client.protocol.send_request(types.CODE_ACTION_RESOLVE, action, msg_id="the-loop")
     for _ in range(600):
