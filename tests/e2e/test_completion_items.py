@@ -44,9 +44,9 @@ async def test_items_replace_the_word_and_apply_cleanly(bare_client: LanguageCli
     provider = result.capabilities.completion_provider
     assert provider is not None and "." in (provider.trigger_characters or [])
     uri = "file:///tmp/pairline-e2e/items.py"
-    text = "import os\n\n\ndef home_dir():\n    return os.path.expa"
+    text = "import os\n\n\ndef home_dir():\n    return os.path.expandu"
     open_doc(bare_client, uri, text)
-    line, character = 4, len("    return os.path.expa")
+    line, character = 4, len("    return os.path.expandu")
     completions = await _complete(bare_client, uri, line, character)
     assert completions.is_incomplete
     assert len(completions.items) == 1
@@ -58,13 +58,13 @@ async def test_items_replace_the_word_and_apply_cleanly(bare_client: LanguageCli
     assert isinstance(edit, types.TextEdit)
     # The edit sits on the cursor line and ends at the cursor, starting at the typed word.
     assert edit.range.end == types.Position(line=line, character=character)
-    assert edit.range.start == types.Position(line=line, character=character - len("expa"))
-    assert edit.new_text.startswith("expa") and len(edit.new_text) > len("expa")
+    assert edit.range.start == types.Position(line=line, character=character - len("expandu"))
+    assert edit.new_text.startswith("expandu") and len(edit.new_text) > len("expandu")
     assert item.filter_text == edit.new_text
     # This client declares no documentation format: a plain string, never MarkupContent.
     assert item.documentation == edit.new_text
     applied = _apply(text, edit)
-    suggestion = edit.new_text[len("expa") :]
+    suggestion = edit.new_text[len("expandu") :]
     assert applied == text + suggestion
 
 
