@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +24,7 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.e2e.conftest import SERVER
+from tests.e2e.test_check_diagnostics import apply
 from tests.e2e.test_code_actions import BUGGY, capabilities, diagnostic
 from tests.unit.test_fix_loop import alive
 from tests.unit.test_remote import FaultServer, Reply, openai_chunks, sse
@@ -93,6 +95,8 @@ def loop_options(base_url: str, **remote: Any) -> dict[str, Any]:
             "checkCommands": {"python": f"{sys.executable} check.py"},
             "candidates": 3,
             "rounds": 3,
+            # The model's loop alone; `test_a_small_edit_fixes_…` turns them on.
+            "smallEdits": False,
         },
     }
 
@@ -165,3 +169,38 @@ async def test_remote_fault_mid_loop_says_why_and_applies_nothing(
     assert any("HTTP 500" in m for m in shown), shown
     assert len(fault.seen) >= 4  # the loop got past its first round
     assert (root / "calc.py").read_text() == BUGGY
+
+
+async def test_a_small_edit_fixes_what_the_model_copies_back(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # A model that answers with the code as it is, as a small one mostly does.
+    function = BUGGY.split("\n\n\n")[0]
+    copied = sse(openai_chunks(f"```python\n{function}\n```"))
+    server = FaultServer([copied])
+    await server.start()
+    try:
+        check = (
+            "import sys\nsys.path.insert(0, '.')\nfrom calc import add_numbers\n"
+            "assert add_numbers(2, 3) == 5, add_numbers(2, 3)\n"
+        )
+        root = workspace(tmp_path, check)
+        options = loop_options(server.url, maxRetries=0)
+        options["actions"]["smallEdits"] = True
+        uri = await start(client, root, options)
+        action = await fix_action(client, uri)
+        resolved = await asyncio.wait_for(client.code_action_resolve_async(action), 120)
+    finally:
+        await server.stop()
+    assert resolved.edit is not None, resolved.title
+    fixed = apply(BUGGY, resolved.edit)
+    assert "    return a + b\n" in fixed and fixed.replace("a + b", "a - b") == BUGGY
+    (root / "calc.py").write_text(fixed)
+    assert subprocess.run([sys.executable, "check.py"], cwd=root, check=False).returncode == 0
+    ends = [
+        r.message
+        for reports in client.progress_reports.values()
+        for r in reports
+        if isinstance(r, types.WorkDoneProgressEnd) and r.message
+    ]
+    assert any("small edit, line 3: `-` → `+`" in m for m in ends), ends

@@ -56,8 +56,11 @@ def test_fix_check_arms_run_the_tests_or_only_the_examples(tmp_path: Path) -> No
     assert "add(2, 3)" not in scripts["b"] and "add(1, 1) == 2" in scripts["b"]
     text, start = fix._document(task)
     assert text.startswith(task["prompt"]) and start == 0  # the docstring is in the file
-    args = argparse.Namespace(check=["a", "b"], candidates=[8, 16])
+    args = argparse.Namespace(check=["a", "b"], candidates=[8, 16], small_edits=["off"])
     assert fix.arm_names(args) == ["single", "a_n8", "a_n16", "b_n8", "b_n16"]
+    args = argparse.Namespace(check=["a"], candidates=[0, 8], small_edits=["on", "off"])
+    # Small edits alone, then the model's candidates with and without them.
+    assert fix.arm_names(args) == ["single", "a_n0+edits", "a_n8+edits", "a_n8"]
 
 
 def test_statistics() -> None:

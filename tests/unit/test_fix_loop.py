@@ -148,9 +148,9 @@ def test_ranking_prefers_later_stages_then_fewer_failing_lines() -> None:
     parse = attempt("parse", 0)
     many = attempt("check", 9)
     few = attempt("check", 2)
-    assert fix._best([parse, many, few]) is few
-    assert fix._best([parse]) is parse
-    assert fix._best([attempt("unchanged", 0)]) is None
+    assert fix.best_rejected([parse, many, few]) is few
+    assert fix.best_rejected([parse]) is parse
+    assert fix.best_rejected([attempt("unchanged", 0)]) is None
 
 
 async def test_checks_run_in_parallel_bounded_by_the_copies(workspace: Path) -> None:
@@ -352,3 +352,56 @@ async def test_the_code_copied_back_is_a_known_failure_never_checked(workspace: 
     assert {a.verdict.stage for a in result.attempts} == {"unchanged"}
     assert verifier.commands_run == 0
     assert "3 unchanged" in result.message
+
+
+async def test_a_small_edit_fixes_what_the_model_only_copies_back(workspace: Path) -> None:
+    model = Sampler(by_index([answer("a - b")]))  # the bug, unchanged
+    verifier = WorkspaceVerifier(checking(), workspace)
+    loop = fix.Loop(candidates=2, small_edits=True)
+    try:
+        result = await fix.fix(request(), model, verifier, 2, loop=loop)
+    finally:
+        verifier.close()
+    assert result.verified and result.text == "def add(a, b):\n    return a + b\n"
+    assert "a small edit, line 2: `-` → `+`" in result.message
+    assert result.edits_checked >= 1 and result.attempts[-1].source == "edit"
+
+
+async def test_no_small_edits_when_the_check_passes_already(workspace: Path) -> None:
+    (workspace / "calc.py").write_text("def add(a, b):\n    return a + b\n")
+    text = "def add(a, b):\n    return a + b\n"
+    passing = fix.FixRequest(**{**request().__dict__, "text": text})
+    model = Sampler(by_index([answer("b + a")]))
+    verifier = WorkspaceVerifier(checking(), workspace)
+    try:
+        result = await fix.fix(passing, model, verifier, 1, loop=fix.Loop(small_edits=True))
+    finally:
+        verifier.close()
+    assert result.edits_checked == 0
+    assert all(a.source == "model" for a in result.attempts)
+
+
+async def test_a_small_edit_that_only_fails_less_is_not_offered(workspace: Path) -> None:
+    # `a + b` fixes every case but (7, 7): the check fails less, yet an edit nobody wrote
+    # must make it pass outright.
+    (workspace / "check.py").write_text(CHECK_SCRIPT.replace("(5, -1)", "(5, -1), (7, 7)"))
+    buggy = "def add(a, b):\n    return a - b if a != 7 else 0\n"
+    model = Sampler(by_index([answer("a - b if a != 7 else 0")]))
+    verifier = WorkspaceVerifier(checking(), workspace)
+    partial = fix.FixRequest(**{**request().__dict__, "text": buggy})
+    try:
+        result = await fix.fix(partial, model, verifier, 1, loop=fix.Loop(small_edits=True))
+    finally:
+        verifier.close()
+    assert not result.verified and result.edits_checked > 3
+    fails_less = [a for a in result.attempts if "fails less" in a.verdict.message]
+    assert fails_less and all(not a.verdict.ok for a in fails_less)
+
+
+def test_a_candidate_may_run_a_few_times_as_long_as_the_code_as_it_is() -> None:
+    from pairline.engine.verify import CheckRun, candidate_timeout
+
+    assert candidate_timeout(60.0, CheckRun(1, "", 0.2)) == 5.0  # never under 5 s
+    assert candidate_timeout(60.0, CheckRun(1, "", 4.0)) == 20.0
+    assert candidate_timeout(10.0, CheckRun(0, "", 4.0)) == 10.0  # never over the setting
+    assert candidate_timeout(60.0, CheckRun(None, "timed out", 60.0)) == 60.0

@@ -9,6 +9,8 @@ embedded model itself through `python -m llama_cpp.server` on loopback). Arms:
 - loop, per `--check` arm and per `--candidates N`: best-of-N rounds within `--budget` seconds;
   only a verified candidate is applied. Check arm `a`: the task's tests are the project's check
   command ("make this failing test pass"); arm `b`: only the docstring's examples are the check.
+  `--small-edits on off` runs each loop arm with and without the small edits of
+  `actions.small_edits` (`a_n8+edits`, `a_n8`); `--candidates 0` with them: small edits alone.
 
 Every arm is scored by the task's tests run apart from the loop (for arm `b` they stay hidden
 from it). Where the fix engine is missing, the command says so and exits 2 instead of reporting
@@ -81,7 +83,15 @@ def _check_files(task: dict[str, Any]) -> dict[str, str]:
 
 
 def arm_names(args: argparse.Namespace) -> list[str]:
-    return ["single"] + [f"{c}_n{n}" for c in args.check for n in args.candidates]
+    """`single`, then per check arm and N: `a_n8` (the model's candidates only), `a_n8+edits`
+    (and the small edits of `actions.small_edits`), `a_n0+edits` (small edits alone)."""
+    return ["single"] + [
+        f"{c}_n{n}{'+edits' if e == 'on' else ''}"
+        for c in args.check
+        for n in args.candidates
+        for e in args.small_edits
+        if n > 0 or e == "on"
+    ]
 
 
 @contextlib.contextmanager
@@ -144,7 +154,9 @@ async def _fix_all(
                     if arm == "single":
                         config, loop = ActionsConfig(trusted=False), fix_engine.Loop(1, 1)
                     else:
-                        check, n = arm.split("_n")
+                        check, rest = arm.split("_n")
+                        n, plus, _ = rest.partition("+")
+                        small_edits = plus == "+"
                         config = ActionsConfig(
                             trusted=True,
                             check_commands={"python": f"{sys.executable} check_{check}.py"},
@@ -156,6 +168,7 @@ async def _fix_all(
                             args.budget,
                             args.temperature,
                             baseline_feedback=_baseline_feedback(args, settings),
+                            small_edits=small_edits,
                         )
                     verifier = WorkspaceVerifier(config, root)
                     try:
@@ -184,6 +197,8 @@ async def _fix_all(
                         "checked": result.checked,
                         "duplicates": result.duplicates,
                         "unchanged": result.unchanged,
+                        "edits_checked": result.edits_checked,
+                        "found_by": next((a.source for a in result.attempts if a.verdict.ok), None),
                         "out_of_time": result.out_of_time,
                         "seconds": round(result.seconds, 3),
                     }
@@ -222,6 +237,8 @@ def _summary(rows: list[dict[str, Any]], arm: str) -> dict[str, Any]:
         "candidates_checked": sum(a.get("checked", 0) for a in done),
         "duplicates": sum(a.get("duplicates", 0) for a in done),
         "unchanged": sum(a.get("unchanged", 0) for a in done),
+        "edits_checked": sum(a.get("edits_checked", 0) for a in done),
+        "fixed_by_edit": sum(1 for a in done if a["passed"] and a.get("found_by") == "edit"),
         "seconds_per_task": common.latency_summary([a["seconds"] for a in done]),
         "seconds_per_fix": common.mean(fixed),  # mean time of the tasks it fixed
     }
@@ -263,6 +280,7 @@ def run(
             "budget_s": args.budget,
             "temperature": args.temperature,
             "baseline_feedback": _baseline_feedback(args, settings),
+            "small_edits": args.small_edits,
             "remote": args.remote,
             **common.settings_info(settings),
         },
@@ -302,6 +320,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: actions.baseline_feedback)",
     )
     parser.add_argument(
+        "--small-edits",
+        nargs="+",
+        choices=("on", "off"),
+        default=None,
+        help="loop arms with and/or without the small edits of actions.small_edits "
+        "(default: the setting); with --candidates 0, small edits alone",
+    )
+    parser.add_argument(
         "--remote",
         choices=("settings", "auto"),
         default="settings",
@@ -323,6 +349,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_UNAVAILABLE
+    if args.small_edits is None:
+        args.small_edits = ["on" if settings.actions.small_edits else "off"]
     report = run(args, common.measuring(settings), tasks)
     common.emit(report, args.json)
     return 0

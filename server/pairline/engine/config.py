@@ -215,6 +215,10 @@ class ActionsConfig(_Section):
     # it a small model has no hint of what is wrong and mostly copies the code back unchanged.
     # Off until `pairline bench fix --baseline-feedback on|off` shows it wins.
     baseline_feedback: bool = False
+    # "Fix this" also checks one-token edits of the region (`<` for `<=`, `n` for `n - 1`, one
+    # variable for another, …) when the check fails on it as it is: most bugs a test catches
+    # are one of these, and running the check finds them with no model. Trusted checks only.
+    small_edits: bool = True
     offer_unverified: bool = False  # offer the best unverified edit when none verified
     local_max_tokens: int = _ranged(256, 16, 8192)
     context_lines: int = _ranged(120, 0)  # lines of the rest of the file given with the region

@@ -21,7 +21,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -46,10 +46,12 @@ from pairline.engine.action_offers import (
 )
 from pairline.engine.backends.edit import Cancelled, EditBackend, EditPrompt, Sampling
 from pairline.engine.edit_router import EditRouter, make_remote
+from pairline.engine.fix_outcome import Attempt, FixResult, best_rejected, why_none
+from pairline.engine.mutants import Mutant, mutants
 from pairline.engine.prompt.edit import EditTask, budget_context, build_prompt
 from pairline.engine.redact import is_secret_file
 from pairline.engine.types import EngineError
-from pairline.engine.verify import Verdict, Verifier, baseline_until
+from pairline.engine.verify import Verdict, Verifier, baseline_until, cores
 
 __all__ = [
     "DOCSTRING",
@@ -94,57 +96,8 @@ class Loop:
     budget_s: float | None = None  # None: no limit but the rounds
     temperature: float = 0.8
     baseline_feedback: bool = False  # prompts with no rejection to revise see the check fail
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One candidate: what the model said and what the verifier made of it."""
-
-    round: int
-    answer: str  # what the model said
-    candidate: str | None  # the whole new document, None when no code could be read
-    verdict: Verdict
-    seconds: float
-    index: int = 0  # which of its round's candidates (0: the greedy one)
-
-
-@dataclass(frozen=True)
-class FixResult:
-    """The outcome: `text` is the verified new document, or None when nothing verified."""
-
-    text: str | None
-    verified: bool
-    message: str
-    model: str
-    where: str  # "remote" or "local"
-    attempts: tuple[Attempt, ...] = ()  # every judged candidate, in the order judged
-    seconds: float = 0.0
-    best_unverified: str | None = None  # the most promising rejected candidate, if any
-    rounds_run: int = 0
-    generated: int = 0  # answers received
-    duplicates: int = 0  # answers dropped as the same code as an earlier one
-    checked: int = 0  # candidates judged by the verifier
-    unchanged: int = 0  # answers dropped unchecked as the original code again
-    out_of_time: bool = False  # the budget ran out before the rounds did
-
-    @property
-    def rounds(self) -> int:
-        return self.rounds_run or len({a.round for a in self.attempts})
-
-    def offered(self, offer_unverified: bool) -> tuple[str | None, str]:
-        """The text to apply (None: nothing) and what to tell the user, never silence."""
-        if self.verified:
-            return self.text, self.message
-        if self.best_unverified is None:
-            return None, f"{self.message}; nothing applied"
-        if offer_unverified:
-            return self.best_unverified, (
-                f"UNVERIFIED edit (the closest candidate, actions.offer_unverified): {self.message}"
-            )
-        return None, (
-            f"{self.message}; nothing applied (actions.offer_unverified would offer the closest "
-            "candidate, marked unverified)"
-        )
+    # Also check one-token edits of the region (`mutants`) when a check fails on it unmodified.
+    small_edits: bool = False
 
 
 def task_for(request: FixRequest, previous: Attempt | None, failure: str | None = None) -> EditTask:
@@ -205,7 +158,7 @@ class _Round:
         self.backend = backend
         self.verifier = verifier
         self.generating: dict[asyncio.Task[Any], tuple[int, threading.Event, float]] = {}
-        self.checking: dict[asyncio.Task[Any], tuple[int, str, str, float]] = {}
+        self.checking: dict[asyncio.Task[Any], tuple[int, str, str, float, str]] = {}
         self.errors: list[EngineError] = []
         self.answers = 0
 
@@ -214,12 +167,18 @@ class _Round:
         task = asyncio.ensure_future(self.backend.answer(prompt, stop, sampling))
         self.generating[task] = (index, stop, time.perf_counter())
 
-    def check(self, index: int, answer: str, candidate: str, started: float) -> None:
+    def check(
+        self, index: int, answer: str, candidate: str, started: float, source: str = "model"
+    ) -> None:
         request = self.request
         task = asyncio.ensure_future(
             self.verifier.verify(request.language, request.rel_path, request.text, candidate)
         )
-        self.checking[task] = (index, answer, candidate, started)
+        self.checking[task] = (index, answer, candidate, started, source)
+
+    @property
+    def edits_in_flight(self) -> int:
+        return sum(1 for *_rest, source in self.checking.values() if source == "edit")
 
     @property
     def pending(self) -> set[asyncio.Task[Any]]:
@@ -263,22 +222,30 @@ async def fix(
     deadline = started + loop.budget_s if loop.budget_s else math.inf
     attempts: list[Attempt] = []
     seen: set[str] = set()
-    counts = {"generated": 0, "duplicates": 0, "checked": 0, "rounds": 0, "unchanged": 0}
+    counts = {
+        "generated": 0,
+        "duplicates": 0,
+        "checked": 0,
+        "rounds": 0,
+        "unchanged": 0,
+        "edits": 0,
+    }
     concurrency = 1 if backend.where == "local" else _REMOTE_CONCURRENCY
 
     def report(number: int, passed: int = 0) -> None:
         if progress is None:
             return
         spent = time.perf_counter() - started
+        edits = f" ({counts['edits']} small edits)" if counts["edits"] else ""
         share = spent / loop.budget_s if loop.budget_s else (number - 1) / loop.rounds
         progress(
             f"round {number}/{loop.rounds}: {counts['generated']} candidates, "
-            f"{counts['checked']} checked, {passed} passed",
+            f"{counts['checked']} checked{edits}, {passed} passed",
             min(99, int(100 * share)),
         )
 
     def result(text: str | None, message: str, *, out_of_time: bool = False) -> FixResult:
-        best = _best(attempts)
+        best = best_rejected(attempts)
         return FixResult(
             text=text,
             verified=text is not None,
@@ -293,25 +260,41 @@ async def fix(
             duplicates=counts["duplicates"],
             checked=counts["checked"],
             unchanged=counts["unchanged"],
+            edits_checked=counts["edits"],
             out_of_time=out_of_time,
         )
 
     failure = None  # how the check fails on the unmodified file, shown to the first round
-    if loop.baseline_feedback:
+    edits: list[Mutant] = []
+    if loop.baseline_feedback or (loop.small_edits and request.kind == FIX):
         where = (request.language, request.rel_path, request.text)
         failure = await baseline_until(verifier, *where, cancel, deadline)
+    if loop.small_edits and request.kind == FIX and failure is not None:
+        # Only a check that fails now can tell a fixing edit from a harmless one.
+        region = request.region
+        # A thread: each edit is parse-checked, which for a long file takes a while.
+        edits = await asyncio.to_thread(
+            mutants, request.language, request.text, region.start, region.end
+        )
+        seen.update(normalised(m.text) for m in edits)
+    if not loop.baseline_feedback:
+        failure = None
+    edit_slots = cores()  # edits checked at once: a model candidate's check waits for no more
     for number in range(1, loop.rounds + 1):
         if time.perf_counter() >= deadline:
             break
         counts["rounds"] = number
-        best = _best(attempts)
+        best = best_rejected(attempts)
         queue = list(enumerate(asks(request, number, loop)))
         round_ = _Round(request, backend, verifier)
         report(number)
         try:
-            while queue or round_.pending:
+            while queue or round_.pending or edits:
                 if cancel.is_set():
                     raise Cancelled("cancelled")
+                while edits and round_.edits_in_flight < edit_slots:
+                    edit = edits.pop(0)
+                    round_.check(-1, edit.what, edit.text, time.perf_counter(), "edit")
                 while queue and len(round_.generating) < concurrency:
                     index, (sampling, revise) = queue.pop(0)
                     previous = best if revise else None
@@ -327,7 +310,10 @@ async def fix(
                     passed = _settle(task, round_, number, attempts, seen, counts)
                     if passed is not None:
                         report(number, 1)
-                        return result(passed.candidate, passed.verdict.message)
+                        message = passed.verdict.message
+                        if passed.source == "edit":
+                            message += f" (a small edit, {passed.answer})"
+                        return result(passed.candidate, message)
                 if done:
                     report(number)
         finally:
@@ -335,7 +321,9 @@ async def fix(
         if round_.answers == 0 and round_.errors:
             raise round_.errors[0]
     out_of_time = time.perf_counter() >= deadline
-    return result(None, _why_none(attempts, counts, loop, out_of_time), out_of_time=out_of_time)
+    return result(
+        None, why_none(attempts, counts, loop.budget_s, out_of_time), out_of_time=out_of_time
+    )
 
 
 def _settle(
@@ -384,55 +372,25 @@ def _settle(
         seen.add(key)
         round_.check(index, answer, candidate, asked)
         return None
-    index, answer, candidate, asked = round_.checking.pop(task)
+    index, answer, candidate, asked, source = round_.checking.pop(task)
     verdict = task.result()
     assert isinstance(verdict, Verdict)
     counts["checked"] += 1
-    attempt = Attempt(number, answer, candidate, verdict, time.perf_counter() - asked, index)
+    if source == "edit":
+        counts["edits"] += 1
+        if verdict.partial:
+            # An edit nobody wrote must make the check pass outright, not only fail less.
+            verdict = replace(verdict, ok=False, message=f"{verdict.message}, but still fails")
+    seconds = time.perf_counter() - asked
+    attempt = Attempt(number, answer, candidate, verdict, seconds, index, source)
     attempts.append(attempt)
     log.info(
         "%s round %d candidate %d with %s: %s (%s)",
         request.kind,
         number,
         index,
-        round_.backend.name,
+        round_.backend.name if source == "model" else f"a small edit, {answer}",
         "accepted" if verdict.ok else "rejected",
         verdict.message.splitlines()[0] if verdict.message else verdict.stage,
     )
     return attempt if verdict.ok else None
-
-
-def _why_none(attempts: Sequence[Attempt], counts: dict[str, int], loop: Loop, late: bool) -> str:
-    """Why nothing verified, in words: how much was tried and the closest miss."""
-    best = _best(attempts)
-    closest = (
-        best.verdict.message
-        if best is not None
-        else (attempts[-1].verdict.message if attempts else "no candidate")
-    )
-    tried = (
-        f"{counts['rounds']} round(s), {counts['generated']} candidate(s), "
-        f"{counts['checked']} checked"
-    )
-    if counts["duplicates"]:
-        tried += f", {counts['duplicates']} duplicate(s)"
-    if counts["unchanged"]:
-        tried += f", {counts['unchanged']} unchanged"
-    limit = f"; the {loop.budget_s:g} s budget (actions.budget_s) ran out" if late else ""
-    return f"no verified edit after {tried}{limit}; closest: {closest}"
-
-
-# A rejection at a later stage got further: a candidate that parses beats one that does not.
-_STAGE_RANK = {"check": 3, "setup": 2, "parse": 1, "unchanged": 0, "extract": 0}
-
-
-def _best(attempts: Sequence[Attempt]) -> Attempt | None:
-    """The most promising rejection: the furthest stage, then the fewest failing lines, then
-    the latest round (a revision saw more feedback)."""
-    usable = [a for a in attempts if a.candidate is not None and a.verdict.stage != "unchanged"]
-    if not usable:
-        return None
-    return min(
-        usable,
-        key=lambda a: (-_STAGE_RANK.get(a.verdict.stage, 0), a.verdict.failing, -a.round, a.index),
-    )

@@ -137,6 +137,7 @@ async def run_action(
         budget_s=actions.budget_s,
         temperature=actions.temperature,
         baseline_feedback=actions.baseline_feedback,
+        small_edits=actions.small_edits and checked,
     )
     try:
         return await fix.fix(

@@ -22,7 +22,6 @@ import logging
 import os
 import re
 import shlex
-import shutil
 import signal
 import tempfile
 import threading
@@ -35,32 +34,16 @@ from typing import Protocol
 
 from pairline.engine import check_detect, languages, syntax
 from pairline.engine.config import ActionsConfig
+from pairline.engine.workspace_copy import copy_workspace
 
 log = logging.getLogger(__name__)
 
-# Never copied into the check sandbox: large, generated, or private to a tool.
-IGNORED = (
-    ".git",
-    ".hg",
-    ".svn",
-    ".venv",
-    "venv",
-    "node_modules",
-    "__pycache__",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".pytest_cache",
-    ".tox",
-    "target",
-    "dist",
-    "build",
-)
-MAX_COPY_FILES = 20_000
-MAX_COPY_BYTES = 200 * 1024 * 1024
 _OUTPUT_LINES = 40  # lines of check output fed back to the model
 # Lines of the unmodified file's failure shown in a first round's prompt: the end of the
 # output, where a traceback names the failing assertion; a small model's prompt stays short.
 _BASELINE_LINES = 12
+_MIN_TIMEOUT_S = 5.0
+_TIMEOUT_FACTOR = 5.0
 _TIMING = re.compile(r"\b\d+(\.\d+)?\s*(s|ms|sec|seconds)\b")
 _NUMBER = re.compile(r"\d+")
 
@@ -72,12 +55,24 @@ class Verdict:
     message: str  # why, in words fit for the user and for the model's next round
     checked: str = ""  # the check command that passed ("" when only the parse was checked)
     failing: int = 0  # how badly a rejected candidate failed (output lines): fewer is closer
+    partial: bool = False  # passed as "fails less than before", not outright
 
 
 @dataclass(frozen=True)
 class CheckRun:
     returncode: int | None  # None: timed out or could not start
     output: str
+    seconds: float = 0.0
+
+
+def candidate_timeout(limit: float, base: CheckRun) -> float:
+    """How long a candidate's check may run: a few times the unmodified code's run (at least
+    `_MIN_TIMEOUT_S`), never more than the setting. An edit that makes the check run much longer
+    than the code as it is has most likely written an endless loop, and waiting out the whole
+    `check_timeout_s` on it would spend the loop's budget on one candidate."""
+    if base.returncode is None:
+        return limit  # the unmodified code timed out too: nothing to go by
+    return min(limit, max(_MIN_TIMEOUT_S, _TIMEOUT_FACTOR * base.seconds))
 
 
 class Verifier(Protocol):
@@ -205,7 +200,9 @@ def compare(command: str, base: CheckRun, cand: CheckRun, root: str) -> Verdict:
             f"`{command}` still fails the same way:\n{_tail(cand.output)}",
             failing=failing,
         )
-    return Verdict(True, "check", f"`{command}` fails less than before", checked=command)
+    return Verdict(
+        True, "check", f"`{command}` fails less than before", checked=command, partial=True
+    )
 
 
 async def baseline_until(
@@ -280,7 +277,8 @@ class WorkspaceVerifier:
         try:
             base = await self._baseline(command, rel_path, original)
             async with self._sandbox() as sandbox:
-                cand = await self._run(command, sandbox, rel_path, candidate)
+                timeout = candidate_timeout(self.config.check_timeout_s, base)
+                cand = await self._run(command, sandbox, rel_path, candidate, timeout)
                 # Leave the copy as the baseline expects it for the next check.
                 await asyncio.to_thread(_write, sandbox / rel_path, original)
         except OSError as exc:
@@ -346,7 +344,7 @@ class WorkspaceVerifier:
         tmp = tempfile.TemporaryDirectory(prefix="pairline-check-")
         self._tmps.append(tmp)  # before copying: a cancelled copy is removed by close() too
         target = Path(tmp.name) / "workspace"
-        copying = asyncio.ensure_future(asyncio.to_thread(_copy_workspace, self.root, target))
+        copying = asyncio.ensure_future(asyncio.to_thread(copy_workspace, self.root, target))
         try:
             await asyncio.shield(copying)
         except asyncio.CancelledError:
@@ -356,7 +354,10 @@ class WorkspaceVerifier:
             raise
         return target
 
-    async def _run(self, command: str, sandbox: Path, rel_path: str, text: str) -> CheckRun:
+    async def _run(
+        self, command: str, sandbox: Path, rel_path: str, text: str, timeout: float | None = None
+    ) -> CheckRun:
+        timeout = timeout or self.config.check_timeout_s
         await asyncio.to_thread(_write, sandbox / rel_path, text)
         argv = shlex.split(command.replace("{file}", shlex.quote(rel_path)))
         self.commands_run += 1
@@ -375,7 +376,8 @@ class WorkspaceVerifier:
         self.running += 1
         self.peak_running = max(self.peak_running, self.running)
         try:
-            out, _ = await asyncio.wait_for(proc.communicate(), self.config.check_timeout_s)
+            started = time.perf_counter()
+            out, _ = await asyncio.wait_for(proc.communicate(), timeout)
         except (TimeoutError, asyncio.CancelledError) as exc:
             # The whole group: a test runner's children must not outlive a cancelled loop.
             _kill_group(proc.pid)
@@ -383,10 +385,11 @@ class WorkspaceVerifier:
                 await asyncio.shield(proc.wait())
             if isinstance(exc, asyncio.CancelledError):
                 raise
-            return CheckRun(None, f"timed out after {self.config.check_timeout_s:g} s")
+            return CheckRun(None, f"timed out after {timeout:g} s")
         finally:
             self.running -= 1
-        return CheckRun(proc.returncode, relative(out.decode("utf-8", "replace"), sandbox))
+        output = relative(out.decode("utf-8", "replace"), sandbox)
+        return CheckRun(proc.returncode, output, time.perf_counter() - started)
 
     def close(self) -> None:
         """Remove every copy of the workspace (their processes are gone by now)."""
@@ -414,17 +417,3 @@ def _kill_group(pid: int) -> None:
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-
-
-def _copy_workspace(root: Path, target: Path) -> None:
-    files = 0
-    size = 0
-    for _dir, dirs, names in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in IGNORED]
-        files += len(names)
-        for name in names:
-            with contextlib.suppress(OSError):
-                size += os.lstat(os.path.join(_dir, name)).st_size
-        if files > MAX_COPY_FILES or size > MAX_COPY_BYTES:
-            raise OSError(f"the workspace is too large to copy ({files}+ files, {size >> 20}+ MiB)")
-    shutil.copytree(root, target, ignore=shutil.ignore_patterns(*IGNORED), symlinks=True)

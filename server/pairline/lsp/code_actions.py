@@ -297,8 +297,9 @@ class CodeActions(Feature):
             progress.end(message.splitlines()[0])
             return _Outcome(None, False, result.rounds)
         label = "verified" if result.verified else "unverified"
+        edits = f" and {result.edits_checked} small edit(s)" if result.edits_checked else ""
         progress.end(
-            f"{label} after {result.generated} candidate(s) in {result.rounds} round(s): "
+            f"{label} after {result.generated} candidate(s){edits} in {result.rounds} round(s): "
             f"{result.message.splitlines()[0]}"
         )
         edit = workspace_edit(ls.client, doc, new_text, version)

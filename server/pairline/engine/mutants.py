@@ -1,0 +1,268 @@
+"""Small edits of a region, tried as "Fix this" candidates next to the model's.
+
+Most real bugs a test catches are one token off: `<` for `<=`, `+` for `-`, `n` for `n - 1`,
+`min` for `max`, one variable for another, one condition or statement too many. A small model
+asked to fix such code mostly copies it back unchanged; running the check on every one-token
+edit of the region (as program repair and mutation testing do) finds many of these fixes in
+seconds, with no model at all. Only a check that fails on the unmodified code can vouch for one,
+so the loop uses them only then (`actions.mutants`).
+
+`mutants()` lists them in the order they are worth trying: operator swaps first, then
+off-by-one constants, boolean flips, the usual function pairs, dropping one operand of an
+operator, swapping one variable for another, and last dropping one statement line. Every edit
+is parse-checked here; tokens inside strings, comments and parameter lists are left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import tree_sitter
+
+from pairline.engine import syntax
+
+# Token -> what it is swapped for, most likely first. Shared by the grammars that spell the
+# operator alike (Python, JS/TS, Go, Rust, C-like); a token a grammar lacks never matches.
+_COMPARISONS = {
+    "<": ("<=", ">"),
+    "<=": ("<", ">="),
+    ">": (">=", "<"),
+    ">=": (">", "<="),
+    "==": ("!=",),
+    "!=": ("==",),
+    "===": ("!==",),
+    "!==": ("===",),
+    "in": ("not in",),
+    "is": ("is not",),
+}
+_ARITHMETIC = {  # the likeliest first, then the rest (mutation testing's full replacement)
+    "+": ("-", "*"),
+    "-": ("+", "%", "*", "//"),
+    "*": ("/", "+", "**", "-"),
+    "/": ("//", "*", "%"),
+    "//": ("/", "%", "*"),
+    "%": ("//", "-", "/"),
+    "**": ("*",),
+    "+=": ("-=",),
+    "-=": ("+=",),
+    "*=": ("/=", "+="),
+    "/=": ("*=",),
+    "//=": ("/=",),
+}
+_BOOLEAN = {
+    "and": ("or",),
+    "or": ("and",),
+    "&&": ("||",),
+    "||": ("&&",),
+    "True": ("False",),
+    "False": ("True",),
+    "true": ("false",),
+    "false": ("true",),
+}
+# Names often written for each other: a "function misuse" bug is one of these pairs.
+_PAIRS = (
+    ("min", "max"),
+    ("any", "all"),
+    ("lower", "upper"),
+    ("isupper", "islower"),
+    ("floor", "ceil"),
+    ("startswith", "endswith"),
+    ("append", "extend"),
+    ("sorted", "reversed"),
+    ("push", "unshift"),
+    ("pop", "shift"),
+)
+_PAIRED = {a: b for a, b in _PAIRS} | {b: a for a, b in _PAIRS}
+_IDENTIFIERS = frozenset({"identifier", "property_identifier", "field_identifier"})
+_NUMBERS = frozenset({"integer", "number", "integer_literal", "int_literal"})
+_BINARY = frozenset({"binary_operator", "binary_expression", "boolean_operator"})
+_NEGATIONS = frozenset({"not_operator", "unary_expression", "unary_operator"})
+# Where a name is often one off: a call's argument (`range(n)`), an index or a slice bound.
+_BOUNDS = frozenset({"argument_list", "arguments", "subscript", "slice", "index_expression"})
+# Never edited inside these: text, and a signature's names (renaming a parameter breaks callers).
+_SKIPPED = frozenset(
+    {
+        "string",
+        "template_string",
+        "string_literal",
+        "raw_string_literal",
+        "interpreted_string_literal",
+        "comment",
+        "line_comment",
+        "block_comment",
+        "parameters",
+        "formal_parameters",
+        "parameter_list",
+        "type",
+        "type_annotation",
+        "import_statement",
+        "import_from_statement",
+        "decorator",
+    }
+)
+_DEFINITIONS = frozenset(
+    {"function_definition", "function_declaration", "method_definition", "function_item"}
+)
+_DECIMAL = re.compile(r"\d{1,6}")
+_ORDER = ("compare", "arith", "number", "boolean", "pair", "operand", "variable", "line")
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """The whole document with one small edit, and the edit in words."""
+
+    text: str
+    what: str
+
+
+@dataclass(frozen=True)
+class _Edit:
+    kind: str
+    start: int  # byte offsets in the document
+    end: int
+    new: bytes
+    line: int  # 0-based, for the description
+
+    def describe(self, old: bytes) -> str:
+        was = old.decode("utf-8", "replace").strip() or "(nothing)"
+        now = self.new.decode("utf-8", "replace").strip() or "(nothing)"
+        if self.kind == "line":
+            return f"line {self.line + 1}: dropped `{was}`"
+        return f"line {self.line + 1}: `{was}` → `{now}`"
+
+
+def mutants(
+    language: str, text: str, start_line: int, end_line: int, limit: int = 300
+) -> list[Mutant]:
+    """Up to `limit` one-edit variants of lines [start_line, end_line) of `text`, that parse
+    no worse than `text`, most promising first (none without a grammar for the language)."""
+    data = text.encode("utf-8", "surrogatepass")
+    tree = syntax.parse(language, data)
+    if tree is None:
+        return []
+    lines = data.split(b"\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    lo = offsets[min(start_line, len(lines))]
+    hi = offsets[min(end_line, len(lines))]
+    edits = list(_edits(tree.root_node, data, lo, hi))
+    edits += _line_edits(tree.root_node, lines, offsets, start_line, min(end_line, len(lines)))
+    edits.sort(key=lambda e: _ORDER.index(e.kind))  # stable: position order within a kind
+    base_errors = syntax.count_errors(tree.root_node)
+    out: list[Mutant] = []
+    seen = {data}
+    for edit in edits:
+        new = data[: edit.start] + edit.new + data[edit.end :]
+        if new in seen:
+            continue
+        seen.add(new)
+        candidate = new.decode("utf-8", "surrogatepass")
+        errors = syntax.error_count(language, candidate)
+        if errors is None or errors > base_errors:
+            continue
+        out.append(Mutant(candidate, edit.describe(data[edit.start : edit.end])))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _edits(root: tree_sitter.Node, data: bytes, lo: int, hi: int) -> Iterator[_Edit]:
+    """Token-level edits of the nodes inside [lo, hi)."""
+    names = _local_names(root, data, lo, hi)
+    for node in _walk(root, lo, hi):
+        kind, start, end = node.type, node.start_byte, node.end_byte
+        row = node.start_point[0]
+        token = data[start:end]
+        if kind in _BINARY:
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if left is not None and right is not None:
+                yield _Edit("operand", start, end, data[left.start_byte : left.end_byte], row)
+                yield _Edit("operand", start, end, data[right.start_byte : right.end_byte], row)
+        if kind in _NEGATIONS and node.child_count == 2 and node.children[0].type in ("not", "!"):
+            operand = node.children[1]
+            yield _Edit("boolean", start, end, data[operand.start_byte : operand.end_byte], row)
+        if node.child_count:
+            continue
+        word = token.decode("utf-8", "replace")
+        for table, edit_kind in ((_COMPARISONS, "compare"), (_ARITHMETIC, "arith")):
+            for new in table.get(word, ()):
+                yield _Edit(edit_kind, start, end, new.encode(), row)
+        for new in _BOOLEAN.get(word, ()):
+            yield _Edit("boolean", start, end, new.encode(), row)
+        if kind in _NUMBERS and _DECIMAL.fullmatch(word):
+            value = int(word)
+            for new_value in (value + 1, value - 1):
+                if new_value >= 0:
+                    yield _Edit("number", start, end, str(new_value).encode(), row)
+        if kind in _IDENTIFIERS:
+            if word in _PAIRED:
+                yield _Edit("pair", start, end, _PAIRED[word].encode(), row)
+            if kind == "identifier" and word in names and not _is_called(node):
+                if node.parent is not None and node.parent.type in _BOUNDS:
+                    for off_by_one in (" + 1", " - 1"):
+                        yield _Edit("number", start, end, (word + off_by_one).encode(), row)
+                for other in names:
+                    if other != word:
+                        yield _Edit("variable", start, end, other.encode(), row)
+
+
+def _line_edits(
+    root: tree_sitter.Node, lines: list[bytes], offsets: list[int], first: int, last: int
+) -> Iterator[_Edit]:
+    """Drop one simple statement line (an extra condition or update): never the header, a
+    block opener or closer, or a `return`."""
+    for row in range(first + 1, last):
+        stripped = lines[row].strip()
+        if not stripped or stripped.startswith((b"#", b"//", b"return", b"}", b"else", b"elif")):
+            continue
+        if stripped.endswith((b":", b"{", b"(", b"[", b",", b"\\")):
+            continue
+        yield _Edit("line", offsets[row], offsets[row + 1], b"", row)
+
+
+def _walk(root: tree_sitter.Node, lo: int, hi: int) -> Iterator[tree_sitter.Node]:
+    """The nodes overlapping [lo, hi), skipping text, comments and signatures."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.end_byte <= lo or node.start_byte >= hi or node.type in _SKIPPED:
+            continue
+        if node.start_byte >= lo and node.end_byte <= hi:
+            yield node
+        stack.extend(reversed(node.children))
+
+
+def _local_names(root: tree_sitter.Node, data: bytes, lo: int, hi: int) -> list[str]:
+    """Plain names used in the region that are not functions it calls nor definitions' names:
+    the variables one may have been written for another."""
+    names: dict[str, None] = {}
+    for node in _walk(root, lo, hi):
+        if node.type != "identifier" or _is_called(node) or _is_definition_name(node):
+            continue
+        if node.parent is not None and node.parent.child_by_field_name("attribute") == node:
+            continue
+        names.setdefault(data[node.start_byte : node.end_byte].decode("utf-8", "replace"))
+    for kept in ("self", "this", "None", "print", "len", "range"):
+        names.pop(kept, None)
+    return list(names)[:12]
+
+
+def _is_called(node: tree_sitter.Node) -> bool:
+    parent = node.parent
+    return (
+        parent is not None
+        and parent.type in ("call", "call_expression")
+        and (parent.child_by_field_name("function") == node)
+    )
+
+
+def _is_definition_name(node: tree_sitter.Node) -> bool:
+    parent = node.parent
+    return (
+        parent is not None
+        and parent.type in _DEFINITIONS
+        and (parent.child_by_field_name("name") == node)
+    )

@@ -1,0 +1,75 @@
+"""Small edits of a region: which are tried, in what order, and what is never touched."""
+
+from __future__ import annotations
+
+from pairline.engine import syntax
+from pairline.engine.mutants import mutants
+
+MEAN = """def mean(values, label="a < b"):
+    # total < count
+    total = sum(values)
+    return total / (len(values) - 1)
+"""
+
+
+def texts(language: str, text: str, start: int = 0, end: int = 99) -> list[str]:
+    return [m.text for m in mutants(language, text, start, end)]
+
+
+def test_the_off_by_one_fix_is_among_the_edits_and_each_says_what_it_changed() -> None:
+    found = mutants("python", MEAN, 0, 4)
+    fixed = "    return total / (len(values))\n"
+    assert any(m.text.endswith(fixed) for m in found)
+    assert any(m.text.endswith("    return total / (len(values) - 0)\n") for m in found)
+    what = next(m.what for m in found if m.text.endswith("    return total * (len(values) - 1)\n"))
+    assert what == "line 4: `/` → `*`"
+
+
+def test_strings_comments_and_the_signature_are_left_alone() -> None:
+    for text in texts("python", MEAN, 0, 4):
+        assert text.startswith('def mean(values, label="a < b"):\n    # total < count\n')
+
+
+def test_operator_swaps_come_before_variable_swaps_and_line_drops() -> None:
+    code = "def f(a, b):\n    c = a\n    if a < b:\n        return a\n    return c\n"
+    found = mutants("python", code, 0, 5)
+    kinds = [m.what for m in found]
+    first_swap = next(i for i, w in enumerate(kinds) if "`a` → `b`" in w)
+    assert kinds[0] == "line 3: `<` → `<=`"
+    assert first_swap > kinds.index("line 3: `<` → `>`")
+    assert kinds[-1].startswith("line 2: dropped")  # the one droppable statement line, last
+    dropped = "def f(a, b):\n    if a < b:\n        return a\n    return c\n"
+    assert dropped in [m.text for m in found]
+
+
+def test_every_edit_parses_no_worse_than_the_original() -> None:
+    code = "def f(xs):\n    for x in xs:\n        if not x:\n            return 0\n    return 1\n"
+    found = texts("python", code)
+    assert found and len(found) == len(set(found))
+    for text in found:
+        assert syntax.error_count("python", text) == 0
+    flipped = "def f(xs):\n    for x in xs:\n        if x:\n            return 0\n    return 1\n"
+    assert flipped in found
+
+
+def test_only_the_region_is_edited() -> None:
+    code = "def g(a):\n    return a + 1\n\n\ndef f(a):\n    return a - 1\n"
+    for text in texts("python", code, 4, 6):
+        assert text.startswith("def g(a):\n    return a + 1\n")
+    assert "def g(a):\n    return a + 1\n\n\ndef f(a):\n    return a + 1\n" in texts(
+        "python", code, 4, 6
+    )
+
+
+def test_javascript_operators_and_function_pairs() -> None:
+    code = "function f(a, b) {\n  return a === b && Math.min(a, b) > 0;\n}\n"
+    found = texts("javascript", code)
+    assert "function f(a, b) {\n  return a !== b && Math.min(a, b) > 0;\n}\n" in found
+    assert "function f(a, b) {\n  return a === b || Math.min(a, b) > 0;\n}\n" in found
+    assert "function f(a, b) {\n  return a === b && Math.max(a, b) > 0;\n}\n" in found
+
+
+def test_no_grammar_no_edits_and_the_limit_holds() -> None:
+    assert mutants("plaintext", "a < b\n", 0, 1) == []
+    code = "def f(a, b, c):\n    return a + b * c - a // b < c and a or b\n"
+    assert len(mutants("python", code, 0, 2, limit=5)) == 5
