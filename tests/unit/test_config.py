@@ -28,7 +28,7 @@ def test_camel_case_from_editors() -> None:
 
 def test_invalid_section_falls_back_and_says_why() -> None:
     settings, problems = load_settings({"model": {"n_ctx": 10}, "completion": {"max_tokens": 5}})
-    assert settings.model.n_ctx == 2048
+    assert settings.model.n_ctx == 1536
     assert settings.completion.max_tokens == 5
     assert len(problems) == 1 and "model.n_ctx" in problems[0]
 

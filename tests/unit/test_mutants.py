@@ -73,3 +73,14 @@ def test_no_grammar_no_edits_and_the_limit_holds() -> None:
     assert mutants("plaintext", "a < b\n", 0, 1) == []
     code = "def f(a, b, c):\n    return a + b * c - a // b < c and a or b\n"
     assert len(mutants("python", code, 0, 2, limit=5)) == 5
+
+
+def test_edits_in_a_long_file_are_checked_by_reparsing_only_what_changed() -> None:
+    filler = "".join(f"def g{i}(x):\n    return x * {i} + 1\n\n\n" for i in range(2000))
+    code = filler + "def f(a, b):\n    return a - b\n"
+    start = code.count("\n") - 2
+    found = mutants("python", code, start, start + 2)
+    assert found and all(m.text.startswith(filler) for m in found)
+    assert code.replace("return a - b", "return a + b") in [m.text for m in found]
+    # Every edit kept parses, though only the edited part was parsed again.
+    assert all(syntax.error_count("python", m.text) == 0 for m in found)

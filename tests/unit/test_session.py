@@ -70,6 +70,18 @@ def test_action_request_clamps_the_region_and_takes_the_context_size() -> None:
         )
 
 
+def test_the_local_model_gets_the_context_lines_its_window_holds() -> None:
+    settings = load_settings({"actions": {"contextLines": 120}})[0]
+    region = fix.Region(0, 20, "f")
+    request = session.action_request(
+        fix.FIX, language="python", text="x = 1\n" * 400, region=region, settings=settings
+    )
+    # 1536 tokens: 256 for the answer, 256 for the instructions, the region twice (revisions).
+    assert session.local_context_lines(request, 1536, 256) == (1536 - 512 - 480) // 12
+    assert session.local_context_lines(request, 8192, 256) == 120  # never more than asked
+    assert session.local_context_lines(request, 512, 256) == 0
+
+
 class ScriptedModel:
     name = "scripted"
     where = "local"

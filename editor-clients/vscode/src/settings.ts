@@ -33,6 +33,7 @@ export type ServerSettings = {
     budgetS: number;
     temperature: number;
     baselineFeedback: boolean;
+    smallEdits: boolean;
     offerUnverified: boolean;
   };
   context: { retrieval: boolean; recentEdits: boolean };
@@ -42,12 +43,12 @@ export type ServerSettings = {
 
 /** Defaults, the same as the server's own (and as package.json declares). */
 export const DEFAULTS: ServerSettings = {
-  model: { name: "gemma3-270m", nCtx: 2048, nThreads: 0, nBatch: 256, nGpuLayers: 0 },
+  model: { name: "gemma3-270m", nCtx: 1536, nThreads: 0, nBatch: 256, nGpuLayers: 0 },
   completion: {
     maxTokens: 48,
     maxBlockTokens: 128,
     maxBlockLines: 8,
-    promptTokens: 1024,
+    promptTokens: 512,
     suffixLines: 20,
     enable: { "*": true, plaintext: false, markdown: false },
     recordStats: true,
@@ -65,6 +66,7 @@ export const DEFAULTS: ServerSettings = {
     budgetS: 60,
     temperature: 0.8,
     baselineFeedback: false,
+    smallEdits: true,
     offerUnverified: false,
   },
   context: { retrieval: false, recentEdits: false },

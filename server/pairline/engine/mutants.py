@@ -15,6 +15,7 @@ is parse-checked here; tokens inside strings, comments and parameter lists are l
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -151,6 +152,8 @@ def mutants(
     edits = list(_edits(tree.root_node, data, lo, hi))
     edits += _line_edits(tree.root_node, lines, offsets, start_line, min(end_line, len(lines)))
     edits.sort(key=lambda e: _ORDER.index(e.kind))  # stable: position order within a kind
+    parser = syntax.parser_for(language)
+    assert parser is not None  # the parse above had one
     base_errors = syntax.count_errors(tree.root_node)
     out: list[Mutant] = []
     seen = {data}
@@ -159,14 +162,38 @@ def mutants(
         if new in seen:
             continue
         seen.add(new)
-        candidate = new.decode("utf-8", "surrogatepass")
-        errors = syntax.error_count(language, candidate)
-        if errors is None or errors > base_errors:
+        # Re-parse only what the edit touched: a long file is parsed once, not once per edit.
+        edited = tree.copy()
+        end = edit.start + len(edit.new)
+        edited.edit(
+            edit.start,
+            edit.end,
+            end,
+            _point(offsets, edit.start),
+            _point(offsets, edit.end),
+            _after(_point(offsets, edit.start), edit.new),
+        )
+        root = parser.parse(new, edited).root_node
+        if root.has_error and syntax.count_errors(root) > base_errors:
             continue
+        candidate = new.decode("utf-8", "surrogatepass")
         out.append(Mutant(candidate, edit.describe(data[edit.start : edit.end])))
         if len(out) >= limit:
             break
     return out
+
+
+def _point(line_starts: list[int], offset: int) -> tuple[int, int]:
+    row = bisect.bisect_right(line_starts, offset) - 1
+    return row, offset - line_starts[row]
+
+
+def _after(start: tuple[int, int], text: bytes) -> tuple[int, int]:
+    """Where `text` ends when written at `start` (row, byte column)."""
+    rows = text.count(b"\n")
+    if not rows:
+        return start[0], start[1] + len(text)
+    return start[0] + rows, len(text) - text.rfind(b"\n") - 1
 
 
 def _edits(root: tree_sitter.Node, data: bytes, lo: int, hi: int) -> Iterator[_Edit]:

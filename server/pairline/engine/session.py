@@ -11,6 +11,7 @@ the one chosen, generate → verify → revise, and always clean up the verifier
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 from collections.abc import Awaitable, Callable
@@ -102,6 +103,20 @@ def action_request(
     )
 
 
+# A generous estimate of the tokens in a line of code, and the prompt's own words around it.
+_TOKENS_PER_LINE = 12
+_INSTRUCTION_TOKENS = 256
+
+
+def local_context_lines(request: fix.FixRequest, n_ctx: int, answer_tokens: int) -> int:
+    """`request.context_lines`, fewer when the local model's window could not hold them with
+    the region, the instructions and the answer: the local backend would otherwise cut the
+    prompt's start, and with it what it is asked to do."""
+    region = request.region.end - request.region.start
+    room = n_ctx - answer_tokens - _INSTRUCTION_TOKENS - 2 * region * _TOKENS_PER_LINE
+    return max(0, min(request.context_lines, room // _TOKENS_PER_LINE))
+
+
 async def run_action(
     request: fix.FixRequest,
     router: fix.EditRouter,
@@ -123,6 +138,11 @@ async def run_action(
     if router.choice(kind) == "local":
         await ready_local()
     backend = router.backend(kind)
+    if backend.where == "local":
+        lines = local_context_lines(
+            request, settings.model.n_ctx, settings.actions.local_max_tokens
+        )
+        request = dataclasses.replace(request, context_lines=lines)
     log.info("%s: %s via %s (%s)", fix.TITLES[kind], request.file_name, backend.name, backend.where)
     if on_backend is not None:
         on_backend(backend)
