@@ -5,7 +5,9 @@ diverse versions of the region (best-of-N: the round's first greedy, the others 
 them revising the most promising rejection so far with its check output, half drawn afresh),
 drops duplicates, applies each to a shadow copy of the file and lets the verifier judge them as
 they arrive, in parallel; the first that passes wins. A small model rarely writes a passing fix
-in one go, but among many samples one often does, and running the check finds it. The loop
+in one go, but among many samples one often does, and running the check finds it. When the
+check fails on the code as it is, one-token edits of the region (`mutants`) are checked beside
+the model's candidates, a few at a time: they find most of the bugs a tiny model cannot. The loop
 stops after `rounds` rounds or when its wall-clock budget is spent, and on cancellation stops
 every request and check it started before returning.
 
