@@ -170,19 +170,22 @@ def test_crossfile_offline_tree(tmp_path: Path) -> None:
 
 def test_fix_single_shot_and_loop(tmp_path: Path) -> None:
     args = ["--rounds", "1", "--candidates", "2", "--check", "a", "--budget", "30", "--json"]
+    args += ["--small-edits", "off", "on"]
     result = bench("fix", "--data", str(BENCH / "fix-sample.jsonl"), *args, out=tmp_path)
     if result.returncode == 2:  # a build without the fix engine must say so, not fail silently
         assert "not available" in result.stderr and result.stdout == ""
         return
     r = report(result)["results"]
     assert r["tasks"] == 1 and r["model"] == "gemma3-270m"
-    for arm in ("single", "a_n2"):
+    for arm in ("single", "a_n2", "a_n2+edits"):
         share(r[arm]["fix_rate"])
         assert r[arm]["errors"] == 0
         assert r[arm]["verified"] <= 1 and r[arm]["seconds_per_task"]["count"] == 1
     assert 1 <= r["a_n2"]["candidates_generated"] <= 2
+    assert r["a_n2"]["edits_checked"] == 0 and r["a_n2+edits"]["edits_checked"] >= 1
     # The check is the task's own test: a verified fix is a passing one.
-    assert r["a_n2"]["passed"] == r["a_n2"]["verified"]
+    for arm in ("a_n2", "a_n2+edits"):
+        assert r[arm]["passed"] == r[arm]["verified"]
 
 
 def test_startup(tmp_path: Path) -> None:
