@@ -34,6 +34,8 @@ H.run(function()
   ]])
   H.eq(marks, { { 6, 8, "PairlineNextEditDelete" }, { 6, 13, "acc" } }, "drawn in place")
   H.eq(line(7), "        total += v", "the buffer untouched until applied")
+  -- <Esc> came within the built-in inline completion's 200 ms pause: its late answer is not drawn.
+  H.eq(H.lua("return require('pairline.inline').get(0)"), nil, "no ghost text in normal mode")
 
   H.input("<Tab>")
   H.wait("the jump", function()

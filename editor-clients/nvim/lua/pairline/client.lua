@@ -28,6 +28,7 @@ local function lsp_config()
     handlers = { ["pairline/status"] = require("pairline.status").on_status },
     on_init = function(client)
       require("pairline.status").started(client.id)
+      require("pairline.inline").guard(client)
     end,
     on_exit = function(_, _, client_id)
       vim.schedule(function()

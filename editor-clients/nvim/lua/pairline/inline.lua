@@ -14,6 +14,31 @@ local function attached(bufnr)
   return #require("pairline.client").clients({ bufnr = bufnr }) > 0
 end
 
+--- Neovim's built-in feature asks 200 ms after the last key; leaving insert mode within those
+--- 200 ms cancels what is pending but not that timer, so the answer to a request sent from
+--- normal mode would be drawn as ghost text there, where no key accepts or clears it (and where
+--- it hides next edits). Answers that arrive outside insert and replace mode are dropped.
+---@param client vim.lsp.Client
+function M.guard(client)
+  if not M.builtin then
+    return
+  end
+  local request = client.request
+  ---@diagnostic disable-next-line: duplicate-set-field
+  client.request = function(self, method, params, handler, ...)
+    if method == "textDocument/inlineCompletion" and handler then
+      local show = handler
+      handler = function(err, result, ...)
+        if not vim.api.nvim_get_mode().mode:match("^[iR]") then
+          result = nil -- the built-in handler shows nothing for no result
+        end
+        return show(err, result, ...)
+      end
+    end
+    return request(self, method, params, handler, ...)
+  end
+end
+
 ---@param bufnr integer
 local function enable_buffer(bufnr)
   if M.builtin then
