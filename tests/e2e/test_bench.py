@@ -153,9 +153,17 @@ def test_accept_two_arms_on_local_code(tmp_path: Path) -> None:
 def test_crossfile_offline_tree(tmp_path: Path) -> None:
     data = report(
         bench(
-            "crossfile", "--from-dir", str(BENCH / "crossfile"), "-n", "3", "--json", out=tmp_path
+            "crossfile",
+            "--from-dir",
+            str(BENCH / "crossfile"),
+            "-n",
+            "3",
+            "--automatic",
+            "--json",
+            out=tmp_path,
         )
     )
+    assert data["settings"]["automatic"] is True
     r = data["results"]
     assert r["package"] == "crossfile" and r["tasks"] == 3 and r["tasks_found"] >= 3
     assert r["tasks_with_context"] == 3

@@ -6,6 +6,7 @@ is printed as a table for people or as JSON (`--json`) for machines, and written
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
 import json
@@ -144,6 +145,15 @@ class Progress:
         if self._tty and self.done < self.total:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def add_automatic_argument(parser: argparse.ArgumentParser) -> None:
+    """`--automatic`: the quality benches ask as typing does, or (by default) as Tab does."""
+    parser.add_argument(
+        "--automatic",
+        action="store_true",
+        help="ask as typing does (automatic trigger: no reranking, strings skipped), not as Tab",
+    )
 
 
 def latency_summary(seconds: Sequence[float]) -> dict[str, Any]:

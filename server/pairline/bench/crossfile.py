@@ -268,8 +268,10 @@ async def _arm(
     with_context: bool,
     progress: common.Progress,
     root: Path | None = None,
+    automatic: bool = False,
 ) -> list[dict[str, Any]]:
-    """One arm. With `root`, pairline's own context engine gathers the context from the tree."""
+    """One arm. With `root`, pairline's own context engine gathers the context from the tree;
+    `automatic` asks as typing does rather than as Tab."""
     workspace = Workspace(PositionEncoding.UTF32)
     engine.context = None
     if root is not None:
@@ -285,6 +287,7 @@ async def _arm(
         )
         workspace.open(uri, task.text, language="python")
         request = workspace.request_at(uri, Position(task.line, task.column))
+        request = dataclasses.replace(request, automatic=automatic)
         if with_context:
             request = dataclasses.replace(request, context=task.context)
         started = time.perf_counter()
@@ -334,7 +337,12 @@ def _ablated(settings: Settings, name: str) -> Settings:
 
 
 async def _run_arms(
-    settings: Settings, tasks: list[Task], quiet: bool, root: Path, ablate: str | None = None
+    settings: Settings,
+    tasks: list[Task],
+    quiet: bool,
+    root: Path,
+    ablate: str | None = None,
+    automatic: bool = False,
 ) -> tuple[
     list[dict[str, Any]],
     list[dict[str, Any]],
@@ -351,13 +359,13 @@ async def _run_arms(
     progress = common.Progress((4 if ablate else 3) * len(tasks), "crossfile")
     ablated = None
     try:
-        without = await _arm(engine, tasks, False, progress)
-        with_ctx = await _arm(engine, tasks, True, progress)
+        without = await _arm(engine, tasks, False, progress, automatic=automatic)
+        with_ctx = await _arm(engine, tasks, True, progress, automatic=automatic)
         # The server's own path: imports resolved and outlined by pairline's context engine.
-        engine_ctx = await _arm(engine, tasks, False, progress, root=root)
+        engine_ctx = await _arm(engine, tasks, False, progress, root=root, automatic=automatic)
         if ablate:
             engine.settings = _ablated(settings, ablate)
-            ablated = await _arm(engine, tasks, False, progress, root=root)
+            ablated = await _arm(engine, tasks, False, progress, root=root, automatic=automatic)
             engine.settings = settings
     finally:
         engine.close()
@@ -388,7 +396,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         if args.ablate:
             _ablated(settings, args.ablate)  # a wrong name fails before the model loads
         without, with_ctx, engine_ctx, ablated, resolved = asyncio.run(
-            _run_arms(settings, tasks, args.json, root, args.ablate)
+            _run_arms(settings, tasks, args.json, root, args.ablate, args.automatic)
         )
     results: dict[str, Any] = {
         "package": args.package or Path(args.from_dir).name,
@@ -419,6 +427,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
             "n": args.n,
             "seed": args.seed,
             "context_chars": args.context_chars,
+            "automatic": bool(args.automatic),
             **common.settings_info(settings),
         },
         "machine": common.machine_info(resolved),
@@ -476,6 +485,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run pairline's context arm again with this boolean context setting off, "
         "e.g. context.retrieval",
     )
+    common.add_automatic_argument(parser)
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:

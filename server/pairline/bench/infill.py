@@ -327,11 +327,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="K",
         help="line tasks: the first K characters of the missing line are typed (cursor mid-word)",
     )
-    parser.add_argument(
-        "--automatic",
-        action="store_true",
-        help="ask as typing does (automatic trigger: no reranking, strings skipped), not as Tab",
-    )
+    common.add_automatic_argument(parser)
     parser.add_argument(
         "--no-baseline",
         dest="baseline",
