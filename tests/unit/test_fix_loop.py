@@ -405,3 +405,26 @@ def test_a_candidate_may_run_a_few_times_as_long_as_the_code_as_it_is() -> None:
     assert candidate_timeout(60.0, CheckRun(1, "", 4.0)) == 20.0
     assert candidate_timeout(10.0, CheckRun(0, "", 4.0)) == 10.0  # never over the setting
     assert candidate_timeout(60.0, CheckRun(None, "timed out", 60.0)) == 60.0
+
+
+async def test_a_small_edit_fixes_a_bug_the_projects_own_pytest_file_catches(
+    tmp_path: Path,
+) -> None:
+    # The user's default path: a trusted workspace, no check command configured, the tests
+    # found in the project (they import the module), pytest from the workspace's venv.
+    (tmp_path / ".venv").symlink_to(Path(sys.prefix))
+    (tmp_path / "calc.py").write_text(BUGGY)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_calc.py").write_text(
+        "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+    )
+    model = Sampler(by_index([answer("a - b")]))  # the bug, unchanged
+    verifier = WorkspaceVerifier(ActionsConfig(trusted=True, candidates=2), tmp_path)
+    assert verifier.command_for("python", "calc.py")  # detected, not configured
+    try:
+        result = await fix.fix(request(), model, verifier, 1, loop=fix.Loop(small_edits=True))
+    finally:
+        verifier.close()
+    assert result.verified and result.text == "def add(a, b):\n    return a + b\n"
+    assert "pytest" in result.message and "a small edit" in result.message
+

@@ -286,7 +286,9 @@ class WorkspaceVerifier:
         return compare(command, base, cand, str(sandbox))
 
     async def baseline(self, language: str, rel_path: str | None, original: str) -> str | None:
-        command = self.command_for(language)
+        # The file's path, as `verify` passes it: a check found in the project (the tests that
+        # import the module) is found only from the file.
+        command = self.command_for(language, rel_path)
         if not command or not self.runs_checks(rel_path) or rel_path is None:
             return None
         try:
