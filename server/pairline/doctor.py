@@ -53,12 +53,9 @@ def _model(settings: Settings, load: bool) -> Callable[[], str]:
             backend = session.load_local_sync(settings)
             try:
                 fim = backend.fim.family if backend.fim else "none (prefix prompting)"
-                detail += f", loads; FIM: {fim}"
+                detail += f", loads; FIM: {fim}; kernels: {backend.kernels}"
                 if not backend.extra_buffers:
-                    detail += (
-                        "; llama.cpp's AMX kernels crash on this CPU, so weights load without"
-                        " repacking (slower; a build with CMAKE_ARGS=-DGGML_NATIVE=OFF avoids it)"
-                    )
+                    detail += " (slower; a build with CMAKE_ARGS=-DGGML_NATIVE=OFF avoids it)"
             finally:
                 backend.close()
         return detail

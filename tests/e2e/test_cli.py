@@ -56,6 +56,7 @@ def test_doctor_passes_on_this_install() -> None:
     assert result.returncode == 0, result.stdout
     names = {check["name"]: check for check in report["checks"]}
     assert names["model"]["ok"] and "gemma" in names["model"]["detail"]
+    assert "kernels: " in names["model"]["detail"]  # which ones, and why
     assert names["grammars"]["ok"] and "python" in names["grammars"]["detail"]
 
 

@@ -226,6 +226,21 @@ def test_start_waits_for_health_and_is_driven_at_completion(tmp_path: Path) -> N
     assert "--swa-full" not in started  # and not this one
 
 
+def test_the_peer_runs_without_repacked_weights_where_the_probe_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pairline.engine.backends import cpu_probe
+
+    fake = FAKE_SERVER.replace('print("--no-webui    no web UI")', 'print("--no-repack  -nr")')
+    binary = _fake_binary(tmp_path, fake)
+    log = tmp_path / "peer.log"
+    for safe in (True, False):
+        monkeypatch.setattr(cpu_probe, "extra_buffers_safe", lambda model, safe=safe: safe)
+        with llama_server.start_llama_server(binary, tmp_path / "m.gguf", 2048, 2, 256, log):
+            pass
+        assert ("--no-repack" in log.read_text(encoding="utf-8")) is not safe
+
+
 def test_prompts_lose_top_lines_until_they_fit_the_context(tmp_path: Path) -> None:
     binary = _fake_binary(tmp_path)
     log = tmp_path / "peer.log"

@@ -3,8 +3,8 @@
 The same server as `python -m llama_cpp.server ARGS`, except that it loads the model the way
 pairline's engine does on this machine: where llama.cpp's AMX kernels crash the CPU (see
 `engine/backends/cpu_probe.py`), without the extra buffer types. The bench's peer and the
-tests' remote model run through it, so they neither die of SIGILL nor get a different weight
-layout than the engine they are compared with.
+tests' remote model run through it, so they neither crash in those kernels nor get a different
+weight layout than the engine they are compared with.
 """
 
 from __future__ import annotations

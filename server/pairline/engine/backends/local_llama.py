@@ -50,8 +50,8 @@ class LocalLlamaBackend:
         self._fim: FimTemplate | None = None
         self._closed = False
         self._pieces: dict[int, str] = {}
-        # False once the CPU probe found llama.cpp's AMX kernels crashing here (doctor says so).
-        self.extra_buffers = True
+        # What the CPU probe found at load: which kernels the model runs with, and why.
+        self.kernels_verdict: cpu_probe.ProbeVerdict | None = None
         # Gauges for the stats request and the load tests: generations submitted and not yet
         # finished (the worker's queue, the running one included), those running, and peaks.
         self._gauge_lock = threading.Lock()
@@ -77,6 +77,18 @@ class LocalLlamaBackend:
         return self._fim
 
     @property
+    def extra_buffers(self) -> bool:
+        """False once the CPU probe found llama.cpp's repacked kernels crashing here."""
+        return self.kernels_verdict is None or self.kernels_verdict.safe
+
+    @property
+    def kernels(self) -> str:
+        """Which CPU kernels the model runs with, and why (for the log and doctor)."""
+        if self.kernels_verdict is None:
+            return "not loaded yet"
+        return self.kernels_verdict.describe()
+
+    @property
     def identity(self) -> str:
         """What makes two outputs comparable across restarts: the file and the window."""
         stat = self._model.path.stat()
@@ -94,14 +106,20 @@ class LocalLlamaBackend:
         await self._on_worker(self._load)
 
     def _load(self) -> None:
-
         started = time.perf_counter()
         route_llama_log()
         recent_errors.clear()
         try:
+            verdict = cpu_probe.probe(self._model.path)
+        except Exception as exc:  # the probe failing (llama_cpp not importable) fails the load
+            raise ModelError(f"cannot load model {self._model.path}: {exc}") from exc
+        self.kernels_verdict = verdict
+        if verdict.plain_crashes:
+            # The first completion would take the whole server down: better no local model.
+            raise ModelError(f"not loading {self._model.path.name}: {verdict.describe()}")
+        safe = verdict.safe
+        try:
             # Python-level notes llama-cpp-python prints while loading verbosely go nowhere.
-            safe = cpu_probe.extra_buffers_safe(self._model.path)
-            self.extra_buffers = safe
             with (
                 contextlib.redirect_stderr(io.StringIO()),
                 cpu_probe.without_extra_buffers(not safe),
@@ -130,13 +148,14 @@ class LocalLlamaBackend:
         self._fim = self._detect_fim()
         heap.after_load(self._model.path)
         log.info(
-            "loaded %s in %.2fs (n_ctx=%d, threads=%d, gpu_layers=%d, fim=%s)",
+            "loaded %s in %.2fs (n_ctx=%d, threads=%d, gpu_layers=%d, fim=%s); kernels: %s",
             self._model.path.name,
             time.perf_counter() - started,
             self._config.n_ctx,
             self._config.threads,
             self._config.n_gpu_layers,
             self._fim.family if self._fim else "none",
+            self.kernels,
         )
 
     def _is_single_token(self, text: str) -> bool:
