@@ -8,13 +8,17 @@ embedded model itself through `python -m llama_cpp.server` on loopback). Arms:
 - single: one greedy candidate, applied as is (no check) — what a plain model call gives;
 - loop, per `--check` arm and per `--candidates N`: best-of-N rounds within `--budget` seconds;
   only a verified candidate is applied. Check arm `a`: the task's tests are the project's check
-  command ("make this failing test pass"); arm `b`: only the docstring's examples are the check.
+  command ("make this failing test pass"); arm `b`: only the docstring's examples are the check;
+  arm `p`: the task as a user's project (`fix_workspace`: the module, a pytest file with half of
+  its test cases, an environment with pytest), no check configured, so the engine finds the
+  check itself; its loop follows `actions` unless the loop flags are given.
   `--small-edits on off` runs each loop arm with and without the small edits of
   `actions.small_edits` (`a_n8+edits`, `a_n8`); `--candidates 0` with them: small edits alone.
 
 Every arm is scored by the task's tests run apart from the loop (for arm `b` they stay hidden
-from it). Where the fix engine is missing, the command says so and exits 2 instead of reporting
-numbers it cannot measure.
+from it; arm `p` is also scored on each half of them). `--half tune|held-out` runs one seeded
+half of the tasks, so what is tuned on one half is reported on the other. Where the fix engine
+is missing, the command says so and exits 2 instead of reporting numbers it cannot measure.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pairline.bench import fix_workspace
 from pairline.bench.scoring import run_passes
 from pairline.engine.config import Settings
 
@@ -88,7 +93,7 @@ def arm_names(args: argparse.Namespace) -> list[str]:
     return ["single"] + [
         f"{c}_n{n}{'+edits' if e == 'on' else ''}"
         for c in args.check
-        for n in args.candidates
+        for n in (fix_workspace.p_loop(args)["candidates"] if c == "p" else args.candidates)
         for e in args.small_edits
         if n > 0 or e == "on"
     ]
@@ -145,14 +150,27 @@ async def _fix_all(
                 rel_path="solution.py",
             )
             row: dict[str, Any] = {"task_id": task["task_id"], "bug_type": task.get("bug_type")}
-            with tempfile.TemporaryDirectory(prefix="pairline-fix-") as tmp:
+            with (
+                tempfile.TemporaryDirectory(prefix="pairline-fix-") as tmp,
+                tempfile.TemporaryDirectory(prefix="pairline-fix-project-") as project,
+            ):
                 root = Path(tmp)
                 (root / "solution.py").write_text(text, encoding="utf-8")
                 for name, script in _check_files(task).items():
                     (root / f"check_{name}.py").write_text(script, encoding="utf-8")
+                split = None
+                if "p" in args.check:
+                    split = fix_workspace.write_workspace(Path(project), task, text)
+                    row["hangs"] = fix_workspace.hangs(task, text)
                 for arm in arms:
+                    arm_request, label = request, None
                     if arm == "single":
                         config, loop = ActionsConfig(trusted=False), fix_engine.Loop(1, 1)
+                        verifier = WorkspaceVerifier(config, root)
+                    elif arm.startswith("p_"):
+                        verifier, loop, arm_request, label = fix_workspace.project_arm(
+                            args, settings, arm, Path(project), request, edit_backend.where
+                        )
                     else:
                         check, rest = arm.split("_n")
                         n, plus, _ = rest.partition("+")
@@ -170,10 +188,10 @@ async def _fix_all(
                             baseline_feedback=_baseline_feedback(args, settings),
                             small_edits=small_edits,
                         )
-                    verifier = WorkspaceVerifier(config, root)
+                        verifier = WorkspaceVerifier(config, root)
                     try:
                         result = await fix_engine.fix(
-                            request, edit_backend, verifier, loop.rounds, loop=loop
+                            arm_request, edit_backend, verifier, loop.rounds, loop=loop
                         )
                     except EngineError as exc:
                         row[arm] = {"passed": False, "error": str(exc), "seconds": 0.0}
@@ -202,6 +220,11 @@ async def _fix_all(
                         "out_of_time": result.out_of_time,
                         "seconds": round(result.seconds, 3),
                     }
+                    if split is not None and arm.startswith("p_"):
+                        row[arm]["check"] = label
+                        row[arm].update(
+                            fix_workspace.judge(split, text, result.text, result.verified)
+                        )
                     progress.advance(note=arm)
             rows.append(row)
             if args.rows_file is not None:
@@ -241,6 +264,7 @@ def _summary(rows: list[dict[str, Any]], arm: str) -> dict[str, Any]:
         "fixed_by_edit": sum(1 for a in done if a["passed"] and a.get("found_by") == "edit"),
         "seconds_per_task": common.latency_summary([a["seconds"] for a in done]),
         "seconds_per_fix": common.mean(fixed),  # mean time of the tasks it fixed
+        **(fix_workspace.summary(rows, arm) if arm.startswith("p_") else {}),
     }
 
 
@@ -251,6 +275,7 @@ def run(
 
     from pairline.bench import common
 
+    tasks = fix_workspace.select_half(tasks, args.half, args.seed)
     if 0 < args.n < len(tasks):
         chosen = sorted(random.Random(args.seed).sample(range(len(tasks)), args.n))
         tasks = [tasks[i] for i in chosen]
@@ -273,12 +298,14 @@ def run(
             "data": Path(args.data).name,
             "n": args.n,
             "seed": args.seed,
+            "half": args.half,
             "tasks": args.tasks,
             "rounds": args.rounds,
             "candidates": args.candidates,
             "check": args.check,
             "budget_s": args.budget,
             "temperature": args.temperature,
+            **({"p_loop": fix_workspace.p_loop(args)} if "p" in args.check else {}),
             "baseline_feedback": _baseline_feedback(args, settings),
             "small_edits": args.small_edits,
             "remote": args.remote,
@@ -295,23 +322,48 @@ def run(
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, help="humanevalpack_python.jsonl")
     parser.add_argument("-n", type=int, default=0, help="tasks to sample (0: all)")
-    parser.add_argument("--seed", type=int, default=0, help="sampling seed")
+    parser.add_argument("--seed", type=int, default=0, help="sampling and --half seed")
+    parser.add_argument(
+        "--half",
+        choices=fix_workspace.HALVES,
+        default="all",
+        help="tune: the tasks whose sha256 of 'SEED:task_id' ranks in the first half (rounded "
+        "up); held-out: the others (choose on tune, report on held-out); all: every task. "
+        "Applied before -n",
+    )
     parser.add_argument(
         "--tasks", default="", help="START:END slice of the sampled tasks (split a long run)"
     )
-    parser.add_argument("--rounds", type=int, default=3, help="loop rounds")
     parser.add_argument(
-        "--candidates", type=int, nargs="+", default=[8], help="candidates per round (loop arms)"
+        "--rounds", type=int, default=None, help="loop rounds (a, b: 3; p: actions.rounds)"
+    )
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        nargs="+",
+        default=None,
+        help="candidates per round (a, b: 8; p: actions.candidates)",
     )
     parser.add_argument(
         "--check",
         nargs="+",
-        choices=("a", "b"),
+        choices=("a", "b", "p"),
         default=["a", "b"],
-        help="check arms: a, the task's tests; b, the docstring's examples only",
+        help="check arms: a, the task's tests (configured check); b, the docstring's examples "
+        "only; p, a pytest file with half of the tests, found by the engine itself",
     )
-    parser.add_argument("--budget", type=float, default=60.0, help="seconds per task and arm")
-    parser.add_argument("--temperature", type=float, default=0.8, help="sampled candidates")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="seconds per task and arm (a, b: 60; p: actions.budget_s)",
+    )
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help="sampled candidates (a, b: 0.8; p: actions.temperature)",
+    )
     parser.add_argument(
         "--baseline-feedback",
         choices=("on", "off"),
@@ -351,6 +403,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_UNAVAILABLE
     if args.small_edits is None:
         args.small_edits = ["on" if settings.actions.small_edits else "off"]
+    fix_workspace.resolve_loop(args, settings)
     report = run(args, common.measuring(settings), tasks)
     common.emit(report, args.json)
     return 0

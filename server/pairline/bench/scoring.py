@@ -41,6 +41,11 @@ def humaneval_program(prompt: str, completion: str, suffix: str, test: str, entr
 
 def run_passes(program: str, timeout_s: float = 10.0) -> bool:
     """True when `program` exits 0 within the timeout."""
+    return run_result(program, timeout_s) is True
+
+
+def run_result(program: str, timeout_s: float = 10.0) -> bool | None:
+    """Whether `program` exits 0, or None when it runs past the timeout."""
     with tempfile.TemporaryDirectory(prefix="pairline-score-") as tmp:
         path = Path(tmp) / "candidate.py"
         path.write_text(_NO_NETWORK + program, encoding="utf-8")
@@ -56,5 +61,5 @@ def run_passes(program: str, timeout_s: float = 10.0) -> bool:
                 env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"},
             )
         except subprocess.TimeoutExpired:
-            return False
+            return None
         return result.returncode == 0
