@@ -54,7 +54,7 @@ def _model(settings: Settings, load: bool) -> Callable[[], str]:
             try:
                 fim = backend.fim.family if backend.fim else "none (prefix prompting)"
                 detail += f", loads; FIM: {fim}; kernels: {backend.kernels}"
-                if not backend.extra_buffers:
+                if backend.kernels_verdict is not None and not backend.kernels_verdict.safe:
                     detail += " (slower; a build with CMAKE_ARGS=-DGGML_NATIVE=OFF avoids it)"
             finally:
                 backend.close()

@@ -325,17 +325,37 @@ async def test_without_baseline_feedback_the_prompt_has_no_check_output(workspac
     assert "FAILED" not in model.prompts[0].user and "FAILED" not in model.prompts[0].completion
 
 
-async def test_baseline_feedback_when_the_check_passes_already(workspace: Path) -> None:
+async def test_a_fix_when_the_check_passes_already_asks_nothing_and_says_so(
+    workspace: Path,
+) -> None:
+    # Every edit that keeps the check passing would "verify", the one that damages the file
+    # (a docstring turned into comments) included: there is nothing to verify a fix against.
     (workspace / "check.py").write_text("print('all good')\n")
     model = Sampler(by_index([answer("a * b")]))
     verifier = WorkspaceVerifier(checking(), workspace)
     try:
-        loop = fix.Loop(candidates=1, baseline_feedback=True)
-        await fix.fix(request(), model, verifier, 1, loop=loop)
+        loop = fix.Loop(candidates=1, baseline_feedback=True, small_edits=True)
+        result = await fix.fix(request(), model, verifier, 1, loop=loop)
     finally:
         verifier.close()
-    assert "all good" not in model.prompts[0].user
-    assert "check fails" not in model.prompts[0].completion
+    assert not result.verified and result.text is None and result.best_unverified is None
+    assert "passes on the code as it is" in result.message and "check.py" in result.message
+    assert model.prompts == [] and verifier.commands_run == 1  # the baseline alone
+    assert result.offered(True)[0] is None
+
+
+async def test_other_actions_still_run_when_the_check_passes(workspace: Path) -> None:
+    (workspace / "check.py").write_text("print('all good')\n")
+    model = Sampler(by_index(['```python\ndef add(a, b):\n    """Add."""\n    return a - b\n```']))
+    verifier = WorkspaceVerifier(checking(), workspace)
+    docstring = fix.FixRequest(**{**request().__dict__, "kind": fix.DOCSTRING})
+    try:
+        loop = fix.Loop(candidates=1, baseline_feedback=True)
+        result = await fix.fix(docstring, model, verifier, 1, loop=loop)
+    finally:
+        verifier.close()
+    assert model.prompts and "all good" not in model.prompts[0].user
+    assert result.verified and '"""Add."""' in (result.text or "")
 
 
 async def test_the_code_copied_back_is_a_known_failure_never_checked(workspace: Path) -> None:
@@ -350,7 +370,7 @@ async def test_the_code_copied_back_is_a_known_failure_never_checked(workspace: 
     assert not result.verified and result.best_unverified is None
     assert result.generated == 3 and result.unchanged == 3 and result.checked == 0
     assert {a.verdict.stage for a in result.attempts} == {"unchanged"}
-    assert verifier.commands_run == 0
+    assert verifier.commands_run == 1  # the code as it is, never a copy of it
     assert "3 unchanged" in result.message
 
 
@@ -365,20 +385,6 @@ async def test_a_small_edit_fixes_what_the_model_only_copies_back(workspace: Pat
     assert result.verified and result.text == "def add(a, b):\n    return a + b\n"
     assert "a small edit, line 2: `-` → `+`" in result.message
     assert result.edits_checked >= 1 and result.attempts[-1].source == "edit"
-
-
-async def test_no_small_edits_when_the_check_passes_already(workspace: Path) -> None:
-    (workspace / "calc.py").write_text("def add(a, b):\n    return a + b\n")
-    text = "def add(a, b):\n    return a + b\n"
-    passing = fix.FixRequest(**{**request().__dict__, "text": text})
-    model = Sampler(by_index([answer("b + a")]))
-    verifier = WorkspaceVerifier(checking(), workspace)
-    try:
-        result = await fix.fix(passing, model, verifier, 1, loop=fix.Loop(small_edits=True))
-    finally:
-        verifier.close()
-    assert result.edits_checked == 0
-    assert all(a.source == "model" for a in result.attempts)
 
 
 async def test_a_small_edit_that_only_fails_less_is_not_offered(workspace: Path) -> None:
@@ -404,7 +410,10 @@ def test_a_candidate_may_run_a_few_times_as_long_as_the_code_as_it_is() -> None:
     assert candidate_timeout(60.0, CheckRun(1, "", 0.2)) == 5.0  # never under 5 s
     assert candidate_timeout(60.0, CheckRun(1, "", 4.0)) == 20.0
     assert candidate_timeout(10.0, CheckRun(0, "", 4.0)) == 10.0  # never over the setting
-    assert candidate_timeout(60.0, CheckRun(None, "timed out", 60.0)) == 60.0
+    # The code as it is never finished: a short limit, doubled as candidates all time out too.
+    assert candidate_timeout(60.0, CheckRun(None, "timed out", 60.0)) == 5.0
+    assert candidate_timeout(60.0, CheckRun(None, "timed out", 60.0), 1) == 10.0
+    assert candidate_timeout(8.0, CheckRun(None, "timed out", 60.0), 3) == 8.0
 
 
 async def test_a_small_edit_fixes_a_bug_the_projects_own_pytest_file_catches(
@@ -427,4 +436,3 @@ async def test_a_small_edit_fixes_a_bug_the_projects_own_pytest_file_catches(
         verifier.close()
     assert result.verified and result.text == "def add(a, b):\n    return a + b\n"
     assert "pytest" in result.message and "a small edit" in result.message
-

@@ -232,6 +232,9 @@ class _AcceptAll:
     ) -> Verdict:
         return Verdict(True, "parse", "ok")
 
+    async def baseline(self, language: str, rel_path: str | None, original: str) -> None:
+        return None  # no check command runs
+
 
 async def test_secret_files_never_go_to_a_remote_model() -> None:
     request = fix.FixRequest(

@@ -48,7 +48,14 @@ from pairline.engine.action_offers import (
 )
 from pairline.engine.backends.edit import Cancelled, EditBackend, EditPrompt, Sampling
 from pairline.engine.edit_router import EditRouter, make_remote
-from pairline.engine.fix_outcome import Attempt, FixResult, best_rejected, why_none
+from pairline.engine.fix_hunks import finished, keep_prose
+from pairline.engine.fix_outcome import (
+    Attempt,
+    FixResult,
+    best_rejected,
+    passes_already,
+    why_none,
+)
 from pairline.engine.mutants import Mutant, mutants
 from pairline.engine.prompt.edit import EditTask, budget_context, build_prompt
 from pairline.engine.redact import is_secret_file
@@ -268,9 +275,13 @@ async def fix(
 
     failure = None  # how the check fails on the unmodified file, shown to the first round
     edits: list[Mutant] = []
-    if loop.baseline_feedback or (loop.small_edits and request.kind == FIX):
+    if loop.baseline_feedback or request.kind == FIX:
         where = (request.language, request.rel_path, request.text)
-        failure = await baseline_until(verifier, *where, cancel, deadline)
+        base = await baseline_until(verifier, *where, cancel, deadline)
+        if base is not None and base.passes and request.kind == FIX:
+            # Any edit that keeps it passing would "verify": nothing tells a fix from damage.
+            return result(None, passes_already(base.label))
+        failure = base.failure if base is not None else None
     if loop.small_edits and request.kind == FIX and failure is not None:
         # Only a check that fails now can tell a fixing edit from a harmless one.
         region = request.region
@@ -290,6 +301,7 @@ async def fix(
         queue = list(enumerate(asks(request, number, loop)))
         round_ = _Round(request, backend, verifier)
         report(number)
+        winner: Attempt | None = None
         try:
             while queue or round_.pending or edits:
                 if cancel.is_set():
@@ -308,18 +320,17 @@ async def fix(
                 done, _ = await asyncio.wait(
                     round_.pending, timeout=min(left, _POLL_S), return_when=asyncio.FIRST_COMPLETED
                 )
-                for task in done:
-                    passed = _settle(task, round_, number, attempts, seen, counts)
-                    if passed is not None:
-                        report(number, 1)
-                        message = passed.verdict.message
-                        if passed.source == "edit":
-                            message += f" (a small edit, {passed.answer})"
-                        return result(passed.candidate, message)
+                settled = [_settle(task, round_, number, attempts, seen, counts) for task in done]
+                winner = next((a for a in settled if a is not None), None)
+                if winner is not None:
+                    break
                 if done:
                     report(number)
         finally:
             await round_.stop()
+        if winner is not None:
+            report(number, 1)
+            return result(*await finished(request, verifier, winner, cancel, deadline, counts))
         if round_.answers == 0 and round_.errors:
             raise round_.errors[0]
     out_of_time = time.perf_counter() >= deadline
@@ -354,11 +365,21 @@ def _settle(
         round_.answers += 1
         counts["generated"] += 1
         candidate = apply_answer(request, answer)
+        prose_only = False
+        if candidate is not None and request.kind == FIX:
+            # A fix changes code: what it does to comments and docstrings is put back.
+            kept = keep_prose(request.language, request.text, candidate)
+            prose_only = kept == request.text and candidate != request.text
+            candidate = kept
         key = normalised(candidate) if candidate is not None else ""
         known: Verdict | None = None
         if candidate is None:
             missing = "docstring" if request.kind == DOCSTRING else "code"
             known = Verdict(False, "extract", f"the answer holds no {missing}")
+        elif prose_only:
+            counts["unchanged"] += 1
+            why = "the answer changes only comments, docstrings or blank lines"
+            known = Verdict(False, "unchanged", why)
         elif key == normalised(request.text):
             # The code copied back: a known failure, not worth a check run.
             counts["unchanged"] += 1

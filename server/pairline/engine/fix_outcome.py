@@ -85,6 +85,14 @@ def why_none(
     return f"no verified edit after {tried}{limit}; closest: {closest}"
 
 
+def passes_already(label: str) -> str:
+    """Why "Fix this" applies nothing when the check passes on the code as it is."""
+    return (
+        f"`{label}` passes on the code as it is: there is no failure for a fix to make pass, "
+        "so no edit can be verified"
+    )
+
+
 # A rejection at a later stage got further: a candidate that parses beats one that does not.
 _STAGE_RANK = {"check": 3, "setup": 2, "parse": 1, "unchanged": 0, "extract": 0}
 

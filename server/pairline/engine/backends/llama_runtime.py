@@ -10,6 +10,8 @@ import logging
 from collections import deque
 from typing import Any
 
+from pairline.engine.models import FimTemplate, fim_templates
+
 
 def llama_build_info() -> dict[str, Any]:
     """The llama.cpp build in use: version and whether it can offload to a GPU."""
@@ -20,6 +22,24 @@ def llama_build_info() -> dict[str, Any]:
         "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload()),
         "system_info": llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip(),
     }
+
+
+def detect_fim(llm: Any) -> FimTemplate | None:
+    """The fill-in-the-middle template whose markers are each one token of `llm`'s vocabulary."""
+
+    def single_token(text: str) -> bool:
+        tokens = llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        return len(tokens) == 1 and bool(
+            llm.detokenize(tokens, special=True) == text.encode("utf-8")
+        )
+
+    for template in fim_templates():
+        needed = [
+            t for t in (template.prefix, template.suffix, template.middle, *template.detect) if t
+        ]
+        if all(single_token(token) for token in needed):
+            return template
+    return None
 
 
 def kv_cache_args(cache_type: str) -> dict[str, Any]:

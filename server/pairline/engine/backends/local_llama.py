@@ -20,9 +20,14 @@ from typing import Any, TypeVar
 
 from pairline.engine.backends import cpu_probe, decoding, heap
 from pairline.engine.backends.base import Generation, GenerationParams
-from pairline.engine.backends.llama_runtime import open_llama, recent_errors, route_llama_log
+from pairline.engine.backends.llama_runtime import (
+    detect_fim,
+    open_llama,
+    recent_errors,
+    route_llama_log,
+)
 from pairline.engine.config import ModelConfig
-from pairline.engine.models import FimTemplate, ModelError, ResolvedModel, fim_templates
+from pairline.engine.models import FimTemplate, ModelError, ResolvedModel
 
 log = logging.getLogger(__name__)
 
@@ -77,16 +82,10 @@ class LocalLlamaBackend:
         return self._fim
 
     @property
-    def extra_buffers(self) -> bool:
-        """False once the CPU probe found llama.cpp's repacked kernels crashing here."""
-        return self.kernels_verdict is None or self.kernels_verdict.safe
-
-    @property
     def kernels(self) -> str:
         """Which CPU kernels the model runs with, and why (for the log and doctor)."""
-        if self.kernels_verdict is None:
-            return "not loaded yet"
-        return self.kernels_verdict.describe()
+        verdict = self.kernels_verdict
+        return verdict.describe() if verdict is not None else "not loaded yet"
 
     @property
     def identity(self) -> str:
@@ -110,29 +109,28 @@ class LocalLlamaBackend:
         route_llama_log()
         recent_errors.clear()
         try:
-            verdict = cpu_probe.probe(self._model.path)
+            self.kernels_verdict = verdict = cpu_probe.probe(self._model.path)
         except Exception as exc:  # the probe failing (llama_cpp not importable) fails the load
             raise ModelError(f"cannot load model {self._model.path}: {exc}") from exc
-        self.kernels_verdict = verdict
         if verdict.plain_crashes:
             # The first completion would take the whole server down: better no local model.
             raise ModelError(f"not loading {self._model.path.name}: {verdict.describe()}")
-        safe = verdict.safe
+        config = self._config
         try:
             # Python-level notes llama-cpp-python prints while loading verbosely go nowhere.
             with (
                 contextlib.redirect_stderr(io.StringIO()),
-                cpu_probe.without_extra_buffers(not safe),
+                cpu_probe.without_extra_buffers(not verdict.safe),
             ):
                 self._llm = open_llama(
-                    self._config.kv_cache_type,
+                    config.kv_cache_type,
                     model_path=str(self._model.path),
-                    n_ctx=self._config.n_ctx,
-                    n_threads=self._config.threads,
-                    n_threads_batch=self._config.threads,
-                    n_batch=self._config.n_batch,
-                    swa_full=self._config.swa_full,
-                    n_gpu_layers=self._config.n_gpu_layers,
+                    n_ctx=config.n_ctx,
+                    n_threads=config.threads,
+                    n_threads_batch=config.threads,
+                    n_batch=config.n_batch,
+                    swa_full=config.swa_full,
+                    n_gpu_layers=config.n_gpu_layers,
                     # verbose=False makes llama-cpp-python point fd 1 (our LSP transport) at
                     # /dev/null while it loads, from this thread: every answer the server sent
                     # meanwhile was lost. Load verbosely, then hush it.
@@ -145,35 +143,18 @@ class LocalLlamaBackend:
         except Exception as exc:  # llama.cpp reports every load failure as ValueError/RuntimeError
             why = f" ({'; '.join(recent_errors)})" if recent_errors else ""
             raise ModelError(f"cannot load model {self._model.path}: {exc}{why}") from exc
-        self._fim = self._detect_fim()
+        self._fim = detect_fim(self._llm)
         heap.after_load(self._model.path)
         log.info(
             "loaded %s in %.2fs (n_ctx=%d, threads=%d, gpu_layers=%d, fim=%s); kernels: %s",
             self._model.path.name,
             time.perf_counter() - started,
-            self._config.n_ctx,
-            self._config.threads,
-            self._config.n_gpu_layers,
+            config.n_ctx,
+            config.threads,
+            config.n_gpu_layers,
             self._fim.family if self._fim else "none",
             self.kernels,
         )
-
-    def _is_single_token(self, text: str) -> bool:
-        tokens = self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
-        return len(tokens) == 1 and bool(
-            self._llm.detokenize(tokens, special=True) == text.encode("utf-8")
-        )
-
-    def _detect_fim(self) -> FimTemplate | None:
-        for template in fim_templates():
-            needed = [
-                t
-                for t in (template.prefix, template.suffix, template.middle, *template.detect)
-                if t
-            ]
-            if all(self._is_single_token(token) for token in needed):
-                return template
-        return None
 
     def tokenize(self, text: str) -> list[int]:
         """Token ids of `text` (safe only on the worker thread or before serving)."""

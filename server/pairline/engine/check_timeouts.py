@@ -1,0 +1,124 @@
+"""How long the checks of "Fix this" may run, so that code which hangs does not eat the budget.
+
+Endless loops and recursion are among the bugs people most often ask to fix, and the code as
+it is then hangs in its check. Three limits keep that cheap:
+
+- no single check runs longer than a sixth of the loop's budget (`check_limit`);
+- under pytest every test has a limit of its own (`pytest_watchdog`): a hanging test fails
+  alone and the others still report, and every test's time is written down;
+- a candidate may run a few times as long as the tests of the unmodified code that finish
+  (`candidate_timeout`); when the unmodified code never finished at all, a short default,
+  doubled only when every candidate so far has timed out too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+MIN_TIMEOUT_S = 5.0  # a candidate's whole check: start-up and collection need a moment
+TIMEOUT_FACTOR = 5.0  # times the unmodified code's finishing run
+HUNG_DEFAULT_S = 5.0  # a candidate's limit when the unmodified code never finished
+HUNG_DOUBLING = 4  # candidates in a row that all time out before that limit doubles
+_BUDGET_SHARE = 6.0  # no check may take more than this share of the loop's budget
+_PER_TEST_SHARE = 4.0  # a test of the unmodified code may take this share of a check
+MIN_PER_TEST_S = 1.0  # a candidate's test: enough for tests that take milliseconds
+WATCHDOG_MODULE = "pairline_watchdog"  # the plugin's module name in the check's interpreter
+_WATCHDOG_SOURCE = Path(__file__).with_name("pytest_watchdog.py")
+
+
+@dataclass(frozen=True)
+class TestTime:
+    """One test's call, as the watchdog wrote it down."""
+
+    test: str
+    seconds: float
+    timed_out: bool
+
+    __test__ = False  # not a test class, whatever its name
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    returncode: int | None  # None: timed out or could not start
+    output: str
+    seconds: float = 0.0
+    tests: tuple[TestTime, ...] = ()  # per test, where the watchdog ran (pytest)
+
+    @property
+    def hung_tests(self) -> int:
+        return sum(1 for t in self.tests if t.timed_out)
+
+
+def check_limit(check_timeout_s: float, budget_s: float | None) -> float:
+    """The longest any one check of a loop may run: the setting, at most a sixth of the budget."""
+    if not budget_s:
+        return check_timeout_s
+    return min(check_timeout_s, budget_s / _BUDGET_SHARE)
+
+
+def baseline_test_limit(limit: float) -> float:
+    """A test's limit in the unmodified code's run: a share of the check's, so that several
+    hanging tests still leave the run time to finish and say which ones hang."""
+    return max(MIN_PER_TEST_S, limit / _PER_TEST_SHARE)
+
+
+def candidate_test_limit(limit: float, base: CheckRun) -> float:
+    """A test's limit in a candidate's run: a few times the slowest test that finished in the
+    unmodified code (a short default when none did), never more than the unmodified code had."""
+    finished = [t.seconds for t in base.tests if not t.timed_out]
+    slowest = max(finished, default=0.0)
+    return min(baseline_test_limit(limit), max(MIN_PER_TEST_S, TIMEOUT_FACTOR * slowest))
+
+
+def candidate_timeout(limit: float, base: CheckRun, doublings: int = 0) -> float:
+    """How long a candidate's check may run: a few times the unmodified code's run without
+    the time its hanging tests took (at least `MIN_TIMEOUT_S`), never more than `limit`.
+
+    An edit that makes the check run much longer than the code as it is has most likely written
+    an endless loop, and waiting out the whole limit on it would spend the loop's budget on one
+    candidate. When the unmodified code never finished, `HUNG_DEFAULT_S`, doubled `doublings`
+    times (the caller counts the candidates that all timed out).
+    """
+    if base.returncode is None:
+        return min(limit, HUNG_DEFAULT_S * float(2**doublings))
+    hanging = sum(t.seconds for t in base.tests if t.timed_out)
+    finished = max(0.0, base.seconds - hanging)
+    return min(limit, max(MIN_TIMEOUT_S, TIMEOUT_FACTOR * finished))
+
+
+def install_watchdog(folder: Path) -> None:
+    """Put the pytest plugin in `folder` (beside a workspace copy, never inside it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    source = _WATCHDOG_SOURCE.read_text(encoding="utf-8")
+    (folder / f"{WATCHDOG_MODULE}.py").write_text(source, encoding="utf-8")
+
+
+def watchdog_env(folder: Path, test_limit: float, times: Path) -> dict[str, str]:
+    """The environment of a pytest check run with the plugin in `folder` loaded."""
+    env = dict(os.environ)
+    path = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = f"{folder}{os.pathsep}{path}" if path else str(folder)
+    plugins = env.get("PYTEST_PLUGINS")
+    env["PYTEST_PLUGINS"] = f"{plugins},{WATCHDOG_MODULE}" if plugins else WATCHDOG_MODULE
+    env["PAIRLINE_TEST_TIMEOUT_S"] = f"{test_limit:g}"
+    env["PAIRLINE_TEST_TIMES"] = str(times)
+    return env
+
+
+def read_times(path: Path) -> tuple[TestTime, ...]:
+    """What the watchdog wrote down (nothing when the run never reached a test)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ()
+    out = []
+    for line in lines:
+        try:
+            item = json.loads(line)
+            out.append(TestTime(str(item["test"]), float(item["seconds"]), bool(item["timed_out"])))
+        except (ValueError, KeyError, TypeError):
+            continue  # a line cut short by a killed run
+    return tuple(out)

@@ -1,0 +1,82 @@
+"""A pytest plugin for the checks of "Fix this": a test that hangs fails alone, and every test's
+time is written down.
+
+It is never imported by pairline itself: the verifier copies this file next to each workspace
+copy and loads it into the check's own interpreter (`PYTEST_PLUGINS`), whatever Python and
+pytest the project has. So it imports nothing but the standard library and pytest.
+
+- `PAIRLINE_TEST_TIMEOUT_S`: a test's call may run this long; then it fails with `TestTimedOut`
+  and the run goes on with the next test. Where the project has pytest-timeout, that plugin is
+  given the limit instead of a second alarm fighting over SIGALRM.
+- `PAIRLINE_TEST_TIMES`: a file that gets one JSON line per test (its id, seconds, and whether
+  it timed out), so the verifier knows how long the tests that finish take.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from types import FrameType
+from typing import Any
+
+import pytest
+
+_LIMIT_S = float(os.environ.get("PAIRLINE_TEST_TIMEOUT_S", "0") or 0)
+_TIMES = os.environ.get("PAIRLINE_TEST_TIMES", "")
+
+
+class TestTimedOut(BaseException):
+    """Raised in a test that runs too long. A BaseException, so that code under test that
+    catches `Exception` in its loop cannot swallow it and hang on."""
+
+    __test__ = False  # not a test class, whatever its name
+
+
+def _use_pytest_timeout(config: Any) -> bool:
+    return bool(_LIMIT_S) and config.pluginmanager.hasplugin("timeout")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: Any) -> None:
+    if _use_pytest_timeout(config):
+        # pytest-timeout reads its limit in its own pytest_configure, which runs after this one.
+        config.option.timeout = _LIMIT_S
+        config.option.timeout_method = "signal"
+
+
+def _record(nodeid: str, seconds: float, timed_out: bool) -> None:
+    if not _TIMES:
+        return
+    line = json.dumps({"test": nodeid, "seconds": round(seconds, 4), "timed_out": timed_out})
+    with open(_TIMES, "a", encoding="utf-8") as out:
+        out.write(line + "\n")
+
+
+def _expire(_signum: int, _frame: FrameType | None) -> None:
+    raise TestTimedOut(f"the test ran longer than {_LIMIT_S:g} s (an endless loop?)")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: Any) -> Iterator[None]:
+    own_alarm = bool(_LIMIT_S) and hasattr(signal, "setitimer")
+    own_alarm = own_alarm and not _use_pytest_timeout(item.config)
+    previous: Any = None
+    if own_alarm:
+        previous = signal.signal(signal.SIGALRM, _expire)
+        signal.setitimer(signal.ITIMER_REAL, _LIMIT_S)
+    started = time.perf_counter()
+    outcome: Any = None
+    try:
+        outcome = yield
+    finally:
+        if own_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        excinfo = getattr(outcome, "excinfo", None) if outcome is not None else None
+        error = excinfo[1] if excinfo else None
+        # pytest-timeout fails the test with a message that starts "Timeout".
+        timed_out = isinstance(error, TestTimedOut) or str(error or "").startswith("Timeout")
+        _record(item.nodeid, time.perf_counter() - started, timed_out)
