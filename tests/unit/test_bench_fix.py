@@ -176,3 +176,17 @@ def test_real_record_splits_and_its_canonical_solution_passes_both_halves() -> N
     assert fix_workspace.score_halves(split, text) == {"visible": True, "hidden": True}
     buggy = fix_workspace.score_halves(split, task["prompt"] + task["buggy_solution"])
     assert False in buggy.values()
+
+
+def test_bench_checks_counts_the_same_verdicts_cold_and_warm(tmp_path: Path) -> None:
+    import argparse
+    import asyncio
+
+    from pairline.bench import checks
+    from pairline.engine.config import Settings
+
+    args = argparse.Namespace(edits=4)
+    result = asyncio.run(checks._measure(args, Settings(), [TASK]))
+    assert result["tasks"] == 1 and result["checks"] == 4
+    assert result["same_verdicts"] is True
+    assert result["cold_checks_per_s"] > 0 and result["warm_checks_per_s"] > 0

@@ -74,7 +74,7 @@ async def test_a_hanging_test_fails_alone_and_the_others_report(project: Path) -
         base = await verifier.baseline("python", "total.py", SOURCE)
         run = next(iter(verifier._baselines.values()))
     finally:
-        verifier.close()
+        await verifier.aclose()
     assert base is not None and not base.passes and base.label == "pytest test_total.py"
     assert run.returncode == 1  # the run finished: the hanging test was stopped, not the run
     assert {t.test.split("::")[1]: t.timed_out for t in run.tests} == {
@@ -101,7 +101,7 @@ async def test_hanging_code_is_fixed_by_a_small_edit_inside_the_budget(project: 
     try:
         result = await fix.fix(request, model, verifier, 3, loop=loop)
     finally:
-        verifier.close()
+        await verifier.aclose()
     assert result.verified and not result.out_of_time, result.message
     assert result.text == SOURCE.replace("i -= 1", "i += 1")
     assert "3 tests pass (2 failed before)" in result.message

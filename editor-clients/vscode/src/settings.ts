@@ -34,6 +34,7 @@ export type ServerSettings = {
     temperature: number;
     baselineFeedback: boolean;
     smallEdits: boolean;
+    warmChecks: boolean;
     offerUnverified: boolean;
   };
   context: { retrieval: boolean; recentEdits: boolean };
@@ -67,6 +68,7 @@ export const DEFAULTS: ServerSettings = {
     temperature: 0.8,
     baselineFeedback: false,
     smallEdits: true,
+    warmChecks: true,
     offerUnverified: false,
   },
   context: { retrieval: false, recentEdits: false },

@@ -14,6 +14,7 @@ SUBCOMMANDS = {
     "infill": "HumanEval-Infilling: exact match, edit similarity, pass@1, latency",
     "crossfile": "CrossCodeEval-style tasks from a PyPI package, with and without context",
     "fix": "HumanEvalFix through the code-action path (needs the fix engine)",
+    "checks": "Fix this checks per second on HumanEvalFix tasks: cold vs warm pytest",
     "startup": "time to initialize, model ready and first completion; latency on N positions",
     "nextedit": "next-edit suggestions replayed on the edits between two package releases",
     "soak": "minutes of busy editing over stdio: RSS growth after warm-up, cache size vs bound",

@@ -66,7 +66,7 @@ def fix_engine_available() -> bool:
     return importlib.util.find_spec("pairline.engine.fix") is not None
 
 
-def _document(task: dict[str, Any]) -> tuple[str, int]:
+def document(task: dict[str, Any]) -> tuple[str, int]:
     """The buggy file as the user has it (docstring included), and where the function starts."""
     text = task.get("prompt", task["declaration"]) + task["buggy_solution"]
     lines = text.split("\n")
@@ -137,7 +137,7 @@ async def _fix_all(
     rows: list[dict[str, Any]] = []
     try:
         for task in tasks:
-            text, start = _document(task)
+            text, start = document(task)
             region = fix_engine.Region(
                 start, len(text.rstrip("\n").split("\n")), task["entry_point"]
             )
@@ -198,7 +198,7 @@ async def _fix_all(
                         progress.advance()
                         continue
                     finally:
-                        verifier.close()
+                        await verifier.aclose()
                     candidate = result.text
                     if arm == "single" and candidate is None and result.attempts:
                         # One round, applied as is: whatever it produced is what the user gets.

@@ -223,6 +223,10 @@ class ActionsConfig(_Section):
     # variable for another, …) when the check fails on it as it is: most bugs a test catches
     # are one of these, and running the check finds them with no model. Trusted checks only.
     small_edits: bool = True
+    # Run pytest checks on a warm interpreter (pytest imported once per workspace copy, a fork
+    # per check) instead of a cold `python -m pytest` each: the start-up is most of a small
+    # test file's check, and "Fix this" runs hundreds of them.
+    warm_checks: bool = True
     offer_unverified: bool = False  # offer the best unverified edit when none verified
     local_max_tokens: int = _ranged(256, 16, 8192)
     context_lines: int = _ranged(120, 0)  # lines of the rest of the file given with the region

@@ -24,8 +24,10 @@ from typing import Any
 
 import pytest
 
-_LIMIT_S = float(os.environ.get("PAIRLINE_TEST_TIMEOUT_S", "0") or 0)
-_TIMES = os.environ.get("PAIRLINE_TEST_TIMES", "")
+
+def _limit_s() -> float:
+    # Read when used, not at import: a warm pytest imports this once and forks per check.
+    return float(os.environ.get("PAIRLINE_TEST_TIMEOUT_S", "0") or 0)
 
 
 class TestTimedOut(BaseException):
@@ -36,37 +38,39 @@ class TestTimedOut(BaseException):
 
 
 def _use_pytest_timeout(config: Any) -> bool:
-    return bool(_LIMIT_S) and config.pluginmanager.hasplugin("timeout")
+    return bool(_limit_s()) and config.pluginmanager.hasplugin("timeout")
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: Any) -> None:
     if _use_pytest_timeout(config):
         # pytest-timeout reads its limit in its own pytest_configure, which runs after this one.
-        config.option.timeout = _LIMIT_S
+        config.option.timeout = _limit_s()
         config.option.timeout_method = "signal"
 
 
 def _record(nodeid: str, seconds: float, timed_out: bool) -> None:
-    if not _TIMES:
+    times = os.environ.get("PAIRLINE_TEST_TIMES", "")
+    if not times:
         return
     line = json.dumps({"test": nodeid, "seconds": round(seconds, 4), "timed_out": timed_out})
-    with open(_TIMES, "a", encoding="utf-8") as out:
+    with open(times, "a", encoding="utf-8") as out:
         out.write(line + "\n")
 
 
 def _expire(_signum: int, _frame: FrameType | None) -> None:
-    raise TestTimedOut(f"the test ran longer than {_LIMIT_S:g} s (an endless loop?)")
+    raise TestTimedOut(f"the test ran longer than {_limit_s():g} s (an endless loop?)")
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: Any) -> Iterator[None]:
-    own_alarm = bool(_LIMIT_S) and hasattr(signal, "setitimer")
+    limit = _limit_s()
+    own_alarm = bool(limit) and hasattr(signal, "setitimer")
     own_alarm = own_alarm and not _use_pytest_timeout(item.config)
     previous: Any = None
     if own_alarm:
         previous = signal.signal(signal.SIGALRM, _expire)
-        signal.setitimer(signal.ITIMER_REAL, _LIMIT_S)
+        signal.setitimer(signal.ITIMER_REAL, limit)
     started = time.perf_counter()
     outcome: Any = None
     try:

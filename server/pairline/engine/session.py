@@ -164,5 +164,4 @@ async def run_action(
             request, backend, verifier, actions.rounds, loop=loop, cancel=cancel, progress=progress
         )
     finally:
-        # Removing the workspace copy touches the disk: off the event loop.
-        await asyncio.to_thread(verifier.close)
+        await verifier.aclose()

@@ -41,6 +41,7 @@ from pairline.engine.check_timeouts import (
     read_times,
     watchdog_env,
 )
+from pairline.engine.check_warm import WarmPytest, warm_args
 from pairline.engine.config import ActionsConfig
 from pairline.engine.verdicts import (
     Verdict,
@@ -134,6 +135,8 @@ class WorkspaceVerifier:
         self._returned: asyncio.Condition | None = None
         self._baseline_lock: asyncio.Lock | None = None
         self._baselines: dict[str, CheckRun] = {}
+        self._workers: dict[Path, WarmPytest] = {}  # per copy: its warm pytest
+        self._cold_only: set[str] = set()  # interpreters a warm pytest could not start in
         # Per baseline: candidates in a row that timed out, None once one finished.
         self._timeouts_in_a_row: dict[str, int | None] = {}
         self.commands_run = 0  # for tests and logs: how often a check command was started
@@ -298,6 +301,19 @@ class WorkspaceVerifier:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         self.commands_run += 1
         log.info("check: %s (in %s, within %.3g s)", command, sandbox.parent.name, timeout)
+        args = warm_args(argv) if watched and self.config.warm_checks else None
+        if args is not None:
+            self.running += 1
+            self.peak_running = max(self.peak_running, self.running)
+            try:
+                run = await self._run_warm(argv[0], args, sandbox, env, timeout)
+            finally:
+                self.running -= 1
+            if run is not None:
+                tests = read_times(times)
+                output = relative(run.output, sandbox)
+                return CheckRun(run.returncode, output, run.seconds, tests)
+            times.unlink(missing_ok=True)  # whatever a broken worker left
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv,
@@ -330,8 +346,35 @@ class WorkspaceVerifier:
         tests = read_times(times) if watched else ()
         return CheckRun(proc.returncode, output, time.perf_counter() - started, tests)
 
+    async def _run_warm(
+        self, python: str, args: list[str], sandbox: Path, env: dict[str, str], timeout: float
+    ) -> CheckRun | None:
+        """The check on the copy's warm pytest (started on first use); None: run it cold."""
+        worker = self._workers.get(sandbox)
+        if worker is None or not worker.alive:
+            if python in self._cold_only:
+                return None
+            worker = await WarmPytest.start(python, sandbox.parent / "plugin", env)
+            if worker is None:
+                self._cold_only.add(python)
+                return None
+            self._workers[sandbox] = worker
+        return await worker.run(args, sandbox, env, timeout)
+
+    async def aclose(self) -> None:
+        """Stop the warm workers, waiting for them here, then `close()` off the event loop."""
+        workers = list(self._workers.values())
+        self._workers.clear()
+        await asyncio.gather(*(worker.aclose() for worker in workers))
+        # Removing the workspace copies touches the disk: off the event loop.
+        await asyncio.to_thread(self.close)
+
     def close(self) -> None:
-        """Remove every copy of the workspace (their processes are gone by now)."""
+        """Stop the warm workers and remove every copy of the workspace (their processes are
+        gone by now). Safe from any thread."""
+        for worker in self._workers.values():
+            worker.close()
+        self._workers.clear()
         for tmp in self._tmps:
             with contextlib.suppress(OSError):
                 tmp.cleanup()
