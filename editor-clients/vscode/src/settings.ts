@@ -35,6 +35,7 @@ export type ServerSettings = {
     baselineFeedback: boolean;
     smallEdits: boolean;
     warmChecks: boolean;
+    faultLocalisation: boolean;
     offerUnverified: boolean;
   };
   context: { retrieval: boolean; recentEdits: boolean };
@@ -69,6 +70,7 @@ export const DEFAULTS: ServerSettings = {
     baselineFeedback: false,
     smallEdits: true,
     warmChecks: true,
+    faultLocalisation: true,
     offerUnverified: false,
   },
   context: { retrieval: false, recentEdits: false },

@@ -36,6 +36,8 @@ class TestTime:
     test: str
     seconds: float
     timed_out: bool
+    failed: bool = False
+    lines: tuple[int, ...] = ()  # 1-based lines of the traced file it ran (fault localisation)
 
     __test__ = False  # not a test class, whatever its name
 
@@ -96,8 +98,11 @@ def install_watchdog(folder: Path) -> None:
     (folder / f"{WATCHDOG_MODULE}.py").write_text(source, encoding="utf-8")
 
 
-def watchdog_env(folder: Path, test_limit: float, times: Path) -> dict[str, str]:
-    """The environment of a pytest check run with the plugin in `folder` loaded."""
+def watchdog_env(
+    folder: Path, test_limit: float, times: Path, traced: Path | None = None
+) -> dict[str, str]:
+    """The environment of a pytest check run with the plugin in `folder` loaded (`traced`:
+    the file whose lines each test runs are written down)."""
     env = dict(os.environ)
     path = env.get("PYTHONPATH")
     env["PYTHONPATH"] = f"{folder}{os.pathsep}{path}" if path else str(folder)
@@ -105,20 +110,23 @@ def watchdog_env(folder: Path, test_limit: float, times: Path) -> dict[str, str]
     env["PYTEST_PLUGINS"] = f"{plugins},{WATCHDOG_MODULE}" if plugins else WATCHDOG_MODULE
     env["PAIRLINE_TEST_TIMEOUT_S"] = f"{test_limit:g}"
     env["PAIRLINE_TEST_TIMES"] = str(times)
+    env["PAIRLINE_TRACE_FILE"] = str(traced) if traced is not None else ""
     return env
 
 
 def read_times(path: Path) -> tuple[TestTime, ...]:
     """What the watchdog wrote down (nothing when the run never reached a test)."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        records = path.read_text(encoding="utf-8").splitlines()
     except OSError:
         return ()
     out = []
-    for line in lines:
+    for record in records:
         try:
-            item = json.loads(line)
-            out.append(TestTime(str(item["test"]), float(item["seconds"]), bool(item["timed_out"])))
+            item = json.loads(record)
+            test, seconds, timed_out = str(item["test"]), float(item["seconds"]), item["timed_out"]
+            failed, ran = bool(item.get("failed")), tuple(int(n) for n in item.get("lines", ()))
+            out.append(TestTime(test, seconds, bool(timed_out), failed, ran))
         except (ValueError, KeyError, TypeError):
             continue  # a line cut short by a killed run
     return tuple(out)

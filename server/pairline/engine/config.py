@@ -227,6 +227,9 @@ class ActionsConfig(_Section):
     # per check) instead of a cold `python -m pytest` each: the start-up is most of a small
     # test file's check, and "Fix this" runs hundreds of them.
     warm_checks: bool = True
+    # Order the small edits by fault localisation: the lines the failing tests of the code as
+    # it is ran (and passing ones did not) first, from a trace of that one file (pytest).
+    fault_localisation: bool = True
     offer_unverified: bool = False  # offer the best unverified edit when none verified
     local_max_tokens: int = _ranged(256, 16, 8192)
     context_lines: int = _ranged(120, 0)  # lines of the rest of the file given with the region

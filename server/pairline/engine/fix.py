@@ -48,6 +48,7 @@ from pairline.engine.action_offers import (
 )
 from pairline.engine.backends.edit import Cancelled, EditBackend, EditPrompt, Sampling
 from pairline.engine.edit_router import EditRouter, make_remote
+from pairline.engine.fault_localisation import tier
 from pairline.engine.fix_hunks import finished, keep_prose
 from pairline.engine.fix_outcome import (
     Attempt,
@@ -275,6 +276,7 @@ async def fix(
 
     failure = None  # how the check fails on the unmodified file, shown to the first round
     edits: list[Mutant] = []
+    base = None
     if loop.baseline_feedback or request.kind == FIX:
         where = (request.language, request.rel_path, request.text)
         base = await baseline_until(verifier, *where, cancel, deadline)
@@ -285,9 +287,11 @@ async def fix(
     if loop.small_edits and request.kind == FIX and failure is not None:
         # Only a check that fails now can tell a fixing edit from a harmless one.
         region = request.region
-        # A thread: each edit is parse-checked, which for a long file takes a while.
+        # A thread: each edit is parse-checked, which for a long file takes a while. The lines
+        # the failing tests ran, and the passing ones did not, go first.
+        ranked = tier(base.suspicion) if base is not None else None
         edits = await asyncio.to_thread(
-            mutants, request.language, request.text, region.start, region.end
+            lambda: mutants(request.language, request.text, region.start, region.end, tier=ranked)
         )
         seen.update(normalised(m.text) for m in edits)
     if not loop.baseline_feedback:

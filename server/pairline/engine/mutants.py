@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import tree_sitter
@@ -116,6 +116,7 @@ class Mutant:
 
     text: str
     what: str
+    line: int = 0  # 0-based line of the edit
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,12 @@ class _Edit:
 
 
 def mutants(
-    language: str, text: str, start_line: int, end_line: int, limit: int = 300
+    language: str,
+    text: str,
+    start_line: int,
+    end_line: int,
+    limit: int = 300,
+    tier: Callable[[int], int] | None = None,
 ) -> list[Mutant]:
     """Up to `limit` one-edit variants of lines [start_line, end_line) of `text`, that parse
     no worse than `text`, most promising first (none without a grammar for the language)."""
@@ -151,7 +157,9 @@ def mutants(
     hi = offsets[min(end_line, len(lines))]
     edits = list(_edits(tree.root_node, data, lo, hi))
     edits += _line_edits(tree.root_node, lines, offsets, start_line, min(end_line, len(lines)))
-    edits.sort(key=lambda e: _ORDER.index(e.kind))  # stable: position order within a kind
+    # Stable: position order within a kind; with `tier` (a line's suspicion, 0 most suspect,
+    # from fault localisation) the edits of the likelier lines come first, kind by kind.
+    edits.sort(key=lambda e: (tier(e.line) if tier else 0, _ORDER.index(e.kind)))
     parser = syntax.parser_for(language)
     assert parser is not None  # the parse above had one
     base_errors = syntax.count_errors(tree.root_node)
@@ -177,7 +185,7 @@ def mutants(
         if root.has_error and syntax.count_errors(root) > base_errors:
             continue
         candidate = new.decode("utf-8", "surrogatepass")
-        out.append(Mutant(candidate, edit.describe(data[edit.start : edit.end])))
+        out.append(Mutant(candidate, edit.describe(data[edit.start : edit.end]), edit.line))
         if len(out) >= limit:
             break
     return out

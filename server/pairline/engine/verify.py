@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -43,6 +43,7 @@ from pairline.engine.check_timeouts import (
 )
 from pairline.engine.check_warm import WarmPytest, warm_args
 from pairline.engine.config import ActionsConfig
+from pairline.engine.fault_localisation import ochiai
 from pairline.engine.verdicts import (
     Verdict,
     compare,
@@ -68,6 +69,7 @@ class Baseline:
     label: str  # what ran, for messages: "pytest tests/test_calc.py"
     passes: bool
     failure: str | None  # the end of its output when it fails, for a prompt (None: passes)
+    suspicion: dict[int, float] = field(default_factory=dict)  # 0-based line → Ochiai score
 
 
 __all__ = [
@@ -208,7 +210,8 @@ class WorkspaceVerifier:
             return Baseline(check.label, True, None)
         # Caret lines under a traceback's source line only cost a small model's prompt tokens.
         shown = "\n".join(ln for ln in base.output.splitlines() if ln.strip(" ^~"))
-        return Baseline(check.label, False, tail(shown, _BASELINE_LINES) or "it fails")
+        failure = tail(shown, _BASELINE_LINES) or "it fails"
+        return Baseline(check.label, False, failure, ochiai(base.tests))
 
     async def _baseline(self, check: check_detect.Check, rel_path: str, original: str) -> CheckRun:
         """The check's run on the unmodified file: once per original text, however many
@@ -220,9 +223,11 @@ class WorkspaceVerifier:
             async with self._baseline_lock:
                 if key not in self._baselines:
                     per_test = baseline_test_limit(self.limit)
+                    trace = self.config.fault_localisation
                     async with self._sandbox() as sandbox:
+                        traced = sandbox / rel_path if trace else None
                         run = await self._run(
-                            check, sandbox, rel_path, original, self.limit, per_test
+                            check, sandbox, rel_path, original, self.limit, per_test, traced
                         )
                     self._baselines[key] = run
                     if run.hung_tests or run.returncode is None:
@@ -286,6 +291,7 @@ class WorkspaceVerifier:
         text: str,
         timeout: float,
         test_limit: float,
+        traced: Path | None = None,
     ) -> CheckRun:
         command = check.command
         await asyncio.to_thread(_write, sandbox / rel_path, text)
@@ -294,7 +300,7 @@ class WorkspaceVerifier:
         watched = check.tool == "pytest"
         if watched:
             times.unlink(missing_ok=True)
-        env = watchdog_env(times.parent, test_limit, times) if watched else dict(os.environ)
+        env = watchdog_env(times.parent, test_limit, times, traced) if watched else dict(os.environ)
         # No bytecode: Python trusts a cached module whose source has the same size and
         # modification second, and two edits of one token often have both (`<` for `>`), so
         # the second candidate's check would run the first one's code.
