@@ -15,6 +15,10 @@ embedded model itself through `python -m llama_cpp.server` on loopback). Arms:
   `--small-edits on off` runs each loop arm with and without the small edits of
   `actions.small_edits` (`a_n8+edits`, `a_n8`); `--candidates 0` with them: small edits alone.
 
+`--language js|rust` (HumanEvalPack's JavaScript or Rust records) runs arm `p` alone, each task
+written as the user would have it by `fix_languages` (a module and a test file that
+`node --test` or `cargo test` runs); the single arm and arms `a` and `b` are Python's only.
+
 Every arm is scored by the task's tests run apart from the loop (for arm `b` they stay hidden
 from it; arm `p` is also scored on each half of them). `--half tune|held-out` runs one seeded
 half of the tasks, so what is tuned on one half is reported on the other. Where the fix engine
@@ -36,7 +40,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pairline.bench import fix_workspace
+from pairline.bench import fix_languages, fix_workspace
 from pairline.bench.scoring import run_passes
 from pairline.engine.config import Settings
 
@@ -89,8 +93,10 @@ def _check_files(task: dict[str, Any]) -> dict[str, str]:
 
 def arm_names(args: argparse.Namespace) -> list[str]:
     """`single`, then per check arm and N: `a_n8` (the model's candidates only), `a_n8+edits`
-    (and the small edits of `actions.small_edits`), `a_n0+edits` (small edits alone)."""
-    return ["single"] + [
+    (and the small edits of `actions.small_edits`), `a_n0+edits` (small edits alone); other
+    languages than Python have no `single` arm."""
+    single = ["single"] if getattr(args, "language", "python") == "python" else []
+    return single + [
         f"{c}_n{n}{'+edits' if e == 'on' else ''}"
         for c in args.check
         for n in (fix_workspace.p_loop(args)["candidates"] if c == "p" else args.candidates)
@@ -137,32 +143,42 @@ async def _fix_all(
     rows: list[dict[str, Any]] = []
     try:
         for task in tasks:
-            text, start = document(task)
-            region = fix_engine.Region(
-                start, len(text.rstrip("\n").split("\n")), task["entry_point"]
-            )
-            request = fix_engine.FixRequest(
-                kind=fix_engine.FIX,
-                language="python",
-                text=text,
-                region=region,
-                file_name="solution.py",
-                rel_path="solution.py",
-            )
             row: dict[str, Any] = {"task_id": task["task_id"], "bug_type": task.get("bug_type")}
             with (
                 tempfile.TemporaryDirectory(prefix="pairline-fix-") as tmp,
                 tempfile.TemporaryDirectory(prefix="pairline-fix-project-") as project,
             ):
                 root = Path(tmp)
-                (root / "solution.py").write_text(text, encoding="utf-8")
-                for name, script in _check_files(task).items():
-                    (root / f"check_{name}.py").write_text(script, encoding="utf-8")
-                split = None
-                if "p" in args.check:
-                    split = fix_workspace.write_workspace(Path(project), task, text)
-                    row["hangs"] = fix_workspace.hangs(task, text)
-                for arm in arms:
+                split, other = None, None
+                if args.language == "python":
+                    text, start = document(task)
+                    end, name = len(text.rstrip("\n").split("\n")), task["entry_point"]
+                    language, rel_path = "python", None
+                    (root / "solution.py").write_text(text, encoding="utf-8")
+                    for name, script in _check_files(task).items():
+                        (root / f"check_{name}.py").write_text(script, encoding="utf-8")
+                    if "p" in args.check:
+                        split = fix_workspace.write_workspace(Path(project), task, text)
+                        row["hangs"] = fix_workspace.hangs(task, text)
+                else:
+                    # Only arm p: the task as the user's project, scored in `root`.
+                    other = fix_languages.project(args.language, task, root)
+                    if other.prepare() is not None:
+                        row["skipped"] = other.skipped
+                        progress.advance(len(arms), note="skipped")
+                    text, (start, end, name) = other.text, other.region()
+                    language, rel_path = other.language, other.rel_path
+                    other.write(Path(project))
+                    row["hangs"] = other.hanging
+                request = fix_engine.FixRequest(
+                    kind=fix_engine.FIX,
+                    language=language,
+                    text=text,
+                    region=fix_engine.Region(start, end, name),
+                    file_name=Path(rel_path or "solution.py").name,
+                    rel_path=rel_path or "solution.py",
+                )
+                for arm in arms if "skipped" not in row else []:
                     arm_request, label = request, None
                     if arm == "single":
                         config, loop = ActionsConfig(trusted=False), fix_engine.Loop(1, 1)
@@ -204,9 +220,12 @@ async def _fix_all(
                         # One round, applied as is: whatever it produced is what the user gets.
                         candidate = result.attempts[-1].candidate
                     # The candidate is the whole edited file: judge it as it stands.
-                    passed = bool(candidate) and fixed_passes(
-                        {**task, "declaration": ""}, candidate or ""
-                    )
+                    judged = other.judge(result.text, result.verified) if other else {}
+                    passed = judged.pop("passed", None)
+                    if other is None:
+                        passed = bool(candidate) and fixed_passes(
+                            {**task, "declaration": ""}, candidate or ""
+                        )
                     row[arm] = {
                         "passed": passed,
                         "verified": result.verified,
@@ -220,11 +239,11 @@ async def _fix_all(
                         "out_of_time": result.out_of_time,
                         "seconds": round(result.seconds, 3),
                     }
-                    if split is not None and arm.startswith("p_"):
+                    if arm.startswith("p_"):
                         row[arm]["check"] = label
-                        row[arm].update(
-                            fix_workspace.judge(split, text, result.text, result.verified)
-                        )
+                        if split is not None:
+                            judged = fix_workspace.judge(split, text, result.text, result.verified)
+                        row[arm].update(judged)
                     progress.advance(note=arm)
             rows.append(row)
             if args.rows_file is not None:
@@ -248,7 +267,7 @@ def _baseline_feedback(args: argparse.Namespace, settings: Settings) -> bool:
 def _summary(rows: list[dict[str, Any]], arm: str) -> dict[str, Any]:
     from pairline.bench import common
 
-    done = [r[arm] for r in rows]
+    done = [r[arm] for r in rows if "skipped" not in r]
     fixed = [a["seconds"] for a in done if a["passed"]]
     return {
         "fix_rate": common.mean([float(a["passed"]) for a in done]),
@@ -264,8 +283,12 @@ def _summary(rows: list[dict[str, Any]], arm: str) -> dict[str, Any]:
         "fixed_by_edit": sum(1 for a in done if a["passed"] and a.get("found_by") == "edit"),
         "seconds_per_task": common.latency_summary([a["seconds"] for a in done]),
         "seconds_per_fix": common.mean(fixed),  # mean time of the tasks it fixed
-        **(fix_workspace.summary(rows, arm) if arm.startswith("p_") else {}),
+        **(fix_workspace.summary(_scored(rows), arm) if arm.startswith("p_") else {}),
     }
+
+
+def _scored(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [row for row in rows if "skipped" not in row]
 
 
 def run(
@@ -288,7 +311,11 @@ def run(
     args.rows_file.unlink(missing_ok=True)
     with _remote(args, settings, out_dir) as used:
         rows, resolved, model = asyncio.run(_fix_all(args, used, tasks))
-    results: dict[str, Any] = {"tasks": len(rows), "model": model}
+    results: dict[str, Any] = {
+        "tasks": len(_scored(rows)),
+        "skipped": {r["task_id"]: r["skipped"] for r in rows if "skipped" in r},
+        "model": model,
+    }
     for arm in arm_names(args):
         results[arm] = _summary(rows, arm)
     report: dict[str, Any] = {
@@ -296,6 +323,7 @@ def run(
         "results": results,
         "settings": {
             "data": Path(args.data).name,
+            "language": args.language,
             "n": args.n,
             "seed": args.seed,
             "half": args.half,
@@ -320,7 +348,16 @@ def run(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, help="humanevalpack_python.jsonl")
+    parser.add_argument("--data", required=True, help="humanevalpack_<language>.jsonl")
+    parser.add_argument(
+        "--language",
+        choices=fix_languages.LANGUAGES,
+        default="python",
+        help="the records' language; js, rust: arm p only (the single arm and arms a, b are "
+        "refused), each task a project that `node --test` or `cargo test` checks; tasks that "
+        "need a crate outside Rust's standard library are skipped; go: refused (exit 2), its "
+        "tasks not written yet, or its toolchain missing",
+    )
     parser.add_argument("-n", type=int, default=0, help="tasks to sample (0: all)")
     parser.add_argument("--seed", type=int, default=0, help="sampling and --half seed")
     parser.add_argument(
@@ -348,9 +385,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--check",
         nargs="+",
         choices=("a", "b", "p"),
-        default=["a", "b"],
+        default=None,
         help="check arms: a, the task's tests (configured check); b, the docstring's examples "
-        "only; p, a pytest file with half of the tests, found by the engine itself",
+        "only; p, a test file with half of the tests, found by the engine itself "
+        "(default: a b; p for other languages than Python, which have only p)",
     )
     parser.add_argument(
         "--budget",
@@ -394,6 +432,11 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     if not data.is_file():
         raise SystemExit(f"pairline: no such data file: {data}")
     tasks = load_tasks(data)
+    refused = fix_languages.refused(args.language, args.check)
+    if refused:
+        print(f"pairline: bench fix --language {args.language}: {refused}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    args.check = args.check or (["a", "b"] if args.language == "python" else ["p"])
     if not fix_engine_available():
         print(
             "pairline: bench fix: fixes are not available in this build "
