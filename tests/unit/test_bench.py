@@ -54,7 +54,7 @@ def test_fix_check_arms_run_the_tests_or_only_the_examples(tmp_path: Path) -> No
     scripts = fix._check_files(task)
     assert "add(2, 3) == 5" in scripts["a"] and "check(add)" in scripts["a"]
     assert "add(2, 3)" not in scripts["b"] and "add(1, 1) == 2" in scripts["b"]
-    text, start = fix._document(task)
+    text, start = fix.document(task)
     assert text.startswith(task["prompt"]) and start == 0  # the docstring is in the file
     args = argparse.Namespace(check=["a", "b"], candidates=[8, 16], small_edits=["off"])
     assert fix.arm_names(args) == ["single", "a_n8", "a_n16", "b_n8", "b_n16"]

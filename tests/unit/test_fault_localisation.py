@@ -74,7 +74,7 @@ async def test_the_trace_of_the_projects_tests_points_at_the_buggy_line(tmp_path
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))
     (tmp_path / "two.py").write_text(TWO)
     (tmp_path / "test_two.py").write_text(TESTS)
-    verifier = WorkspaceVerifier(ActionsConfig(trusted=True), tmp_path)
+    verifier = WorkspaceVerifier(ActionsConfig(trusted=True, fault_localisation=True), tmp_path)
     try:
         base = await verifier.baseline("python", "two.py", TWO)
     finally:
@@ -91,3 +91,15 @@ async def test_the_trace_of_the_projects_tests_points_at_the_buggy_line(tmp_path
     assert first_fix < first_double
     plain = mutants("python", TWO, 0, 12)
     assert next(i for i, m in enumerate(plain) if m.line <= 2) < first_double
+
+
+async def test_without_the_setting_nothing_is_traced(tmp_path: Path) -> None:
+    (tmp_path / ".venv").symlink_to(Path(sys.prefix))
+    (tmp_path / "two.py").write_text(TWO)
+    (tmp_path / "test_two.py").write_text(TESTS)
+    verifier = WorkspaceVerifier(ActionsConfig(trusted=True), tmp_path)
+    try:
+        base = await verifier.baseline("python", "two.py", TWO)
+    finally:
+        await verifier.aclose()
+    assert base is not None and not base.passes and base.suspicion == {}

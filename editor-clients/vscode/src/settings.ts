@@ -70,7 +70,7 @@ export const DEFAULTS: ServerSettings = {
     baselineFeedback: false,
     smallEdits: true,
     warmChecks: true,
-    faultLocalisation: true,
+    faultLocalisation: false,
     offerUnverified: false,
   },
   context: { retrieval: false, recentEdits: false },

@@ -228,8 +228,10 @@ class ActionsConfig(_Section):
     # test file's check, and "Fix this" runs hundreds of them.
     warm_checks: bool = True
     # Order the small edits by fault localisation: the lines the failing tests of the code as
-    # it is ran (and passing ones did not) first, from a trace of that one file (pytest).
-    fault_localisation: bool = True
+    # it is ran (and passing ones did not) first, from a trace of that one file (pytest). Off
+    # until a bench shows it wins: on one-function tasks (bench fix --check p) it changed
+    # nothing but noise, and no whole-file bench exists yet.
+    fault_localisation: bool = False
     offer_unverified: bool = False  # offer the best unverified edit when none verified
     local_max_tokens: int = _ranged(256, 16, 8192)
     context_lines: int = _ranged(120, 0)  # lines of the rest of the file given with the region
