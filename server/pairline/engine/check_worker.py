@@ -66,6 +66,9 @@ def _warm() -> None:
 
 def _child(request: dict[str, Any], out_fd: int) -> None:
     os.setpgid(0, 0)  # its own group: a timeout stops what the tests started too
+    # The worker's stdin is the protocol: a test that reads input gets nothing, as in a check.
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
     os.dup2(out_fd, 1)
     os.dup2(out_fd, 2)
     os.chdir(request["cwd"])
