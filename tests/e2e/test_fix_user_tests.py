@@ -22,6 +22,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from tests.e2e.conftest import SERVER
 from tests.e2e.test_check_diagnostics import apply
 from tests.e2e.test_code_actions import capabilities
+from tests.unit.test_check_timeouts import TESTS
 
 pytestmark = pytest.mark.model
 
@@ -37,20 +38,6 @@ def total(n):
         i -= 1
     return s
 '''
-TESTS = """from total import total
-
-
-def test_zero():
-    assert total(0) == 0
-
-
-def test_three():
-    assert total(3) == 6
-
-
-def test_one():
-    assert total(1) == 1
-"""
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))

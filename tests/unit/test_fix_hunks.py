@@ -72,36 +72,32 @@ async def test_minimal_keeps_every_hunk_the_check_needs() -> None:
     assert await minimal(original, candidate, passes) == candidate
 
 
+async def fix_once(workspace: Path, text: str, answer: str) -> fix.FixResult:
+    """One round, one candidate: `answer` to "Fix this" on calc.py holding `text`."""
+    (workspace / "calc.py").write_text(text)
+    model = Sampler(by_index([answer]))
+    verifier = WorkspaceVerifier(checking(), workspace)
+    asked = fix.FixRequest(
+        **{**request().__dict__, "text": text, "region": fix.Region(0, 3, "add")}
+    )
+    try:
+        return await fix.fix(asked, model, verifier, 1, loop=fix.Loop(candidates=1))
+    finally:
+        verifier.close()
+
+
 async def test_the_loop_applies_only_the_fix_of_a_rewriting_answer(workspace: Path) -> None:
     # The model fixes the operator, renames the parameters and drops a comment: the user gets
     # the operator alone.
     buggy = "def add(a, b):\n    # sum them\n    return a - b\n"
-    (workspace / "calc.py").write_text(buggy)
     rewrite = "```python\ndef add(a, b):\n    return (a + b)\n```"
-    model = Sampler(by_index([rewrite]))
-    verifier = WorkspaceVerifier(checking(), workspace)
-    asked = fix.FixRequest(
-        **{**request().__dict__, "text": buggy, "region": fix.Region(0, 3, "add")}
-    )
-    try:
-        result = await fix.fix(asked, model, verifier, 1, loop=fix.Loop(candidates=1))
-    finally:
-        verifier.close()
+    result = await fix_once(workspace, buggy, rewrite)
     assert result.verified and result.text == "def add(a, b):\n    # sum them\n    return (a + b)\n"
 
 
 async def test_an_answer_that_only_touches_the_docstring_is_never_checked(workspace: Path) -> None:
     documented = 'def add(a, b):\n    """Add."""\n    return a - b\n'
-    (workspace / "calc.py").write_text(documented)
     answer = "```python\ndef add(a, b):\n    # Add.\n    return a - b\n```"
-    model = Sampler(by_index([answer]))
-    verifier = WorkspaceVerifier(checking(), workspace)
-    asked = fix.FixRequest(
-        **{**request().__dict__, "text": documented, "region": fix.Region(0, 3, "add")}
-    )
-    try:
-        result = await fix.fix(asked, model, verifier, 1, loop=fix.Loop(candidates=1))
-    finally:
-        verifier.close()
+    result = await fix_once(workspace, documented, answer)
     assert not result.verified and result.checked == 0
     assert "only comments, docstrings or blank lines" in result.attempts[0].verdict.message

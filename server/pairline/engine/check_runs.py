@@ -14,13 +14,13 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pairline.engine import check_failures
 from pairline.engine.check_detect import Check
+from pairline.engine.check_timeouts import kill_group
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +59,7 @@ async def run_check(
         try:
             out, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
         except (TimeoutError, asyncio.CancelledError) as exc:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            kill_group(proc.pid)
             with contextlib.suppress(ProcessLookupError):
                 await proc.wait()
             if isinstance(exc, asyncio.CancelledError):

@@ -13,8 +13,10 @@ it is then hangs in its check. Three limits keep that cheap:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,11 +93,25 @@ def candidate_timeout(limit: float, base: CheckRun, doublings: int = 0) -> float
     return min(limit, max(MIN_TIMEOUT_S, TIMEOUT_FACTOR * finished))
 
 
-def install_watchdog(folder: Path) -> None:
-    """Put the pytest plugin in `folder` (beside a workspace copy, never inside it)."""
+def install_script(folder: Path, source: Path, module: str) -> Path:
+    """Copy a standalone script of pairline's (the watchdog, the warm worker) into `folder`, as
+    `module`, for the check's own interpreter to load; `folder` is beside a workspace copy,
+    never inside it."""
     folder.mkdir(parents=True, exist_ok=True)
-    source = _WATCHDOG_SOURCE.read_text(encoding="utf-8")
-    (folder / f"{WATCHDOG_MODULE}.py").write_text(source, encoding="utf-8")
+    target = folder / f"{module}.py"
+    target.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    return target
+
+
+def install_watchdog(folder: Path) -> None:
+    """Put the pytest plugin in `folder`."""
+    install_script(folder, _WATCHDOG_SOURCE, WATCHDOG_MODULE)
+
+
+def kill_group(pid: int) -> None:
+    """SIGKILL the process group `pid` leads (a check and whatever its tests started)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def watchdog_env(

@@ -12,21 +12,25 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import signal
 import time
 from pathlib import Path
 from typing import Any
 
-from pairline.engine.check_timeouts import CheckRun
+from pairline.engine.check_timeouts import CheckRun, install_script, kill_group
 
 log = logging.getLogger(__name__)
 
 WORKER_MODULE = "pairline_check_worker"
+WORKER_SCRIPT = f"{WORKER_MODULE}.py"  # its file in the folder `install_worker` fills
 _WORKER_SOURCE = Path(__file__).with_name("check_worker.py")
 _START_TIMEOUT_S = 60.0  # importing pytest and its plugins, once
 _REPLY_GRACE_S = 10.0  # beyond the check's own limit, which the worker enforces
 _LINE_LIMIT = 64 * 1024 * 1024  # one reply line holds the check's whole output
+
+
+def install_worker(folder: Path) -> Path:
+    """Put the worker script in `folder`; its path."""
+    return install_script(folder, _WORKER_SOURCE, WORKER_MODULE)
 
 
 def warm_args(argv: list[str]) -> list[str] | None:
@@ -43,16 +47,14 @@ class WarmPytest:
         self._proc = proc
 
     @classmethod
-    async def start(cls, python: str, folder: Path, env: dict[str, str]) -> WarmPytest | None:
-        """Start a worker with `python` (the check's interpreter); None when it cannot."""
-        folder.mkdir(parents=True, exist_ok=True)
-        script = folder / f"{WORKER_MODULE}.py"
-        script.write_text(_WORKER_SOURCE.read_text(encoding="utf-8"), encoding="utf-8")
+    async def start(cls, python: str, script: Path, env: dict[str, str]) -> WarmPytest | None:
+        """Start the worker `script` (`install_worker`) with `python`, the check's interpreter;
+        None when it cannot."""
         try:
             proc = await asyncio.create_subprocess_exec(
                 python,
                 str(script),
-                cwd=folder,
+                cwd=script.parent,
                 env=env,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
@@ -99,7 +101,7 @@ class WarmPytest:
             reply = await self._read(timeout + _REPLY_GRACE_S)
         except asyncio.CancelledError:
             if child is not None:
-                _kill_group(child)
+                kill_group(child)
             self.close()  # it may be mid-reply: a new one serves the next check
             raise
         except (OSError, ConnectionError):
@@ -107,7 +109,7 @@ class WarmPytest:
             return None
         if reply is None or "output" not in reply:
             if child is not None:
-                _kill_group(child)
+                kill_group(child)
             self.close()
             return None
         code = reply.get("returncode")
@@ -121,15 +123,10 @@ class WarmPytest:
     def close(self) -> None:
         """Stop the worker (its children are in groups of their own, stopped per check).
         Safe from any thread; `aclose` also waits for it on the event loop."""
-        _kill_group(self._proc.pid)
+        kill_group(self._proc.pid)
 
     async def aclose(self) -> None:
         self.close()
         # Reaped while the loop runs: a process the loop never saw end is complained about.
         with contextlib.suppress(TimeoutError, ProcessLookupError):
             await asyncio.wait_for(self._proc.wait(), _REPLY_GRACE_S)
-
-
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)

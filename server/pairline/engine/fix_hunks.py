@@ -4,30 +4,29 @@ A small model that rewrites a region to fix one token often drops a docstring on
 turns it into comments; the tests do not read docstrings, so the check passes and the damage
 would ship with the fix. So:
 
-- `keep_prose` puts back, before any check, every hunk of a candidate that only deletes or
-  rewrites comments, docstrings or blank lines (a hunk that changes code is left as it is);
+- `keep_prose` puts back, before any check, the comments, docstrings and blank lines a
+  candidate's hunks deleted or rewrote (a hunk that also changes code keeps its code);
 - `minimal` reduces a candidate that passed to the smallest subset of its hunks that still
   passes (delta debugging over hunks: each hunk alone first, then dropping one at a time), so
   lines the fix did not need come back as they were; `finished` does that to the loop's winner
   within what is left of its budget.
 
-Hunks are runs of changed lines (`difflib`); a subset of them applied to the original is again
-a whole document.
+Hunks are the whole-line edits of `action_answers.line_edits`, a run that replaces lines one
+for one split into a hunk per line; a subset of them applied to the original is again a whole
+document.
 """
 
 from __future__ import annotations
 
 import ast
 import asyncio
-import difflib
 import math
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 
 from pairline.engine import languages
-from pairline.engine.action_answers import split_lines
+from pairline.engine.action_answers import LineEdit, line_edits, split_lines
 from pairline.engine.action_offers import FIX, FixRequest
 from pairline.engine.fix_outcome import Attempt
 from pairline.engine.verify import Verifier
@@ -35,39 +34,29 @@ from pairline.engine.verify import Verifier
 MAX_HUNKS = 8  # more than this and the candidate is a rewrite: not worth a check per subset
 
 
-@dataclass(frozen=True)
-class Hunk:
-    """Lines [start, end) of the original become `new`."""
-
-    start: int
-    end: int
-    new: tuple[str, ...]
-
-
-def hunks(original: str, candidate: str) -> list[Hunk]:
+def hunks(original: str, candidate: str) -> list[LineEdit]:
     """The changed runs of lines between two versions of a document; a run that replaces lines
     one for one is a hunk per line (a rename across lines next to the fix is not the fix)."""
-    old, new = split_lines(original), split_lines(candidate)
-    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
-    out: list[Hunk] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        if tag == "replace" and i2 - i1 == j2 - j1:
-            out.extend(Hunk(i1 + k, i1 + k + 1, (new[j1 + k],)) for k in range(i2 - i1))
+    out: list[LineEdit] = []
+    for edit in line_edits(original, candidate):
+        new = split_lines(edit.text)
+        if len(new) == edit.end - edit.start:
+            out.extend(
+                LineEdit(edit.start + k, edit.start + k + 1, line) for k, line in enumerate(new)
+            )
         else:
-            out.append(Hunk(i1, i2, tuple(new[j1:j2])))
+            out.append(edit)
     return out
 
 
-def applied(original: str, chosen: Sequence[Hunk]) -> str:
+def applied(original: str, chosen: Sequence[LineEdit]) -> str:
     """`original` with only the `chosen` hunks applied."""
     lines = split_lines(original)
     out: list[str] = []
     at = 0
     for hunk in sorted(chosen, key=lambda h: h.start):
         out.extend(lines[at : hunk.start])
-        out.extend(hunk.new)
+        out.append(hunk.text)
         at = hunk.end
     out.extend(lines[at:])
     return "".join(out)
@@ -123,25 +112,26 @@ def keep_prose(language: str, original: str, candidate: str) -> str:
     old_prose = _prose(language, original)
     new_prose = _prose(language, candidate)
     kept = []
-    new_at = old_at = 0  # where each hunk's new lines start in the candidate
+    shift = 0  # how far the candidate's lines have moved from the original's so far
     for hunk in found:
-        new_at += hunk.start - old_at
-        old_at = hunk.end
-        is_prose = new_prose[new_at : new_at + len(hunk.new)]
-        new_at += len(hunk.new)
+        new = split_lines(hunk.text)
+        at = hunk.start + shift  # where its new lines stand in the candidate
+        shift += len(new) - (hunk.end - hunk.start)
+        is_prose = new_prose[at : at + len(new)]
         was_prose = old_prose[hunk.start : hunk.end]
-        code = [line for line, prose in zip(hunk.new, is_prose, strict=True) if not prose]
+        code = [line for line, prose in zip(new, is_prose, strict=True) if not prose]
         if not code and all(was_prose):
             continue  # prose alone: the original's stays
         old = old_lines[hunk.start : hunk.end]
-        first_code = was_prose.index(False) if not all(was_prose) else len(old)
-        before = [line for line, prose in zip(old[:first_code], was_prose, strict=False) if prose]
+        # The original's prose above its first code line, the candidate's code, the rest of
+        # the original's prose.
+        first_code = next((i for i, prose in enumerate(was_prose) if not prose), len(old))
         after = [
             line
             for line, prose in zip(old[first_code:], was_prose[first_code:], strict=True)
             if prose
         ]
-        kept.append(Hunk(hunk.start, hunk.end, (*before, *code, *after)))
+        kept.append(LineEdit(hunk.start, hunk.end, "".join([*old[:first_code], *code, *after])))
     return applied(original, kept)
 
 

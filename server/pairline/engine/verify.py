@@ -20,7 +20,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import signal
 import tempfile
 import threading
 import time
@@ -38,10 +37,11 @@ from pairline.engine.check_timeouts import (
     candidate_timeout,
     check_limit,
     install_watchdog,
+    kill_group,
     read_times,
     watchdog_env,
 )
-from pairline.engine.check_warm import WarmPytest, warm_args
+from pairline.engine.check_warm import WORKER_SCRIPT, WarmPytest, install_worker, warm_args
 from pairline.engine.config import ActionsConfig
 from pairline.engine.fault_localisation import ochiai
 from pairline.engine.verdicts import (
@@ -271,8 +271,7 @@ class WorkspaceVerifier:
         tmp = tempfile.TemporaryDirectory(prefix="pairline-check-")
         self._tmps.append(tmp)  # before copying: a cancelled copy is removed by close() too
         target = Path(tmp.name) / "workspace"
-        # Beside the copy, never in it: the project's own files stay as they are.
-        await asyncio.to_thread(install_watchdog, Path(tmp.name) / "plugin")
+        await asyncio.to_thread(_install_scripts, _scripts(target))
         copying = asyncio.ensure_future(asyncio.to_thread(copy_workspace, self.root, target))
         try:
             await asyncio.shield(copying)
@@ -296,7 +295,7 @@ class WorkspaceVerifier:
         command = check.command
         await asyncio.to_thread(_write, sandbox / rel_path, text)
         argv = check.argv(rel_path)
-        times = sandbox.parent / "plugin" / "times.jsonl"
+        times = _scripts(sandbox) / "times.jsonl"
         watched = check.tool == "pytest"
         if watched:
             times.unlink(missing_ok=True)
@@ -339,7 +338,7 @@ class WorkspaceVerifier:
             out, _ = await asyncio.wait_for(proc.communicate(), timeout)
         except (TimeoutError, asyncio.CancelledError) as exc:
             # The whole group: a test runner's children must not outlive a cancelled loop.
-            _kill_group(proc.pid)
+            kill_group(proc.pid)
             with contextlib.suppress(ProcessLookupError):
                 await asyncio.shield(proc.wait())
             if isinstance(exc, asyncio.CancelledError):
@@ -360,7 +359,7 @@ class WorkspaceVerifier:
         if worker is None or not worker.alive:
             if python in self._cold_only:
                 return None
-            worker = await WarmPytest.start(python, sandbox.parent / "plugin", env)
+            worker = await WarmPytest.start(python, _scripts(sandbox) / WORKER_SCRIPT, env)
             if worker is None:
                 self._cold_only.add(python)
                 return None
@@ -397,9 +396,15 @@ def cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
+def _scripts(copy: Path) -> Path:
+    """The folder beside a workspace copy (never in it: the project's files stay as they are)
+    for the watchdog, the warm worker and the tests' times."""
+    return copy.parent / "plugin"
+
+
+def _install_scripts(folder: Path) -> None:
+    install_watchdog(folder)
+    install_worker(folder)
 
 
 def _key(rel_path: str, original: str) -> str:
