@@ -16,8 +16,8 @@ import platformdirs
 import pytest
 
 from pairline.bench.peer import start_local_peer
-from pairline.engine import models
-from pairline.engine.types import EngineError
+from pairline.engine.core.types import EngineError
+from pairline.engine.models import manifest
 
 
 def chat_model_path() -> Path:
@@ -26,7 +26,7 @@ def chat_model_path() -> Path:
     if override:
         return Path(override)
     try:
-        return models.resolve("smollm2-135m", Path(platformdirs.user_cache_dir("pairline"))).path
+        return manifest.resolve("smollm2-135m", Path(platformdirs.user_cache_dir("pairline"))).path
     except EngineError as exc:
         pytest.skip(f"no chat model for the remote server: {exc}")
 

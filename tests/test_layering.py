@@ -128,3 +128,43 @@ def test_engine_and_lsp_modules_stay_small() -> None:
         if (n := len(path.read_text().splitlines())) > MAX_LINES
     }
     assert not big, f"over {MAX_LINES} lines: {big}"
+
+
+# Which engine packages each feature package may import (besides itself). A package missing
+# here may import any; `core` and `checks` sit at the bottom, so the features above stay apart.
+ALLOWED = {
+    "core": {"core"},
+    "checks": {"core"},
+    "models": {"core", "backends"},
+    "completion": {"core", "backends", "context", "prompt", "models"},
+}
+
+
+def _engine_package(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if len(parts) > 3 and parts[:2] == ["pairline", "engine"] else None
+
+
+def test_engine_packages_import_only_what_they_build_on() -> None:
+    wrong = []
+    for module, imported in _graph().items():
+        package = _engine_package(module)
+        if package not in ALLOWED:
+            continue
+        for target in imported:
+            other = _engine_package(target)
+            if other is not None and other != package and other not in ALLOWED[package]:
+                wrong.append(f"{module} imports {target}")
+    assert not wrong, "\n".join(sorted(wrong))
+
+
+def test_nothing_imports_the_benchmarks() -> None:
+    # The command line only adds the `bench` subcommand, which loads the package when it runs.
+    outside = {
+        f"{module} imports {target}"
+        for module, imported in _graph().items()
+        if not module.startswith("pairline.bench") and module != "pairline.cli"
+        for target in imported
+        if target.startswith("pairline.bench")
+    }
+    assert not outside, "\n".join(sorted(outside))

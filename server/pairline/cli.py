@@ -78,10 +78,10 @@ def _read_source(path: Path) -> str:
 
 
 async def _complete(args: argparse.Namespace) -> int:
-    from pairline.engine import session
-    from pairline.engine.completion import CompletionEngine
+    from pairline.engine.completion.engine import CompletionEngine
     from pairline.engine.context import ContextGatherer
-    from pairline.engine.types import EngineError, Position, PositionEncoding
+    from pairline.engine.core.types import EngineError, Position, PositionEncoding
+    from pairline.engine.models import loading
     from pairline.engine.workspace import Workspace, language_for_path
 
     path, line, col = _parse_location(args.location)
@@ -104,7 +104,7 @@ async def _complete(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     try:
-        backend = await session.load_local(settings, stage)
+        backend = await loading.load_local(settings, stage)
     except EngineError as exc:
         print(f"pairline: {exc}", file=sys.stderr)
         return 1
@@ -150,10 +150,11 @@ def cmd_complete(args: argparse.Namespace) -> int:
 
 
 async def _fix(args: argparse.Namespace) -> int:
-    from pairline.engine import fix, session
+    from pairline.engine.actions import fix, session
     from pairline.engine.backends.edit import EditBackend
     from pairline.engine.backends.local_llama import LocalLlamaBackend
-    from pairline.engine.types import EngineError
+    from pairline.engine.core.types import EngineError
+    from pairline.engine.models import loading
     from pairline.engine.workspace import language_for_path
 
     spec = args.location
@@ -191,7 +192,7 @@ async def _fix(args: argparse.Namespace) -> int:
 
     async def ready_local() -> None:
         nonlocal local
-        local = await session.load_local(settings)
+        local = await loading.load_local(settings)
 
     def progress(message: str, _percent: int) -> None:
         print(f"pairline: {message}", file=sys.stderr)
@@ -247,12 +248,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from pairline.engine import models
+    from pairline.engine.models import manifest
 
     settings = settings_from_args(args)
-    for name in models.builtin_names():
-        spec = models.manifest()["builtin"][name]
-        default = " (default)" if name == models.default_model_name() else ""
+    for name in manifest.builtin_names():
+        spec = manifest.manifest()["builtin"][name]
+        default = " (default)" if name == manifest.default_model_name() else ""
         print(f"{name}{default}: {spec['description']}")
         print(f"    package: {spec['package']}")
     print(f"cache dir: {settings.cache_path}")

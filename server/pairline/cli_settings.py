@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pairline.engine.config import Settings, load_settings
+from pairline.engine.core.config import Settings, load_settings
 
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from pairline import __version__
-from pairline.engine.config import Settings
+from pairline.engine.core.config import Settings
 
 
 @dataclass
@@ -44,13 +44,13 @@ def _llama() -> str:
 
 def _model(settings: Settings, load: bool) -> Callable[[], str]:
     def run() -> str:
-        from pairline.engine import models, session
+        from pairline.engine.models import loading, manifest
 
-        resolved = models.resolve(settings.model.name, settings.cache_path)
+        resolved = manifest.resolve(settings.model.name, settings.cache_path)
         size_mb = resolved.path.stat().st_size / 1e6
         detail = f"{resolved.name}: {resolved.path} ({size_mb:.0f} MB)"
         if load:
-            backend = session.load_local_sync(settings)
+            backend = loading.load_local_sync(settings)
             try:
                 fim = backend.fim.family if backend.fim else "none (prefix prompting)"
                 detail += f", loads; FIM: {fim}; kernels: {backend.kernels}"
@@ -64,7 +64,7 @@ def _model(settings: Settings, load: bool) -> Callable[[], str]:
 
 
 def _grammars() -> str:
-    from pairline.engine import languages, syntax
+    from pairline.engine.core import languages, syntax
 
     loaded = []
     for language in languages.with_grammar():

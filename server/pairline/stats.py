@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pairline.engine.config import Settings
-from pairline.engine.percentile import percentile
+from pairline.engine.core.config import Settings
+from pairline.engine.core.percentile import percentile
 from pairline.engine.usage import Record, UsageLogError, log_path, read_records
 
 ALL = "all"

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from pairline.engine import models
 from pairline.engine.backends.local_llama import LocalLlamaBackend
-from pairline.engine.config import Settings
+from pairline.engine.core.config import Settings
+from pairline.engine.models import manifest
 
 
 @pytest.fixture
@@ -16,7 +16,7 @@ async def backend() -> AsyncIterator[LocalLlamaBackend]:
     """The default model, loaded (tests that use it are marked `model`)."""
     settings = Settings()
     loaded = LocalLlamaBackend(
-        models.resolve(settings.model.name, settings.cache_path), settings.model
+        manifest.resolve(settings.model.name, settings.cache_path), settings.model
     )
     await loaded.load()
     yield loaded

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from pairline.engine import models
 from pairline.engine.backends import heap
 from pairline.engine.backends.base import GenerationParams
 from pairline.engine.backends.local_llama import LocalLlamaBackend
-from pairline.engine.config import Settings
+from pairline.engine.core.config import Settings
+from pairline.engine.models import manifest
 
 LINE = GenerationParams(max_tokens=8, is_complete=lambda text: "\n" in text)
 # About 1,000 tokens: more than the window (512) plus what llama.cpp keeps beyond it.
@@ -30,7 +30,7 @@ BODY = "".join(f"def f{i}(x):\n    return x * {i} + {i * 7 % 13}\n\n" for i in r
 async def _backend(swa_full: bool) -> LocalLlamaBackend:
     settings = Settings()
     config = dataclasses.replace(settings.model, swa_full=swa_full)
-    loaded = LocalLlamaBackend(models.resolve(config.name, settings.cache_path), config)
+    loaded = LocalLlamaBackend(manifest.resolve(config.name, settings.cache_path), config)
     await loaded.load()
     return loaded
 

@@ -10,7 +10,7 @@ import pytest
 
 from pairline.bench import common, crossfile, fix, infill, startup, traces
 from pairline.bench.scoring import humaneval_program, run_passes
-from pairline.engine.percentile import percentile
+from pairline.engine.core.percentile import percentile
 from tests.conftest import FIXTURES
 
 BENCH = FIXTURES / "bench"

@@ -11,9 +11,9 @@ import pytest
 from pairline.bench import accept
 from pairline.bench.accept_person import Ask, Tally, accepted_part, type_trace
 from pairline.bench.accept_sources import Trace, pick_traces, prepare_workspaces
-from pairline.engine.config import Settings
-from pairline.engine.postprocess import CursorContext, finish
-from pairline.engine.types import Mode
+from pairline.engine.completion.postprocess import CursorContext, finish
+from pairline.engine.core.config import Settings
+from pairline.engine.core.types import Mode
 
 
 def test_tab_takes_a_suggestion_that_is_exactly_what_comes_next() -> None:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from pairline.bench import fix, fix_workspace
-from pairline.engine import check_detect
-from pairline.engine.config import ActionsConfig, Settings
+from pairline.engine.checks import detect
+from pairline.engine.core.config import ActionsConfig, Settings
 from tests.conftest import ROOT
 
 HUMANEVALPACK = ROOT.parent / "shared/bench-data/humanevalfix/humanevalpack_python.jsonl"
@@ -80,7 +80,7 @@ def test_workspace_runs_under_pytest_and_the_engine_finds_the_check(tmp_path: Pa
     assert (good / ".venv").resolve() == Path(sys.prefix).resolve()
     assert _pytest(good) == 0
     assert _pytest(bad) == 1  # test_case_3 fails on the bug
-    found = check_detect.check_for(ActionsConfig(trusted=True), bad, "solution.py", "python")
+    found = detect.check_for(ActionsConfig(trusted=True), bad, "solution.py", "python")
     assert found is not None and found.tool == "pytest" and "test_solution.py" in found.label
 
 
@@ -183,7 +183,7 @@ def test_bench_checks_counts_the_same_verdicts_cold_and_warm(tmp_path: Path) -> 
     import asyncio
 
     from pairline.bench import checks
-    from pairline.engine.config import Settings
+    from pairline.engine.core.config import Settings
 
     args = argparse.Namespace(edits=4)
     result = asyncio.run(checks._measure(args, Settings(), [TASK]))

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from pairline.bench import fix, fix_languages, fix_project
-from pairline.engine import check_detect
-from pairline.engine.config import ActionsConfig
+from pairline.engine.checks import detect
+from pairline.engine.core.config import ActionsConfig
 
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 needs_cargo = pytest.mark.skipif(shutil.which("cargo") is None, reason="cargo is not installed")
@@ -106,7 +106,7 @@ def test_js_project_runs_under_node_and_the_engine_finds_the_check(tmp_path: Pat
     project.write(bad)
     assert _node_test(good) == 0
     assert _node_test(bad) != 0  # case 3 fails on the bug
-    found = check_detect.check_for(ActionsConfig(trusted=True), bad, "solution.js", "javascript")
+    found = detect.check_for(ActionsConfig(trusted=True), bad, "solution.js", "javascript")
     assert found is not None and found.tool == "node"
     assert found.label == "node --test solution.test.js"
 
@@ -166,7 +166,7 @@ def test_rust_crate_runs_under_cargo_and_the_engine_finds_the_check(tmp_path: Pa
         ["cargo", "test", "--offline", "--quiet"], cwd=root, env=env, capture_output=True
     )
     assert bad.returncode != 0 and b"panicked" in bad.stdout + bad.stderr  # built, case 3 fails
-    found = check_detect.check_for(ActionsConfig(trusted=True), root, "src/lib.rs", "rust")
+    found = detect.check_for(ActionsConfig(trusted=True), root, "src/lib.rs", "rust")
     assert found is not None and found.tool == "cargo" and found.label == "cargo test"
     # The canonical solution passes both halves, each in the task's scratch copy.
     fixed = project.module_text(RUST_TASK["canonical_solution"])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pairline.engine.cache import CompletionCache, cache_key
+from pairline.engine.completion.cache import CompletionCache, cache_key
 
 
 def test_keys_are_unambiguous() -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from pairline.engine import check_detect
-from pairline.engine.action_offers import FIX, title
-from pairline.engine.check_detect import Check, CheckCache, check_for, detect
-from pairline.engine.config import ActionsConfig
-from pairline.engine.verify import WorkspaceVerifier
+from pairline.engine.actions.offers import FIX, title
+from pairline.engine.actions.verify import WorkspaceVerifier
+from pairline.engine.checks import detect as check_detect
+from pairline.engine.checks.detect import Check, CheckCache, check_for, detect
+from pairline.engine.core.config import ActionsConfig
 
 STATS = 'def mean(values):\n    """Average.\n\n    >>> mean([1, 2, 3])\n    2.0\n    """\n'
 

@@ -12,7 +12,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.workspace import Workspace
 
-from pairline.engine.config import load_settings
+from pairline.engine.core.config import load_settings
 from pairline.lsp.app import create_server
 from pairline.lsp.check_diagnostics import NOT_TRUSTED, CheckDiagnostics
 from pairline.lsp.server import PairlineServer

@@ -10,9 +10,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pairline.engine import check_failures, check_runs
-from pairline.engine.check_detect import Check, detect
-from pairline.engine.check_failures import Failure, Frame, parse, spots
+from pairline.engine.checks import failures, runs
+from pairline.engine.checks.detect import Check, detect
+from pairline.engine.checks.failures import Failure, Frame, parse, spots
 
 STATS = """def mean(values):
     total = sum(values)
@@ -124,7 +124,7 @@ def test_pytest_failures_from_a_real_run(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     check = detect(root, "stats.py", "python")
     assert check is not None and check.tool == "pytest"
-    status, output = asyncio.run(check_runs.run_check(check, root, "stats.py", 60))
+    status, output = asyncio.run(runs.run_check(check, root, "stats.py", 60))
     assert status == 1
     failures = parse("pytest", output)
     assert [(f.test, f.reason) for f in failures] == [
@@ -153,9 +153,7 @@ def test_spots_point_at_the_deepest_frame_the_test_and_the_called_function(
     root = workspace(tmp_path)
     check = detect(root, "stats.py", "python")
     assert check is not None
-    outcome = asyncio.run(
-        check_runs.failures_after_save(check, root, "stats.py", "python", STATS, 60)
-    )
+    outcome = asyncio.run(runs.failures_after_save(check, root, "stats.py", "python", STATS, 60))
     assert not outcome.passed and not outcome.message
     marked = sorted((s.rel_path, s.line, s.message) for s in outcome.spots)
     assert marked == [
@@ -176,9 +174,7 @@ def test_a_passing_check(tmp_path: Path) -> None:
     (root / "stats.py").write_text(fixed)
     check = detect(root, "stats.py", "python")
     assert check is not None
-    outcome = asyncio.run(
-        check_runs.failures_after_save(check, root, "stats.py", "python", fixed, 60)
-    )
+    outcome = asyncio.run(runs.failures_after_save(check, root, "stats.py", "python", fixed, 60))
     assert outcome.passed and outcome.spots == []
 
 
@@ -258,7 +254,7 @@ def test_a_cancelled_run_leaves_no_process_and_no_temp_folder(tmp_path: Path) ->
     check = Check(" ".join([sys.executable, "-c", _quoted(script)]), "sleep", "command")
 
     async def run_and_cancel() -> None:
-        task = asyncio.create_task(check_runs.run_check(check, tmp_path, "a.py", 60))
+        task = asyncio.create_task(runs.run_check(check, tmp_path, "a.py", 60))
         while not pid_file.exists() or not pid_file.read_text():
             await asyncio.sleep(0.05)
         task.cancel()
@@ -275,7 +271,7 @@ def test_a_run_that_times_out(tmp_path: Path) -> None:
     check = Check(
         " ".join([sys.executable, "-c", _quoted("import time; time.sleep(30)")]), "s", "x"
     )
-    status, output = asyncio.run(check_runs.run_check(check, tmp_path, "a.py", 0.5))
+    status, output = asyncio.run(runs.run_check(check, tmp_path, "a.py", 0.5))
     assert status is None and "timed out" in output
 
 
@@ -297,5 +293,5 @@ def test_detail_is_kept_short() -> None:
     output = "_____ test_x _____\nt.py:1: in test_x\n    x()\n" + "".join(
         f"E   line {i}\n" for i in range(30)
     )
-    (failure,) = check_failures.parse("pytest", output)
-    assert len(failure.detail.splitlines()) == check_failures._DETAIL_LINES
+    (failure,) = failures.parse("pytest", output)
+    assert len(failure.detail.splitlines()) == failures._DETAIL_LINES

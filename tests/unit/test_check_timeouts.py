@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pairline.engine import fix
-from pairline.engine.check_timeouts import (
+from pairline.engine.actions import fix
+from pairline.engine.actions.verify import WorkspaceVerifier
+from pairline.engine.checks.timeouts import (
     CheckRun,
     TestTime,
     baseline_test_limit,
@@ -22,8 +23,7 @@ from pairline.engine.check_timeouts import (
     check_limit,
     read_times,
 )
-from pairline.engine.config import ActionsConfig
-from pairline.engine.verify import WorkspaceVerifier
+from pairline.engine.core.config import ActionsConfig
 from tests.unit.test_fix_loop import Sampler, by_index
 
 SOURCE = '''def total(n):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pairline.engine import check_warm
-from pairline.engine.config import ActionsConfig
-from pairline.engine.verify import WorkspaceVerifier
+from pairline.engine.actions.verify import WorkspaceVerifier
+from pairline.engine.checks import warm
+from pairline.engine.core.config import ActionsConfig
 from tests.unit.test_fix_loop import alive
 
 SOURCE = "def add(a, b):\n    return a - b\n"
@@ -105,7 +105,7 @@ async def test_a_worker_that_cannot_start_means_cold_runs(
         started.append(python)
         return None
 
-    monkeypatch.setattr(check_warm.WarmPytest, "start", refuse)
+    monkeypatch.setattr(warm.WarmPytest, "start", refuse)
     checks = verifier(project)
     try:
         first = await checks.verify("python", "calc.py", SOURCE, SOURCE.replace("-", "+"))
@@ -117,14 +117,14 @@ async def test_a_worker_that_cannot_start_means_cold_runs(
 
 
 def test_only_python_m_pytest_runs_warm() -> None:
-    assert check_warm.warm_args(["/v/bin/python", "-m", "pytest", "-q", "t.py"]) == ["-q", "t.py"]
-    assert check_warm.warm_args(["pytest", "-q"]) is None
-    assert check_warm.warm_args(["/v/bin/python", "check.py"]) is None
+    assert warm.warm_args(["/v/bin/python", "-m", "pytest", "-q", "t.py"]) == ["-q", "t.py"]
+    assert warm.warm_args(["pytest", "-q"]) is None
+    assert warm.warm_args(["/v/bin/python", "check.py"]) is None
 
 
 def test_the_worker_script_needs_nothing_of_pairline() -> None:
-    source = Path(check_warm._WORKER_SOURCE).read_text()
+    source = Path(warm._WORKER_SOURCE).read_text()
     assert "pairline" not in "".join(
         line for line in source.splitlines() if line.startswith(("import", "from"))
     )
-    assert os.access(check_warm._WORKER_SOURCE, os.R_OK)
+    assert os.access(warm._WORKER_SOURCE, os.R_OK)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from pairline.engine.backends.base import Generation, GenerationParams
-from pairline.engine.completion import CompletionEngine
-from pairline.engine.config import Settings, load_settings
-from pairline.engine.models import FimTemplate
-from pairline.engine.types import CompletionRequest, Mode, Position, Superseded
+from pairline.engine.completion.engine import CompletionEngine
+from pairline.engine.core.config import Settings, load_settings
+from pairline.engine.core.types import CompletionRequest, Mode, Position, Superseded
+from pairline.engine.models.manifest import FimTemplate
 
 
 class ScriptedBackend:
@@ -275,7 +275,7 @@ class RankingBackend(ScriptedBackend):
 
 
 def test_rerank_suffix_takes_a_few_lines_that_say_something() -> None:
-    from pairline.engine.completion import rerank_suffix
+    from pairline.engine.completion.engine import rerank_suffix
 
     assert rerank_suffix("") == "" and rerank_suffix("\n  \n\n") == ""
     assert rerank_suffix(")\n\n    return x\n    y\n    z\n") == ")\n\n    return x\n    y"

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import get_args, get_type_hints
 
-from pairline.engine.config import Settings, camel_case, dump_settings, load_settings
+from pairline.engine.core.config import Settings, camel_case, dump_settings, load_settings
 
 
 def test_defaults() -> None:

@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from pairline.engine.config import ContextConfig, load_settings
 from pairline.engine.context import ContextGatherer
 from pairline.engine.context.budget import commented, layout, select
 from pairline.engine.context.buffers import best_window, cursor_identifiers, jaccard, windows
 from pairline.engine.context.index import FileIndex
 from pairline.engine.context.outline import outline
 from pairline.engine.context.rank import BUFFER, IMPORTED, NEAR_USE, Snippet, rank
-from pairline.engine.redact import is_secret_file
-from pairline.engine.types import CompletionRequest, Position
+from pairline.engine.core.config import ContextConfig, load_settings
+from pairline.engine.core.redact import is_secret_file
+from pairline.engine.core.types import CompletionRequest, Position
 from pairline.engine.workspace import Workspace
 from tests.conftest import FIXTURES
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from pairline.engine.config import ContextConfig
 from pairline.engine.context import ContextGatherer
 from pairline.engine.context.buffers import BufferWindows
-from pairline.engine.lru import Lru
-from pairline.engine.types import Position
+from pairline.engine.core.config import ContextConfig
+from pairline.engine.core.lru import Lru
+from pairline.engine.core.types import Position
 from pairline.engine.workspace import Workspace
 from tests.conftest import FIXTURES
 

@@ -10,7 +10,7 @@ import pytest
 from pairline.engine.context.imports import ImportRef, extract_imports
 from pairline.engine.context.index import FileIndex
 from pairline.engine.context.resolve import Resolver
-from pairline.engine.syntax import parser_for
+from pairline.engine.core.syntax import parser_for
 from tests.conftest import FIXTURES
 
 CONTEXT = FIXTURES / "context"

@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pairline.engine.config import ContextConfig
 from pairline.engine.context import ContextGatherer
 from pairline.engine.context.buffers import identifiers
 from pairline.engine.context.edits import recent_snippets
 from pairline.engine.context.index import FileIndex
 from pairline.engine.context.retrieval import RetrievalIndex, suffix_snippets
+from pairline.engine.core.config import ContextConfig
+from pairline.engine.core.types import Position
 from pairline.engine.nextedit.history import EditHistory
-from pairline.engine.types import Position
 from pairline.engine.workspace import Workspace
 
 INVOICES = """\

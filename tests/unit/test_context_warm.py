@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
-from pairline.engine.config import ContextConfig
 from pairline.engine.context import ContextGatherer, analysis
-from pairline.engine.types import CompletionRequest, Position
+from pairline.engine.core.config import ContextConfig
+from pairline.engine.core.types import CompletionRequest, Position
 from pairline.engine.workspace import Workspace
 from tests.conftest import FIXTURES
 

@@ -17,10 +17,10 @@ import platformdirs
 import pytest
 
 from pairline import doctor
-from pairline.engine import models
 from pairline.engine.backends import cpu_probe
 from pairline.engine.backends.llama_runtime import llama_build_info
-from pairline.engine.config import Settings
+from pairline.engine.core.config import Settings
+from pairline.engine.models import manifest
 
 AMX_INFO = "CPU : AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | REPACK = 1 |"
 PLAIN_INFO = "CPU : AVX2 = 1 | AVX512 = 1 | REPACK = 1 |"
@@ -215,7 +215,7 @@ def test_without_extra_buffers_changes_the_defaults_only_while_active() -> None:
 def test_real_probe_and_load_on_the_embedded_model(tmp_path: Path) -> None:
     import llama_cpp
 
-    path = models.resolve("gemma3-270m", Path(platformdirs.user_cache_dir("pairline"))).path
+    path = manifest.resolve("gemma3-270m", Path(platformdirs.user_cache_dir("pairline"))).path
     outcome = cpu_probe.run_child(path)
     assert outcome is not None  # the child either ran the model or died of a signal
     if not cpu_probe.has_amx_kernels(llama_build_info()["system_info"]):

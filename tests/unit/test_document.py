@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from pairline.engine.document import Document, column_to_index, index_to_column
-from pairline.engine.types import InvalidPosition, Position, PositionEncoding, Range, TextChange
+from pairline.engine.core.document import Document, column_to_index, index_to_column
+from pairline.engine.core.types import (
+    InvalidPosition,
+    Position,
+    PositionEncoding,
+    Range,
+    TextChange,
+)
 
 U16 = PositionEncoding.UTF16
 U8 = PositionEncoding.UTF8

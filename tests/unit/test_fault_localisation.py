@@ -6,11 +6,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pairline.engine.check_timeouts import TestTime
-from pairline.engine.config import ActionsConfig
-from pairline.engine.fault_localisation import ochiai, tier
-from pairline.engine.mutants import mutants
-from pairline.engine.verify import WorkspaceVerifier
+from pairline.engine.actions.fault_localisation import ochiai, tier
+from pairline.engine.actions.mutants import mutants
+from pairline.engine.actions.verify import WorkspaceVerifier
+from pairline.engine.checks.timeouts import TestTime
+from pairline.engine.core.config import ActionsConfig
 
 
 def test_ochiai_on_a_small_coverage_matrix() -> None:

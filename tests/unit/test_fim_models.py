@@ -1,4 +1,4 @@
-"""FIM detection and prompting through llama.cpp, on tiny generated GGUF models."""
+"""FIM detection and prompting through llama.cpp, on tiny generated GGUF manifest."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from pairline.engine import models
 from pairline.engine.backends.local_llama import LocalLlamaBackend
-from pairline.engine.completion import CompletionEngine
-from pairline.engine.config import ModelConfig, load_settings
-from pairline.engine.types import CompletionRequest, Position
+from pairline.engine.completion.engine import CompletionEngine
+from pairline.engine.core.config import ModelConfig, load_settings
+from pairline.engine.core.types import CompletionRequest, Position
+from pairline.engine.models import manifest
 from tests.tiny_gguf import CODEGEMMA_FIM, QWEN_FIM, STARCODER_FIM, write_tiny_gguf
 
 
 async def _loaded(tmp_path: Path, special: Sequence[str]) -> LocalLlamaBackend:
     path = write_tiny_gguf(tmp_path / "tiny.gguf", special)
-    backend = LocalLlamaBackend(models.resolve(str(path), tmp_path), ModelConfig(n_ctx=512))
+    backend = LocalLlamaBackend(manifest.resolve(str(path), tmp_path), ModelConfig(n_ctx=512))
     await backend.load()
     return backend
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pairline.engine import fix
+from pairline.engine.actions import fix
+from pairline.engine.actions.verify import CheckRun, WorkspaceVerifier, compare
 from pairline.engine.backends.edit import GREEDY, EditPrompt, Sampling
-from pairline.engine.config import ActionsConfig, Settings, load_settings
-from pairline.engine.verify import CheckRun, WorkspaceVerifier, compare
+from pairline.engine.core.config import ActionsConfig, Settings, load_settings
 
 BUGGY = '''import math
 

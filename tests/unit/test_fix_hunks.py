@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pairline.engine import fix
-from pairline.engine.fix_hunks import applied, hunks, keep_prose, minimal
-from pairline.engine.verify import WorkspaceVerifier
+from pairline.engine.actions import fix
+from pairline.engine.actions.hunks import applied, hunks, keep_prose, minimal
+from pairline.engine.actions.verify import WorkspaceVerifier
 from tests.unit.test_fix_loop import Sampler, by_index, checking, request
 from tests.unit.test_fix_loop import workspace as workspace  # the fixture
 

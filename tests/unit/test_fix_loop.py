@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from pairline.engine import fix, session
+from pairline.engine.actions import fix, session
+from pairline.engine.actions.verify import Verdict, WorkspaceVerifier
 from pairline.engine.backends.edit import GREEDY, EditPrompt, Sampling
-from pairline.engine.config import ActionsConfig, Settings
-from pairline.engine.types import EngineError
-from pairline.engine.verify import Verdict, WorkspaceVerifier
+from pairline.engine.core.config import ActionsConfig, Settings
+from pairline.engine.core.types import EngineError
 from tests.unit.test_session import LocalOnlyRouter
 
 BUGGY = "def add(a, b):\n    return a - b\n"
@@ -405,7 +405,7 @@ async def test_a_small_edit_that_only_fails_less_is_not_offered(workspace: Path)
 
 
 def test_a_candidate_may_run_a_few_times_as_long_as_the_code_as_it_is() -> None:
-    from pairline.engine.verify import CheckRun, candidate_timeout
+    from pairline.engine.actions.verify import CheckRun, candidate_timeout
 
     assert candidate_timeout(60.0, CheckRun(1, "", 0.2)) == 5.0  # never under 5 s
     assert candidate_timeout(60.0, CheckRun(1, "", 4.0)) == 20.0

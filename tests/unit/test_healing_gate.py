@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 from pairline.bench.infill import gate_curve, typed
-from pairline.engine import models
 from pairline.engine.backends import decoding
 from pairline.engine.backends.base import Generation, GenerationParams
 from pairline.engine.backends.local_llama import LocalLlamaBackend
-from pairline.engine.completion import CompletionEngine
-from pairline.engine.config import ModelConfig, Settings, load_settings
-from pairline.engine.types import CompletionRequest, Position
+from pairline.engine.completion.engine import CompletionEngine
+from pairline.engine.core.config import ModelConfig, Settings, load_settings
+from pairline.engine.core.types import CompletionRequest, Position
+from pairline.engine.models import manifest
 from tests.tiny_gguf import write_tiny_gguf
 from tests.unit.test_completion_engine import ScriptedBackend
 
@@ -147,7 +147,7 @@ async def test_on_a_real_llama_cpp_model_decoding_matches_its_own_greedy_and_hea
     # A tiny random model spells every token as one byte: the backed-off token is the only
     # one that agrees with itself, so a healed generation must equal the plain one.
     path = write_tiny_gguf(tmp_path / "tiny.gguf", ())
-    backend = LocalLlamaBackend(models.resolve(str(path), tmp_path), ModelConfig(n_ctx=512))
+    backend = LocalLlamaBackend(manifest.resolve(str(path), tmp_path), ModelConfig(n_ctx=512))
     await backend.load()
     try:
         prompt = "def total(xs):\n    return su"

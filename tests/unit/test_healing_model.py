@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from pairline.engine.backends.local_llama import LocalLlamaBackend
-from pairline.engine.completion import CompletionEngine
-from pairline.engine.config import load_settings
-from pairline.engine.types import CompletionRequest, Position
+from pairline.engine.completion.engine import CompletionEngine
+from pairline.engine.core.config import load_settings
+from pairline.engine.core.types import CompletionRequest, Position
 
 pytestmark = pytest.mark.model
 

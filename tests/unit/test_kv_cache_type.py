@@ -5,7 +5,7 @@ from __future__ import annotations
 import llama_cpp
 
 from pairline.engine.backends.llama_runtime import kv_cache_args
-from pairline.engine.config import Settings, load_settings
+from pairline.engine.core.config import Settings, load_settings
 
 
 def test_the_default_cache_is_eight_bit_with_flash_attention() -> None:

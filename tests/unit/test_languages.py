@@ -8,13 +8,13 @@ import threading
 import pytest
 import tree_sitter
 
-from pairline.engine import languages, syntax
 from pairline.engine.context.imports import EXTRACTORS
 from pairline.engine.context.outline import OUTLINERS
 from pairline.engine.context.resolve import RESOLVERS
+from pairline.engine.core import languages, syntax
+from pairline.engine.core.types import CompletionRequest, Position
 from pairline.engine.prompt.edit import EditTask, completion_prompt
 from pairline.engine.prompt.fim import build_prompt
-from pairline.engine.types import CompletionRequest, Position
 
 SNIPPETS = {
     "python": "def f(x):\n    return x + 1\n",

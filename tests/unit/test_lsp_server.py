@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
-from pairline.engine import session
-from pairline.engine.config import load_settings
+from pairline.engine.actions import session
+from pairline.engine.core.config import load_settings
 from pairline.lsp import loading
 from pairline.lsp.app import create_server
 from pairline.lsp.client import ClientFeatures

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pairline.engine import syntax
-from pairline.engine.mutants import mutants
+from pairline.engine.actions.mutants import mutants
+from pairline.engine.core import syntax
 
 MEAN = """def mean(values, label="a < b"):
     # total < count

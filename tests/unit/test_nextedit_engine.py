@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from pairline.engine.config import ContextConfig, NextEditConfig, Settings
-from pairline.engine.document import Document
+from pairline.engine.core.config import ContextConfig, NextEditConfig, Settings
+from pairline.engine.core.document import Document
+from pairline.engine.core.types import Position, Range, TextChange, UnknownDocument
 from pairline.engine.nextedit import engine as engine_module
 from pairline.engine.nextedit.engine import MODEL, PROPAGATION, NextEditEngine, parse_clean
 from pairline.engine.nextedit.history import Edit
 from pairline.engine.nextedit.propagate import ProposedEdit
-from pairline.engine.types import Position, Range, TextChange, UnknownDocument
 from pairline.engine.usage import UsageRecorder, log_path, read_records
 from pairline.engine.workspace import Workspace
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pairline.engine.core.types import Position, PositionEncoding, Range, TextChange
 from pairline.engine.nextedit.history import EditHistory
 from pairline.engine.nextedit.hunks import changed_span, extract
-from pairline.engine.types import Position, PositionEncoding, Range, TextChange
 
 URI = "file:///a.py"
 TEXT = "def f(count):\n    total = count + 1\n    return total\n"

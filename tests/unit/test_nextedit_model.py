@@ -10,14 +10,14 @@ import pytest
 
 from pairline.engine.backends.base import Generation, GenerationParams
 from pairline.engine.backends.edit import GREEDY, Cancelled, EditPrompt, Sampling
-from pairline.engine.document import Document
-from pairline.engine.models import FimTemplate
+from pairline.engine.core.document import Document
+from pairline.engine.core.types import Position, Range, TextChange
+from pairline.engine.models.manifest import FimTemplate
 from pairline.engine.nextedit import model_diff
 from pairline.engine.nextedit.history import Edit, EditHistory
 from pairline.engine.nextedit.model import UNSCORED_CONFIDENCE, predict_with_model
 from pairline.engine.nextedit.model_prompt import build_prompt, examples, window_around
 from pairline.engine.nextedit.propagate import ProposedEdit
-from pairline.engine.types import Position, Range, TextChange
 
 URI = "file:///src/app.py"
 BEFORE = (
@@ -333,10 +333,11 @@ def test_cut_answers_are_completed_from_the_window_after_they_come_back() -> Non
 
 @pytest.mark.model
 async def test_the_embedded_model_answers_with_well_formed_proposals_in_the_window() -> None:
-    from pairline.engine import session, syntax
-    from pairline.engine.config import Settings
+    from pairline.engine.core import syntax
+    from pairline.engine.core.config import Settings
+    from pairline.engine.models import loading
 
-    backend = await session.load_local(Settings())
+    backend = await loading.load_local(Settings())
     try:
         recent = history_of((BEFORE, AFTER))
         document = Document(URI, AFTER, language="python", version=5)

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 
 import pytest
 
-from pairline.engine.document import Document
+from pairline.engine.core.document import Document
+from pairline.engine.core.syntax import count_errors
+from pairline.engine.core.types import Position, PositionEncoding
 from pairline.engine.nextedit.history import EditHistory
 from pairline.engine.nextedit.propagate import Propagator, ProposedEdit
 from pairline.engine.nextedit.trees import parse
-from pairline.engine.syntax import count_errors
-from pairline.engine.types import Position, PositionEncoding
 
 URI = "file:///a"
 

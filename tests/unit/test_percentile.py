@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pairline.engine.percentile import percentile
+from pairline.engine.core.percentile import percentile
 
 
 def test_percentile_is_nearest_rank() -> None:

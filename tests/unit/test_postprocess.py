@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pairline.engine.postprocess import CursorContext, cut, finish
-from pairline.engine.types import Mode
+from pairline.engine.completion.postprocess import CursorContext, cut, finish
+from pairline.engine.core.types import Mode
 
 
 def ctx(

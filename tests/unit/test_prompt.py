@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pairline.engine.models import FimTemplate
+from pairline.engine.core.types import CompletionRequest, Position
+from pairline.engine.models.manifest import FimTemplate
 from pairline.engine.prompt.fim import build_prompt, prefix_window
-from pairline.engine.types import CompletionRequest, Position
 
 QWEN = FimTemplate("qwen", "<P>", "<S>", "<M>", (), "psm")
 CODESTRAL = FimTemplate("codestral", "[PREFIX]", "[SUFFIX]", "", (), "spm")

@@ -6,13 +6,13 @@ import threading
 
 import pytest
 
-from pairline.engine import fix
+from pairline.engine.actions import fix
+from pairline.engine.actions.verify import Verdict
 from pairline.engine.backends.edit import GREEDY, EditPrompt, Sampling
 from pairline.engine.backends.openai_compat import OpenAICompatBackend
-from pairline.engine.config import RemoteConfig
-from pairline.engine.redact import Redactor, is_secret_file
-from pairline.engine.types import EngineError
-from pairline.engine.verify import Verdict
+from pairline.engine.core.config import RemoteConfig
+from pairline.engine.core.redact import Redactor, is_secret_file
+from pairline.engine.core.types import EngineError
 from tests.unit.test_remote import FaultServer, openai_chunks, sse
 
 # Planted secrets, each in a shape the redactor must recognise (none is a real credential).

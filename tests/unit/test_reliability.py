@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from pairline.engine import cache as cache_module
-from pairline.engine.cache import CompletionCache
+from pairline.engine.completion import cache as cache_module
+from pairline.engine.completion.cache import CompletionCache
 
 
 def _failing(exc: Exception) -> Any:
@@ -36,7 +36,7 @@ def test_failing_writes_leave_memory_serving_with_one_log_line(
     cache = CompletionCache(tmp_path / "c")
     assert cache.on_disk
     cache._disk.set = _failing(exc)
-    with caplog.at_level(logging.WARNING, logger="pairline.engine.cache"):
+    with caplog.at_level(logging.WARNING, logger="pairline.engine.completion.cache"):
         for i in range(50):
             cache.put(f"k{i}", f"v{i}")
     assert not cache.on_disk

@@ -21,7 +21,7 @@ from pairline.engine.backends.anthropic import AnthropicBackend
 from pairline.engine.backends.edit import EditPrompt
 from pairline.engine.backends.http import RemoteError, retry_after
 from pairline.engine.backends.openai_compat import OpenAICompatBackend
-from pairline.engine.config import RemoteConfig
+from pairline.engine.core.config import RemoteConfig
 
 PROMPT = EditPrompt(system="s", user="fix it", completion="# fixed:\n", stop=("\n```",))
 ANSWER = "```python\ndef add(a, b):\n    return a + b\n```"

@@ -1,4 +1,4 @@
-"""engine/session.py: loading the local model and running a code action, with fakes."""
+"""engine/actions/session.py: loading the local model and running a code action, with fakes."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from pairline.engine import fix, session
+from pairline.engine.actions import fix, session
 from pairline.engine.backends.edit import GREEDY, EditBackend, EditPrompt, Sampling
 from pairline.engine.backends.local_llama import LocalLlamaBackend
-from pairline.engine.config import Settings, load_settings
-from pairline.engine.types import EngineError
+from pairline.engine.core.config import Settings, load_settings
+from pairline.engine.core.types import EngineError
+from pairline.engine.models import loading
 
 BUGGY = "def add(a, b):\n    return a - b\n"
 FIXED = "```python\ndef add(a, b):\n    return a + b\n```"
@@ -42,7 +43,7 @@ async def test_an_unforeseen_load_failure_becomes_an_engine_error(
     stages: list[tuple[str, int]] = []
     path = gguf(tmp_path)
     with pytest.raises(EngineError) as err:
-        await session.load_local(
+        await loading.load_local(
             settings_for(str(path), tmp_path), lambda m, p: stages.append((m, p))
         )
     assert "libllama.so" in str(err.value) and str(path) in str(err.value)
@@ -54,7 +55,7 @@ async def test_an_unforeseen_load_failure_becomes_an_engine_error(
 async def test_a_missing_model_keeps_its_own_message(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.gguf"
     with pytest.raises(EngineError, match="model file not found"):
-        await session.load_local(settings_for(str(missing), tmp_path))
+        await loading.load_local(settings_for(str(missing), tmp_path))
 
 
 def test_action_request_clamps_the_region_and_takes_the_context_size() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pairline.engine import syntax
+from pairline.engine.core import syntax
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ import pytest
 from pygls.exceptions import JsonRpcInvalidParams
 
 from pairline.engine import usage
-from pairline.engine.config import load_settings
-from pairline.engine.types import CompletionRequest, Mode, Position, Suggestion
+from pairline.engine.core.config import load_settings
+from pairline.engine.core.types import CompletionRequest, Mode, Position, Suggestion
 from pairline.engine.usage import ShownEvent, UsageLog, UsageLogError, UsageRecorder, read_records
 from pairline.lsp.usage import ACCEPTED, _parse, accept_command
 

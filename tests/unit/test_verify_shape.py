@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pairline.engine.config import ActionsConfig
-from pairline.engine.verify import WorkspaceVerifier, definitions, shape_verdict
+from pairline.engine.actions.verify import WorkspaceVerifier, definitions, shape_verdict
+from pairline.engine.core.config import ActionsConfig
 
 ORIGINAL = "def add(a, b):\n    return a + b\n\n\ndef subtract(a, b):\n    return a + b\n"
 

@@ -41,8 +41,8 @@ from pairline.bench.accept_sources import (
 )
 from pairline.bench.latency import _CAPABILITIES, LLAMA_SERVER, peer_prefix_lines
 from pairline.bench.lspclient import LspClient, server_command
-from pairline.engine.config import Settings, dump_settings, load_settings
-from pairline.engine.types import EngineError
+from pairline.engine.core.config import Settings, dump_settings, load_settings
+from pairline.engine.core.types import EngineError
 
 # Lever setting -> (its "off" value, its "on" value; None: no single "on", e.g. a threshold).
 LEVERS: dict[str, tuple[Any, Any]] = {
@@ -383,7 +383,7 @@ def _log_name(arm: str) -> str:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
-    from pairline.engine import models
+    from pairline.engine.models import manifest
 
     out_dir = Path(args.out)
     arms, missing = choose_arms(args.arms, args.arm or [], settings)
@@ -412,7 +412,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     if not traces:
         raise SystemExit("pairline: no function bodies to type in the code bases")
     try:
-        resolved = models.resolve(settings.model.name, settings.cache_path)
+        resolved = manifest.resolve(settings.model.name, settings.cache_path)
     except EngineError as exc:
         raise SystemExit(f"pairline: {exc}") from None
     peer_binary: Path | None = None

@@ -19,13 +19,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pairline.engine.config import Settings
+from pairline.engine.core.config import Settings
 
 
 async def _arm(
     settings: Settings, root: Path, text: str, edits: list[str], warm: bool
 ) -> tuple[float, list[bool]]:
-    from pairline.engine.verify import WorkspaceVerifier
+    from pairline.engine.actions.verify import WorkspaceVerifier
 
     actions = dataclasses.replace(
         settings.actions, trusted=True, check_commands={}, warm_checks=warm
@@ -45,7 +45,7 @@ async def _measure(
 ) -> dict[str, Any]:
     from pairline.bench import fix as fix_bench
     from pairline.bench import fix_workspace
-    from pairline.engine.mutants import mutants
+    from pairline.engine.actions.mutants import mutants
 
     seconds = {"cold": 0.0, "warm": 0.0}
     checks = 0

@@ -25,9 +25,9 @@ from typing import Any, TextIO
 
 from pairline import __version__
 from pairline.engine.backends.local_llama import LocalLlamaBackend
-from pairline.engine.config import Settings, dump_settings
-from pairline.engine.models import ResolvedModel
-from pairline.engine.percentile import percentile
+from pairline.engine.core.config import Settings, dump_settings
+from pairline.engine.core.percentile import percentile
+from pairline.engine.models.manifest import ResolvedModel
 
 
 def _git_commit() -> str:
@@ -302,11 +302,11 @@ async def load_backend(
     settings: Settings, quiet: bool = False
 ) -> tuple[LocalLlamaBackend, ResolvedModel]:
     """The configured local model, loaded, and its file; raises EngineError."""
-    from pairline.engine import session
+    from pairline.engine.models import loading
 
     def stage(message: str, _percent: int) -> None:
         if not quiet:
             print(f"pairline: {message}", file=sys.stderr)
 
-    backend = await session.load_local(settings, stage)
+    backend = await loading.load_local(settings, stage)
     return backend, backend.model

@@ -27,10 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from pairline.engine.config import ContextConfig
 from pairline.engine.context import ContextGatherer
-from pairline.engine.percentile import percentile
-from pairline.engine.types import CompletionRequest, Position
+from pairline.engine.core.config import ContextConfig
+from pairline.engine.core.percentile import percentile
+from pairline.engine.core.types import CompletionRequest, Position
 from pairline.engine.workspace import Workspace, language_for_path
 
 

@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from pairline.bench import common, plot
-from pairline.engine.completion import CompletionEngine
-from pairline.engine.config import Settings
+from pairline.engine.completion.engine import CompletionEngine
 from pairline.engine.context import ContextGatherer
-from pairline.engine.languages import comment_marker
-from pairline.engine.types import EngineError, Position, PositionEncoding
+from pairline.engine.core.config import Settings
+from pairline.engine.core.languages import comment_marker
+from pairline.engine.core.types import EngineError, Position, PositionEncoding
 from pairline.engine.workspace import Workspace
 
 _SIMPLE = (

@@ -1,7 +1,7 @@
 """`pairline bench fix`: HumanEvalFix through the "Fix this" code-action path.
 
 The buggy function (signature, docstring, buggy body) is the open file; "Fix this" runs on the
-function through the loop the code action uses (`pairline.engine.fix`), with the model the
+function through the loop the code action uses (`pairline.engine.actions.fix`), with the model the
 action would use (remote when configured, else the local one; `--remote auto` serves the
 embedded model itself through `python -m llama_cpp.server` on loopback). Arms:
 
@@ -42,7 +42,7 @@ from typing import Any
 
 from pairline.bench import fix_languages, fix_workspace
 from pairline.bench.scoring import run_passes
-from pairline.engine.config import Settings
+from pairline.engine.core.config import Settings
 
 EXIT_UNAVAILABLE = 2
 
@@ -67,7 +67,7 @@ def fixed_passes(task: dict[str, Any], solution: str, timeout_s: float = 10.0) -
 
 
 def fix_engine_available() -> bool:
-    return importlib.util.find_spec("pairline.engine.fix") is not None
+    return importlib.util.find_spec("pairline.engine.actions.fix") is not None
 
 
 def document(task: dict[str, Any]) -> tuple[str, int]:
@@ -112,9 +112,9 @@ def _remote(args: argparse.Namespace, settings: Settings, out: Path) -> Iterator
         yield settings
         return
     from pairline.bench.peer import start_local_peer
-    from pairline.engine import models
+    from pairline.engine.models import manifest
 
-    model = models.resolve(settings.model.name, settings.cache_path).path
+    model = manifest.resolve(settings.model.name, settings.cache_path).path
     threads = settings.model.n_threads or os.cpu_count() or 1
     with start_local_peer(model, 4096, threads, 256, out / "fix-remote.log") as url:
         remote = dataclasses.replace(
@@ -127,10 +127,10 @@ async def _fix_all(
     args: argparse.Namespace, settings: Settings, tasks: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], Any, str]:
     from pairline.bench import common
-    from pairline.engine import fix as fix_engine
-    from pairline.engine.config import ActionsConfig
-    from pairline.engine.types import EngineError
-    from pairline.engine.verify import WorkspaceVerifier
+    from pairline.engine.actions import fix as fix_engine
+    from pairline.engine.actions.verify import WorkspaceVerifier
+    from pairline.engine.core.config import ActionsConfig
+    from pairline.engine.core.types import EngineError
 
     try:
         backend, resolved = await common.load_backend(settings, quiet=args.json)
@@ -440,7 +440,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     if not fix_engine_available():
         print(
             "pairline: bench fix: fixes are not available in this build "
-            "(no fix engine: pairline.engine.fix is missing); nothing was measured",
+            "(no fix engine: pairline.engine.actions.fix is missing); nothing was measured",
             file=sys.stderr,
         )
         return EXIT_UNAVAILABLE

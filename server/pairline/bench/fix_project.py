@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 import tree_sitter
 
-from pairline.engine import syntax
+from pairline.engine.core import syntax
 
 HANG_S = 10.0  # a run of the tests longer than this is counted as hanging
 _CPU_S = 120  # CPU seconds per process: a guard against accidents, not a security boundary

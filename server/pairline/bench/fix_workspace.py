@@ -34,12 +34,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pairline.bench.scoring import run_result
-from pairline.engine.config import Settings
+from pairline.engine.core.config import Settings
 
 if TYPE_CHECKING:
-    from pairline.engine.action_offers import FixRequest
-    from pairline.engine.fix import Loop
-    from pairline.engine.verify import WorkspaceVerifier
+    from pairline.engine.actions.fix import Loop
+    from pairline.engine.actions.offers import FixRequest
+    from pairline.engine.actions.verify import WorkspaceVerifier
 
 SOLUTION = "solution.py"
 TEST_FILE = "test_solution.py"
@@ -210,7 +210,7 @@ def judge(split: SplitTest, buggy: str, candidate: str | None, verified: bool) -
 def summary(rows: list[dict[str, Any]], arm: str) -> dict[str, Any]:
     """Arm `p`'s figures beyond the common ones (issue targets: hidden share, time, hangs)."""
     from pairline.bench import common
-    from pairline.engine.percentile import percentile
+    from pairline.engine.core.percentile import percentile
 
     done = [(row, row[arm]) for row in rows]
     fixes = [a for _, a in done if a.get("verified") and a.get("visible")]
@@ -271,15 +271,16 @@ def project_arm(
     """Arm p's verifier, loop, request and the label of the check found, set up as
     `session.run_action` sets up "Fix this": the actions settings, trusted, no check configured
     (the engine finds one); several candidates and the small edits only when a check runs."""
-    from pairline.engine import check_detect, session
-    from pairline.engine import fix as fix_engine
-    from pairline.engine.verify import WorkspaceVerifier
+    from pairline.engine.actions import fix as fix_engine
+    from pairline.engine.actions import session
+    from pairline.engine.actions.verify import WorkspaceVerifier
+    from pairline.engine.checks import detect
 
     n, _, edits = arm.removeprefix("p_n").partition("+")
     actions = dataclasses.replace(settings.actions, trusted=True, check_commands={})
     verifier = WorkspaceVerifier(actions, root)
     checked = verifier.will_check(request.language, request.rel_path)
-    found = check_detect.check_for(actions, root, request.rel_path, request.language)
+    found = detect.check_for(actions, root, request.rel_path, request.language)
     loop = p_loop(args)
     fix_loop = fix_engine.Loop(
         rounds=loop["rounds"],

@@ -34,10 +34,10 @@ from typing import Any
 from pairline.bench import common, plot
 from pairline.bench.scoring import humaneval_program, run_passes
 from pairline.engine.backends.base import GenerationParams
-from pairline.engine.completion import CompletionEngine
-from pairline.engine.config import Settings
+from pairline.engine.completion.engine import CompletionEngine
 from pairline.engine.context import ContextGatherer
-from pairline.engine.types import EngineError, Position, PositionEncoding
+from pairline.engine.core.config import Settings
+from pairline.engine.core.types import EngineError, Position, PositionEncoding
 from pairline.engine.workspace import Workspace
 
 ARMS = ("engine", "engine_first_line", "baseline")

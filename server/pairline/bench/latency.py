@@ -28,8 +28,8 @@ from typing import Any
 from pairline.bench import common, plot
 from pairline.bench.lspclient import LspClient, Pending, server_command
 from pairline.bench.traces import Trace, build_traces, default_source_dirs
-from pairline.engine.config import Settings
-from pairline.engine.types import EngineError, Mode
+from pairline.engine.core.config import Settings
+from pairline.engine.core.types import EngineError, Mode
 
 LLAMA_SERVER = "llama-server"  # --peer value: llama.cpp's own server, built from the sdist
 LLAMA_VIM_PREFIX_LINES = 256  # llama.vim's n_prefix
@@ -238,9 +238,9 @@ def run_raw(settings: Settings, model_path: Path, requests: list[Request]) -> li
     """Seconds per prompt when the same prompts run directly through llama-cpp-python."""
     import llama_cpp
 
-    from pairline.engine import syntax
     from pairline.engine.backends import cpu_probe
-    from pairline.engine.postprocess import CursorContext, cut
+    from pairline.engine.completion.postprocess import CursorContext, cut
+    from pairline.engine.core import syntax
 
     config = settings.model
     # The weights go where the server puts them, so the comparison is like for like.
@@ -353,7 +353,7 @@ async def _replay(
 
 
 def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
-    from pairline.engine import models
+    from pairline.engine.models import manifest
 
     out_dir = Path(args.out)
     dirs = [Path(d) for d in args.source] if args.source else default_source_dirs()
@@ -368,7 +368,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     if not traces:
         raise SystemExit(f"pairline: no usable source files under {', '.join(map(str, dirs))}")
     try:
-        resolved = models.resolve(settings.model.name, settings.cache_path)
+        resolved = manifest.resolve(settings.model.name, settings.cache_path)
     except EngineError as exc:
         raise SystemExit(f"pairline: {exc}") from None
     prefix_lines = peer_prefix_lines(args)

@@ -42,12 +42,12 @@ from typing import Any
 from pairline.bench import common, plot
 from pairline.bench.nextedit_replay import Step, judge, line_hunks, replay, split_lines
 from pairline.bench.nextedit_sources import DEFAULT_PACKAGES, FilePair, changed_files, package_files
-from pairline.engine import syntax
-from pairline.engine.config import Settings
-from pairline.engine.document import Document
+from pairline.engine.core import syntax
+from pairline.engine.core.config import Settings
+from pairline.engine.core.document import Document
+from pairline.engine.core.types import EngineError
 from pairline.engine.nextedit.history import EditHistory
 from pairline.engine.nextedit.propagate import Propagator
-from pairline.engine.types import EngineError
 
 THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(20))
 # Until the settings carry `next_edit.min_confidence`, the level the table is read at.

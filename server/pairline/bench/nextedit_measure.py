@@ -14,10 +14,10 @@ import argparse
 import random
 import time
 
-from pairline.engine.document import Document
+from pairline.engine.core.document import Document
+from pairline.engine.core.percentile import percentile
 from pairline.engine.nextedit.history import EditHistory
 from pairline.engine.nextedit.propagate import Propagator
-from pairline.engine.percentile import percentile
 
 # One function per template, `{k}` its number; each holds `count` thrice and one helper call.
 _TEMPLATES = {

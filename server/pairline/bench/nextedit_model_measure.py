@@ -15,12 +15,12 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from pairline.engine import session
-from pairline.engine.config import load_settings
-from pairline.engine.document import Document
+from pairline.engine.core.config import load_settings
+from pairline.engine.core.document import Document
+from pairline.engine.core.percentile import percentile
+from pairline.engine.models import loading
 from pairline.engine.nextedit.history import EditHistory
 from pairline.engine.nextedit.model import predict_with_model
-from pairline.engine.percentile import percentile
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ async def measure(model: str | None, rounds: int) -> list[float]:
     settings, problems = load_settings({"model": {"name": model}} if model else {})
     if problems:
         raise SystemExit("; ".join(problems))
-    backend = await session.load_local(settings)
+    backend = await loading.load_local(settings)
     seconds: list[float] = []
     try:
         print(f"model {backend.name}")

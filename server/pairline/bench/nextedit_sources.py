@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pairline.bench.common import unpack
-from pairline.engine import languages
+from pairline.engine.core import languages
 
 # Close releases with renames, arguments added to calls and changed attributes between them.
 PACKAGES: dict[str, tuple[str, str, str]] = {

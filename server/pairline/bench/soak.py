@@ -34,8 +34,8 @@ from typing import Any
 
 from pairline.bench import common
 from pairline.bench.lspclient import REQUEST_CANCELLED, LspClient, Pending, server_command
-from pairline.engine.config import Settings
-from pairline.engine.types import EngineError
+from pairline.engine.core.config import Settings
+from pairline.engine.core.types import EngineError
 
 _CAPABILITIES: dict[str, Any] = {
     "textDocument": {"inlineCompletion": {}, "synchronization": {}, "codeAction": {}},
@@ -261,10 +261,10 @@ def summarise(
 
 
 def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
-    from pairline.engine import models
+    from pairline.engine.models import manifest
 
     try:
-        resolved = models.resolve(settings.model.name, settings.cache_path)
+        resolved = manifest.resolve(settings.model.name, settings.cache_path)
     except EngineError as exc:
         raise SystemExit(f"pairline: {exc}") from None
     out_dir = Path(args.out)

@@ -29,8 +29,8 @@ from typing import Any
 from pairline.bench import common, memory
 from pairline.bench.lspclient import LspClient, server_command
 from pairline.bench.traces import candidate_lines, default_source_dirs, source_files
-from pairline.engine.config import Settings
-from pairline.engine.types import EngineError
+from pairline.engine.core.config import Settings
+from pairline.engine.core.types import EngineError
 from pairline.engine.workspace import language_for_path
 
 _CAPABILITIES: dict[str, Any] = {
@@ -217,7 +217,7 @@ def _median_ms(values: list[float | None]) -> float | None:
 
 def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     from pairline.bench import plot
-    from pairline.engine import models
+    from pairline.engine.models import manifest
 
     if args.runs < 1 or args.positions < 1:
         raise SystemExit("pairline: --runs and --positions must be at least 1")
@@ -234,7 +234,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     if len(plan) < 2:
         raise SystemExit(f"pairline: {path} has too few lines inside functions to complete")
     try:
-        resolved = models.resolve(settings.model.name, settings.cache_path)
+        resolved = manifest.resolve(settings.model.name, settings.cache_path)
     except EngineError as exc:
         raise SystemExit(f"pairline: {exc}") from None
     out_dir = Path(args.out)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pairline.engine.config import Settings
+from pairline.engine.core.config import Settings
 
 log = logging.getLogger(__name__)
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pairline.engine.document import Document
-from pairline.engine.languages import language_for_path
-from pairline.engine.nextedit.history import EditHistory
-from pairline.engine.types import (
+from pairline.engine.core.document import Document
+from pairline.engine.core.languages import language_for_path
+from pairline.engine.core.types import (
     CompletionRequest,
     Position,
     PositionEncoding,
     TextChange,
     UnknownDocument,
 )
+from pairline.engine.nextedit.history import EditHistory
 
 # `language_for_path` is part of this module's interface: whoever opens a file by path needs it.
 __all__ = ["Workspace", "language_for_path"]

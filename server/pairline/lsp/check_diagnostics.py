@@ -1,7 +1,7 @@
 """Failing tests as diagnostics (`actions.test_diagnostics`, trusted workspaces only).
 
-On each save the file's check (configured, else detected, `engine/check_detect.py`) runs in the
-background (`engine/check_runs.py`); each failure is published as a diagnostic (source
+On each save the file's check (configured, else detected, `engine/checks/detect.py`) runs in the
+background (`engine/checks/runs.py`); each failure is published as a diagnostic (source
 "pairline") on the workspace line its traceback points at, so "Fix this" is offered there with
 the failure's text. One check runs at a time; saving a file again cancels its run. A passing
 check, or closing the file, clears what its runs published.
@@ -16,11 +16,11 @@ from pathlib import Path
 from lsprotocol import types
 from pygls import uris
 
-from pairline.engine import check_runs
-from pairline.engine.check_failures import Spot
-from pairline.engine.config import Settings
-from pairline.engine.document import index_to_column
-from pairline.engine.types import EngineError
+from pairline.engine.checks import runs
+from pairline.engine.checks.failures import Spot
+from pairline.engine.core.config import Settings
+from pairline.engine.core.document import index_to_column
+from pairline.engine.core.types import EngineError
 from pairline.lsp.code_actions import relative
 from pairline.lsp.server import Feature, PairlineServer
 
@@ -96,7 +96,7 @@ class CheckDiagnostics(Feature):
             return
         try:
             async with self._lock:
-                outcome = await check_runs.failures_after_save(
+                outcome = await runs.failures_after_save(
                     check,
                     root,
                     rel_path,

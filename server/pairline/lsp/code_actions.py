@@ -1,7 +1,7 @@
 """Code actions: "Fix this", "Implement this function", "Add docstring".
 
 `textDocument/codeAction` only parses the buffer and lists unresolved actions, so the menu
-appears at once; the model work (generate → verify → revise, in `pairline.engine.fix`) runs in
+appears at once; the model work (generate → verify → revise, in `engine.actions.fix`) runs in
 `codeAction/resolve`, reported with `$/progress` and stopped by `$/cancelRequest`. Clients that
 cannot resolve an action's edit get the action with the command `pairline.applyAction`
 instead: running it computes the same edit and sends it with `workspace/applyEdit`. The edit is
@@ -23,9 +23,10 @@ from lsprotocol import types
 from pygls import uris
 from pygls.exceptions import JsonRpcContentModified, JsonRpcException, JsonRpcInvalidParams
 
-from pairline.engine import action_offers, fix, session
-from pairline.engine.document import Document
-from pairline.engine.types import EngineError
+from pairline.engine.actions import fix, session
+from pairline.engine.actions import offers as action_offers
+from pairline.engine.core.document import Document
+from pairline.engine.core.types import EngineError
 from pairline.lsp.client import ClientFeatures
 from pairline.lsp.progress import Progress
 from pairline.lsp.server import Feature, PairlineServer

@@ -14,7 +14,7 @@ from dataclasses import replace
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from pairline.engine.types import EngineError, Position
+from pairline.engine.core.types import EngineError, Position
 from pairline.lsp.client import ClientFeatures
 from pairline.lsp.convert import lsp_position, position
 from pairline.lsp.server import PairlineServer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from pairline.engine import types as engine
+from pairline.engine.core import types as engine
 
 
 def position(pos: types.Position) -> engine.Position:

@@ -16,7 +16,7 @@ from typing import Any
 
 from pygls.exceptions import JsonRpcInvalidParams
 
-from pairline.engine.types import EngineError
+from pairline.engine.core.types import EngineError
 from pairline.lsp.server import PairlineServer
 
 DOCUMENT = "pairline/debug/document"

@@ -12,10 +12,10 @@ import logging
 
 from lsprotocol import types
 
-from pairline.engine import languages
-from pairline.engine.config import Settings
 from pairline.engine.context.paths import uri_to_path
-from pairline.engine.types import EngineError
+from pairline.engine.core import languages
+from pairline.engine.core.config import Settings
+from pairline.engine.core.types import EngineError
 from pairline.lsp.convert import change
 from pairline.lsp.server import Feature, PairlineServer
 

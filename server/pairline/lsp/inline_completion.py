@@ -8,7 +8,7 @@ from dataclasses import replace
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from pairline.engine.types import EngineError, Superseded
+from pairline.engine.core.types import EngineError, Superseded
 from pairline.lsp.convert import lsp_position, position
 from pairline.lsp.server import PairlineServer
 from pairline.lsp.usage import accept_command

@@ -12,9 +12,9 @@ import logging
 
 from lsprotocol import types
 
-from pairline.engine import session
-from pairline.engine.config import Settings
-from pairline.engine.types import EngineError
+from pairline.engine.core.config import Settings
+from pairline.engine.core.types import EngineError
+from pairline.engine.models import loading
 from pairline.lsp.progress import Progress, notify_status
 from pairline.lsp.server import Feature, PairlineServer
 
@@ -58,7 +58,7 @@ class ModelLoading(Feature):
         try:
             await progress.begin(f"preparing model {name}")
             notify_status(ls, "loading", f"loading {name}", name)
-            backend = await session.load_local(settings, on_stage)
+            backend = await loading.load_local(settings, on_stage)
         except asyncio.CancelledError:
             if not ls.stopping:
                 progress.end("cancelled")

@@ -20,9 +20,9 @@ from typing import Any
 
 from pygls.exceptions import JsonRpcInvalidParams
 
+from pairline.engine.core.types import EngineError, Position, Range
 from pairline.engine.nextedit.engine import Prediction
 from pairline.engine.nextedit.propagate import ProposedEdit
-from pairline.engine.types import EngineError, Position, Range
 from pairline.lsp.server import Feature, PairlineServer
 
 log = logging.getLogger(__name__)

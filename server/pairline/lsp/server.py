@@ -17,10 +17,10 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from pairline import __version__
-from pairline.engine.check_detect import CheckCache
-from pairline.engine.completion import CompletionEngine
-from pairline.engine.config import Settings
+from pairline.engine.checks.detect import CheckCache
+from pairline.engine.completion.engine import CompletionEngine
 from pairline.engine.context import ContextGatherer
+from pairline.engine.core.config import Settings
 from pairline.engine.nextedit.engine import NextEditEngine
 from pairline.engine.usage import UsageRecorder
 from pairline.engine.workspace import Workspace

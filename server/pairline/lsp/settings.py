@@ -11,7 +11,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from pairline.engine.config import Settings, load_settings
+from pairline.engine.core.config import Settings, load_settings
 
 
 def read_settings(ls: LanguageServer, data: Any) -> Settings:

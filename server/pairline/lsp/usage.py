@@ -15,7 +15,7 @@ import logging
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from pairline.engine.types import CompletionRequest, Suggestion
+from pairline.engine.core.types import CompletionRequest, Suggestion
 from pairline.engine.usage import ShownEvent
 from pairline.lsp.server import PairlineServer
 

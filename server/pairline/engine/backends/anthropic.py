@@ -18,7 +18,7 @@ from pairline.engine.backends.http import (
     api_key,
     parse_json,
 )
-from pairline.engine.config import RemoteConfig
+from pairline.engine.core.config import RemoteConfig
 
 ANTHROPIC_VERSION = "2023-06-01"
 

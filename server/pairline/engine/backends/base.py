@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from pairline.engine.models import FimTemplate
+from pairline.engine.models.manifest import FimTemplate
 
 
 @dataclass(frozen=True)

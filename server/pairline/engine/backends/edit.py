@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from pairline.engine.backends.base import Backend, GenerationParams
-from pairline.engine.types import EngineError
+from pairline.engine.core.types import EngineError
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 
 from pairline.engine.backends.edit import Cancelled
-from pairline.engine.config import RemoteConfig
-from pairline.engine.redact import Redactor
-from pairline.engine.types import EngineError
+from pairline.engine.core.config import RemoteConfig
+from pairline.engine.core.redact import Redactor
+from pairline.engine.core.types import EngineError
 
 log = logging.getLogger(__name__)
 

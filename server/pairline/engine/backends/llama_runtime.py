@@ -10,7 +10,7 @@ import logging
 from collections import deque
 from typing import Any
 
-from pairline.engine.models import FimTemplate, fim_templates
+from pairline.engine.models.manifest import FimTemplate, fim_templates
 
 
 def llama_build_info() -> dict[str, Any]:

@@ -26,8 +26,8 @@ from pairline.engine.backends.llama_runtime import (
     recent_errors,
     route_llama_log,
 )
-from pairline.engine.config import ModelConfig
-from pairline.engine.models import FimTemplate, ModelError, ResolvedModel
+from pairline.engine.core.config import ModelConfig
+from pairline.engine.models.manifest import FimTemplate, ModelError, ResolvedModel
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from pairline.engine.backends.http import (
     api_key,
     parse_json,
 )
-from pairline.engine.config import RemoteConfig
+from pairline.engine.core.config import RemoteConfig
 
 
 class _OpenAIReader(StreamReader):

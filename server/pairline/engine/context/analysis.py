@@ -16,10 +16,10 @@ from typing import TypeVar
 
 import tree_sitter
 
-from pairline.engine import syntax
 from pairline.engine.context.imports import ImportRef, extract_imports
-from pairline.engine.lru import Lru
-from pairline.engine.types import CompletionRequest
+from pairline.engine.core import syntax
+from pairline.engine.core.lru import Lru
+from pairline.engine.core.types import CompletionRequest
 
 K = TypeVar("K")
 S = TypeVar("S", str, bytes)

@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 
 from pairline.engine.context.rank import Snippet
-from pairline.engine.languages import comment_marker
+from pairline.engine.core.languages import comment_marker
 
 TokenCounter = Callable[[str], int]
 

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 
 from pairline.engine.context.rank import BUFFER, Snippet
-from pairline.engine.document import Document
-from pairline.engine.lru import Lru
+from pairline.engine.core.document import Document
+from pairline.engine.core.lru import Lru
 
 WINDOW_LINES = 20  # two blocks of WINDOW_STEP lines: `windows` relies on it
 WINDOW_STEP = 10

@@ -18,8 +18,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pairline.engine import languages, syntax
-from pairline.engine.config import ContextConfig
 from pairline.engine.context import budget, buffers, edits
 from pairline.engine.context.analysis import BufferAnalyses, without_cursor_line
 from pairline.engine.context.index import FileIndex
@@ -29,10 +27,12 @@ from pairline.engine.context.rank import Snippet, rank
 from pairline.engine.context.retrieval import RetrievalIndex, suffix_snippets
 from pairline.engine.context.tokens import TokenCounts
 from pairline.engine.context.warm import WarmUp
-from pairline.engine.document import Document
-from pairline.engine.lru import Lru
-from pairline.engine.redact import is_secret_file
-from pairline.engine.types import CompletionRequest, UnknownDocument
+from pairline.engine.core import languages, syntax
+from pairline.engine.core.config import ContextConfig
+from pairline.engine.core.document import Document
+from pairline.engine.core.lru import Lru
+from pairline.engine.core.redact import is_secret_file
+from pairline.engine.core.types import CompletionRequest, UnknownDocument
 from pairline.engine.workspace import Workspace
 
 MAX_CONTEXTS = 64

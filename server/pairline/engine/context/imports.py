@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from pairline.engine import languages
+from pairline.engine.core import languages
 
 WILDCARD = "*"
 

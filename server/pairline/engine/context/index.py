@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pathspec
 
-from pairline.engine import languages
-from pairline.engine.redact import is_secret_file
+from pairline.engine.core import languages
+from pairline.engine.core.languages import SKIP_DIRS
+from pairline.engine.core.redact import is_secret_file
 
 log = logging.getLogger(__name__)
 
@@ -27,25 +28,6 @@ log = logging.getLogger(__name__)
 # nothing else is ever opened.
 SOURCE_SUFFIXES = languages.source_suffixes()
 CONFIG_NAMES = languages.config_files()
-
-# Directories that are never project source, even where no .gitignore says so.
-SKIP_DIRS = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        "node_modules",
-        "__pycache__",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".pytest_cache",
-        ".tox",
-        ".nox",
-        ".venv",
-        ".idea",
-        ".vscode",
-    }
-)
 
 _BINARY_PROBE = 8192
 

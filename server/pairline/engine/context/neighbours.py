@@ -17,8 +17,8 @@ from pairline.engine.context.index import FileIndex
 from pairline.engine.context.outline import Outline, outline
 from pairline.engine.context.rank import IMPORTED, NEAR_USE, Snippet
 from pairline.engine.context.resolve import Resolved, Resolver
-from pairline.engine.document import Document
-from pairline.engine.lru import Lru
+from pairline.engine.core.document import Document
+from pairline.engine.core.lru import Lru
 from pairline.engine.workspace import language_for_path
 
 NEAR_ABOVE = 30  # lines above the cursor whose uses count as "near"

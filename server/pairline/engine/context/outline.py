@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import tree_sitter
 
-from pairline.engine import languages, syntax
 from pairline.engine.context.imports import ImportRef, extract_imports
+from pairline.engine.core import languages, syntax
 
 _MAX_LINES = 30
 _MAX_LINE_CHARS = 160

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from urllib.parse import unquote, urlparse
 
-from pairline.engine.document import Document
-from pairline.engine.lru import Lru
+from pairline.engine.core.document import Document
+from pairline.engine.core.lru import Lru
 from pairline.engine.workspace import Workspace
 
 MAX_PATHS = 4096

@@ -22,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from pairline.engine import languages
 from pairline.engine.context.imports import WILDCARD, ImportRef
 from pairline.engine.context.index import FileIndex
+from pairline.engine.core import languages
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable
 
-from pairline.engine import languages
 from pairline.engine.context.buffers import (
     WINDOW_LINES,
     WINDOW_STEP,
@@ -37,8 +36,9 @@ from pairline.engine.context.buffers import (
 )
 from pairline.engine.context.index import FileIndex, FileStat
 from pairline.engine.context.rank import RETRIEVED, Snippet
-from pairline.engine.lru import Lru
-from pairline.engine.redact import is_secret_file
+from pairline.engine.core import languages
+from pairline.engine.core.lru import Lru
+from pairline.engine.core.redact import is_secret_file
 
 MAX_FILES = 20_000  # files indexed for retrieval; a larger tree is indexed up to here
 MAX_ENTRIES = 4_000_000  # identifier-file pairs held (about 4 bytes each)

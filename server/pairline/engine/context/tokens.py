@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 
 from pairline.engine.context.budget import TokenCounter
-from pairline.engine.lru import Lru
+from pairline.engine.core.lru import Lru
 
 MAX_TEXTS = 16_384
 

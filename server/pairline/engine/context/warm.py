@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
-from pairline.engine.config import ContextConfig
+from pairline.engine.core.config import ContextConfig
 
 log = logging.getLogger(__name__)
 

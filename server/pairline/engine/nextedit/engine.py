@@ -29,16 +29,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
-from pairline.engine import syntax
+from pairline.engine.actions.router import make_remote
 from pairline.engine.backends.base import Backend
 from pairline.engine.backends.edit import EditBackend
-from pairline.engine.config import NextEditConfig, RemoteConfig, Settings
-from pairline.engine.document import Document
-from pairline.engine.edit_router import make_remote
+from pairline.engine.core import syntax
+from pairline.engine.core.config import NextEditConfig, RemoteConfig, Settings
+from pairline.engine.core.document import Document
+from pairline.engine.core.types import EngineError, Position
 from pairline.engine.nextedit import model
 from pairline.engine.nextedit.history import EditHistory
 from pairline.engine.nextedit.propagate import Propagator, ProposedEdit
-from pairline.engine.types import EngineError, Position
 from pairline.engine.usage import ShownEvent, UsageRecorder, new_id
 from pairline.engine.workspace import Workspace
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from pairline.engine.languages import Language
+from pairline.engine.core.languages import Language
 from pairline.engine.nextedit.history import Edit
 from pairline.engine.nextedit.patterns import Change, NodeChange, is_scope
 from pairline.engine.nextedit.trees import Parsed

@@ -14,9 +14,9 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from pairline.engine.document import Document
+from pairline.engine.core.document import Document
+from pairline.engine.core.types import PositionEncoding, TextChange
 from pairline.engine.nextedit.hunks import Hunk, changed_span, extract, trim
-from pairline.engine.types import PositionEncoding, TextChange
 
 
 @dataclass(frozen=True)

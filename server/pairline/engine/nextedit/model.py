@@ -18,10 +18,11 @@ import threading
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from pairline.engine import syntax
 from pairline.engine.backends.base import Backend, Generation, GenerationParams
 from pairline.engine.backends.edit import Cancelled, EditBackend, EditPrompt
-from pairline.engine.document import Document
+from pairline.engine.core import syntax
+from pairline.engine.core.document import Document
+from pairline.engine.core.types import Position
 from pairline.engine.nextedit import model_diff
 from pairline.engine.nextedit.history import Edit
 from pairline.engine.nextedit.hunks import changed_span
@@ -34,7 +35,6 @@ from pairline.engine.nextedit.model_prompt import (
 )
 from pairline.engine.nextedit.propagate import ProposedEdit
 from pairline.engine.prompt.edit import extract_code
-from pairline.engine.types import Position
 
 KIND = "model"
 WINDOW_LINES = 9

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from pairline.engine.backends.edit import EditPrompt
-from pairline.engine.document import Document
-from pairline.engine.languages import comment_marker
+from pairline.engine.core.document import Document
+from pairline.engine.core.languages import comment_marker
+from pairline.engine.core.types import Position
 from pairline.engine.nextedit.history import Edit
-from pairline.engine.types import Position
 
 FENCE = "```"
 # Ends the rewritten window: the closing fence, on its own line.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from pairline.engine.languages import Language
+from pairline.engine.core.languages import Language
 
 # How far up the tree a change is looked for, and the biggest node it may be.
 _LEVELS = 3

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from pairline.engine import languages
-from pairline.engine.document import Document
-from pairline.engine.languages import Language
+from pairline.engine.core import languages
+from pairline.engine.core.document import Document
+from pairline.engine.core.languages import Language
+from pairline.engine.core.types import Position, Range
 from pairline.engine.nextedit import evidence
 from pairline.engine.nextedit.history import Edit
 from pairline.engine.nextedit.patterns import (
@@ -35,7 +36,6 @@ from pairline.engine.nextedit.patterns import (
     slot,
 )
 from pairline.engine.nextedit.trees import Parsed, TreeCache, encode
-from pairline.engine.types import Position, Range
 
 # Starting confidence per kind of change, then factors for a less certain place and for the
 # evidence of the earlier edits (see `evidence`), calibrated with `pairline bench nextedit`

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from pairline.engine import languages, syntax
+from pairline.engine.core import languages, syntax
 from pairline.engine.nextedit.hunks import changed_span
 
 # A top-level node this big is not worth a window: the whole text is parsed instead.

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from pairline.engine.backends.edit import EditPrompt
-from pairline.engine.languages import comment_marker
+from pairline.engine.core.languages import comment_marker
 
 FENCE = "```"
 _FENCED = re.compile(r"```[\w.+-]*[ \t]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlparse
 
-from pairline.engine.languages import comment_marker
-from pairline.engine.models import FimTemplate
-from pairline.engine.types import CompletionRequest
+from pairline.engine.core.languages import comment_marker
+from pairline.engine.core.types import CompletionRequest
+from pairline.engine.models.manifest import FimTemplate
 
 _LINE_STEP = 16
 _CHARS_PER_TOKEN = 3  # a cautious estimate for code; the backend enforces the real limit

@@ -10,7 +10,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 
-from pairline.engine.types import InvalidPosition, Position, PositionEncoding, TextChange
+from pairline.engine.core.types import InvalidPosition, Position, PositionEncoding, TextChange
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pairline.engine.verify import Verdict
+from pairline.engine.actions.verify import Verdict
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pairline.engine.types import EngineError
+from pairline.engine.core.types import EngineError
 
 GGUF_MAGIC = b"GGUF"
 
@@ -58,7 +58,7 @@ def manifest() -> dict[str, Any]:
     if packaged.is_file():
         return tomllib.loads(packaged.read_text(encoding="utf-8"))
     # Running from a source checkout: the manifest lives at the repository root.
-    source = Path(__file__).resolve().parents[3] / "models" / "models.toml"
+    source = Path(__file__).resolve().parents[4] / "models" / "models.toml"
     return tomllib.loads(source.read_text(encoding="utf-8"))
 
 

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from pairline.engine import languages, syntax
-from pairline.engine.context.index import SKIP_DIRS
+from pairline.engine.core import languages, syntax
+from pairline.engine.core.languages import SKIP_DIRS
 
 _DETAIL_LINES = 8  # of a failure's text given with its diagnostic (and to the model)
 _READ_LIMIT = 2_000_000  # a frame's file larger than this is not read for its line

@@ -12,7 +12,7 @@ from functools import cache
 
 import tree_sitter
 
-from pairline.engine import languages
+from pairline.engine.core import languages
 
 # Nodes whose "{" does not open code: string-like contexts.
 _NOT_CODE = frozenset({"string", "template_string", "string_fragment", "comment", "ERROR"})

@@ -25,11 +25,11 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from pairline.engine import languages
-from pairline.engine.action_answers import LineEdit, line_edits, split_lines
-from pairline.engine.action_offers import FIX, FixRequest
-from pairline.engine.fix_outcome import Attempt
-from pairline.engine.verify import Verifier
+from pairline.engine.actions.answers import LineEdit, line_edits, split_lines
+from pairline.engine.actions.offers import FIX, FixRequest
+from pairline.engine.actions.outcome import Attempt
+from pairline.engine.actions.verify import Verifier
+from pairline.engine.core import languages
 
 MAX_HUNKS = 8  # more than this and the candidate is a rewrite: not worth a check per subset
 

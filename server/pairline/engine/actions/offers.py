@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from pairline.engine import languages, syntax
-from pairline.engine.config import ACTION_KINDS
+from pairline.engine.core import languages, syntax
+from pairline.engine.core.config import ACTION_KINDS
 
 FIX, IMPLEMENT, DOCSTRING = ACTION_KINDS
 TITLES = {FIX: "Fix this", IMPLEMENT: "Implement this function", DOCSTRING: "Add docstring"}

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from pairline.engine import syntax
+from pairline.engine.core import syntax
 
 # Token -> what it is swapped for, most likely first. Shared by the grammars that spell the
 # operator alike (Python, JS/TS, Go, Rust, C-like); a token a grammar lacks never matches.

@@ -28,8 +28,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from pairline.engine import check_detect
-from pairline.engine.check_timeouts import (
+from pairline.engine.actions.fault_localisation import ochiai
+from pairline.engine.actions.verdicts import (
+    Verdict,
+    compare,
+    definitions,
+    parse_verdict,
+    relative,
+    shape_verdict,
+    tail,
+)
+from pairline.engine.actions.workspace_copy import copy_workspace
+from pairline.engine.checks import detect
+from pairline.engine.checks.timeouts import (
     HUNG_DOUBLING,
     CheckRun,
     baseline_test_limit,
@@ -41,19 +52,8 @@ from pairline.engine.check_timeouts import (
     read_times,
     watchdog_env,
 )
-from pairline.engine.check_warm import WORKER_SCRIPT, WarmPytest, install_worker, warm_args
-from pairline.engine.config import ActionsConfig
-from pairline.engine.fault_localisation import ochiai
-from pairline.engine.verdicts import (
-    Verdict,
-    compare,
-    definitions,
-    parse_verdict,
-    relative,
-    shape_verdict,
-    tail,
-)
-from pairline.engine.workspace_copy import copy_workspace
+from pairline.engine.checks.warm import WORKER_SCRIPT, WarmPytest, install_worker, warm_args
+from pairline.engine.core.config import ActionsConfig
 
 log = logging.getLogger(__name__)
 
@@ -145,10 +145,10 @@ class WorkspaceVerifier:
         self.running = 0  # check commands running now
         self.peak_running = 0  # the most that ran at once
 
-    def check_for(self, language: str, rel_path: str | None) -> check_detect.Check | None:
+    def check_for(self, language: str, rel_path: str | None) -> detect.Check | None:
         """The configured check, else (trusted only) the one the project has for the file."""
         root = self.root if self.config.trusted else None
-        return check_detect.check_for(self.config, root, rel_path, language)
+        return detect.check_for(self.config, root, rel_path, language)
 
     def command_for(self, language: str, rel_path: str | None = None) -> str | None:
         check = self.check_for(language, rel_path)
@@ -213,7 +213,7 @@ class WorkspaceVerifier:
         failure = tail(shown, _BASELINE_LINES) or "it fails"
         return Baseline(check.label, False, failure, ochiai(base.tests))
 
-    async def _baseline(self, check: check_detect.Check, rel_path: str, original: str) -> CheckRun:
+    async def _baseline(self, check: detect.Check, rel_path: str, original: str) -> CheckRun:
         """The check's run on the unmodified file: once per original text, however many
         candidates wait for it."""
         key = _key(rel_path, original)
@@ -284,7 +284,7 @@ class WorkspaceVerifier:
 
     async def _run(
         self,
-        check: check_detect.Check,
+        check: detect.Check,
         sandbox: Path,
         rel_path: str,
         text: str,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from pairline.engine.action_offers import (
+from pairline.engine.actions.offers import (
     DOCSTRING,
     FixRequest,
     body_statements,

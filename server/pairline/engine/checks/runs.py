@@ -18,9 +18,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pairline.engine import check_failures
-from pairline.engine.check_detect import Check
-from pairline.engine.check_timeouts import kill_group
+from pairline.engine.checks import failures as check_failures
+from pairline.engine.checks.detect import Check
+from pairline.engine.checks.timeouts import kill_group
 
 log = logging.getLogger(__name__)
 

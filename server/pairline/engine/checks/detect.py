@@ -26,9 +26,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from pairline.engine import languages
-from pairline.engine.config import ActionsConfig
-from pairline.engine.context.index import SKIP_DIRS
+from pairline.engine.core import languages
+from pairline.engine.core.config import ActionsConfig
+from pairline.engine.core.languages import SKIP_DIRS
 
 # Build outputs and environments hold no tests of the project's own.
 _SKIP = SKIP_DIRS | {"venv", "env", "target", "dist", "build", "out"}

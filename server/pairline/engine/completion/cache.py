@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from pairline.engine.lru import Lru
+from pairline.engine.core.lru import Lru
 
 log = logging.getLogger(__name__)
 

@@ -15,15 +15,15 @@ from collections import Counter, deque
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pairline.engine import syntax
 from pairline.engine.backends import decoding
 from pairline.engine.backends.base import Backend, Generation, GenerationParams
-from pairline.engine.cache import CompletionCache, cache_key
-from pairline.engine.config import Settings
+from pairline.engine.completion.cache import CompletionCache, cache_key
+from pairline.engine.completion.postprocess import CursorContext, cut, finish
 from pairline.engine.context import ContextGatherer
-from pairline.engine.postprocess import CursorContext, cut, finish
+from pairline.engine.core import syntax
+from pairline.engine.core.config import Settings
+from pairline.engine.core.types import CompletionRequest, Mode, Suggestion, Superseded
 from pairline.engine.prompt.fim import build_prompt, rerank_suffix, suffix_window
-from pairline.engine.types import CompletionRequest, Mode, Suggestion, Superseded
 
 log = logging.getLogger(__name__)
 

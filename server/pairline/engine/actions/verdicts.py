@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from pairline.engine import languages, syntax
-from pairline.engine.check_timeouts import CheckRun
+from pairline.engine.checks.timeouts import CheckRun
+from pairline.engine.core import languages, syntax
 
 _OUTPUT_LINES = 40  # lines of check output fed back to the model
 _TIMING = re.compile(r"\b\d+(\.\d+)?\s*(s|ms|sec|seconds)\b")

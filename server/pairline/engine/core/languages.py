@@ -29,6 +29,25 @@ from pathlib import PurePath, PurePosixPath
 
 import tree_sitter
 
+# Directories that are never project source, even where no .gitignore says so.
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".tox",
+        ".nox",
+        ".venv",
+        ".idea",
+        ".vscode",
+    }
+)
+
 
 class Blocks(Enum):
     """How a language delimits a block: what ends a multi-line suggestion."""

@@ -27,14 +27,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pairline.engine.action_answers import (
+from pairline.engine.actions.answers import (
     LineEdit,
     apply_answer,
     line_edits,
     normalised,
     split_lines,
 )
-from pairline.engine.action_offers import (
+from pairline.engine.actions.fault_localisation import tier
+from pairline.engine.actions.hunks import finished, keep_prose
+from pairline.engine.actions.mutants import Mutant, mutants
+from pairline.engine.actions.offers import (
     DOCSTRING,
     FIX,
     IMPLEMENT,
@@ -46,22 +49,19 @@ from pairline.engine.action_offers import (
     is_stub,
     offers,
 )
-from pairline.engine.backends.edit import Cancelled, EditBackend, EditPrompt, Sampling
-from pairline.engine.edit_router import EditRouter, make_remote
-from pairline.engine.fault_localisation import tier
-from pairline.engine.fix_hunks import finished, keep_prose
-from pairline.engine.fix_outcome import (
+from pairline.engine.actions.outcome import (
     Attempt,
     FixResult,
     best_rejected,
     passes_already,
     why_none,
 )
-from pairline.engine.mutants import Mutant, mutants
+from pairline.engine.actions.router import EditRouter, make_remote
+from pairline.engine.actions.verify import Verdict, Verifier, baseline_until, cores
+from pairline.engine.backends.edit import Cancelled, EditBackend, EditPrompt, Sampling
+from pairline.engine.core.redact import is_secret_file
+from pairline.engine.core.types import EngineError
 from pairline.engine.prompt.edit import EditTask, budget_context, build_prompt
-from pairline.engine.redact import is_secret_file
-from pairline.engine.types import EngineError
-from pairline.engine.verify import Verdict, Verifier, baseline_until, cores
 
 __all__ = [
     "DOCSTRING",

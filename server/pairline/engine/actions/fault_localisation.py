@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from pairline.engine.check_timeouts import TestTime
+from pairline.engine.checks.timeouts import TestTime
 
 _TOP_SHARE = 0.8  # within this share of the best score a line counts among the most suspect
 

@@ -1,4 +1,4 @@
-"""The verifier's side of the warm pytest (`check_worker`): start one per workspace copy, ask it
+"""The verifier's side of the warm pytest (`checks.worker`): start one per workspace copy, ask it
 to run a check, stop it.
 
 A worker that cannot start (an interpreter too old, pytest missing) or breaks mid-way answers
@@ -16,13 +16,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pairline.engine.check_timeouts import CheckRun, install_script, kill_group
+from pairline.engine.checks.timeouts import CheckRun, install_script, kill_group
 
 log = logging.getLogger(__name__)
 
 WORKER_MODULE = "pairline_check_worker"
 WORKER_SCRIPT = f"{WORKER_MODULE}.py"  # its file in the folder `install_worker` fills
-_WORKER_SOURCE = Path(__file__).with_name("check_worker.py")
+_WORKER_SOURCE = Path(__file__).with_name("worker.py")
 _START_TIMEOUT_S = 60.0  # importing pytest and its plugins, once
 _REPLY_GRACE_S = 10.0  # beyond the check's own limit, which the worker enforces
 _LINE_LIMIT = 64 * 1024 * 1024  # one reply line holds the check's whole output
@@ -41,7 +41,7 @@ def warm_args(argv: list[str]) -> list[str] | None:
 
 
 class WarmPytest:
-    """A running `check_worker` in one interpreter."""
+    """A running `checks.worker` in one interpreter."""
 
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self._proc = proc

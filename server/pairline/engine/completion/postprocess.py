@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pairline.engine import languages
-from pairline.engine.types import Mode
+from pairline.engine.core import languages
+from pairline.engine.core.types import Mode
 
 _OPEN = "([{"
 _CLOSE = ")]}"

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from pairline.engine.backends.base import Backend
 from pairline.engine.backends.edit import EditBackend, LocalEditBackend
-from pairline.engine.config import RemoteConfig, Settings
-from pairline.engine.types import EngineError
+from pairline.engine.core.config import RemoteConfig, Settings
+from pairline.engine.core.types import EngineError
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Shared basics every feature builds on: types, settings, languages, syntax, documents."""

@@ -1,0 +1,1 @@
+"""The local models pairline knows: the manifest, and finding or assembling their files."""
