@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
-from pairline.engine.actions import session
 from pairline.engine.core.config import load_settings
+from pairline.engine.models import loading as model_loading
 from pairline.lsp import loading
 from pairline.lsp.app import create_server
 from pairline.lsp.client import ClientFeatures
@@ -117,7 +117,7 @@ async def test_any_load_failure_fails_the_engine(monkeypatch: pytest.MonkeyPatch
     async def crash(settings: Any, on_stage: Any = None) -> Any:
         raise RuntimeError("loader bug")  # not an EngineError: load_local was bypassed
 
-    monkeypatch.setattr(session, "load_local", crash)
+    monkeypatch.setattr(model_loading, "load_local", crash)
     (loader,) = [f for f in server.features if isinstance(f, loading.ModelLoading)]
     loader.start()
     assert await asyncio.wait_for(server.engine.wait_ready(), 60) is False
