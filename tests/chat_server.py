@@ -15,7 +15,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from pairline.bench.peer import start_local_peer
+from pairline.bench.harness.peer import start_local_peer
 from pairline.engine.core.types import EngineError
 from pairline.engine.models import manifest
 

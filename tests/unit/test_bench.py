@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pairline.bench import common, crossfile, fix, infill, startup, traces
-from pairline.bench.scoring import humaneval_program, run_passes
+from pairline.bench.harness import common
+from pairline.bench.harness.scoring import humaneval_program, run_passes
+from pairline.bench.quality import crossfile, fix, infill
+from pairline.bench.typist import startup, traces
 from pairline.engine.core.percentile import percentile
 from tests.conftest import FIXTURES
 

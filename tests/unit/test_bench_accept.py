@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pairline.bench import accept
-from pairline.bench.accept_person import Ask, Tally, accepted_part, type_trace
-from pairline.bench.accept_sources import Trace, pick_traces, prepare_workspaces
+from pairline.bench.typist import accept
+from pairline.bench.typist.accept_person import Ask, Tally, accepted_part, type_trace
+from pairline.bench.typist.accept_sources import Trace, pick_traces, prepare_workspaces
 from pairline.engine.completion.postprocess import CursorContext, finish
 from pairline.engine.core.config import Settings
 from pairline.engine.core.types import Mode

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pairline.bench import fix, fix_workspace
+from pairline.bench.quality import fix, fix_workspace
 from pairline.engine.checks import detect
 from pairline.engine.core.config import ActionsConfig, Settings
 from tests.conftest import ROOT
@@ -182,7 +182,7 @@ def test_bench_checks_counts_the_same_verdicts_cold_and_warm(tmp_path: Path) -> 
     import argparse
     import asyncio
 
-    from pairline.bench import checks
+    from pairline.bench.quality import checks
     from pairline.engine.core.config import Settings
 
     args = argparse.Namespace(edits=4)

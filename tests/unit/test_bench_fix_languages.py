@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pairline.bench import fix, fix_languages, fix_project
+from pairline.bench.quality import fix, fix_languages, fix_project
 from pairline.engine.checks import detect
 from pairline.engine.core.config import ActionsConfig
 

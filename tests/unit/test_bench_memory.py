@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pairline.bench import memory
+from pairline.bench.typist import memory
 
 _SMAPS = """\
 55d0c0000000-55d0c0200000 rw-p 00000000 00:00 0                          [heap]

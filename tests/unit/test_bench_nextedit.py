@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from pairline.bench.nextedit import _plan, recommend, summarise
-from pairline.bench.nextedit_replay import judge, normalise, replay
-from pairline.bench.nextedit_sources import changed_files, parse_spec
+from pairline.bench.nextedit.releases import _plan, recommend, summarise
+from pairline.bench.nextedit.replay import judge, normalise, replay
+from pairline.bench.nextedit.sources import changed_files, parse_spec
 
 OLD = "def f(count):\n    return count\n\n\nx = f(1)\ny = f(2)\n"
 NEW = "def f(total):\n    return total\n\n\nx = f(1, strict=True)\ny = f(2, strict=True)\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pairline.bench.infill import gate_curve, typed
+from pairline.bench.quality.infill import gate_curve, typed
 from pairline.engine.backends import decoding
 from pairline.engine.backends.base import Generation, GenerationParams
 from pairline.engine.backends.local_llama import LocalLlamaBackend

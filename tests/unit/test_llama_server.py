@@ -15,8 +15,8 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from pairline.bench import llama_server, peer
-from pairline.bench.latency import peer_prefix_lines
+from pairline.bench.harness import llama_server, peer
+from pairline.bench.typist.latency import peer_prefix_lines
 from pairline.cli import main
 from tests.conftest import ROOT
 

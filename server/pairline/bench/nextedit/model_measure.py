@@ -1,4 +1,4 @@
-"""Model predictor latency: `python -m pairline.bench.nextedit_model_measure [--rounds 3]`.
+"""Model predictor latency: `python -m pairline.bench.nextedit.model_measure [--rounds 3]`.
 
 Loads the configured local model (the default one unless `--model` names another), then asks
 `predict_with_model` for the next edit after each of a few small edits (renames, an argument

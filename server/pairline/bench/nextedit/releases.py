@@ -1,9 +1,9 @@
 """`pairline bench nextedit`: next-edit suggestions replayed on real edits between releases.
 
 The edits are the line hunks between two released versions of real packages (see
-`nextedit_sources`: pinned, downloaded once into the cache folder; `--pair OLD NEW` takes two
+`sources`: pinned, downloaded once into the cache folder; `--pair OLD NEW` takes two
 local folders). Each changed file is replayed from its old version, one hunk at a time, in
-order (see `nextedit_replay`). After each hunk the bench does what the server does on a
+order (see `replay`). After each hunk the bench does what the server does on a
 `didChange`: the before/after texts go to an `EditHistory` as the user's edit, and the
 predictors are asked for the next edit with the cursor at the end of the applied hunk:
 
@@ -12,7 +12,7 @@ predictors are asked for the next edit with the cursor at the end of the applied
   `--no-model` is not given), after a random sample of `--model-sample` hunks (a small model
   takes about a second each on a laptop CPU).
 
-Every proposal is judged against the hunks still to come (`nextedit_replay.judge`: exact after
+Every proposal is judged against the hunks still to come (`replay.judge`: exact after
 whitespace normalisation, the whole hunk or a complete line change of it), and checked for
 parse errors it would add (a full tree-sitter parse of the text before and after it).
 
@@ -39,9 +39,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pairline.bench import common, plot
-from pairline.bench.nextedit_replay import Step, judge, line_hunks, replay, split_lines
-from pairline.bench.nextedit_sources import DEFAULT_PACKAGES, FilePair, changed_files, package_files
+from pairline.bench.harness import common, plot
+from pairline.bench.nextedit.replay import Step, judge, line_hunks, replay, split_lines
+from pairline.bench.nextedit.sources import DEFAULT_PACKAGES, FilePair, changed_files, package_files
 from pairline.engine.core import syntax
 from pairline.engine.core.config import Settings
 from pairline.engine.core.document import Document

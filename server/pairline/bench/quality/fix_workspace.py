@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pairline.bench.scoring import run_result
+from pairline.bench.harness.scoring import run_result
 from pairline.engine.core.config import Settings
 
 if TYPE_CHECKING:
@@ -209,7 +209,7 @@ def judge(split: SplitTest, buggy: str, candidate: str | None, verified: bool) -
 
 def summary(rows: list[dict[str, Any]], arm: str) -> dict[str, Any]:
     """Arm `p`'s figures beyond the common ones (issue targets: hidden share, time, hangs)."""
-    from pairline.bench import common
+    from pairline.bench.harness import common
     from pairline.engine.core.percentile import percentile
 
     done = [(row, row[arm]) for row in rows]

@@ -23,10 +23,10 @@ from typing import Any, Protocol
 
 import httpx
 
-from pairline.bench import common
-from pairline.bench.accept_sources import Trace
-from pairline.bench.lspclient import LspClient, Pending
-from pairline.bench.peer import Peer, llama_vim_prompt
+from pairline.bench.harness import common
+from pairline.bench.harness.lspclient import LspClient, Pending
+from pairline.bench.harness.peer import Peer, llama_vim_prompt
+from pairline.bench.typist.accept_sources import Trace
 
 # One word of a partial accept: a run of word characters or of punctuation, with the blanks
 # before it (what VS Code's "accept next word" takes).

@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pairline.bench.common import unpack
+from pairline.bench.harness.common import unpack
 from pairline.engine.core import languages
 
 # Close releases with renames, arguments added to calls and changed attributes between them.

@@ -18,8 +18,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from pairline.bench.nextedit_sources import fetch
-from pairline.bench.traces import candidate_lines, key_intervals, source_files
+from pairline.bench.nextedit.sources import fetch
+from pairline.bench.typist.traces import candidate_lines, key_intervals, source_files
 from pairline.engine.workspace import language_for_path
 
 FAMILIES = ("python", "js", "go", "rust")  # traces rotate over these, in this order

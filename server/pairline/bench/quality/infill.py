@@ -31,8 +31,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from pairline.bench import common, plot
-from pairline.bench.scoring import humaneval_program, run_passes
+from pairline.bench.harness import common, plot
+from pairline.bench.harness.scoring import humaneval_program, run_passes
 from pairline.engine.backends.base import GenerationParams
 from pairline.engine.completion.engine import CompletionEngine
 from pairline.engine.context import ContextGatherer

@@ -43,8 +43,8 @@ async def _arm(
 async def _measure(
     args: argparse.Namespace, settings: Settings, tasks: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    from pairline.bench import fix as fix_bench
-    from pairline.bench import fix_workspace
+    from pairline.bench.quality import fix as fix_bench
+    from pairline.bench.quality import fix_workspace
     from pairline.engine.actions.mutants import mutants
 
     seconds = {"cold": 0.0, "warm": 0.0}
@@ -89,8 +89,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
-    from pairline.bench import common
-    from pairline.bench.fix import load_tasks
+    from pairline.bench.harness import common
+    from pairline.bench.quality.fix import load_tasks
 
     data = Path(args.data)
     if not data.is_file():

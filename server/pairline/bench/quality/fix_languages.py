@@ -35,8 +35,8 @@ from typing import Any, ClassVar
 
 import tree_sitter
 
-from pairline.bench import fix_project
-from pairline.bench.fix_project import Project, Split, names, parse, source, text_of, walk
+from pairline.bench.quality import fix_project
+from pairline.bench.quality.fix_project import Project, Split, names, parse, source, text_of, walk
 
 LANGUAGES = ("python", "js", "rust", "go")
 TOOLS = {"js": "node", "rust": "cargo", "go": "go"}

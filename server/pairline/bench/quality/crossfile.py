@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pairline.bench import common, plot
+from pairline.bench.harness import common, plot
 from pairline.engine.completion.engine import CompletionEngine
 from pairline.engine.context import ContextGatherer
 from pairline.engine.core.config import Settings

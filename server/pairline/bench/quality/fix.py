@@ -40,8 +40,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pairline.bench import fix_languages, fix_workspace
-from pairline.bench.scoring import run_passes
+from pairline.bench.harness.scoring import run_passes
+from pairline.bench.quality import fix_languages, fix_workspace
 from pairline.engine.core.config import Settings
 
 EXIT_UNAVAILABLE = 2
@@ -111,7 +111,7 @@ def _remote(args: argparse.Namespace, settings: Settings, out: Path) -> Iterator
     if args.remote != "auto":
         yield settings
         return
-    from pairline.bench.peer import start_local_peer
+    from pairline.bench.harness.peer import start_local_peer
     from pairline.engine.models import manifest
 
     model = manifest.resolve(settings.model.name, settings.cache_path).path
@@ -126,7 +126,7 @@ def _remote(args: argparse.Namespace, settings: Settings, out: Path) -> Iterator
 async def _fix_all(
     args: argparse.Namespace, settings: Settings, tasks: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], Any, str]:
-    from pairline.bench import common
+    from pairline.bench.harness import common
     from pairline.engine.actions import fix as fix_engine
     from pairline.engine.actions.verify import WorkspaceVerifier
     from pairline.engine.core.config import ActionsConfig
@@ -265,7 +265,7 @@ def _baseline_feedback(args: argparse.Namespace, settings: Settings) -> bool:
 
 
 def _summary(rows: list[dict[str, Any]], arm: str) -> dict[str, Any]:
-    from pairline.bench import common
+    from pairline.bench.harness import common
 
     done = [r[arm] for r in rows if "skipped" not in r]
     fixed = [a["seconds"] for a in done if a["passed"]]
@@ -296,7 +296,7 @@ def run(
 ) -> dict[str, Any]:
     import asyncio
 
-    from pairline.bench import common
+    from pairline.bench.harness import common
 
     tasks = fix_workspace.select_half(tasks, args.half, args.seed)
     if 0 < args.n < len(tasks):
@@ -426,7 +426,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
-    from pairline.bench import common
+    from pairline.bench.harness import common
 
     data = Path(args.data)
     if not data.is_file():

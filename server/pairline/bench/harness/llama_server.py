@@ -31,7 +31,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from pairline.bench import common
+from pairline.bench.harness import common
 
 PACKAGE = "llama-cpp-python"
 BUILD_HELP = "build llama.cpp's llama-server (for `latency --peer llama-server`) into the cache"
@@ -406,7 +406,7 @@ def start_llama_server(
     timeout_s: float = 180.0,
 ) -> Iterator[str]:
     """Run llama-server on `model` on loopback until the block ends; yields its base URL."""
-    from pairline.bench.peer import _free_port
+    from pairline.bench.harness.peer import _free_port
     from pairline.engine.backends import cpu_probe
 
     port = _free_port()

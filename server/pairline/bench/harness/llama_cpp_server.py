@@ -1,4 +1,4 @@
-"""`python -m pairline.bench.llama_cpp_server ARGS`: llama-cpp-python's OpenAI-compatible server.
+"""`python -m pairline.bench.harness.llama_cpp_server ARGS`: llama-cpp-python's OpenAI server.
 
 The same server as `python -m llama_cpp.server ARGS`, except that it loads the model the way
 pairline's engine does on this machine: where llama.cpp's AMX kernels crash the CPU (see

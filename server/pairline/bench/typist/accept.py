@@ -1,7 +1,7 @@
 """`pairline bench accept`: what a person typing with suggestions gains, arm by arm.
 
-A simulated person (bench/accept_person.py) types traces from pinned real code bases
-(bench/accept_sources.py) at a human pace, each inside a workspace holding the rest of its
+A simulated person (`accept_person`) types traces from pinned real code bases
+(`accept_sources`) at a human pace, each inside a workspace holding the rest of its
 repository, and takes suggestions with Tab or word by word. Each arm is a set of settings
 overrides on pairline, run through the real server over stdio (one server per code base and
 arm, with an empty completion cache); the `peer` arm is llama.cpp's `llama-server` on the same
@@ -29,9 +29,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pairline.bench import common, plot
-from pairline.bench.accept_person import LspAsker, PeerAsker, Tally, type_trace
-from pairline.bench.accept_sources import (
+from pairline.bench.harness import common, plot
+from pairline.bench.harness.lspclient import LspClient, server_command
+from pairline.bench.typist.accept_person import LspAsker, PeerAsker, Tally, type_trace
+from pairline.bench.typist.accept_sources import (
     SOURCES,
     Source,
     Trace,
@@ -39,8 +40,7 @@ from pairline.bench.accept_sources import (
     pick_traces,
     prepare_workspaces,
 )
-from pairline.bench.latency import _CAPABILITIES, LLAMA_SERVER, peer_prefix_lines
-from pairline.bench.lspclient import LspClient, server_command
+from pairline.bench.typist.latency import _CAPABILITIES, LLAMA_SERVER, peer_prefix_lines
 from pairline.engine.core.config import Settings, dump_settings, load_settings
 from pairline.engine.core.types import EngineError
 
@@ -230,7 +230,7 @@ async def _run_pairline(
 async def _run_peer(
     url: str, traces: list[Trace], workspaces: dict[str, Path], prefix_lines: int, debounce: float
 ) -> Tally:
-    from pairline.bench.peer import connect
+    from pairline.bench.harness.peer import connect
 
     tally = Tally()
     peer = connect(url)
@@ -417,7 +417,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         raise SystemExit(f"pairline: {exc}") from None
     peer_binary: Path | None = None
     if any(arm.peer for arm in arms):
-        from pairline.bench.llama_server import ensure_llama_server
+        from pairline.bench.harness.llama_server import ensure_llama_server
 
         # Before any typing: a missing build should not surface after minutes of it.
         peer_binary = ensure_llama_server(
@@ -434,7 +434,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         for arm in arms:
             started = time.perf_counter()
             if arm.peer:
-                from pairline.bench.llama_server import start_llama_server
+                from pairline.bench.harness.llama_server import start_llama_server
 
                 assert peer_binary is not None
                 with start_llama_server(

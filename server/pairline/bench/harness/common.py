@@ -32,7 +32,7 @@ from pairline.engine.models.manifest import ResolvedModel
 
 def _git_commit() -> str:
     # The source revision makes a figure traceable; an installed wheel simply has none.
-    root = Path(__file__).resolve().parents[3]
+    root = Path(__file__).resolve().parents[4]
     if not (root / ".git").exists():
         return ""
     try:

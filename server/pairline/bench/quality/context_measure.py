@@ -1,4 +1,4 @@
-"""Context-gathering latency on a real tree: `python -m pairline.bench.context_measure ROOT`.
+"""Context-gathering latency on a tree: `python -m pairline.bench.quality.context_measure ROOT`.
 
 Opens sample files of the tree one at a time (with a few other buffers open, as in an editor)
 and gathers context at a cursor in each: cold (the first request in that file), after a

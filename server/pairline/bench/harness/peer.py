@@ -148,7 +148,7 @@ def start_local_peer(
         sys.executable,
         "-m",
         # llama_cpp.server itself, loading weights as the engine does on this CPU.
-        "pairline.bench.llama_cpp_server",
+        "pairline.bench.harness.llama_cpp_server",
         "--model",
         str(model),
         "--host",

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pairline.bench import common, plot
-from pairline.bench.lspclient import LspClient, Pending, server_command
-from pairline.bench.traces import Trace, build_traces, default_source_dirs
+from pairline.bench.harness import common, plot
+from pairline.bench.harness.lspclient import LspClient, Pending, server_command
+from pairline.bench.typist.traces import Trace, build_traces, default_source_dirs
 from pairline.engine.core.config import Settings
 from pairline.engine.core.types import EngineError, Mode
 
@@ -294,7 +294,7 @@ def run_peer(
     url: str, requests: list[Request], prefix_lines: int
 ) -> tuple[list[float], int, bool, int]:
     """Seconds per request against the peer, its acceptable answers, dialect, prompts trimmed."""
-    from pairline.bench.peer import connect, llama_vim_prompt
+    from pairline.bench.harness.peer import connect, llama_vim_prompt
 
     peer = connect(url)
     progress = common.Progress(len(requests), "peer")
@@ -374,7 +374,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     prefix_lines = peer_prefix_lines(args)
     peer_binary: Path | None = None
     if args.peer == LLAMA_SERVER:
-        from pairline.bench.llama_server import ensure_llama_server
+        from pairline.bench.harness.llama_server import ensure_llama_server
 
         # Before the replay: a missing compiler should not surface after minutes of typing.
         peer_binary = ensure_llama_server(
@@ -444,7 +444,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     if args.peer:
         url = args.peer
         if url == "auto":
-            from pairline.bench.peer import start_local_peer
+            from pairline.bench.harness.peer import start_local_peer
 
             with start_local_peer(
                 resolved.path,
@@ -456,7 +456,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
                 peer_s, peer_ok, native, trimmed = run_peer(local_url, answered, prefix_lines)
             url = f"auto: python -m llama_cpp.server ({resolved.path.name})"
         elif peer_binary is not None:
-            from pairline.bench.llama_server import binary_version, start_llama_server
+            from pairline.bench.harness.llama_server import binary_version, start_llama_server
 
             with start_llama_server(
                 peer_binary,

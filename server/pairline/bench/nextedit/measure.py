@@ -1,4 +1,4 @@
-"""Propagation latency: `python -m pairline.bench.nextedit_measure [--lines 2000] [--rounds 200]`.
+"""Propagation latency: `python -m pairline.bench.nextedit.measure [--lines 2000] [--rounds 200]`.
 
 For each language, generates a file of about `--lines` lines made of small functions that
 share local names and calls (so a rename has hundreds of candidates to rank and check), then

@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pairline.bench import common
-from pairline.bench.lspclient import REQUEST_CANCELLED, LspClient, Pending, server_command
+from pairline.bench.harness import common
+from pairline.bench.harness.lspclient import REQUEST_CANCELLED, LspClient, Pending, server_command
 from pairline.engine.core.config import Settings
 from pairline.engine.core.types import EngineError
 

@@ -9,7 +9,7 @@ file one after another, each on a line cut off partway as if it were being typed
 gives their latency percentiles, how many suggestions were a prefix of the rest of the line,
 and the server's RSS: right after the first completion (the model loaded) and at rest after
 the last one, then split into the model file's pages, other files and anonymous memory
-(`pairline.bench.memory`).
+(`pairline.bench.typist.memory`).
 
 The positions, the file and the cut points come from `--seed`. Every run starts with an empty
 completion cache, so no answer comes from an earlier run; the model file is shared.
@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pairline.bench import common, memory
-from pairline.bench.lspclient import LspClient, server_command
-from pairline.bench.traces import candidate_lines, default_source_dirs, source_files
+from pairline.bench.harness import common
+from pairline.bench.harness.lspclient import LspClient, server_command
+from pairline.bench.typist import memory
+from pairline.bench.typist.traces import candidate_lines, default_source_dirs, source_files
 from pairline.engine.core.config import Settings
 from pairline.engine.core.types import EngineError
 from pairline.engine.workspace import language_for_path
@@ -216,7 +217,7 @@ def _median_ms(values: list[float | None]) -> float | None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
-    from pairline.bench import plot
+    from pairline.bench.harness import plot
     from pairline.engine.models import manifest
 
     if args.runs < 1 or args.positions < 1:
