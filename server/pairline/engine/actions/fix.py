@@ -26,6 +26,7 @@ from dataclasses import replace
 
 from pairline.engine.actions.answers import LineEdit, apply_answer, line_edits, normalised
 from pairline.engine.actions.asks import Loop, ProgressCallback, asks, task_for
+from pairline.engine.actions.copies import cores
 from pairline.engine.actions.fault_localisation import tier
 from pairline.engine.actions.hunks import finished
 from pairline.engine.actions.mutants import Mutant, mutants
@@ -50,7 +51,7 @@ from pairline.engine.actions.outcome import (
 )
 from pairline.engine.actions.round import Round, Tally
 from pairline.engine.actions.router import EditRouter, make_remote
-from pairline.engine.actions.verify import Verifier, baseline_until, cores
+from pairline.engine.actions.verify import Verifier, baseline_until
 from pairline.engine.backends.edit import Cancelled, EditBackend, Sampling
 from pairline.engine.core.redact import is_secret_file
 from pairline.engine.core.types import EngineError

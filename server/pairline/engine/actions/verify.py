@@ -2,15 +2,15 @@
 
 1. Parse: the edited file must not have more tree-sitter errors than the original.
 2. Check command (only in a trusted workspace: the one configured for the language, else the
-   one the project has, `check_detect`): run it in a temporary copy of the workspace, once on
+   one the project has, `checks.detect`): run it in a temporary copy of the workspace, once on
    the unmodified file (the baseline) and once with the candidate, each within the limits of
-   `check_timeouts` (under pytest, a hanging test fails alone), and judged by `verdicts`.
+   `checks.timeouts` (under pytest, a hanging test fails alone), and judged by `verdicts`.
    Running the command executes workspace code (tests, build scripts), hence the trust
    setting, off by default.
 
-Checks of several candidates run at once, each in its own copy of the workspace, as many copies
-as the machine has cores (the "Fix this" loop checks a round's candidates in parallel). A
-cancelled check kills its whole process group, and `close()` removes every copy.
+Checks of several candidates run at once, each in its own copy of the workspace (`copies`), as
+many copies as the machine has cores (the "Fix this" loop checks a round's candidates in
+parallel). A cancelled check kills its whole process group, and `close()` removes every copy.
 """
 
 from __future__ import annotations
@@ -20,14 +20,13 @@ import contextlib
 import hashlib
 import logging
 import os
-import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from pairline.engine.actions.copies import WorkspaceCopies, scripts_folder, write_file
 from pairline.engine.actions.fault_localisation import ochiai
 from pairline.engine.actions.verdicts import (
     Verdict,
@@ -38,7 +37,6 @@ from pairline.engine.actions.verdicts import (
     shape_verdict,
     tail,
 )
-from pairline.engine.actions.workspace_copy import copy_workspace
 from pairline.engine.checks import detect
 from pairline.engine.checks.timeouts import (
     HUNG_DOUBLING,
@@ -47,12 +45,11 @@ from pairline.engine.checks.timeouts import (
     candidate_test_limit,
     candidate_timeout,
     check_limit,
-    install_watchdog,
     kill_group,
     read_times,
     watchdog_env,
 )
-from pairline.engine.checks.warm import WORKER_SCRIPT, WarmPytest, install_worker, warm_args
+from pairline.engine.checks.warm import WORKER_SCRIPT, WarmPytest, warm_args
 from pairline.engine.core.config import ActionsConfig
 
 log = logging.getLogger(__name__)
@@ -119,7 +116,7 @@ async def baseline_until(
     return None if task.cancelled() else task.result()
 
 
-class WorkspaceVerifier:
+class WorkspaceVerifier(WorkspaceCopies):
     """Parse check always; in a trusted workspace, the check command (configured or found).
 
     The workspace is copied on the first check, and again (up to `parallel` copies, default one
@@ -128,13 +125,8 @@ class WorkspaceVerifier:
     """
 
     def __init__(self, config: ActionsConfig, root: Path | None, parallel: int = 0) -> None:
+        super().__init__(root, parallel)
         self.config = config
-        self.root = root
-        self.parallel = parallel if parallel > 0 else cores()
-        self._tmps: list[tempfile.TemporaryDirectory[str]] = []
-        self._free: list[Path] = []
-        self._made = 0
-        self._returned: asyncio.Condition | None = None
         self._baseline_lock: asyncio.Lock | None = None
         self._baselines: dict[str, CheckRun] = {}
         self._workers: dict[Path, WarmPytest] = {}  # per copy: its warm pytest
@@ -189,7 +181,7 @@ class WorkspaceVerifier:
             async with self._sandbox() as sandbox:
                 cand = await self._run(check, sandbox, rel_path, candidate, timeout, per_test)
                 # Leave the copy as the baseline expects it for the next check.
-                await asyncio.to_thread(_write, sandbox / rel_path, original)
+                await asyncio.to_thread(write_file, sandbox / rel_path, original)
         except OSError as exc:
             return Verdict(False, "setup", f"cannot copy the workspace for checks: {exc}")
         if in_a_row is not None:
@@ -239,49 +231,6 @@ class WorkspaceVerifier:
                         )
         return self._baselines[key]
 
-    @contextlib.asynccontextmanager
-    async def _sandbox(self) -> AsyncIterator[Path]:
-        """A copy of the workspace for this check alone: a free one, a new one, or the next one
-        another check returns."""
-        if self._returned is None:
-            self._returned = asyncio.Condition()
-        async with self._returned:
-            while not self._free and self._made >= self.parallel:
-                await self._returned.wait()
-            copy = self._free.pop() if self._free else None
-            if copy is None:
-                self._made += 1
-        if copy is None:
-            try:
-                copy = await self._new_copy()
-            except BaseException:
-                async with self._returned:
-                    self._made -= 1
-                    self._returned.notify()
-                raise
-        try:
-            yield copy
-        finally:
-            async with self._returned:
-                self._free.append(copy)
-                self._returned.notify()
-
-    async def _new_copy(self) -> Path:
-        assert self.root is not None
-        tmp = tempfile.TemporaryDirectory(prefix="pairline-check-")
-        self._tmps.append(tmp)  # before copying: a cancelled copy is removed by close() too
-        target = Path(tmp.name) / "workspace"
-        await asyncio.to_thread(_install_scripts, _scripts(target))
-        copying = asyncio.ensure_future(asyncio.to_thread(copy_workspace, self.root, target))
-        try:
-            await asyncio.shield(copying)
-        except asyncio.CancelledError:
-            # Let the copy finish first, or it would write into the folder close() removes.
-            with contextlib.suppress(Exception):
-                await copying
-            raise
-        return target
-
     async def _run(
         self,
         check: detect.Check,
@@ -293,9 +242,9 @@ class WorkspaceVerifier:
         traced: Path | None = None,
     ) -> CheckRun:
         command = check.command
-        await asyncio.to_thread(_write, sandbox / rel_path, text)
+        await asyncio.to_thread(write_file, sandbox / rel_path, text)
         argv = check.argv(rel_path)
-        times = _scripts(sandbox) / "times.jsonl"
+        times = scripts_folder(sandbox) / "times.jsonl"
         watched = check.tool == "pytest"
         if watched:
             times.unlink(missing_ok=True)
@@ -359,7 +308,7 @@ class WorkspaceVerifier:
         if worker is None or not worker.alive:
             if python in self._cold_only:
                 return None
-            worker = await WarmPytest.start(python, _scripts(sandbox) / WORKER_SCRIPT, env)
+            worker = await WarmPytest.start(python, scripts_folder(sandbox) / WORKER_SCRIPT, env)
             if worker is None:
                 self._cold_only.add(python)
                 return None
@@ -380,37 +329,8 @@ class WorkspaceVerifier:
         for worker in self._workers.values():
             worker.close()
         self._workers.clear()
-        for tmp in self._tmps:
-            with contextlib.suppress(OSError):
-                tmp.cleanup()
-        self._tmps.clear()
-        self._free.clear()
-        self._made = 0
-
-
-def cores() -> int:
-    """CPU cores this process may run on: how many checks run at once."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
-def _scripts(copy: Path) -> Path:
-    """The folder beside a workspace copy (never in it: the project's files stay as they are)
-    for the watchdog, the warm worker and the tests' times."""
-    return copy.parent / "plugin"
-
-
-def _install_scripts(folder: Path) -> None:
-    install_watchdog(folder)
-    install_worker(folder)
+        self.remove_copies()
 
 
 def _key(rel_path: str, original: str) -> str:
     return hashlib.sha256(f"{rel_path}\0{original}".encode()).hexdigest()
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
