@@ -159,9 +159,7 @@ class CodeActions(Feature):
 
     def __init__(self, server: PairlineServer) -> None:
         self._server = server
-        self.router = fix.EditRouter(
-            settings=lambda: server.settings, local=lambda: server.engine.backend
-        )
+        self.router = fix.EditRouter(settings=lambda: server.settings, local=server.model)
 
     async def shutdown(self) -> None:
         await self.router.aclose()
@@ -257,8 +255,8 @@ class CodeActions(Feature):
         root = Path(ls.workspace.root_path) if ls.workspace.root_path else None
 
         async def ready_local() -> None:
-            if not await ls.engine.wait_ready():
-                raise EngineError(f"the local model is not available: {ls.engine.error}")
+            if not await ls.model.wait_ready():
+                raise EngineError(f"the local model is not available: {ls.model.error}")
 
         await progress.begin(self.router.describe(kind))
         try:

@@ -42,6 +42,6 @@ def setup(server: PairlineServer) -> None:
 
     @server.feature(STATS)
     def stats(ls: PairlineServer, _params: Any) -> dict[str, Any]:
-        engine: dict[str, Any] = dict(ls.engine.stats) | ls.engine.gauges()
+        engine: dict[str, Any] = dict(ls.engine.stats) | ls.model.gauges()
         engine["last_confidence"] = ls.engine.last_confidence
         return engine | dict(ls.usage.counts) | dict(ls.nextedit.stats)

@@ -1,7 +1,7 @@
 """Loading the local model in the background, reported with `$/progress` and `pairline/status`.
 
-Completion requests wait until the load ends either way: `engine.attach` on success, and
-`engine.fail` on any failure at all, so no request is ever left waiting for a model that will
+Requests for the model wait until the load ends either way: `model.attach` on success, and
+`model.fail` on any failure at all, so no request is ever left waiting for a model that will
 not come.
 """
 
@@ -32,7 +32,7 @@ class ModelLoading(Feature):
         """Load the configured model in the background (replacing a load in progress)."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
-        self._server.engine.reset()
+        self._server.model.reset()
         self._task = self._server.run_task(self._load(), "load model")
 
     def settings_changed(self, old: Settings) -> None:
@@ -69,14 +69,14 @@ class ModelLoading(Feature):
             message = str(exc) if isinstance(exc, EngineError) else f"{type(exc).__name__}: {exc}"
             self._failed(progress, name, message)
             return
-        ls.engine.attach(backend)
+        ls.model.attach(backend)
         progress.end(f"{backend.name} ready")
         notify_status(ls, "ready", f"{backend.name} ready", backend.name)
 
     def _failed(self, progress: Progress, name: str, message: str) -> None:
         ls = self._server
         log.error("cannot serve completions: %s", message)
-        ls.engine.fail(message)
+        ls.model.fail(message)
         progress.end(f"failed: {message}")
         notify_status(ls, "error", message, name)
         ls.window_show_message(

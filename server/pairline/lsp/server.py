@@ -1,9 +1,9 @@
 """The language server object: what every feature shares, and the lifecycle they follow.
 
-`PairlineServer` holds the engine, the open buffers, the settings and what the client can do;
-it knows no handler. Features (`lsp/app.py` sets them up) are small objects that own their
-state, hear about new settings and are shut down with the server. Every background task starts
-through `run_task`, which keeps it alive and logs how it failed.
+`PairlineServer` holds the local model, the engines that use it, the open buffers, the settings
+and what the client can do; it knows no handler. Features (`lsp/app.py` sets them up) are small
+objects that own their state, hear about new settings and are shut down with the server. Every
+background task starts through `run_task`, which keeps it alive and logs how it failed.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pairline.engine.checks.detect import CheckCache
 from pairline.engine.completion.engine import CompletionEngine
 from pairline.engine.context import ContextGatherer
 from pairline.engine.core.config import Settings
+from pairline.engine.models.local import LocalModel
 from pairline.engine.nextedit.engine import NextEditEngine
 from pairline.engine.usage import UsageRecorder
 from pairline.engine.workspace import Workspace
@@ -62,14 +63,16 @@ class PairlineServer(LanguageServer):
         self.settings = Settings()
         self.client = ClientFeatures()  # until `initialize` says what the client can do
         self.documents = Workspace()
-        self.engine = CompletionEngine(self.settings)
+        # One local model for completion, next edits and code actions: a reload swaps it for all.
+        self.model = LocalModel()
+        self.engine = CompletionEngine(self.settings, self.model)
         self.context = ContextGatherer(self.documents)
         self.checks = CheckCache()  # the check command of each file, for actions and diagnostics
         self.engine.context = self.context
         self.usage = UsageRecorder(lambda: self.settings)
         self.nextedit = NextEditEngine(
             lambda: self.settings,
-            lambda: self.engine.backend,
+            self.model,
             usage=self.usage,
             history=self.documents.history,  # one history: completion context reads it too
         )
@@ -116,6 +119,7 @@ class PairlineServer(LanguageServer):
         for task in list(self._tasks):
             task.cancel()
         self.engine.close()
+        self.model.close()
         self.nextedit.close()
         self.usage.close()
 

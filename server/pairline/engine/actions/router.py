@@ -23,6 +23,7 @@ class EditRouter:
     """
 
     settings: Callable[[], Settings]
+    # The local backend when loaded: the server's `LocalModel`, or any stand-in for it.
     local: Callable[[], Backend | None]
     _remote: EditBackend | None = field(default=None, init=False)
     _remote_config: RemoteConfig | None = field(default=None, init=False)

@@ -11,37 +11,27 @@ import asyncio
 import logging
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
 from pairline.engine.backends import decoding
-from pairline.engine.backends.base import Backend, Generation, GenerationParams
-from pairline.engine.completion.cache import CompletionCache, cache_key
-from pairline.engine.completion.postprocess import CursorContext, cut, finish
+from pairline.engine.backends.base import Backend, Generation
+from pairline.engine.completion.cache import CompletionCache
+from pairline.engine.completion.plan import Plan, make_plan
+from pairline.engine.completion.postprocess import finish
+from pairline.engine.completion.typing_through import ShownSuggestions
 from pairline.engine.context import ContextGatherer
 from pairline.engine.core import syntax
 from pairline.engine.core.config import Settings
 from pairline.engine.core.types import CompletionRequest, Mode, Suggestion, Superseded
-from pairline.engine.prompt.fim import build_prompt, rerank_suffix, suffix_window
+from pairline.engine.models.local import LocalModel
+from pairline.engine.prompt.fim import rerank_suffix
 
 log = logging.getLogger(__name__)
 
-# Suggestions remembered per document for typing-through, and how far one may be typed into.
-_SHOWN_PER_DOCUMENT = 8
-_TYPING_THROUGH_CHARS = 128
 # What may follow the cursor without making a suggestion pointless.
 _CLOSERS = " \t)]}'\"`;:,."
-# Backend gauges reported by `gauges()` (backends without them report 0).
-_GAUGES = ("generations_pending", "generations_running")
-_PEAKS = ("peak_generations_pending", "peak_generations_running")
-
-
-@dataclass(frozen=True)
-class _Shown:
-    prefix: str
-    suffix: str
-    text: str
 
 
 @dataclass(frozen=True)
@@ -52,45 +42,57 @@ class _Speculation:
     task: asyncio.Task[None]
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """Everything derived from a request before the model runs."""
-
-    mode: Mode
-    ctx: CursorContext
-    prompt: str
-    params: GenerationParams
-    key: str
-    rerank: bool  # generate candidates and rank them by the suffix
-
-
 class CompletionEngine:
-    """Serves completions from one backend."""
+    """Serves completions from the local model."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, model: LocalModel | None = None) -> None:
+        """`model`: the server's shared one; without it the engine has one of its own (the
+        command line, benchmarks), loaded through `attach`."""
         self.settings = settings
-        self.backend: Backend | None = None
-        self.error: str | None = None
-        self._ready = asyncio.Event()
+        self.model = model if model is not None else LocalModel()
+        self._owns_model = model is None
         self._inflight: dict[str, threading.Event] = {}
         self.last_prompt: str | None = None  # for debugging and tests: what the model last saw
         self.last_confidence: float | None = None  # the last generated suggestion's (benches)
         self._cache: CompletionCache | None = None
-        self._shown: dict[str, deque[_Shown]] = {}
+        self._shown = ShownSuggestions()
         self._speculation: _Speculation | None = None
         self.stats: Counter[str] = Counter()
-        self._peaks: dict[str, int] = {}
         # Cross-file context (imports, other buffers); the server sets it with its workspace.
         self.context: ContextGatherer | None = None
+        self.model.watch(self._model_changed)
 
     @property
-    def ready(self) -> bool:
-        return self._ready.is_set() and self.backend is not None
+    def backend(self) -> Backend | None:
+        return self.model.backend
+
+    @backend.setter
+    def backend(self, backend: Backend | None) -> None:
+        self.model.backend = backend
+
+    @property
+    def error(self) -> str | None:
+        return self.model.error
 
     def attach(self, backend: Backend) -> None:
         """Use `backend` (already loaded) from now on."""
-        self.backend = backend
-        self.error = None
+        self.model.attach(backend)
+
+    def fail(self, message: str) -> None:
+        """Record that no backend can be loaded; requests answer with nothing."""
+        self.model.fail(message)
+
+    async def wait_ready(self) -> bool:
+        return await self.model.wait_ready()
+
+    def _model_changed(self, backend: Backend | None) -> None:
+        if backend is None:
+            # The model is being replaced: what it generates now stops, and the suggestions it
+            # made are not the next model's.
+            self._shown.clear()
+            for event in self._inflight.values():
+                event.set()
+            return
         config = self.settings.completion
         if self._cache is not None:
             self._cache.close()
@@ -101,36 +103,6 @@ class CompletionEngine:
             if config.cache
             else None
         )
-        self._ready.set()
-
-    def reset(self) -> None:
-        """Drop the current backend; requests wait until `attach` or `fail`."""
-        self.gauges()  # keep the old backend's peaks
-        self._ready.clear()
-        self._shown.clear()  # suggestions of the old model are not this model's
-        for event in self._inflight.values():
-            event.set()
-        if self.backend is not None:
-            self.backend.close()
-        self.backend = None
-        self.error = None
-
-    def gauges(self) -> dict[str, int]:
-        """Model work now and at its peak since start (peaks survive a model reload)."""
-        backend = self.backend
-        now = {name: int(getattr(backend, name, 0)) for name in _GAUGES}
-        for name in _PEAKS:
-            self._peaks[name] = max(self._peaks.get(name, 0), int(getattr(backend, name, 0)))
-        return now | self._peaks
-
-    def fail(self, message: str) -> None:
-        """Record that no backend can be loaded; requests answer with nothing."""
-        self.error = message
-        self._ready.set()
-
-    async def wait_ready(self) -> bool:
-        await self._ready.wait()
-        return self.backend is not None
 
     def mode_at(self, request: CompletionRequest) -> Mode:
         block = syntax.opens_block(request.language, request.prefix, request.suffix)
@@ -162,7 +134,7 @@ class CompletionEngine:
             self.stats["skipped"] += 1
             return None
         started = time.perf_counter()
-        through = self._typing_through(request)
+        through = self._shown.rest(request)
         if through is not None:
             self.stats["typing_through"] += 1
             return self._shown_at(request, through, "typing", started)
@@ -178,7 +150,7 @@ class CompletionEngine:
             if self._inflight.get(request.uri) is cancel:
                 del self._inflight[request.uri]
         if suggestion is not None:
-            self._remember_shown(request, suggestion.text)
+            self._shown.remember(request, suggestion.text)
             self._speculate(request, suggestion)
         elif report_superseded and cancel.is_set():
             raise Superseded(request.uri)
@@ -204,55 +176,11 @@ class CompletionEngine:
             return request
         return replace(request, context=found.text) if found.text else request
 
-    def _plan(self, request: CompletionRequest, backend: Backend) -> _Plan:
-        config = self.settings.completion
-        mode = self.mode_at(request)
-        ctx = CursorContext.at(
-            request.prefix,
-            request.suffix,
-            mode,
-            request.language,
-            config.max_block_lines,
-            polish=config.postprocess,
-        )
-        prompt = build_prompt(
-            request,
-            budget_tokens=config.prompt_tokens,
-            suffix_lines=config.suffix_lines,
-            fim=backend.fim,
-        )
-        max_tokens = config.max_tokens if mode is Mode.LINE else config.max_block_tokens
-        rerank = self._reranks(request, backend)
-        # Healing needs the prompt to end at the cursor: not so with a FIM model's prompt.
-        heal = config.token_healing and backend.fim is None and not rerank
-        heal = heal and not ctx.line_before[-1:].isspace() and bool(ctx.line_before)
-        key = cache_key(
-            str(getattr(backend, "identity", backend.name)),
-            str(max_tokens),
-            str(config.max_block_lines),
-            mode.value,
-            prompt,
-            suffix_window(request.suffix, config.suffix_lines),
-            f"rerank={config.rerank_candidates}" if rerank else f"greedy heal={heal}",
-        )
-        params = GenerationParams(max_tokens, lambda t: cut(t, ctx)[1], heal)
-        return _Plan(mode, ctx, prompt, params, key, rerank)
-
-    def _reranks(self, request: CompletionRequest, backend: Backend) -> bool:
-        """Whether this request's suggestion is picked among candidates by the suffix."""
-        config = self.settings.completion
-        return (
-            backend.fim is None  # a FIM model sees the suffix in its prompt already
-            and hasattr(backend, "candidates")
-            and hasattr(backend, "joint_logprobs")
-            and (
-                config.rerank == "always" or (config.rerank == "invoked" and not request.automatic)
-            )
-            and bool(rerank_suffix(request.suffix))
-        )
+    def _plan(self, request: CompletionRequest, backend: Backend) -> Plan:
+        return make_plan(self.settings.completion, request, backend, self.mode_at(request))
 
     async def _reranked(
-        self, request: CompletionRequest, plan: _Plan, backend: Any, cancel: threading.Event
+        self, request: CompletionRequest, plan: Plan, backend: Any, cancel: threading.Event
     ) -> Generation:
         """The candidate that makes the code after the cursor likeliest, as a generation.
 
@@ -366,24 +294,6 @@ class CompletionEngine:
             source=source,
         )
 
-    # Typing-through: the user types the first characters of a suggestion already shown.
-
-    def _remember_shown(self, request: CompletionRequest, text: str) -> None:
-        shown = self._shown.setdefault(request.uri, deque(maxlen=_SHOWN_PER_DOCUMENT))
-        shown.append(_Shown(request.prefix, request.suffix, text))
-
-    def _typing_through(self, request: CompletionRequest) -> str | None:
-        for shown in reversed(self._shown.get(request.uri, ())):
-            if request.suffix != shown.suffix or not request.prefix.startswith(shown.prefix):
-                continue
-            typed = request.prefix[len(shown.prefix) :]
-            if len(typed) > _TYPING_THROUGH_CHARS or not shown.text.startswith(typed):
-                continue
-            rest = shown.text[len(typed) :]
-            if rest.strip():
-                return rest
-        return None
-
     # Speculation: the next suggestion, computed as if the shown one was accepted.
 
     def _speculate(self, request: CompletionRequest, suggestion: Suggestion) -> None:
@@ -418,14 +328,14 @@ class CompletionEngine:
     def forget(self, uri: str) -> None:
         """The document closed: drop what was shown in it."""
         self.cancel(uri)
-        self._shown.pop(uri, None)
+        self._shown.forget(uri)
 
     def close(self) -> None:
         for event in self._inflight.values():
             event.set()
         self._stop_speculation()
-        if self.backend is not None:
-            self.backend.close()
+        if self._owns_model:
+            self.model.close()
         if self._cache is not None:
             self._cache.close()
             self._cache = None

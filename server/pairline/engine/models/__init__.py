@@ -1,1 +1,2 @@
-"""The local models pairline knows: the manifest, and finding or assembling their files."""
+"""The local models pairline knows (the manifest, finding or assembling their files), loading
+one, and the one `LocalModel` the server's features share."""

@@ -97,6 +97,8 @@ class NextEditEngine:
         propagator: Propagator | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
+        """`local` gives the local backend when loaded: the server's `LocalModel`, or any
+        stand-in for it (None: no local model)."""
         self._settings = settings
         self._local = local
         self._usage = usage

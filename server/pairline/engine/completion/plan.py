@@ -1,0 +1,75 @@
+"""What a completion request becomes before the model runs: mode, prompt, limits, cache key.
+
+The plan also says whether the suggestion is picked among candidates by how well each fits the
+code after the cursor (reranking), which only a prefix-only model that can score text needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pairline.engine.backends.base import Backend, GenerationParams
+from pairline.engine.completion.cache import cache_key
+from pairline.engine.completion.postprocess import CursorContext, cut
+from pairline.engine.core.config import CompletionConfig
+from pairline.engine.core.types import CompletionRequest, Mode
+from pairline.engine.prompt.fim import build_prompt, rerank_suffix, suffix_window
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything derived from a request before the model runs."""
+
+    mode: Mode
+    ctx: CursorContext
+    prompt: str
+    params: GenerationParams
+    key: str
+    rerank: bool  # generate candidates and rank them by the suffix
+
+
+def make_plan(
+    config: CompletionConfig, request: CompletionRequest, backend: Backend, mode: Mode
+) -> Plan:
+    """The plan for `request` in `mode` on `backend`."""
+    ctx = CursorContext.at(
+        request.prefix,
+        request.suffix,
+        mode,
+        request.language,
+        config.max_block_lines,
+        polish=config.postprocess,
+    )
+    prompt = build_prompt(
+        request,
+        budget_tokens=config.prompt_tokens,
+        suffix_lines=config.suffix_lines,
+        fim=backend.fim,
+    )
+    max_tokens = config.max_tokens if mode is Mode.LINE else config.max_block_tokens
+    rerank = reranks(config, request, backend)
+    # Healing needs the prompt to end at the cursor: not so with a FIM model's prompt.
+    heal = config.token_healing and backend.fim is None and not rerank
+    heal = heal and not ctx.line_before[-1:].isspace() and bool(ctx.line_before)
+    key = cache_key(
+        str(getattr(backend, "identity", backend.name)),
+        str(max_tokens),
+        str(config.max_block_lines),
+        mode.value,
+        prompt,
+        suffix_window(request.suffix, config.suffix_lines),
+        f"rerank={config.rerank_candidates}" if rerank else f"greedy heal={heal}",
+    )
+    params = GenerationParams(max_tokens, lambda t: cut(t, ctx)[1], heal)
+    return Plan(mode, ctx, prompt, params, key, rerank)
+
+
+def reranks(config: CompletionConfig, request: CompletionRequest, backend: Backend) -> bool:
+    """Whether this request's suggestion is picked among candidates by the suffix."""
+    return (
+        backend.fim is None  # a FIM model sees the suffix in its prompt already
+        and hasattr(backend, "candidates")
+        and hasattr(backend, "joint_logprobs")
+        and (config.rerank == "always" or (config.rerank == "invoked" and not request.automatic))
+        and bool(rerank_suffix(request.suffix))
+    )
