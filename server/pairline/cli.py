@@ -9,9 +9,15 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pairline import __version__
 from pairline.cli_settings import add_model_args, settings_from_args
+from pairline.engine.core.config import Settings
+
+if TYPE_CHECKING:  # the code actions load only when `fix` runs
+    from pairline.engine.actions.offers import FixRequest
+    from pairline.engine.actions.outcome import FixResult
 
 log = logging.getLogger("pairline")
 
@@ -149,12 +155,12 @@ def cmd_complete(args: argparse.Namespace) -> int:
     return asyncio.run(_complete(args))
 
 
-async def _fix(args: argparse.Namespace) -> int:
+def _fix_request(
+    args: argparse.Namespace, settings: Settings
+) -> tuple[Path, str, Path, FixRequest] | None:
+    """The file, its text, the workspace root and the request for `pairline fix`; None (said
+    on stderr) when the action is not offered there."""
     from pairline.engine.actions import fix, session
-    from pairline.engine.backends.edit import EditBackend
-    from pairline.engine.backends.local_llama import LocalLlamaBackend
-    from pairline.engine.core.types import EngineError
-    from pairline.engine.models import loading
     from pairline.engine.workspace import language_for_path
 
     spec = args.location
@@ -162,7 +168,6 @@ async def _fix(args: argparse.Namespace) -> int:
     path = Path(parts[0]) if len(parts) > 1 and parts[1].isdigit() else Path(spec)
     line = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 1
     text = _read_source(path)
-    settings = settings_from_args(args)
     language = args.language or language_for_path(str(path))
     start = max(0, min(line - 1, text.count("\n")))
     offers = fix.offers(
@@ -171,7 +176,7 @@ async def _fix(args: argparse.Namespace) -> int:
     offer = next((o for o in offers if o.kind == args.action), None)
     if offer is None:
         print(f"pairline: no {args.action!r} action at {path}:{line}", file=sys.stderr)
-        return 3
+        return None
     root = Path(args.root).resolve() if args.root else path.resolve().parent
     try:
         rel_path: str | None = str(path.resolve().relative_to(root))
@@ -187,12 +192,26 @@ async def _fix(args: argparse.Namespace) -> int:
         file_name=path.name,
         rel_path=rel_path,
     )
-    local: LocalLlamaBackend | None = None
-    router = fix.EditRouter(settings=lambda: settings, local=lambda: local)
+    return path, text, root, request
+
+
+async def _fix(args: argparse.Namespace) -> int:
+    from pairline.engine.actions import fix, session
+    from pairline.engine.backends.edit import EditBackend
+    from pairline.engine.core.types import EngineError
+    from pairline.engine.models import loading
+    from pairline.engine.models.local import LocalModel
+
+    settings = settings_from_args(args)
+    found = _fix_request(args, settings)
+    if found is None:
+        return 3
+    path, text, root, request = found
+    model = LocalModel()  # loaded only when the router picks the local model
+    router = fix.EditRouter(settings=lambda: settings, local=model)
 
     async def ready_local() -> None:
-        nonlocal local
-        local = await loading.load_local(settings)
+        model.attach(await loading.load_local(settings))
 
     def progress(message: str, _percent: int) -> None:
         print(f"pairline: {message}", file=sys.stderr)
@@ -218,8 +237,12 @@ async def _fix(args: argparse.Namespace) -> int:
         return 1
     finally:
         await router.aclose()
-        if local is not None:
-            local.close()
+        model.close()
+    return _print_fix(result, settings, path, text)
+
+
+def _print_fix(result: FixResult, settings: Settings, path: Path, text: str) -> int:
+    """Say how the action went on stderr and print its edit as a diff; the exit status."""
     new_text, message = result.offered(settings.actions.offer_unverified)
     print(f"pairline: {message} ({result.seconds:.1f} s)", file=sys.stderr)
     if new_text is None:
