@@ -1,5 +1,9 @@
 """Gather cross-file context for one completion request.
 
+The gatherer orchestrates: it asks the import neighbours, the open buffers' windows, the recent
+edits and the workspace retrieval (indexes.py, which also keeps the indexes current) for
+candidate snippets, ranks them and fits the best into the token budget (budget.py).
+
 Work is cached at every level so a keystroke costs little: the current buffer's imports are
 parsed once per text (with the cursor line left out, so typing on one line reuses them, see
 analysis.py), neighbour outlines once per file version and import resolutions once per index
@@ -13,7 +17,6 @@ a buffer opens or changes (warm.py); `forget` drops what is held for a buffer th
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,23 +24,20 @@ from pathlib import Path
 from pairline.engine.context import budget, buffers, edits
 from pairline.engine.context.analysis import BufferAnalyses, without_cursor_line
 from pairline.engine.context.index import FileIndex
+from pairline.engine.context.indexes import WorkspaceIndexes
 from pairline.engine.context.neighbours import ImportNeighbours
-from pairline.engine.context.paths import BufferPaths, uri_name
+from pairline.engine.context.paths import BufferPaths
 from pairline.engine.context.rank import Snippet, rank
-from pairline.engine.context.retrieval import RetrievalIndex, suffix_snippets
 from pairline.engine.context.tokens import TokenCounts
 from pairline.engine.context.warm import WarmUp
 from pairline.engine.core import languages, syntax
 from pairline.engine.core.config import ContextConfig
 from pairline.engine.core.document import Document
 from pairline.engine.core.lru import Lru
-from pairline.engine.core.redact import is_secret_file
 from pairline.engine.core.types import CompletionRequest, UnknownDocument
 from pairline.engine.workspace import Workspace
 
 MAX_CONTEXTS = 64
-MAX_RETRIEVALS = 64  # retrieval results kept, by the identifiers above the cursor
-MANY_CHANGES = 64  # file events in one batch past which retrieval is rebuilt in a thread
 
 
 @dataclass(frozen=True)
@@ -66,19 +66,14 @@ class ContextGatherer:
     ) -> None:
         """`index`: one already built to start from (benches comparing two gatherers)."""
         self.workspace = workspace
-        self._roots: tuple[str, ...] = tuple(os.fspath(r) for r in roots)
-        self._lock = threading.Lock()
-        self._stale = False  # a .gitignore changed: only a new walk knows what it hides now
-        self._imports = ImportNeighbours(
-            index or FileIndex(self._roots, max_file_bytes=max_file_bytes)
-        )
+        roots = tuple(os.fspath(r) for r in roots)
+        self._imports = ImportNeighbours(index or FileIndex(roots, max_file_bytes=max_file_bytes))
         self._analyses = BufferAnalyses()
         self._windows = buffers.BufferWindows()
         self._paths = BufferPaths()
         self._tokens = TokenCounts()
         self._last: Lru[tuple[object, ...], Context] = Lru(MAX_CONTEXTS)
-        self._retrieval: RetrievalIndex | None = None  # built with the index when enabled
-        self._retrieved: Lru[tuple[object, ...], tuple[Snippet, ...]] = Lru(MAX_RETRIEVALS)
+        self._indexes = WorkspaceIndexes(self._imports, self._paths, self._last.clear, roots)
         self._warm_up = WarmUp(self.warm)
 
     @property
@@ -89,73 +84,22 @@ class ContextGatherer:
 
     def set_roots(self, roots: Iterable[str | Path]) -> None:
         """The workspace roots from the editor (the index is rebuilt by `ensure_index`)."""
-        self._roots = tuple(os.fspath(r) for r in roots)
+        self._indexes.roots = tuple(os.fspath(r) for r in roots)
 
     def wanted_roots(self, config: ContextConfig) -> tuple[str, ...]:
-        return self._roots + tuple(os.path.expanduser(r) for r in config.extra_roots)
+        return self._indexes.wanted_roots(config)
 
     def needs_index(self, config: ContextConfig) -> bool:
         """Whether the index is missing or was built for other roots or limits."""
-        return self._index_stale(config) or (
-            config.retrieval
-            and (self._retrieval is None or self._retrieval.index is not self.index)
-        )
-
-    def _index_stale(self, config: ContextConfig) -> bool:
-        fresh = FileIndex(self.wanted_roots(config)).roots
-        return (
-            self._stale
-            or not self.index.built
-            or fresh != self.index.roots
-            or config.max_file_bytes != self.index.max_file_bytes
-        )
+        return self._indexes.needs_index(config)
 
     def ensure_index(self, config: ContextConfig) -> None:
         """Build the index if needed (blocking: servers call it from a worker thread)."""
-        if self._index_stale(config):
-            index = FileIndex(self.wanted_roots(config), max_file_bytes=config.max_file_bytes)
-            index.build()
-            with self._lock:
-                self._stale = False
-                self._use(index)
-        retrieval = self._retrieval
-        if config.retrieval and (retrieval is None or retrieval.index is not self.index):
-            retrieval = RetrievalIndex(self.index)
-            retrieval.build()
-            with self._lock:
-                if retrieval.index is self.index:  # not replaced by another walk meanwhile
-                    self._retrieval = retrieval
-                    self._last.clear()
+        self._indexes.ensure(config)
 
     def files_changed(self, paths: Iterable[str]) -> None:
         """Saved, created, changed or deleted files (absolute paths)."""
-        paths = list(paths)
-        retrieval = self._retrieval
-        if retrieval is not None and len(paths) > MANY_CHANGES:
-            # A checkout or a generator: reading them all here would stall requests, so the
-            # retrieval index is rebuilt off the event loop (`needs_index` says so now).
-            self._retrieval = retrieval = None
-        changed = False
-        for path in paths:
-            real = os.path.realpath(path)
-            if os.path.basename(real) == ".gitignore":
-                self._stale = True
-                continue
-            changed |= self.index.update(real)
-            if retrieval is not None:
-                changed |= retrieval.update(real)
-            self._imports.file_changed(real)
-            self._paths.clear()  # a link may point elsewhere now
-        if changed:
-            with self._lock:
-                self._use(self.index)
-
-    def _use(self, index: FileIndex) -> None:
-        self._imports.use(index)
-        if self._retrieval is not None and self._retrieval.index is not index:
-            self._retrieval = None  # rebuilt for the new index by `ensure_index`
-        self._paths.clear()
-        self._last.clear()
+        self._indexes.files_changed(paths)
 
     def forget(self, uri: str) -> None:
         """Drop everything held for the buffer `uri` (after didClose)."""
@@ -234,11 +178,13 @@ class ContextGatherer:
         text, line = without_cursor_line(request)
         others = self._other_buffers(request) if config.buffers or config.retrieval else []
         recent = (
-            edits.recent_snippets(self.workspace.history, request.uri, line, self._shown_path)
+            edits.recent_snippets(
+                self.workspace.history, request.uri, line, self._indexes.shown_path
+            )
             if config.recent_edits
             else []
         )
-        retrieval = self._retrieval
+        retrieval = self._indexes.retrieval
         key: tuple[object, ...] = (
             request.uri,
             request.language,
@@ -268,7 +214,7 @@ class ContextGatherer:
         if config.retrieval:
             # Open buffers are left to their own windows (when those are on).
             shown = others if config.buffers else []
-            snippets.extend(self._retrieved_snippets(request, shown, suffix_windows))
+            snippets.extend(self._indexes.retrieved(request, shown, suffix_windows))
         return key, rank(snippets)
 
     def _import_snippets(
@@ -296,50 +242,13 @@ class ContextGatherer:
             key=lambda doc: doc.uri,
         )
 
-    def _shown_path(self, uri: str) -> str | None:
-        """The path a prompt shows for buffer `uri`; None for a secret file (never shown)."""
-        path = self._paths.of(uri)
-        if path is None:
-            return uri_name(uri)
-        return None if is_secret_file(path) else self.index.display_path(path)
-
     def _buffer_snippets(self, request: CompletionRequest, others: list[Document]) -> list[Snippet]:
         shown: list[tuple[Document, str]] = []
         for doc in others:
-            path = self._shown_path(doc.uri)
+            path = self._indexes.shown_path(doc.uri)
             if path is not None:
                 shown.append((doc, path))
         return self._windows.snippets(request.prefix, shown)
-
-    # -- workspace retrieval ---------------------------------------------------------------
-
-    def _retrieved_snippets(
-        self, request: CompletionRequest, others: list[Document], suffix_windows: bool
-    ) -> list[Snippet]:
-        """Similar windows of workspace files (and of this buffer's code after the cursor)."""
-        cursor_ids = buffers.cursor_identifiers(request.prefix)
-        if not cursor_ids:
-            return []
-        found: list[Snippet] = []
-        if suffix_windows:
-            shown = self._shown_path(request.uri)
-            if shown is not None:
-                found += suffix_snippets(request.suffix, request.position.line, shown, cursor_ids)
-        retrieval = self._retrieval
-        if retrieval is None:
-            return found
-        # The cursor's own file and the open buffers are read as the editor has them, never
-        # from disk: the disk copy of this file holds the very code being written.
-        exclude = frozenset(
-            path for path in map(self._paths.of, [request.uri, *(d.uri for d in others)]) if path
-        )
-        family = languages.family(request.language)
-        key = (cursor_ids, family, exclude, retrieval.generation)
-        cached = self._retrieved.get(key)
-        if cached is None:
-            cached = tuple(retrieval.snippets(cursor_ids, family, exclude))
-            self._retrieved.put(key, cached)
-        return found + list(cached)
 
     # -- warm-up ---------------------------------------------------------------------------
 
