@@ -7,27 +7,29 @@ and the project files that steer its import resolution. Its dialects are the LSP
 that share those facts, each with its own file extensions and grammar (`typescriptreact` is
 TypeScript with JSX, parsed by the TSX grammar).
 
-Layering: this module is a leaf — data, plus loading a dialect's grammar — so `syntax`,
-`postprocess`, `prompt`, `context` and `nextedit` can all read it without importing one
-another. The code that is per language (import extraction in `context/imports.py`, resolution
-in `context/resolve.py`, outlines in `context/outline.py`) sits next to its kind and is found
-through tables keyed by `Language.name`; an entry with `context=True` has one function in each
-(a unit test checks that the tables and the entries agree).
+Layering: this module (with language_entry.py) is a leaf — data, plus loading a dialect's
+grammar — so `syntax`, `postprocess`, `prompt`, `context` and `nextedit` can all read it without
+importing one another. The code that is per language (import extraction in
+`context/imports.py`, resolution in `context/resolve.py`, outlines in `context/outline.py`) sits
+next to its kind and is found through tables keyed by `Language.name`; an entry with
+`context=True` has one function in each (a unit test checks that the tables and the entries
+agree).
 
-Adding a language is one entry in `LANGUAGES` and its tests; for cross-file context, also its
-extractor, resolver and outliner under the entry's name.
+What an entry holds is defined in language_entry.py. Adding a language is one entry in
+`LANGUAGES` and its tests; for cross-file context, also its extractor, resolver and outliner
+under the entry's name.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
-from dataclasses import dataclass
-from enum import Enum
 from functools import cache
 from pathlib import PurePath, PurePosixPath
 
 import tree_sitter
+
+from pairline.engine.core.language_entry import Blocks, Dialect, Grammar, Language
 
 # Directories that are never project source, even where no .gitignore says so.
 SKIP_DIRS = frozenset(
@@ -48,88 +50,7 @@ SKIP_DIRS = frozenset(
     }
 )
 
-
-class Blocks(Enum):
-    """How a language delimits a block: what ends a multi-line suggestion."""
-
-    INDENT = "indent"  # `:` then an indented body (a dedent ends it)
-    BRACES = "braces"  # `{ … }` (the closing brace ends it)
-    KEYWORDS = "keywords"  # `then … end`, `do … done` (read by indentation, like INDENT)
-
-
-@dataclass(frozen=True)
-class Grammar:
-    """A tree-sitter grammar wheel and the function in it that returns the language capsule."""
-
-    module: str
-    function: str = "language"
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """One LSP language id of a language, with its file extensions and grammar."""
-
-    id: str
-    extensions: tuple[str, ...]
-    grammar: Grammar | None = None
-
-
-@dataclass(frozen=True)
-class Language:
-    """Everything pairline knows about one language."""
-
-    # Buffers of one name give each other context; the key of its per-language code.
-    name: str
-    dialects: tuple[Dialect, ...]
-    comment: str  # the line-comment marker
-    blocks: Blocks
-    # Lines that start a definition. A parse window cut at an arbitrary line can begin inside a
-    # docstring, a block comment or a template string, and then reads all the code after it as
-    # text; one that begins at a definition does not.
-    definition_start: re.Pattern[str] | None = None
-    # A line under which an indented definition parses (a method cut out of its class).
-    indented_header: str = ""
-    # Nodes whose `:` opens an indented block, and a statement that fills an empty one
-    # (Blocks.INDENT only).
-    block_nodes: frozenset[str] = frozenset()
-    empty_body: str = ""
-    # Nodes that define a function, method, class or type, with a `name` field.
-    definition_nodes: frozenset[str] = frozenset()
-    # Nodes that are a function or method (named or not).
-    function_nodes: frozenset[str] = frozenset()
-    # Next-edit propagation repeats the user's last edit at the nodes of the same kind, and
-    # tells nodes apart with the fields below; a type missing from one only skips a construct.
-    # More functions (lambdas, closures, function literals): with `function_nodes`, the scopes
-    # whose occurrences of a change come first.
-    closure_nodes: frozenset[str] = frozenset()
-    # Identifiers: what a rename changes.
-    identifier_nodes: frozenset[str] = frozenset()
-    # Identifiers that name a member (property, field) of a value: not renamed with a variable.
-    member_name_nodes: frozenset[str] = frozenset()
-    # `value.name`; a Python identifier in its `attribute` field names a member too.
-    member_access_nodes: frozenset[str] = frozenset()
-    # Literals: a changed one changes where it has the same surroundings.
-    literal_nodes: frozenset[str] = frozenset()
-    # Pieces of a string (quotes, content, escapes): never a unit of change on their own.
-    string_part_nodes: frozenset[str] = frozenset()
-    # Calls, with an `arguments` field and a `function` or `constructor` one.
-    call_nodes: frozenset[str] = frozenset()
-    # The argument lists of those calls.
-    argument_list_nodes: frozenset[str] = frozenset()
-    # `name=value` arguments, with a `name` field.
-    keyword_argument_nodes: frozenset[str] = frozenset()
-    # Project files whose content steers import resolution (`tsconfig.json` paths, …).
-    config_files: tuple[str, ...] = ()
-    # Where the language's tools look for tests: patterns matched from the right of a path
-    # relative to the workspace root (`PurePosixPath.match`), e.g. pytest's `test_*.py`.
-    test_files: tuple[str, ...] = ()
-    # Imports are extracted and resolved, and neighbour files outlined (see the docstring).
-    context: bool = False
-
-    @property
-    def extensions(self) -> tuple[str, ...]:
-        return tuple(ext for d in self.dialects for ext in d.extensions)
-
+__all__ = ["Blocks", "Dialect", "Grammar", "Language"]
 
 _C_LIKE_DEFINITION = re.compile(
     r"\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?(?:function\b|class\s)"
