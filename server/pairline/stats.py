@@ -149,6 +149,22 @@ def _png_path(args: argparse.Namespace, settings: Settings) -> Path:
     return cache / PNG_NAME if writable else Path.cwd() / PNG_NAME
 
 
+def _figure(
+    target: Path, records: Sequence[Record], summaries: dict[str, dict[str, Any]]
+) -> Path | None:
+    """The PNG written to `target`, or None (with the reason on stderr) where it cannot be."""
+    from pairline.stats_figure import FigureUnavailable, stats_figure
+
+    try:
+        return stats_figure(target, by_language(records), summaries)
+    except FigureUnavailable as exc:
+        # The table is what the command is for: the figure is skipped, not the report.
+        print(f"pairline: {exc} (or pass --no-png)", file=sys.stderr)
+    except OSError as exc:
+        print(f"pairline: could not write {target}: {exc}", file=sys.stderr)
+    return None
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """`pairline stats`: print the table (or JSON) and write the PNG; 0 unless unreadable."""
     path = log_path(settings.cache_path)
@@ -181,15 +197,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"pairline stats: {LOCAL_ONLY}")
         return 0
     summaries = aggregate(records)
-    png: Path | None = None
-    if not args.no_png:
-        from pairline.stats_figure import stats_figure
-
-        target = _png_path(args, settings)
-        try:
-            png = stats_figure(target, by_language(records), summaries)
-        except OSError as exc:
-            print(f"pairline: could not write {target}: {exc}", file=sys.stderr)
+    png = None if args.no_png else _figure(_png_path(args, settings), records, summaries)
     if args.json:
         report = {
             "log": str(path),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -92,6 +93,24 @@ def test_png_where_asked_and_settings_from_a_config_file(
     assert code == 0
     assert json.loads(out)["png"] == str(target)
     assert target.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_without_matplotlib_the_table_stays_and_the_extra_is_named(
+    cache_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As after a plain `pip install pairline`: matplotlib comes only with the bench extra.
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    code = cli.main(["stats", "--cache-dir", str(cache_dir)])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "pip install 'pairline[bench]'" in captured.err
+    assert "--no-png" in captured.err and "Traceback" not in captured.err
+    rows = {line.split()[0]: line.split() for line in captured.out.splitlines() if line.strip()}
+    assert rows["python"][1:4] == ["4", "2", "50%"]
+    assert "figure:" not in captured.out
+    assert not (cache_dir / "stats.png").exists()
+    code, out = run(capsys, "--cache-dir", str(cache_dir), "--json")
+    assert code == 0 and json.loads(out)["png"] is None
 
 
 def test_days_limits_the_window(cache_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
