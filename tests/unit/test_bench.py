@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
-from pairline.bench.harness import common
+from pairline import cli
+from pairline.bench.harness import common, plot
 from pairline.bench.harness.scoring import humaneval_program, run_passes
 from pairline.bench.quality import crossfile, fix, infill
 from pairline.bench.typist import startup, traces
@@ -134,3 +136,18 @@ def test_infill_sampling_is_seeded(tmp_path: Path) -> None:
     assert a == [t["task_id"] for t in infill.sample(tasks, 5, 1)]
     assert a != [t["task_id"] for t in infill.sample(tasks, 5, 2)]
     assert a == sorted(a, key=lambda t: int(str(t).split("/")[1]))
+
+
+def test_without_matplotlib_a_bench_names_the_extra_before_it_measures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As after a plain `pip install pairline`: matplotlib comes only with the bench extra.
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    out = tmp_path / "out"
+    data = str(BENCH / "infill-sample.jsonl")
+    with pytest.raises(SystemExit, match=r"pip install 'pairline\[bench\]' \(or pass --no-plot\)"):
+        cli.main(["bench", "infill", "--data", data, "--out", str(out)])
+    assert not out.exists()  # refused before loading the model or writing anything
+    plot.require(argparse.Namespace(no_plot=True))  # no figure asked for: nothing to refuse
+    with pytest.raises(SystemExit, match="matplotlib, which is not installed"):
+        plot.latency_figure(tmp_path / "x.png", {}, [], "title")

@@ -16,7 +16,7 @@ import platformdirs
 import pytest
 
 from pairline.bench.harness import llama_server, peer
-from pairline.bench.typist.latency import peer_prefix_lines
+from pairline.bench.harness.arguments import peer_prefix_lines
 from pairline.cli import main
 from tests.conftest import ROOT
 

@@ -19,7 +19,7 @@ import tarfile
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -27,6 +27,7 @@ from pairline import __version__
 from pairline.engine.backends.local_llama import LocalLlamaBackend
 from pairline.engine.core.config import Settings, dump_settings
 from pairline.engine.core.percentile import percentile
+from pairline.engine.core.types import EngineError
 from pairline.engine.models.manifest import ResolvedModel
 
 
@@ -171,6 +172,11 @@ def latency_summary(seconds: Sequence[float]) -> dict[str, Any]:
     }
 
 
+def share(part: int, whole: int) -> float | None:
+    """part / whole to four places; None when there is no whole to share."""
+    return round(part / whole, 4) if whole else None
+
+
 def ratio(a: float | None, b: float | None) -> float | None:
     if a is None or b is None or b == 0:
         return None
@@ -298,15 +304,45 @@ def measuring(settings: Settings) -> Settings:
     return dataclasses.replace(settings, completion=completion)
 
 
+def resolve_model(settings: Settings) -> ResolvedModel:
+    """The configured model's file (assembled or downloaded first); SystemExit when it fails."""
+    from pairline.engine.models import manifest
+
+    try:
+        return manifest.resolve(settings.model.name, settings.cache_path)
+    except EngineError as exc:
+        raise SystemExit(f"pairline: {exc}") from None
+
+
 async def load_backend(
     settings: Settings, quiet: bool = False
 ) -> tuple[LocalLlamaBackend, ResolvedModel]:
-    """The configured local model, loaded, and its file; raises EngineError."""
+    """The configured local model, loaded, and its file; SystemExit when it cannot load."""
     from pairline.engine.models import loading
 
     def stage(message: str, _percent: int) -> None:
         if not quiet:
             print(f"pairline: {message}", file=sys.stderr)
 
-    backend = await loading.load_local(settings, stage)
+    try:
+        backend = await loading.load_local(settings, stage)
+    except EngineError as exc:
+        raise SystemExit(f"pairline: {exc}") from None
     return backend, backend.model
+
+
+def finish(
+    report: dict[str, Any],
+    args: argparse.Namespace,
+    name: str,
+    figure: Callable[[Path], Path] | None = None,
+) -> dict[str, Any]:
+    """Write `report` as NAME.json under `--out`, with `figure` drawn into NAME.png first
+    (unless `--no-plot`); the report names what it wrote under "files", the JSON included."""
+    out_dir = Path(args.out)
+    files = {"json": str(out_dir / f"{name}.json")}
+    if figure is not None and not args.no_plot:
+        files["png"] = str(figure(out_dir / f"{name}.png"))
+    report["files"] = files
+    write_report(report, out_dir, name)
+    return report

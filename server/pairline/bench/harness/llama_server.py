@@ -25,19 +25,18 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import httpx
 
-from pairline.bench.harness import common
+from pairline.bench.harness import common, servers
 
 PACKAGE = "llama-cpp-python"
 BUILD_HELP = "build llama.cpp's llama-server (for `latency --peer llama-server`) into the cache"
 CACHE_REUSE = 256  # llama.vim's recommended `--cache-reuse`
 LOG_NAME = "build.log"
-LOG_TAIL_LINES = 30
 
 # CMake options of the vendored llama.cpp (read from its CMakeLists.txt for 0.3.36); a tree
 # that lacks one of them only warns about an unused variable, so they are passed as they are.
@@ -158,14 +157,6 @@ def build_command(cmake: str, build: Path, jobs: int) -> list[str]:
     return [cmake, "--build", str(build), *target, "-j", str(jobs)]
 
 
-def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
-
-
 # cmake's words for a missing compiler, mapped to the tool to name in the error
 _MISSING = (
     (re.compile(r"No CMAKE_CXX_COMPILER could be found|CMAKE_CXX_COMPILER.*not.*found"), "C++"),
@@ -219,7 +210,7 @@ def _run_logged(
         progress.close()
     if code == 0:
         return
-    tail = _tail(log_path)
+    tail = servers.tail(log_path)
     hint = ""
     for pattern, language in _MISSING:
         if pattern.search(tail):
@@ -371,31 +362,12 @@ def server_command(
     return command
 
 
-def _wait_healthy(
-    url: str, process: subprocess.Popen[Any], log_path: Path, timeout_s: float
-) -> None:
+def _healthy(url: str) -> bool:
     # /health answers 503 while the model loads and {"status": "ok"} once it serves.
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(
-                f"pairline: llama-server exited with {process.returncode}; the last lines of "
-                f"{log_path}:\n{_tail(log_path)}"
-            )
-        try:
-            response = httpx.get(f"{url}/health", timeout=2.0)
-            if response.status_code == 200 and response.json().get("status") == "ok":
-                return
-        except (httpx.HTTPError, ValueError):
-            pass
-        time.sleep(0.25)
-    raise SystemExit(
-        f"pairline: llama-server at {url} was not healthy after {timeout_s:.0f}s; the last "
-        f"lines of {log_path}:\n{_tail(log_path)}"
-    )
+    response = httpx.get(f"{url}/health", timeout=2.0)
+    return response.status_code == 200 and response.json().get("status") == "ok"
 
 
-@contextlib.contextmanager
 def start_llama_server(
     binary: Path,
     model: Path,
@@ -404,12 +376,11 @@ def start_llama_server(
     n_batch: int,
     log_path: Path,
     timeout_s: float = 180.0,
-) -> Iterator[str]:
+) -> contextlib.AbstractContextManager[str]:
     """Run llama-server on `model` on loopback until the block ends; yields its base URL."""
-    from pairline.bench.harness.peer import _free_port
     from pairline.engine.backends import cpu_probe
 
-    port = _free_port()
+    port = servers.free_port()
     flags = supported_flags(binary, ("--no-webui", "--swa-full", "--no-repack"))
     safe = cpu_probe.extra_buffers_safe(model)
     command = server_command(
@@ -423,20 +394,7 @@ def start_llama_server(
         swa_full="--swa-full" in flags,
         no_repack=not safe and "--no-repack" in flags,
     )
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    url = f"http://127.0.0.1:{port}"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait_healthy(url, process, log_path, timeout_s)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    return servers.http_server("llama-server", command, port, _healthy, log_path, timeout_s)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

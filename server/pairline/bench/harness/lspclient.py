@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,11 +46,13 @@ class LspClient:
         self._stderr: BinaryIO | None = None
         self.notifications: list[tuple[float, str, Any]] = []
         self.status: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.started_at: float | None = None  # perf_counter() when the process was spawned
 
     async def start(self) -> None:
         if self.stderr_path is not None:
             self.stderr_path.parent.mkdir(parents=True, exist_ok=True)
             self._stderr = self.stderr_path.open("wb")
+        self.started_at = time.perf_counter()
         self.process = await asyncio.create_subprocess_exec(
             *self.command,
             stdin=asyncio.subprocess.PIPE,
@@ -193,7 +194,3 @@ class LspClient:
                 await self._reader
         if self._stderr is not None:
             self._stderr.close()
-
-
-def server_command() -> list[str]:
-    return [sys.executable, "-m", "pairline", "serve"]

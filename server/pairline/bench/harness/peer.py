@@ -5,14 +5,13 @@ completion prompt with prompt caching on, asks for a few tokens and stops at the
 native llama.cpp server takes that at `/completion`; llama-cpp-python's `llama_cpp.server`
 only has the OpenAI-style `/v1/completions`, which is used when `/completion` is missing.
 A prompt longer than a native server's context loses lines from its top until it fits.
-`start_local_peer` runs `python -m llama_cpp.server` on the same model file for `--peer auto`.
+`start_local_peer` runs `python -m llama_cpp.server` on the same model file for `--peer auto`;
+`serve` starts whichever peer a run names (`auto`, `llama-server`) or takes its URL.
 """
 
 from __future__ import annotations
 
 import contextlib
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -22,7 +21,12 @@ from typing import Any
 
 import httpx
 
+from pairline.bench.harness import llama_server, servers
+from pairline.engine.core.config import ModelConfig
+
 N_PREDICT = 32
+AUTO = "auto"  # --peer value: llama_cpp.server on the same model
+LLAMA_SERVER = "llama-server"  # --peer value: llama.cpp's own server, built from the sdist
 
 
 def llama_vim_prompt(prefix: str, lines: int) -> str:
@@ -123,27 +127,22 @@ def connect(url: str, timeout_s: float = 120.0) -> Peer:
     return peer
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def _models_listed(url: str) -> bool:
+    return httpx.get(f"{url}/v1/models", timeout=2.0).status_code == 200
 
 
-@contextlib.contextmanager
 def start_local_peer(
     model: Path, n_ctx: int, threads: int, n_batch: int, log_path: Path
-) -> Iterator[str]:
+) -> contextlib.AbstractContextManager[str]:
     """Run `python -m llama_cpp.server` on `model` on loopback; yields its base URL."""
     try:
         import llama_cpp.server  # noqa: F401  # only to fail early with a helpful message
     except ImportError as exc:
         raise SystemExit(
             f"pairline: --peer auto needs llama-cpp-python[server] ({exc.name} is missing): "
-            "pip install 'pairline[server]'"
+            "pip install 'pairline[bench]'"
         ) from None
-    port = _free_port()
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    port = servers.free_port()
     command: list[str] = [
         sys.executable,
         "-m",
@@ -166,30 +165,32 @@ def start_local_peer(
         "--verbose",
         "False",
     ]
-    url = f"http://127.0.0.1:{port}"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait_up(url, process)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    return servers.http_server("the peer server", command, port, _models_listed, log_path)
 
 
-def _wait_up(url: str, process: subprocess.Popen[Any], timeout_s: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"pairline: the peer server exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/v1/models", timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    raise SystemExit(f"pairline: the peer server at {url} did not come up in {timeout_s:.0f}s")
+def ensure_binary(peer_dir: str | None) -> Path:
+    """llama-server for the peer, built first where there is none (`--peer-dir` or the cache)."""
+    return llama_server.ensure_llama_server(Path(peer_dir).expanduser() if peer_dir else None)
+
+
+@contextlib.contextmanager
+def serve(
+    spec: str, model: Path, config: ModelConfig, log_path: Path, binary: Path | None = None
+) -> Iterator[tuple[str, str]]:
+    """The peer `spec` names, running until the block ends: yields its URL and a description.
+
+    `auto`: llama_cpp.server on `model`; `llama-server`: `binary` on `model`; anything else is
+    the URL of a server that is already running. Started peers get the engine's context size,
+    threads and batch, so that they compare like for like.
+    """
+    sizes = (config.n_ctx, config.threads, config.n_batch)
+    if spec == AUTO:
+        with start_local_peer(model, *sizes, log_path) as url:
+            yield url, f"auto: python -m llama_cpp.server ({model.name})"
+    elif spec == LLAMA_SERVER:
+        if binary is None:
+            raise ValueError("the llama-server peer needs its binary (ensure_binary)")
+        with llama_server.start_llama_server(binary, model, *sizes, log_path) as url:
+            yield url, f"llama-server ({llama_server.binary_version(binary)}, {model.name})"
+    else:
+        yield spec, spec

@@ -1,19 +1,30 @@
-"""PNG figures for the benchmarks (matplotlib, headless Agg backend)."""
+"""PNG figures for the benchmarks (matplotlib, headless Agg backend).
+
+matplotlib comes with the `bench` extra; `require` checks for it before a run measures
+anything, so that a missing figure library costs seconds, not the run.
+"""
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pairline.stats_figure import FigureUnavailable, pyplot
+
 
 def _pyplot() -> Any:
-    import matplotlib
+    try:
+        return pyplot()
+    except FigureUnavailable as exc:
+        raise SystemExit(f"pairline: {exc} (or pass --no-plot)") from None
 
-    matplotlib.use("Agg")  # no display on servers and CI
-    import matplotlib.pyplot as plt
 
-    return plt
+def require(args: argparse.Namespace) -> None:
+    """SystemExit saying how to install matplotlib where the run would draw without it."""
+    if not args.no_plot:
+        _pyplot()
 
 
 def _save(plt: Any, fig: Any, path: Path) -> Path:

@@ -45,7 +45,6 @@ from pairline.bench.nextedit.sources import DEFAULT_PACKAGES, FilePair, changed_
 from pairline.engine.core import syntax
 from pairline.engine.core.config import Settings
 from pairline.engine.core.document import Document
-from pairline.engine.core.types import EngineError
 from pairline.engine.nextedit.history import EditHistory
 from pairline.engine.nextedit.propagate import Propagator
 
@@ -144,10 +143,7 @@ async def _replay(
     total = sum(take for _, take in plan)
     sampled: set[int] = set()
     if predict is not None and args.model_sample > 0:
-        try:
-            backend, resolved = await common.load_backend(settings, quiet=args.json)
-        except EngineError as exc:
-            raise SystemExit(f"pairline: {exc}") from None
+        backend, resolved = await common.load_backend(settings, quiet=args.json)
         model_status = "on"
         sampled = set(random.Random(args.seed).sample(range(total), min(args.model_sample, total)))
     propagator = Propagator()
@@ -391,11 +387,24 @@ def format_thresholds(
 
 
 def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    plot.require(args)
     sources = _files(args, settings)
     plan = _plan(sources, args.limit, args.seed)
     if not plan:
         raise SystemExit("pairline: no changed source files between the versions")
     records, resolved, model_status = asyncio.run(_replay(args, settings, plan))
+    return report(args, settings, sources, records, resolved, model_status)
+
+
+def report(
+    args: argparse.Namespace,
+    settings: Settings,
+    sources: list[tuple[str, list[FilePair]]],
+    records: list[dict[str, Any]],
+    resolved: Any,
+    model_status: str,
+) -> dict[str, Any]:
+    """The report of a run, written as nextedit.json (and nextedit.png) under `--out`."""
     min_confidence = (
         args.min_confidence if args.min_confidence is not None else default_min_confidence(settings)
     )
@@ -409,7 +418,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         }
         for label, files in sources
     }
-    report: dict[str, Any] = {
+    data: dict[str, Any] = {
         "bench": "nextedit",
         "results": results,
         "settings": {
@@ -423,19 +432,13 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         "machine": common.machine_info(resolved),
         "per_hunk": records,
     }
-    out_dir = Path(args.out)
-    files = {"json": str(out_dir / "nextedit.json")}
-    if not args.no_plot:
-        png = plot.threshold_figure(
-            out_dir / "nextedit.png",
-            results["thresholds"],
-            min_confidence,
-            f"nextedit: {len(sources)} version pairs, {len(records)} hunks (sources in the JSON)",
-        )
-        files["png"] = str(png)
-    report["files"] = files
-    common.write_report(report, out_dir, "nextedit")
-    return report
+    title = f"nextedit: {len(sources)} version pairs, {len(records)} hunks (sources in the JSON)"
+    return common.finish(
+        data,
+        args,
+        "nextedit",
+        lambda png: plot.threshold_figure(png, results["thresholds"], min_confidence, title),
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

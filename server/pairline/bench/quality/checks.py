@@ -101,13 +101,11 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             tasks[i] for i in sorted(random.Random(args.seed).sample(range(len(tasks)), args.n))
         ]
     results = asyncio.run(_measure(args, settings, tasks))
-    out_dir = Path(args.out)
     report: dict[str, Any] = {
         "bench": "checks",
         "results": results,
         "settings": {"data": data.name, "n": args.n, "seed": args.seed, "edits": args.edits},
         "machine": common.machine_info(None),
     }
-    report["files"] = {"json": str(common.write_report(report, out_dir, "checks"))}
-    common.emit(report, args.json)
+    common.emit(common.finish(report, args, "checks"), args.json)
     return 0

@@ -34,7 +34,8 @@ from pairline.engine.completion.engine import CompletionEngine
 from pairline.engine.context import ContextGatherer
 from pairline.engine.core.config import Settings
 from pairline.engine.core.languages import comment_marker
-from pairline.engine.core.types import EngineError, Position, PositionEncoding
+from pairline.engine.core.types import Position, PositionEncoding
+from pairline.engine.models.manifest import ResolvedModel
 from pairline.engine.workspace import Workspace
 
 _SIMPLE = (
@@ -336,82 +337,91 @@ def _ablated(settings: Settings, name: str) -> Settings:
     return dataclasses.replace(settings, context=context)
 
 
-async def _run_arms(
-    settings: Settings,
-    tasks: list[Task],
-    quiet: bool,
-    root: Path,
-    ablate: str | None = None,
-    automatic: bool = False,
-) -> tuple[
-    list[dict[str, Any]],
-    list[dict[str, Any]],
-    list[dict[str, Any]],
-    list[dict[str, Any]] | None,
-    Any,
-]:
-    try:
-        backend, resolved = await common.load_backend(settings, quiet=quiet)
-    except EngineError as exc:
-        raise SystemExit(f"pairline: {exc}") from None
+@dataclass
+class Plan:
+    """The tree the tasks come from and the tasks sampled from it."""
+
+    root: Path
+    source: str  # `pypi:NAME` or the folder given
+    version: str
+    tasks_found: int
+    tasks: list[Task]
+
+
+@dataclass
+class Measured:
+    """Each arm's answers, task by task, and the model file."""
+
+    without: list[dict[str, Any]]
+    with_context: list[dict[str, Any]]
+    pairline: list[dict[str, Any]]
+    ablated: list[dict[str, Any]] | None  # with --ablate
+    model: ResolvedModel
+
+
+def build(args: argparse.Namespace, settings: Settings, tmp: Path) -> Plan:
+    """The source tree (downloaded into `tmp` unless `--from-dir`) and the sampled tasks."""
+    plot.require(args)
+    if args.from_dir:
+        root = Path(args.from_dir)
+        if not root.is_dir():
+            raise SystemExit(f"pairline: no such folder: {root}")
+        source = str(root)
+    else:
+        if not args.package:
+            raise SystemExit("pairline: bench crossfile needs --package NAME or --from-dir")
+        root = download(args.package, args.version, tmp)
+        source = f"pypi:{args.package}"
+    version = args.version or distribution_version(root)
+    all_tasks = build_tasks(root, args.context_chars)
+    if not all_tasks:
+        raise SystemExit(f"pairline: no cross-file tasks found in {source}")
+    tasks = all_tasks
+    if 0 < args.n < len(all_tasks):
+        chosen = sorted(random.Random(args.seed).sample(range(len(all_tasks)), args.n))
+        tasks = [all_tasks[i] for i in chosen]
+    if args.ablate:
+        _ablated(settings, args.ablate)  # a wrong name fails before the model loads
+    return Plan(root, source, version, len(all_tasks), tasks)
+
+
+async def measure(args: argparse.Namespace, settings: Settings, plan: Plan) -> Measured:
+    """The tasks through the engine: without context, with signatures, with pairline's own."""
+    tasks, root, automatic = plan.tasks, plan.root, args.automatic
+    backend, model = await common.load_backend(settings, quiet=args.json)
     engine = CompletionEngine(settings)
     engine.attach(backend)
-    progress = common.Progress((4 if ablate else 3) * len(tasks), "crossfile")
+    progress = common.Progress((4 if args.ablate else 3) * len(tasks), "crossfile")
     ablated = None
     try:
         without = await _arm(engine, tasks, False, progress, automatic=automatic)
         with_ctx = await _arm(engine, tasks, True, progress, automatic=automatic)
         # The server's own path: imports resolved and outlined by pairline's context engine.
         engine_ctx = await _arm(engine, tasks, False, progress, root=root, automatic=automatic)
-        if ablate:
-            engine.settings = _ablated(settings, ablate)
+        if args.ablate:
+            engine.settings = _ablated(settings, args.ablate)
             ablated = await _arm(engine, tasks, False, progress, root=root, automatic=automatic)
             engine.settings = settings
     finally:
         engine.close()
         progress.close()
-    return without, with_ctx, engine_ctx, ablated, resolved
+    return Measured(without, with_ctx, engine_ctx, ablated, model)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="pairline-crossfile-") as tmp:
-        if args.from_dir:
-            root = Path(args.from_dir)
-            if not root.is_dir():
-                raise SystemExit(f"pairline: no such folder: {root}")
-            source = str(root)
-        else:
-            if not args.package:
-                raise SystemExit("pairline: bench crossfile needs --package NAME or --from-dir")
-            root = download(args.package, args.version, Path(tmp))
-            source = f"pypi:{args.package}"
-        version = args.version or distribution_version(root)
-        all_tasks = build_tasks(root, args.context_chars)
-        if not all_tasks:
-            raise SystemExit(f"pairline: no cross-file tasks found in {source}")
-        tasks = all_tasks
-        if 0 < args.n < len(all_tasks):
-            chosen = sorted(random.Random(args.seed).sample(range(len(all_tasks)), args.n))
-            tasks = [all_tasks[i] for i in chosen]
-        if args.ablate:
-            _ablated(settings, args.ablate)  # a wrong name fails before the model loads
-        without, with_ctx, engine_ctx, ablated, resolved = asyncio.run(
-            _run_arms(settings, tasks, args.json, root, args.ablate, args.automatic)
-        )
+def _results(args: argparse.Namespace, plan: Plan, measured: Measured) -> dict[str, Any]:
     results: dict[str, Any] = {
         "package": args.package or Path(args.from_dir).name,
-        "version": version,
-        "tasks_found": len(all_tasks),
-        "tasks": len(tasks),
-        "tasks_with_context": sum(1 for t in tasks if t.context),
-        "without_context": _summary(without),
-        "with_context": _summary(with_ctx),
-        "pairline_context": _summary(engine_ctx),
+        "version": plan.version,
+        "tasks_found": plan.tasks_found,
+        "tasks": len(plan.tasks),
+        "tasks_with_context": sum(1 for t in plan.tasks if t.context),
+        "without_context": _summary(measured.without),
+        "with_context": _summary(measured.with_context),
+        "pairline_context": _summary(measured.pairline),
     }
-    if ablated is not None:
-        results["pairline_context_ablated"] = {"off": args.ablate, **_summary(ablated)}
     arms = [("with_context", "gain"), ("pairline_context", "pairline_gain")]
-    if ablated is not None:
+    if measured.ablated is not None:
+        results["pairline_context_ablated"] = {"off": args.ablate, **_summary(measured.ablated)}
         arms.append(("pairline_context_ablated", "ablated_gain"))
     for arm, gain in arms:
         results[gain] = {
@@ -419,53 +429,76 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
             for metric in ("exact_match", "edit_similarity")
             if results[arm][metric] is not None and results["without_context"][metric] is not None
         }
-    report: dict[str, Any] = {
+    return results
+
+
+def _per_task(plan: Plan, measured: Measured) -> list[dict[str, Any]]:
+    ablated = measured.ablated
+    return [
+        {
+            "path": task.path,
+            "line": task.line + 1,
+            "target": task.target,
+            "without": measured.without[i]["text"],
+            "with": measured.with_context[i]["text"],
+            "pairline": measured.pairline[i]["text"],
+            **({"ablated": ablated[i]["text"]} if ablated is not None else {}),
+            "context_chars": len(task.context),
+        }
+        for i, task in enumerate(plan.tasks)
+    ]
+
+
+def _figure(png: Path, title: str, results: dict[str, Any], measured: Measured) -> Path:
+    return plot.quality_figure(
+        png,
+        {
+            arm: {k: results[arm][k] for k in ("exact_match", "edit_similarity")}
+            for arm in ("without_context", "with_context", "pairline_context")
+        },
+        {
+            "without context": [r["seconds"] for r in measured.without],
+            "with context": [r["seconds"] for r in measured.with_context],
+            "pairline context": [r["seconds"] for r in measured.pairline],
+        },
+        title,
+    )
+
+
+def report(
+    args: argparse.Namespace, settings: Settings, plan: Plan, measured: Measured
+) -> dict[str, Any]:
+    """The report, written as crossfile-PACKAGE.json (and .png) under `--out`."""
+    results = _results(args, plan, measured)
+    data: dict[str, Any] = {
         "bench": "crossfile",
         "results": results,
         "settings": {
-            "source": source,
+            "source": plan.source,
             "n": args.n,
             "seed": args.seed,
             "context_chars": args.context_chars,
             "automatic": bool(args.automatic),
             **common.settings_info(settings),
         },
-        "machine": common.machine_info(resolved),
-        "per_task": [
-            {
-                "path": task.path,
-                "line": task.line + 1,
-                "target": task.target,
-                "without": without[i]["text"],
-                "with": with_ctx[i]["text"],
-                "pairline": engine_ctx[i]["text"],
-                **({"ablated": ablated[i]["text"]} if ablated is not None else {}),
-                "context_chars": len(task.context),
-            }
-            for i, task in enumerate(tasks)
-        ],
+        "machine": common.machine_info(measured.model),
+        "per_task": _per_task(plan, measured),
     }
-    out_dir = Path(args.out)
-    name = f"crossfile-{results['package']}"
-    files = {"json": str(out_dir / f"{name}.json")}
-    if not args.no_plot:
-        png = plot.quality_figure(
-            out_dir / f"{name}.png",
-            {
-                arm: {k: results[arm][k] for k in ("exact_match", "edit_similarity")}
-                for arm in ("without_context", "with_context", "pairline_context")
-            },
-            {
-                "without context": [r["seconds"] for r in without],
-                "with context": [r["seconds"] for r in with_ctx],
-                "pairline context": [r["seconds"] for r in engine_ctx],
-            },
-            f"crossfile: {results['package']} {version}, n={len(tasks)}",
-        )
-        files["png"] = str(png)
-    report["files"] = files
-    common.write_report(report, out_dir, name)
-    return report
+    title = f"crossfile: {results['package']} {plan.version}, n={len(plan.tasks)}"
+    return common.finish(
+        data,
+        args,
+        f"crossfile-{results['package']}",
+        lambda png: _figure(png, title, results, measured),
+    )
+
+
+def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    # The tree stays on disk while the engine reads it (pairline's own context arm).
+    with tempfile.TemporaryDirectory(prefix="pairline-crossfile-") as tmp:
+        plan = build(args, settings, Path(tmp))
+        measured = asyncio.run(measure(args, settings, plan))
+    return report(args, settings, plan, measured)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -38,11 +38,19 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pairline.bench.harness import common
 from pairline.bench.harness.scoring import run_passes
 from pairline.bench.quality import fix_languages, fix_workspace
 from pairline.engine.core.config import Settings
+
+if TYPE_CHECKING:
+    # Types only: a build without the fix engine still lists `bench fix` and says so when run.
+    from pairline.bench.quality.fix_project import Project
+    from pairline.engine.actions.fix import Loop
+    from pairline.engine.actions.offers import FixRequest
+    from pairline.engine.actions.verify import WorkspaceVerifier
 
 EXIT_UNAVAILABLE = 2
 
@@ -112,9 +120,8 @@ def _remote(args: argparse.Namespace, settings: Settings, out: Path) -> Iterator
         yield settings
         return
     from pairline.bench.harness.peer import start_local_peer
-    from pairline.engine.models import manifest
 
-    model = manifest.resolve(settings.model.name, settings.cache_path).path
+    model = common.resolve_model(settings).path
     threads = settings.model.n_threads or os.cpu_count() or 1
     with start_local_peer(model, 4096, threads, 256, out / "fix-remote.log") as url:
         remote = dataclasses.replace(
@@ -123,128 +130,177 @@ def _remote(args: argparse.Namespace, settings: Settings, out: Path) -> Iterator
         yield dataclasses.replace(settings, remote=remote)
 
 
-async def _fix_all(
-    args: argparse.Namespace, settings: Settings, tasks: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], Any, str]:
-    from pairline.bench.harness import common
+@dataclasses.dataclass
+class TaskFiles:
+    """One task on disk: the request "Fix this" gets, and what each arm checks and is judged by.
+
+    `root` holds the file and the check scripts of arms a and b (and scores other languages);
+    `project` is the task as a user's project (arm p); `split` is Python's half of the tests
+    shown to arm p, `other` the project of another language.
+    """
+
+    request: FixRequest
+    text: str
+    root: Path
+    project: Path
+    split: Any = None
+    other: Project | None = None
+
+
+def _write_task(
+    args: argparse.Namespace, task: dict[str, Any], root: Path, project: Path, row: dict[str, Any]
+) -> TaskFiles:
+    """The task's files under `root` and `project`; notes a skip or a hang in `row`."""
+    from pairline.engine.actions import fix as fix_engine
+
+    split, other = None, None
+    if args.language == "python":
+        text, start = document(task)
+        end, name = len(text.rstrip("\n").split("\n")), task["entry_point"]
+        language, rel_path = "python", None
+        (root / "solution.py").write_text(text, encoding="utf-8")
+        for name, script in _check_files(task).items():
+            (root / f"check_{name}.py").write_text(script, encoding="utf-8")
+        if "p" in args.check:
+            split = fix_workspace.write_workspace(project, task, text)
+            row["hangs"] = fix_workspace.hangs(task, text)
+    else:
+        # Only arm p: the task as the user's project, scored in `root`.
+        other = fix_languages.project(args.language, task, root)
+        if other.prepare() is not None:
+            row["skipped"] = other.skipped
+        text, (start, end, name) = other.text, other.region()
+        language, rel_path = other.language, other.rel_path
+        other.write(project)
+        row["hangs"] = other.hanging
+    request = fix_engine.FixRequest(
+        kind=fix_engine.FIX,
+        language=language,
+        text=text,
+        region=fix_engine.Region(start, end, name),
+        file_name=Path(rel_path or "solution.py").name,
+        rel_path=rel_path or "solution.py",
+    )
+    return TaskFiles(request, text, root, project, split, other)
+
+
+def _arm_setup(
+    args: argparse.Namespace, settings: Settings, arm: str, files: TaskFiles, where: str
+) -> tuple[WorkspaceVerifier, Loop, FixRequest, str | None]:
+    """The verifier, loop and request of one arm on one task, and the label of its check."""
     from pairline.engine.actions import fix as fix_engine
     from pairline.engine.actions.verify import WorkspaceVerifier
     from pairline.engine.core.config import ActionsConfig
+
+    if arm == "single":
+        config = ActionsConfig(trusted=False)
+        return WorkspaceVerifier(config, files.root), fix_engine.Loop(1, 1), files.request, None
+    if arm.startswith("p_"):
+        return fix_workspace.project_arm(args, settings, arm, files.project, files.request, where)
+    check, rest = arm.split("_n")
+    n, plus, _ = rest.partition("+")
+    config = ActionsConfig(
+        trusted=True,
+        check_commands={"python": f"{sys.executable} check_{check}.py"},
+        check_timeout_s=10.0,
+    )
+    loop = fix_engine.Loop(
+        args.rounds,
+        int(n),
+        args.budget,
+        args.temperature,
+        baseline_feedback=_baseline_feedback(args, settings),
+        small_edits=plus == "+",
+    )
+    return WorkspaceVerifier(config, files.root), loop, files.request, None
+
+
+def _arm_row(
+    arm: str, task: dict[str, Any], files: TaskFiles, result: Any, label: str | None
+) -> dict[str, Any]:
+    """What one arm did on one task, judged by the task's tests run apart from the loop."""
+    candidate = result.text
+    if arm == "single" and candidate is None and result.attempts:
+        # One round, applied as is: whatever it produced is what the user gets.
+        candidate = result.attempts[-1].candidate
+    # The candidate is the whole edited file: judge it as it stands.
+    judged = files.other.judge(result.text, result.verified) if files.other else {}
+    passed = judged.pop("passed", None)
+    if files.other is None:
+        passed = bool(candidate) and fixed_passes({**task, "declaration": ""}, candidate or "")
+    row = {
+        "passed": passed,
+        "verified": result.verified,
+        "rounds": result.rounds,
+        "generated": result.generated,
+        "checked": result.checked,
+        "duplicates": result.duplicates,
+        "unchanged": result.unchanged,
+        "edits_checked": result.edits_checked,
+        "found_by": next((a.source for a in result.attempts if a.verdict.ok), None),
+        "out_of_time": result.out_of_time,
+        "seconds": round(result.seconds, 3),
+    }
+    if arm.startswith("p_"):
+        row["check"] = label
+        if files.split is not None:
+            judged = fix_workspace.judge(files.split, files.text, result.text, result.verified)
+        row.update(judged)
+    return row
+
+
+async def _fix_task(
+    args: argparse.Namespace,
+    settings: Settings,
+    task: dict[str, Any],
+    edit_backend: Any,
+    progress: common.Progress,
+) -> dict[str, Any]:
+    """Every arm on one task, in temporary folders of its own."""
+    from pairline.engine.actions import fix as fix_engine
     from pairline.engine.core.types import EngineError
 
-    try:
-        backend, resolved = await common.load_backend(settings, quiet=args.json)
-    except EngineError as exc:
-        raise SystemExit(f"pairline: {exc}") from None
+    arms = arm_names(args)
+    row: dict[str, Any] = {"task_id": task["task_id"], "bug_type": task.get("bug_type")}
+    with (
+        tempfile.TemporaryDirectory(prefix="pairline-fix-") as tmp,
+        tempfile.TemporaryDirectory(prefix="pairline-fix-project-") as project,
+    ):
+        files = _write_task(args, task, Path(tmp), Path(project), row)
+        if "skipped" in row:
+            progress.advance(len(arms), note="skipped")
+        for arm in arms if "skipped" not in row else []:
+            verifier, loop, request, label = _arm_setup(
+                args, settings, arm, files, edit_backend.where
+            )
+            try:
+                result = await fix_engine.fix(
+                    request, edit_backend, verifier, loop.rounds, loop=loop
+                )
+            except EngineError as exc:
+                row[arm] = {"passed": False, "error": str(exc), "seconds": 0.0}
+                progress.advance()
+                continue
+            finally:
+                await verifier.aclose()
+            row[arm] = _arm_row(arm, task, files, result, label)
+            progress.advance(note=arm)
+    return row
+
+
+async def _fix_all(
+    args: argparse.Namespace, settings: Settings, tasks: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], Any, str]:
+    from pairline.engine.actions import fix as fix_engine
+
+    backend, resolved = await common.load_backend(settings, quiet=args.json)
     router = fix_engine.EditRouter(settings=lambda: settings, local=lambda: backend)
     edit_backend = router.backend(fix_engine.FIX)
-    arms = arm_names(args)
-    progress = common.Progress(len(arms) * len(tasks), "fix")
+    progress = common.Progress(len(arm_names(args)) * len(tasks), "fix")
     rows: list[dict[str, Any]] = []
     try:
         for task in tasks:
-            row: dict[str, Any] = {"task_id": task["task_id"], "bug_type": task.get("bug_type")}
-            with (
-                tempfile.TemporaryDirectory(prefix="pairline-fix-") as tmp,
-                tempfile.TemporaryDirectory(prefix="pairline-fix-project-") as project,
-            ):
-                root = Path(tmp)
-                split, other = None, None
-                if args.language == "python":
-                    text, start = document(task)
-                    end, name = len(text.rstrip("\n").split("\n")), task["entry_point"]
-                    language, rel_path = "python", None
-                    (root / "solution.py").write_text(text, encoding="utf-8")
-                    for name, script in _check_files(task).items():
-                        (root / f"check_{name}.py").write_text(script, encoding="utf-8")
-                    if "p" in args.check:
-                        split = fix_workspace.write_workspace(Path(project), task, text)
-                        row["hangs"] = fix_workspace.hangs(task, text)
-                else:
-                    # Only arm p: the task as the user's project, scored in `root`.
-                    other = fix_languages.project(args.language, task, root)
-                    if other.prepare() is not None:
-                        row["skipped"] = other.skipped
-                        progress.advance(len(arms), note="skipped")
-                    text, (start, end, name) = other.text, other.region()
-                    language, rel_path = other.language, other.rel_path
-                    other.write(Path(project))
-                    row["hangs"] = other.hanging
-                request = fix_engine.FixRequest(
-                    kind=fix_engine.FIX,
-                    language=language,
-                    text=text,
-                    region=fix_engine.Region(start, end, name),
-                    file_name=Path(rel_path or "solution.py").name,
-                    rel_path=rel_path or "solution.py",
-                )
-                for arm in arms if "skipped" not in row else []:
-                    arm_request, label = request, None
-                    if arm == "single":
-                        config, loop = ActionsConfig(trusted=False), fix_engine.Loop(1, 1)
-                        verifier = WorkspaceVerifier(config, root)
-                    elif arm.startswith("p_"):
-                        verifier, loop, arm_request, label = fix_workspace.project_arm(
-                            args, settings, arm, Path(project), request, edit_backend.where
-                        )
-                    else:
-                        check, rest = arm.split("_n")
-                        n, plus, _ = rest.partition("+")
-                        small_edits = plus == "+"
-                        config = ActionsConfig(
-                            trusted=True,
-                            check_commands={"python": f"{sys.executable} check_{check}.py"},
-                            check_timeout_s=10.0,
-                        )
-                        loop = fix_engine.Loop(
-                            args.rounds,
-                            int(n),
-                            args.budget,
-                            args.temperature,
-                            baseline_feedback=_baseline_feedback(args, settings),
-                            small_edits=small_edits,
-                        )
-                        verifier = WorkspaceVerifier(config, root)
-                    try:
-                        result = await fix_engine.fix(
-                            arm_request, edit_backend, verifier, loop.rounds, loop=loop
-                        )
-                    except EngineError as exc:
-                        row[arm] = {"passed": False, "error": str(exc), "seconds": 0.0}
-                        progress.advance()
-                        continue
-                    finally:
-                        await verifier.aclose()
-                    candidate = result.text
-                    if arm == "single" and candidate is None and result.attempts:
-                        # One round, applied as is: whatever it produced is what the user gets.
-                        candidate = result.attempts[-1].candidate
-                    # The candidate is the whole edited file: judge it as it stands.
-                    judged = other.judge(result.text, result.verified) if other else {}
-                    passed = judged.pop("passed", None)
-                    if other is None:
-                        passed = bool(candidate) and fixed_passes(
-                            {**task, "declaration": ""}, candidate or ""
-                        )
-                    row[arm] = {
-                        "passed": passed,
-                        "verified": result.verified,
-                        "rounds": result.rounds,
-                        "generated": result.generated,
-                        "checked": result.checked,
-                        "duplicates": result.duplicates,
-                        "unchanged": result.unchanged,
-                        "edits_checked": result.edits_checked,
-                        "found_by": next((a.source for a in result.attempts if a.verdict.ok), None),
-                        "out_of_time": result.out_of_time,
-                        "seconds": round(result.seconds, 3),
-                    }
-                    if arm.startswith("p_"):
-                        row[arm]["check"] = label
-                        if split is not None:
-                            judged = fix_workspace.judge(split, text, result.text, result.verified)
-                        row[arm].update(judged)
-                    progress.advance(note=arm)
+            row = await _fix_task(args, settings, task, edit_backend, progress)
             rows.append(row)
             if args.rows_file is not None:
                 # Row by row, so a run cut short still leaves what it measured.
@@ -265,8 +321,6 @@ def _baseline_feedback(args: argparse.Namespace, settings: Settings) -> bool:
 
 
 def _summary(rows: list[dict[str, Any]], arm: str) -> dict[str, Any]:
-    from pairline.bench.harness import common
-
     done = [r[arm] for r in rows if "skipped" not in r]
     fixed = [a["seconds"] for a in done if a["passed"]]
     return {
@@ -291,13 +345,8 @@ def _scored(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [row for row in rows if "skipped" not in row]
 
 
-def run(
-    args: argparse.Namespace, settings: Settings, tasks: list[dict[str, Any]]
-) -> dict[str, Any]:
-    import asyncio
-
-    from pairline.bench.harness import common
-
+def build(args: argparse.Namespace, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tasks of the run: `--half`, then `-n` sampled with `--seed`, then the `--tasks` slice."""
     tasks = fix_workspace.select_half(tasks, args.half, args.seed)
     if 0 < args.n < len(tasks):
         chosen = sorted(random.Random(args.seed).sample(range(len(tasks)), args.n))
@@ -305,12 +354,31 @@ def run(
     if args.tasks:
         first, _, last = args.tasks.partition(":")
         tasks = tasks[int(first or 0) : int(last) if last else None]
+    return tasks
+
+
+def measure(
+    args: argparse.Namespace, settings: Settings, tasks: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], Any, str]:
+    """Per task, every arm's outcome (also appended to fix-rows.jsonl); the model and its name."""
+    import asyncio
+
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     args.rows_file = out_dir / "fix-rows.jsonl"
     args.rows_file.unlink(missing_ok=True)
     with _remote(args, settings, out_dir) as used:
-        rows, resolved, model = asyncio.run(_fix_all(args, used, tasks))
+        return asyncio.run(_fix_all(args, used, tasks))
+
+
+def report(
+    args: argparse.Namespace,
+    settings: Settings,
+    rows: list[dict[str, Any]],
+    resolved: Any,
+    model: str,
+) -> dict[str, Any]:
+    """The report of a run, written as fix.json under `--out`."""
     results: dict[str, Any] = {
         "tasks": len(_scored(rows)),
         "skipped": {r["task_id"]: r["skipped"] for r in rows if "skipped" in r},
@@ -318,7 +386,7 @@ def run(
     }
     for arm in arm_names(args):
         results[arm] = _summary(rows, arm)
-    report: dict[str, Any] = {
+    data: dict[str, Any] = {
         "bench": "fix",
         "results": results,
         "settings": {
@@ -342,9 +410,14 @@ def run(
         "machine": common.machine_info(resolved),
         "per_task": rows,
     }
-    report["files"] = {"json": str(out_dir / "fix.json")}
-    common.write_report(report, out_dir, "fix")
-    return report
+    return common.finish(data, args, "fix")
+
+
+def run(
+    args: argparse.Namespace, settings: Settings, tasks: list[dict[str, Any]]
+) -> dict[str, Any]:
+    rows, resolved, model = measure(args, settings, build(args, tasks))
+    return report(args, settings, rows, resolved, model)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -426,8 +499,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
-    from pairline.bench.harness import common
-
     data = Path(args.data)
     if not data.is_file():
         raise SystemExit(f"pairline: no such data file: {data}")

@@ -34,10 +34,12 @@ from typing import Any
 from pairline.bench.harness import common, plot
 from pairline.bench.harness.scoring import humaneval_program, run_passes
 from pairline.engine.backends.base import GenerationParams
+from pairline.engine.backends.local_llama import LocalLlamaBackend
 from pairline.engine.completion.engine import CompletionEngine
 from pairline.engine.context import ContextGatherer
 from pairline.engine.core.config import Settings
-from pairline.engine.core.types import EngineError, Position, PositionEncoding
+from pairline.engine.core.types import Position, PositionEncoding
+from pairline.engine.models.manifest import ResolvedModel
 from pairline.engine.workspace import Workspace
 
 ARMS = ("engine", "engine_first_line", "baseline")
@@ -206,23 +208,38 @@ def _arm_summary(rows: list[dict[str, Any]], seconds: list[float]) -> dict[str, 
     }
 
 
-async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+@dataclasses.dataclass
+class Measured:
+    """The arms' answers (text, seconds) per task, their scores per arm, and the model file."""
+
+    engine: list[dict[str, Any]]
+    baseline: list[dict[str, Any]]  # empty with --no-baseline
+    rows: dict[str, list[dict[str, Any]]]
+    model: ResolvedModel
+
+
+def build(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The sampled tasks; SystemExit where the data or the figure library is missing."""
+    plot.require(args)
     data = Path(args.data)
     if not data.is_file():
         raise SystemExit(f"pairline: no such data file: {data}")
-    tasks = sample(load_tasks(data), args.n, args.seed)
-    try:
-        backend, resolved = await common.load_backend(settings, quiet=args.json)
-    except EngineError as exc:
-        raise SystemExit(f"pairline: {exc}") from None
+    return sample(load_tasks(data), args.n, args.seed)
+
+
+async def _generate(
+    args: argparse.Namespace,
+    settings: Settings,
+    backend: LocalLlamaBackend,
+    tasks: list[dict[str, Any]],
+    progress: common.Progress,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     # Each task is asked once: a completion cache kept from earlier runs (of older code)
     # could only answer with a stale suggestion. The gate is open so that its curve can say
     # what each threshold (the configured one included) would hide.
     completion = dataclasses.replace(settings.completion, cache=False, min_confidence=0.0)
     engine = CompletionEngine(dataclasses.replace(settings, completion=completion))
     engine.attach(backend)
-    arms_run = 2 if args.baseline else 1
-    progress = common.Progress(len(tasks) * (arms_run + 1), "infill")
     try:
         engine_out = await _engine_arm(engine, tasks, args.typed_chars, args.automatic, progress)
         baseline_out: list[dict[str, Any]] = []
@@ -232,6 +249,17 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
             )
     finally:
         engine.close()
+    return engine_out, baseline_out
+
+
+async def measure(
+    args: argparse.Namespace, settings: Settings, tasks: list[dict[str, Any]]
+) -> Measured:
+    """Every task through the engine (and the baseline), then every answer scored."""
+    backend, model = await common.load_backend(settings, quiet=args.json)
+    arms_run = 2 if args.baseline else 1
+    progress = common.Progress(len(tasks) * (arms_run + 1), "infill")
+    engine_out, baseline_out = await _generate(args, settings, backend, tasks, progress)
     # Scoring runs after the model is done so that execution does not skew model latency.
     rows: dict[str, list[dict[str, Any]]] = {arm: [] for arm in ARMS}
     for i, task in enumerate(tasks):
@@ -242,8 +270,14 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
             rows["baseline"].append(score(task, baseline_out[i]["text"], args.timeout))
         progress.advance(note="scoring")
     progress.close()
+    return Measured(engine_out, baseline_out, rows, model)
+
+
+def _results(
+    args: argparse.Namespace, tasks: list[dict[str, Any]], measured: Measured
+) -> dict[str, Any]:
+    engine_out, rows = measured.engine, measured.rows
     engine_seconds = [r["seconds"] for r in engine_out]
-    baseline_seconds = [r["seconds"] for r in baseline_out]
     results: dict[str, Any] = {
         "tasks": len(tasks),
         "line_level_tasks": sum(1 for t in tasks if line_level(t)),
@@ -261,17 +295,62 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         ),
     }
     if args.baseline:
+        baseline_seconds = [r["seconds"] for r in measured.baseline]
         results["baseline"] = _arm_summary(rows["baseline"], baseline_seconds)
         gain = {}
         for metric in ("exact_match", "edit_similarity", "pass_at_1"):
             a, b = results["engine"][metric], results["baseline"][metric]
             gain[metric] = None if a is None or b is None else round(a - b, 4)
         results["gain_over_baseline"] = gain
-    report: dict[str, Any] = {
+    return results
+
+
+def _per_task(tasks: list[dict[str, Any]], measured: Measured) -> list[dict[str, Any]]:
+    engine_out, rows = measured.engine, measured.rows
+    return [
+        {
+            "task_id": task["task_id"],
+            "mode": engine_out[i]["mode"],
+            "latency_ms": round(engine_out[i]["seconds"] * 1000, 1),
+            "confidence": engine_out[i]["confidence"],
+            **{
+                f"{arm}_{key}": rows[arm][i][key]
+                for arm in ARMS
+                if rows[arm]
+                for key in ("text", "passed", "exact_match")
+            },
+        }
+        for i, task in enumerate(tasks)
+    ]
+
+
+def _figure(png: Path, title: str, results: dict[str, Any], measured: Measured) -> Path:
+    metrics = {
+        arm: {k: results[arm][k] for k in ("exact_match", "edit_similarity", "pass_at_1")}
+        for arm in ARMS
+        if arm in results
+    }
+    latencies = {
+        "engine": [r["seconds"] for r in measured.engine],
+        "baseline": [r["seconds"] for r in measured.baseline],
+    }
+    return plot.quality_figure(png, metrics, latencies, title)
+
+
+def report(
+    args: argparse.Namespace,
+    settings: Settings,
+    tasks: list[dict[str, Any]],
+    measured: Measured,
+) -> dict[str, Any]:
+    """The report of a run, written as infill.json (and infill.png) under `--out`."""
+    results = _results(args, tasks, measured)
+    name = Path(args.data).name
+    data: dict[str, Any] = {
         "bench": "infill",
         "results": results,
         "settings": {
-            "data": data.name,
+            "data": name,
             "n": args.n,
             "seed": args.seed,
             "timeout_s": args.timeout,
@@ -280,39 +359,16 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
             "automatic": bool(args.automatic),
             **common.settings_info(settings),
         },
-        "machine": common.machine_info(resolved),
-        "per_task": [
-            {
-                "task_id": task["task_id"],
-                "mode": engine_out[i]["mode"],
-                "latency_ms": round(engine_out[i]["seconds"] * 1000, 1),
-                "confidence": engine_out[i]["confidence"],
-                **{
-                    f"{arm}_{key}": rows[arm][i][key]
-                    for arm in ARMS
-                    if rows[arm]
-                    for key in ("text", "passed", "exact_match")
-                },
-            }
-            for i, task in enumerate(tasks)
-        ],
+        "machine": common.machine_info(measured.model),
+        "per_task": _per_task(tasks, measured),
     }
-    out_dir = Path(args.out)
-    files = {"json": str(out_dir / "infill.json")}
-    if not args.no_plot:
-        metrics = {
-            arm: {k: results[arm][k] for k in ("exact_match", "edit_similarity", "pass_at_1")}
-            for arm in ARMS
-            if arm in results
-        }
-        latencies = {"engine": engine_seconds, "baseline": baseline_seconds}
-        png = plot.quality_figure(
-            out_dir / "infill.png", metrics, latencies, f"infill: {data.name}, n={len(tasks)}"
-        )
-        files["png"] = str(png)
-    report["files"] = files
-    common.write_report(report, out_dir, "infill")
-    return report
+    title = f"infill: {name}, n={len(tasks)}"
+    return common.finish(data, args, "infill", lambda png: _figure(png, title, results, measured))
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    tasks = build(args)
+    return report(args, settings, tasks, await measure(args, settings, tasks))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -29,8 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pairline.bench.harness import common, plot
-from pairline.bench.harness.lspclient import LspClient, server_command
+from pairline.bench.harness import arguments, common, peer, plot, servers
 from pairline.bench.typist.accept_person import LspAsker, PeerAsker, Tally, type_trace
 from pairline.bench.typist.accept_sources import (
     SOURCES,
@@ -40,9 +39,8 @@ from pairline.bench.typist.accept_sources import (
     pick_traces,
     prepare_workspaces,
 )
-from pairline.bench.typist.latency import _CAPABILITIES, LLAMA_SERVER, peer_prefix_lines
 from pairline.engine.core.config import Settings, dump_settings, load_settings
-from pairline.engine.core.types import EngineError
+from pairline.engine.models.manifest import ResolvedModel
 
 # Lever setting -> (its "off" value, its "on" value; None: no single "on", e.g. a threshold).
 LEVERS: dict[str, tuple[Any, Any]] = {
@@ -207,46 +205,28 @@ async def _run_pairline(
         group = [t for t in traces if t.base == base]
         if not group:
             continue
-        client = LspClient(server_command(), log_stem.with_name(f"{log_stem.name}-{base}.log"))
-        await client.start()
-        with common.fresh_cache_dir(settings) as cache_dir:
-            try:
-                await client.initialize(
-                    _CAPABILITIES, {**options, "cache_dir": str(cache_dir)}, root
-                )
-                status = await client.wait_ready()
-                if status.get("state") != "ready":
-                    raise SystemExit(
-                        f"pairline: the server did not load its model: {status.get('message')}"
-                    )
-                asker = LspAsker(client, tally)
-                for trace in group:
-                    await type_trace(asker, trace, (root / trace.path).as_uri(), tally, debounce)
-            finally:
-                await client.close()
+        log = log_stem.with_name(f"{log_stem.name}-{base}.log")
+        async with servers.pairline_server(options, log, root=root, fresh_cache=settings) as client:
+            asker = LspAsker(client, tally)
+            for trace in group:
+                await type_trace(asker, trace, (root / trace.path).as_uri(), tally, debounce)
     return tally
 
 
 async def _run_peer(
     url: str, traces: list[Trace], workspaces: dict[str, Path], prefix_lines: int, debounce: float
 ) -> Tally:
-    from pairline.bench.harness.peer import connect
-
     tally = Tally()
-    peer = connect(url)
-    asker = PeerAsker(peer, prefix_lines, tally)
+    endpoint = peer.connect(url)
+    asker = PeerAsker(endpoint, prefix_lines, tally)
     try:
         for trace in traces:
             uri = (workspaces[trace.base] / trace.path).as_uri()
             await type_trace(asker, trace, uri, tally, debounce)
     finally:
         await asker.aclose()
-        peer.client.close()
+        endpoint.client.close()
     return tally
-
-
-def _share(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
 
 
 def summary(tally: Tally) -> dict[str, Any]:
@@ -270,8 +250,8 @@ def summary(tally: Tally) -> dict[str, Any]:
         "shown_per_100_keystrokes": round(100 * shown / keystrokes, 2) if keystrokes else None,
         "accepted_full": tally.full,
         "accepted_partial": tally.partial,
-        "accepted_share": _share(tally.full + tally.partial, shown),
-        "full_share": _share(tally.full, shown),
+        "accepted_share": common.share(tally.full + tally.partial, shown),
+        "full_share": common.share(tally.full, shown),
         "latency_shown": latency,
     }
 
@@ -382,134 +362,148 @@ def _log_name(arm: str) -> str:
     return "accept-" + re.sub(r"[^\w.+-]", "_", arm) + ".log"
 
 
-def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
-    from pairline.engine.models import manifest
+@dataclasses.dataclass
+class Plan:
+    """What a run types, in which code bases and with which arms, settled before typing."""
 
-    out_dir = Path(args.out)
-    arms, missing = choose_arms(args.arms, args.arm or [], settings)
-    arm_config = {arm.name: arm_settings(settings, arm) for arm in arms if not arm.peer}
+    arms: list[Arm]
+    levers_missing: list[str]
+    arm_settings: dict[str, Settings]
+    bases: dict[str, Path]
+    traces: list[Trace]
+    model: ResolvedModel
+    prefix_lines: int
+    peer_binary: Path | None
+
+
+def _bases(args: argparse.Namespace, settings: Settings) -> dict[str, Path]:
+    """The code bases to type in: `--source` folders, else the pinned ones (`--bases`)."""
     if args.source:
-        bases = {Path(d).name: Path(d).resolve() for d in args.source}
-    else:
-        sources: tuple[Source, ...] = SOURCES
-        if args.bases:
-            wanted = {b.strip() for b in args.bases.split(",") if b.strip()}
-            sources = tuple(s for s in SOURCES if s.name in wanted or s.label in wanted)
-            unknown = wanted - {s.name for s in sources} - {s.label for s in sources}
-            if unknown:
-                names = ", ".join(s.name for s in SOURCES)
-                raise SystemExit(f"pairline: unknown code base {', '.join(unknown)} ({names})")
-        bases = code_bases(settings.cache_path / "bench" / "accept", sources)
-    traces = pick_traces(
-        bases,
-        args.traces,
-        args.seed,
-        lines=args.lines,
-        cps=args.cps,
-        pause_prob=args.pause_prob,
-        pause_s=args.pause_ms / 1000,
-    )
+        return {Path(d).name: Path(d).resolve() for d in args.source}
+    sources: tuple[Source, ...] = SOURCES
+    if args.bases:
+        wanted = {b.strip() for b in args.bases.split(",") if b.strip()}
+        sources = tuple(s for s in SOURCES if s.name in wanted or s.label in wanted)
+        unknown = wanted - {s.name for s in sources} - {s.label for s in sources}
+        if unknown:
+            names = ", ".join(s.name for s in SOURCES)
+            raise SystemExit(f"pairline: unknown code base {', '.join(unknown)} ({names})")
+    return code_bases(settings.cache_path / "bench" / "accept", sources)
+
+
+def build(args: argparse.Namespace, settings: Settings) -> Plan:
+    """The arms, code bases, traces, model file and peer binary; SystemExit on what would fail."""
+    plot.require(args)
+    arms, missing = choose_arms(args.arms, args.arm or [], settings)
+    config = {arm.name: arm_settings(settings, arm) for arm in arms if not arm.peer}
+    bases = _bases(args, settings)
+    traces = pick_traces(bases, args.traces, args.seed, lines=args.lines, **arguments.pace(args))
     if not traces:
         raise SystemExit("pairline: no function bodies to type in the code bases")
-    try:
-        resolved = manifest.resolve(settings.model.name, settings.cache_path)
-    except EngineError as exc:
-        raise SystemExit(f"pairline: {exc}") from None
-    peer_binary: Path | None = None
-    if any(arm.peer for arm in arms):
-        from pairline.bench.harness.llama_server import ensure_llama_server
+    model = common.resolve_model(settings)
+    # Before any typing: a missing build should not surface after minutes of it.
+    binary = peer.ensure_binary(args.peer_dir) if any(arm.peer for arm in arms) else None
+    prefix_lines = arguments.peer_prefix_lines(args)
+    return Plan(arms, missing, config, bases, traces, model, prefix_lines, binary)
 
-        # Before any typing: a missing build should not surface after minutes of it.
-        peer_binary = ensure_llama_server(
-            Path(args.peer_dir).expanduser() if args.peer_dir else None
-        )
-    args.peer = LLAMA_SERVER  # what peer_prefix_lines reads
-    prefix_lines = peer_prefix_lines(args)
+
+def _run_arm(
+    args: argparse.Namespace,
+    settings: Settings,
+    plan: Plan,
+    arm: Arm,
+    workspaces: dict[str, Path],
+) -> Tally:
+    out_dir = Path(args.out)
     debounce = args.debounce_ms / 1000
+    if not arm.peer:
+        stem = out_dir / _log_name(arm.name).removesuffix(".log")
+        config = plan.arm_settings[arm.name]
+        return asyncio.run(_run_pairline(config, plan.traces, workspaces, debounce, stem))
+    log = out_dir / _log_name(arm.name)
+    serving = peer.serve(peer.LLAMA_SERVER, plan.model.path, settings.model, log, plan.peer_binary)
+    with serving as (url, _):
+        return asyncio.run(_run_peer(url, plan.traces, workspaces, plan.prefix_lines, debounce))
+
+
+def measure(
+    args: argparse.Namespace, settings: Settings, plan: Plan
+) -> tuple[dict[str, dict[str, Any]], dict[str, Tally]]:
+    """Each arm typed through in turn: its figures and its tally, by arm name."""
     results: dict[str, dict[str, Any]] = {}
     tallies: dict[str, Tally] = {}
-    progress = common.Progress(len(arms), "accept arms")
+    progress = common.Progress(len(plan.arms), "accept arms")
     with tempfile.TemporaryDirectory(prefix="pairline-accept-") as tmp:
-        workspaces = prepare_workspaces(bases, traces, Path(tmp))
-        for arm in arms:
+        workspaces = prepare_workspaces(plan.bases, plan.traces, Path(tmp))
+        for arm in plan.arms:
             started = time.perf_counter()
-            if arm.peer:
-                from pairline.bench.harness.llama_server import start_llama_server
-
-                assert peer_binary is not None
-                with start_llama_server(
-                    peer_binary,
-                    resolved.path,
-                    settings.model.n_ctx,
-                    settings.model.threads,
-                    settings.model.n_batch,
-                    out_dir / _log_name(arm.name),
-                ) as url:
-                    tally = asyncio.run(_run_peer(url, traces, workspaces, prefix_lines, debounce))
-            else:
-                tally = asyncio.run(
-                    _run_pairline(
-                        arm_config[arm.name],
-                        traces,
-                        workspaces,
-                        debounce,
-                        out_dir / _log_name(arm.name).removesuffix(".log"),
-                    )
-                )
-            tallies[arm.name] = tally
+            tally = tallies[arm.name] = _run_arm(args, settings, plan, arm, workspaces)
             results[arm.name] = {
                 **summary(tally),
                 "wall_s": round(time.perf_counter() - started, 1),
             }
             progress.advance(note=arm.name)
             # Arm by arm, so that a run cut short still leaves what it measured.
-            common.write_report({"bench": "accept", "arms": results}, out_dir, "accept-partial")
-    report: dict[str, Any] = {
+            common.write_report(
+                {"bench": "accept", "arms": results}, Path(args.out), "accept-partial"
+            )
+    return results, tallies
+
+
+def _figure_metrics(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | None]]:
+    return {
+        arm: {
+            "chars saved / 100 keys": r["chars_saved_per_100_keystrokes"],
+            "accepted share of shown (%)": None
+            if r["accepted_share"] is None
+            else 100 * r["accepted_share"],
+        }
+        for arm, r in results.items()
+    }
+
+
+def report(
+    args: argparse.Namespace,
+    settings: Settings,
+    plan: Plan,
+    results: dict[str, dict[str, Any]],
+    tallies: dict[str, Tally],
+) -> dict[str, Any]:
+    """The report of a run, written as accept.json (and accept.png) under `--out`."""
+    traces = plan.traces
+    data: dict[str, Any] = {
         "bench": "accept",
         "results": {
             "traces": len(traces),
             "arms": results,
             "comparison": compare(results),
-            "levers_missing": missing,
+            "levers_missing": plan.levers_missing,
         },
         "settings": {
             "seed": args.seed,
             "traces": args.traces,
             "lines": args.lines,
-            "code_bases": sorted(bases),
-            "chars_per_second": args.cps,
-            "pause_prob": args.pause_prob,
-            "pause_ms": args.pause_ms,
-            "debounce_ms": args.debounce_ms,
-            "peer_prefix_lines": prefix_lines,
-            "arms": {arm.name: "llama-server" if arm.peer else arm.overrides for arm in arms},
+            "code_bases": sorted(plan.bases),
+            **arguments.typing_settings(args),
+            "peer_prefix_lines": plan.prefix_lines,
+            "arms": {arm.name: "llama-server" if arm.peer else arm.overrides for arm in plan.arms},
             **common.settings_info(settings),
         },
-        "machine": common.machine_info(resolved),
+        "machine": common.machine_info(plan.model),
         "trace_files": [
             {"base": t.base, "path": t.path, "line": t.line + 1, "target": t.target} for t in traces
         ],
         "per_trace": {name: tally.per_trace for name, tally in tallies.items()},
     }
-    files = {"json": str(out_dir / "accept.json")}
-    if not args.no_plot:
-        png = plot.arms_figure(
-            out_dir / "accept.png",
-            {
-                arm: {
-                    "chars saved / 100 keys": r["chars_saved_per_100_keystrokes"],
-                    "accepted share of shown (%)": None
-                    if r["accepted_share"] is None
-                    else 100 * r["accepted_share"],
-                }
-                for arm, r in results.items()
-            },
-            f"accept: {len(traces)} traces, seed {args.seed}, {args.cps:g} keys/s",
-        )
-        files["png"] = str(png)
-    report["files"] = files
-    common.write_report(report, out_dir, "accept")
-    return report
+    title = f"accept: {len(traces)} traces, seed {args.seed}, {args.cps:g} keys/s"
+    metrics = _figure_metrics(results)
+    return common.finish(data, args, "accept", lambda png: plot.arms_figure(png, metrics, title))
+
+
+def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    plan = build(args, settings)
+    results, tallies = measure(args, settings, plan)
+    return report(args, settings, plan, results, tallies)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -523,13 +517,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="comma-separated pinned code bases to draw from (default: all of them), e.g. "
         "click,rxjs,golang-github-spf13-cobra-dev,librust-semver-dev",
     )
-    parser.add_argument("--traces", type=int, default=12, help="function windows to type")
+    arguments.add_typing_arguments(parser, traces=12, traces_help="function windows to type")
     parser.add_argument("--lines", type=int, default=2, help="most lines per trace")
-    parser.add_argument("--seed", type=int, default=0, help="seed for files, lines and timing")
-    parser.add_argument("--cps", type=float, default=6.0, help="typing speed, keys per second")
-    parser.add_argument("--pause-prob", type=float, default=0.15, help="pause chance per word")
-    parser.add_argument("--pause-ms", type=float, default=800.0, help="mean pause length")
-    parser.add_argument("--debounce-ms", type=float, default=75.0, help="client debounce")
     parser.add_argument(
         "--arms",
         default=DEFAULT_ARMS,
@@ -541,12 +530,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         help="an extra arm NAME=section.key=value[,section.key=value...] (repeatable)",
     )
-    parser.add_argument(
-        "--peer-prefix-lines",
-        type=int,
-        help="prefix lines sent to the peer (default: 256, llama.vim's)",
-    )
-    parser.add_argument("--peer-dir", help="the folder of `bench build-peer --dir`")
+    arguments.add_peer_arguments(parser)
+    # The peer arm is llama.cpp's own server, as llama.vim's users run it.
+    parser.set_defaults(peer=peer.LLAMA_SERVER)
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:

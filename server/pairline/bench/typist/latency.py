@@ -25,21 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pairline.bench.harness import common, plot
-from pairline.bench.harness.lspclient import LspClient, Pending, server_command
+from pairline.bench.harness import arguments, common, peer, plot, servers
+from pairline.bench.harness.lspclient import LspClient, Pending
+from pairline.bench.harness.peer import connect, llama_vim_prompt
 from pairline.bench.typist.traces import Trace, build_traces, default_source_dirs
 from pairline.engine.core.config import Settings
-from pairline.engine.core.types import EngineError, Mode
-
-LLAMA_SERVER = "llama-server"  # --peer value: llama.cpp's own server, built from the sdist
-LLAMA_VIM_PREFIX_LINES = 256  # llama.vim's n_prefix
-DEFAULT_PREFIX_LINES = 32
-
-_CAPABILITIES: dict[str, Any] = {
-    "textDocument": {"inlineCompletion": {}, "synchronization": {}},
-    "general": {"positionEncodings": ["utf-16"]},
-    "window": {"workDoneProgress": False},
-}
+from pairline.engine.core.types import Mode
+from pairline.engine.models.manifest import ResolvedModel
 
 
 @dataclass
@@ -294,106 +286,119 @@ def run_peer(
     url: str, requests: list[Request], prefix_lines: int
 ) -> tuple[list[float], int, bool, int]:
     """Seconds per request against the peer, its acceptable answers, dialect, prompts trimmed."""
-    from pairline.bench.harness.peer import connect, llama_vim_prompt
-
-    peer = connect(url)
+    endpoint = connect(url)
     progress = common.Progress(len(requests), "peer")
     seconds: list[float] = []
     acceptable = 0
     trimmed = 0
     for request in requests:
         prompt = llama_vim_prompt(request.prefix, prefix_lines)
-        fitted = peer.fit(prompt)
+        fitted = endpoint.fit(prompt)
         trimmed += fitted != prompt
-        text, elapsed = peer.complete(fitted)
+        text, elapsed = endpoint.complete(fitted)
         seconds.append(elapsed)
         if text and request.remaining.startswith(text):
             acceptable += 1
         progress.advance()
-    peer.client.close()
-    return seconds, acceptable, peer.native, trimmed
+    endpoint.client.close()
+    return seconds, acceptable, endpoint.native, trimmed
 
 
-def peer_prefix_lines(args: argparse.Namespace) -> int:
-    """`--peer-prefix-lines`, else llama.vim's 256 for llama-server and 32 for the others."""
-    if args.peer_prefix_lines is not None:
-        return int(args.peer_prefix_lines)
-    # 32 keeps `--peer auto` and URL runs comparable with the figures published before.
-    return LLAMA_VIM_PREFIX_LINES if args.peer == LLAMA_SERVER else DEFAULT_PREFIX_LINES
+@dataclass
+class Plan:
+    """What a run types and what it compares with, settled before any server starts."""
+
+    traces: list[Trace]
+    dirs: list[Path]
+    model: ResolvedModel
+    prefix_lines: int
+    peer_binary: Path | None
 
 
-def _share(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
+@dataclass
+class PeerRun:
+    """The peer's answers to the requests pairline answered."""
+
+    url: str  # the URL given, or what was started for the run
+    seconds: list[float]
+    acceptable: int
+    native: bool
+    trimmed: int
+
+
+@dataclass
+class Measured:
+    """The replay with every request, and the same requests timed raw and at the peer."""
+
+    replay: Replay
+    raw_s: list[float] | None  # with --raw
+    peer: PeerRun | None  # with --peer
+
+
+def build(args: argparse.Namespace, settings: Settings) -> Plan:
+    """The traces, the model file and the peer's binary; SystemExit on what would fail later."""
+    plot.require(args)
+    dirs = [Path(d) for d in args.source] if args.source else default_source_dirs()
+    traces = build_traces(dirs, args.traces, args.seed, **arguments.pace(args))
+    if not traces:
+        raise SystemExit(f"pairline: no usable source files under {', '.join(map(str, dirs))}")
+    model = common.resolve_model(settings)
+    # Before the replay: a missing compiler should not surface after minutes of typing.
+    binary = peer.ensure_binary(args.peer_dir) if args.peer == peer.LLAMA_SERVER else None
+    return Plan(traces, dirs, model, arguments.peer_prefix_lines(args), binary)
 
 
 async def _replay(
     args: argparse.Namespace, settings: Settings, traces: list[Trace], out_dir: Path
 ) -> Replay:
-    client = LspClient(server_command(), out_dir / "latency-server.log")
-    await client.start()
     options = common.settings_info(settings)
-    with common.fresh_cache_dir(settings) as cache_dir:
-        options["cache_dir"] = str(cache_dir)
-        try:
-            await client.initialize(_CAPABILITIES, options)
-            status = await client.wait_ready()
-            if status.get("state") != "ready":
-                raise SystemExit(
-                    f"pairline: the server did not load its model: {status.get('message')}"
-                )
-            replay = Replay(client, args)
-            replay._stats = await client.call("pairline/debug/stats", None)
-            progress = common.Progress(len(traces), "latency")
-            for index, trace in enumerate(traces):
-                await replay.run_trace(index, trace)
-                progress.advance()
-            return replay
-        finally:
-            await client.close()
+    async with servers.pairline_server(
+        options, out_dir / "latency-server.log", fresh_cache=settings
+    ) as client:
+        replay = Replay(client, args)
+        replay._stats = await client.call("pairline/debug/stats", None)
+        progress = common.Progress(len(traces), "latency")
+        for index, trace in enumerate(traces):
+            await replay.run_trace(index, trace)
+            progress.advance()
+        return replay
 
 
-def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
-    from pairline.engine.models import manifest
+def _answered(replay: Replay) -> list[Request]:
+    return [r for r in replay.requests if r.answered]
 
+
+def _with_prompt(replay: Replay) -> list[Request]:
+    # Cache hits and typing-through never reach the model: raw has nothing to replay there.
+    return [r for r in _answered(replay) if r.prompt and r.source in (None, "model")]
+
+
+def measure(args: argparse.Namespace, settings: Settings, plan: Plan) -> Measured:
+    """The replay through the server, then the same requests raw and at the peer."""
     out_dir = Path(args.out)
-    dirs = [Path(d) for d in args.source] if args.source else default_source_dirs()
-    traces = build_traces(
-        dirs,
-        args.traces,
-        args.seed,
-        cps=args.cps,
-        pause_prob=args.pause_prob,
-        pause_s=args.pause_ms / 1000,
-    )
-    if not traces:
-        raise SystemExit(f"pairline: no usable source files under {', '.join(map(str, dirs))}")
-    try:
-        resolved = manifest.resolve(settings.model.name, settings.cache_path)
-    except EngineError as exc:
-        raise SystemExit(f"pairline: {exc}") from None
-    prefix_lines = peer_prefix_lines(args)
-    peer_binary: Path | None = None
-    if args.peer == LLAMA_SERVER:
-        from pairline.bench.harness.llama_server import ensure_llama_server
+    replay = asyncio.run(_replay(args, settings, plan.traces, out_dir))
+    raw_s = run_raw(settings, plan.model.path, _with_prompt(replay)) if args.raw else None
+    peer_run = None
+    if args.peer:
+        log = out_dir / "latency-peer.log"
+        serving = peer.serve(args.peer, plan.model.path, settings.model, log, plan.peer_binary)
+        with serving as (url, label):
+            found = run_peer(url, _answered(replay), plan.prefix_lines)
+        peer_run = PeerRun(label, *found)
+    return Measured(replay, raw_s, peer_run)
 
-        # Before the replay: a missing compiler should not surface after minutes of typing.
-        peer_binary = ensure_llama_server(
-            Path(args.peer_dir).expanduser() if args.peer_dir else None
-        )
-    replay = asyncio.run(_replay(args, settings, traces, out_dir))
+
+def _results(replay: Replay, traces: int) -> dict[str, Any]:
     requests = replay.requests
-    answered = [r for r in requests if r.answered]
+    answered = _answered(replay)
     shown = [r for r in answered if r.text]
     acceptable = [r for r in shown if r.acceptable]
     cancelled = [r for r in requests if r.cancelled_at is not None]
-    # Cache hits and typing-through never reach the model: raw has nothing to replay there.
-    with_prompt = [r for r in answered if r.prompt and r.source in (None, "model")]
     sources = [r.source for r in answered if r.source]
-    pairline_s = [r.latency_s for r in answered if r.latency_s is not None]
-    same_s = [r.latency_s for r in with_prompt if r.latency_s is not None]
     keystrokes = replay.keystrokes
-    results: dict[str, Any] = {
-        "traces": len(traces),
+    share = common.share
+    return {
+        "traces": traces,
         "keystrokes": keystrokes,
         "accepts": replay.accepts,
         "chars_total": replay.chars_total,
@@ -405,134 +410,119 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         "debounced_keystrokes": replay.debounced,
         "answered": len(answered),
         "cancelled": len(cancelled),
-        "cancelled_share": _share(len(cancelled), len(requests)),
+        "cancelled_share": share(len(cancelled), len(requests)),
         "shown": len(shown),
         "acceptable": len(acceptable),
-        "acceptable_rate": _share(len(acceptable), len(shown)),
-        "acceptable_per_answered": _share(len(acceptable), len(answered)),
+        "acceptable_rate": share(len(acceptable), len(shown)),
+        "acceptable_per_answered": share(len(acceptable), len(answered)),
         # null until the server reports where an answer came from (see the module docstring)
-        "cache_share": _share(sources.count("cache"), len(answered)) if sources else None,
+        "cache_share": share(sources.count("cache"), len(answered)) if sources else None,
         "typing_through_share": (
-            _share(sources.count("typing_through"), len(answered)) if sources else None
+            share(sources.count("typing_through"), len(answered)) if sources else None
         ),
-        "latency": common.latency_summary(pairline_s),
-        "latency_shown": common.latency_summary(
-            [r.latency_s for r in shown if r.latency_s is not None]
-        ),
+        "latency": common.latency_summary(_seconds(answered)),
+        "latency_shown": common.latency_summary(_seconds(shown)),
         # Answers that never reached the model: the cache and typing-through.
         "latency_cache_or_typing": common.latency_summary(
-            [
-                r.latency_s
-                for r in answered
-                if r.latency_s is not None and r.source in ("cache", "typing_through")
-            ]
+            _seconds([r for r in answered if r.source in ("cache", "typing_through")])
         ),
     }
-    series: dict[str, list[float]] = {"pairline (LSP)": pairline_s}
-    if args.raw:
-        raw_s = run_raw(settings, resolved.path, with_prompt)
-        series["raw llama-cpp-python"] = raw_s
-        pairline_same = common.latency_summary(same_s)
-        raw = common.latency_summary(raw_s)
-        results["raw"] = {
-            "requests": len(raw_s),
-            "latency": raw,
-            "pairline_latency_same_requests": pairline_same,
-            "overhead_ratio_p50": common.ratio(pairline_same["p50_ms"], raw["p50_ms"]),
-            "overhead_ratio_mean": common.ratio(pairline_same["mean_ms"], raw["mean_ms"]),
-        }
-    if args.peer:
-        url = args.peer
-        if url == "auto":
-            from pairline.bench.harness.peer import start_local_peer
 
-            with start_local_peer(
-                resolved.path,
-                settings.model.n_ctx,
-                settings.model.threads,
-                settings.model.n_batch,
-                out_dir / "latency-peer.log",
-            ) as local_url:
-                peer_s, peer_ok, native, trimmed = run_peer(local_url, answered, prefix_lines)
-            url = f"auto: python -m llama_cpp.server ({resolved.path.name})"
-        elif peer_binary is not None:
-            from pairline.bench.harness.llama_server import binary_version, start_llama_server
 
-            with start_llama_server(
-                peer_binary,
-                resolved.path,
-                settings.model.n_ctx,
-                settings.model.threads,
-                settings.model.n_batch,
-                out_dir / "latency-peer.log",
-            ) as local_url:
-                peer_s, peer_ok, native, trimmed = run_peer(local_url, answered, prefix_lines)
-            url = f"llama-server ({binary_version(peer_binary)}, {resolved.path.name})"
-        else:
-            peer_s, peer_ok, native, trimmed = run_peer(url, answered, prefix_lines)
-        series["peer"] = peer_s
-        peer = common.latency_summary(peer_s)
-        results["peer"] = {
-            "url": url,
-            "endpoint": "/completion" if native else "/v1/completions",
-            "requests": len(peer_s),
-            "prompts_trimmed_to_context": trimmed,
-            "latency": peer,
-            "acceptable_per_answered": _share(peer_ok, len(peer_s)),
-            "pairline_over_peer_p50": common.ratio(results["latency"]["p50_ms"], peer["p50_ms"]),
-            "pairline_over_peer_p95": common.ratio(results["latency"]["p95_ms"], peer["p95_ms"]),
-        }
-    timeline = [
+def _seconds(requests: list[Request]) -> list[float]:
+    return [r.latency_s for r in requests if r.latency_s is not None]
+
+
+def _raw_results(replay: Replay, raw_s: list[float]) -> dict[str, Any]:
+    pairline_same = common.latency_summary(_seconds(_with_prompt(replay)))
+    raw = common.latency_summary(raw_s)
+    return {
+        "requests": len(raw_s),
+        "latency": raw,
+        "pairline_latency_same_requests": pairline_same,
+        "overhead_ratio_p50": common.ratio(pairline_same["p50_ms"], raw["p50_ms"]),
+        "overhead_ratio_mean": common.ratio(pairline_same["mean_ms"], raw["mean_ms"]),
+    }
+
+
+def _peer_results(run: PeerRun, latency: dict[str, Any]) -> dict[str, Any]:
+    summary = common.latency_summary(run.seconds)
+    return {
+        "url": run.url,
+        "endpoint": "/completion" if run.native else "/v1/completions",
+        "requests": len(run.seconds),
+        "prompts_trimmed_to_context": run.trimmed,
+        "latency": summary,
+        "acceptable_per_answered": common.share(run.acceptable, len(run.seconds)),
+        "pairline_over_peer_p50": common.ratio(latency["p50_ms"], summary["p50_ms"]),
+        "pairline_over_peer_p95": common.ratio(latency["p95_ms"], summary["p95_ms"]),
+    }
+
+
+def _outcome(request: Request) -> str:
+    if request.cancelled_at is not None:
+        return "cancelled"
+    if request.accepted:
+        return "accepted"
+    return "shown" if request.text else "empty"
+
+
+def _timeline(requests: list[Request]) -> list[dict[str, Any]]:
+    return [
         {
             "trace": r.trace,
             "keystroke": r.keystroke,
             "latency_ms": None if r.latency_s is None else round(r.latency_s * 1000, 1),
-            "outcome": (
-                "cancelled"
-                if r.cancelled_at is not None
-                else "accepted"
-                if r.accepted
-                else "shown"
-                if r.text
-                else "empty"
-            ),
+            "outcome": _outcome(r),
             "text": r.text,
         }
         for r in requests
     ]
-    report: dict[str, Any] = {
+
+
+def report(
+    args: argparse.Namespace, settings: Settings, plan: Plan, measured: Measured
+) -> dict[str, Any]:
+    """The report of a run, written as latency.json (and latency.png) under `--out`."""
+    replay = measured.replay
+    results = _results(replay, len(plan.traces))
+    series: dict[str, list[float]] = {"pairline (LSP)": _seconds(_answered(replay))}
+    if measured.raw_s is not None:
+        series["raw llama-cpp-python"] = measured.raw_s
+        results["raw"] = _raw_results(replay, measured.raw_s)
+    if measured.peer is not None:
+        series["peer"] = measured.peer.seconds
+        results["peer"] = _peer_results(measured.peer, results["latency"])
+    timeline = _timeline(replay.requests)
+    data: dict[str, Any] = {
         "bench": "latency",
         "results": results,
         "settings": {
             "seed": args.seed,
             "traces": args.traces,
-            "source": [str(d) for d in dirs],
-            "chars_per_second": args.cps,
-            "pause_prob": args.pause_prob,
-            "pause_ms": args.pause_ms,
-            "debounce_ms": args.debounce_ms,
+            "source": [str(d) for d in plan.dirs],
+            **arguments.typing_settings(args),
             "accept": bool(args.accept),
             "raw": bool(args.raw),
             "peer": args.peer or "",
-            "peer_prefix_lines": prefix_lines,
+            "peer_prefix_lines": plan.prefix_lines,
             **common.settings_info(settings),
         },
-        "machine": common.machine_info(resolved),
-        "trace_files": [{"path": t.path, "line": t.line + 1, "target": t.target} for t in traces],
+        "machine": common.machine_info(plan.model),
+        "trace_files": [
+            {"path": t.path, "line": t.line + 1, "target": t.target} for t in plan.traces
+        ],
         "timeline": timeline,
     }
-    files = {"json": str(out_dir / "latency.json")}
-    if not args.no_plot:
-        png = plot.latency_figure(
-            out_dir / "latency.png",
-            series,
-            timeline,
-            f"latency: {len(traces)} traces, {keystrokes} keystrokes, seed {args.seed}",
-        )
-        files["png"] = str(png)
-    report["files"] = files
-    common.write_report(report, out_dir, "latency")
-    return report
+    title = f"latency: {len(plan.traces)} traces, {replay.keystrokes} keystrokes, seed {args.seed}"
+    return common.finish(
+        data, args, "latency", lambda png: plot.latency_figure(png, series, timeline, title)
+    )
+
+
+def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    plan = build(args, settings)
+    return report(args, settings, plan, measure(args, settings, plan))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -542,12 +532,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder of source files to build traces from (repeatable; default: the Python "
         "and JS/TS files of installed packages)",
     )
-    parser.add_argument("--traces", type=int, default=10, help="lines to type back")
-    parser.add_argument("--seed", type=int, default=0, help="seed for files, lines and timing")
-    parser.add_argument("--cps", type=float, default=6.0, help="typing speed, chars per second")
-    parser.add_argument("--pause-prob", type=float, default=0.15, help="pause chance per word")
-    parser.add_argument("--pause-ms", type=float, default=800.0, help="mean pause length")
-    parser.add_argument("--debounce-ms", type=float, default=75.0, help="client debounce")
+    arguments.add_typing_arguments(parser, traces=10, traces_help="lines to type back")
     parser.add_argument(
         "--no-accept", dest="accept", action="store_false", help="never accept suggestions"
     )
@@ -560,15 +545,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "`python -m llama_cpp.server` on the same model, or 'llama-server' to build (once, "
         "see `bench build-peer`) and start llama.cpp's own server on it",
     )
-    parser.add_argument(
-        "--peer-prefix-lines",
-        type=int,
-        help=f"prefix lines sent to the peer (default: {LLAMA_VIM_PREFIX_LINES}, llama.vim's, "
-        f"for llama-server; {DEFAULT_PREFIX_LINES} otherwise)",
-    )
-    parser.add_argument(
-        "--peer-dir", help="the folder of `bench build-peer --dir` for --peer llama-server"
-    )
+    arguments.add_peer_arguments(parser)
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:

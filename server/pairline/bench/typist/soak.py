@@ -32,15 +32,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pairline.bench.harness import common
-from pairline.bench.harness.lspclient import REQUEST_CANCELLED, LspClient, Pending, server_command
+from pairline.bench.harness import common, servers
+from pairline.bench.harness.lspclient import REQUEST_CANCELLED, LspClient, Pending
 from pairline.engine.core.config import Settings
-from pairline.engine.core.types import EngineError
+from pairline.engine.models.manifest import ResolvedModel
 
+# The typing benches' editor, which also lists code actions.
 _CAPABILITIES: dict[str, Any] = {
-    "textDocument": {"inlineCompletion": {}, "synchronization": {}, "codeAction": {}},
-    "general": {"positionEncodings": ["utf-16"]},
-    "window": {"workDoneProgress": False},
+    **servers.CAPABILITIES,
+    "textDocument": {**servers.CAPABILITIES["textDocument"], "codeAction": {}},
 }
 
 _NAMES = ("total", "items", "parse", "load", "scale", "merge", "count", "render", "check")
@@ -260,40 +260,48 @@ def summarise(
     }
 
 
-def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
-    from pairline.engine.models import manifest
+def _options(
+    args: argparse.Namespace, settings: Settings, model: ResolvedModel, cache_dir: Path
+) -> dict[str, Any]:
+    options = common.settings_info(settings)
+    if args.fix_loop:
+        options["actions"]["trusted"] = True
+        command = f"{sys.executable} check.py"
+        options["actions"]["check_commands"] = {"python": command}
+    # The model by path (already assembled), the caches in a dir of their own.
+    options["model"]["name"] = str(model.path)
+    options["cache_dir"] = str(cache_dir)
+    options["completion"]["cache"] = True
+    options["completion"]["cache_size_mb"] = args.cache_mb
+    return options
 
-    try:
-        resolved = manifest.resolve(settings.model.name, settings.cache_path)
-    except EngineError as exc:
-        raise SystemExit(f"pairline: {exc}") from None
+
+def measure(
+    args: argparse.Namespace, settings: Settings, model: ResolvedModel
+) -> tuple[Soak, float, dict[str, Any]]:
+    """The soak itself: the Soak with its samples, its seconds and the server's options."""
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     cache_dir = Path(tempfile.mkdtemp(prefix="pairline-soak-"))
-    bound = args.cache_mb * 1024 * 1024
     args.fix_workspace = _fix_workspace(cache_dir) if args.fix_loop else None
     try:
-        options = common.settings_info(settings)
-        if args.fix_loop:
-            options["actions"]["trusted"] = True
-            command = f"{sys.executable} check.py"
-            options["actions"]["check_commands"] = {"python": command}
-        # The model by path (already assembled), the caches in a dir of their own.
-        options["model"]["name"] = str(resolved.path)
-        options["cache_dir"] = str(cache_dir)
-        options["completion"]["cache"] = True
-        options["completion"]["cache_size_mb"] = args.cache_mb
+        options = _options(args, settings, model, cache_dir)
         soak, seconds = asyncio.run(_soak(args, options, cache_dir, out_dir))
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)
+    return soak, seconds, options
+
+
+def _results(args: argparse.Namespace, soak: Soak, seconds: float) -> dict[str, Any]:
     samples = soak.samples
+    bound = args.cache_mb * 1024 * 1024
     warmup_s = args.warmup_s if args.warmup_s is not None else min(60.0, args.minutes * 15)
     answered = [p for p in soak.requests if p.answered_at is not None]
     cancelled = [p for p in answered if (p.error or {}).get("code") == REQUEST_CANCELLED]
     failed = [p for p in answered if p.error and p not in cancelled]
     last = samples[-1]["stats"] if samples else {}
     cache_max = max((s["cache_bytes"] for s in samples), default=0)
-    results: dict[str, Any] = {
+    return {
         "minutes": args.minutes,
         "seconds": round(seconds, 1),
         "documents": args.docs,
@@ -327,38 +335,48 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
             ]
         ),
     }
+
+
+def report(
+    args: argparse.Namespace,
+    model: ResolvedModel,
+    options: dict[str, Any],
+    soak: Soak,
+    seconds: float,
+) -> dict[str, Any]:
+    """The report and its verdict, written as soak.json under `--out`."""
+    results = _results(args, soak, seconds)
     results["ok"] = (
         results["rss_growth_after_warmup"] <= args.max_growth
         and results["cache_within_bound"]
         and results["unanswered"] == 0
         and results["errors"] == 0
     )
-    report: dict[str, Any] = {
+    data: dict[str, Any] = {
         "bench": "soak",
-        "machine": common.machine_info(resolved),
+        "machine": common.machine_info(model),
         "settings": options,
         "results": results,
-        "samples": [{k: v for k, v in s.items() if k != "stats"} for s in samples],
+        "samples": [{k: v for k, v in s.items() if k != "stats"} for s in soak.samples],
     }
-    report["files"] = {"json": str(common.write_report(report, out_dir, "soak"))}
-    return report
+    return common.finish(data, args, "soak")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    model = common.resolve_model(settings)
+    soak, seconds, options = measure(args, settings, model)
+    return report(args, model, options, soak, seconds)
 
 
 async def _soak(
     args: argparse.Namespace, options: dict[str, Any], cache_dir: Path, out_dir: Path
 ) -> tuple[Soak, float]:
-    client = LspClient(server_command(), stderr_path=out_dir / "soak-server.log")
-    await client.start()
-    root = args.fix_workspace
-    try:
-        await client.initialize(_CAPABILITIES, options, root)
-        status = await client.wait_ready()
-        if status.get("state") != "ready":
-            raise SystemExit(f"pairline: the server could not load the model: {status}")
+    log = out_dir / "soak-server.log"
+    async with servers.pairline_server(
+        options, log, root=args.fix_workspace, capabilities=_CAPABILITIES
+    ) as client:
         soak = Soak(client, args, cache_dir)
         seconds = await soak.run()
-    finally:
-        await client.close()
     return soak, seconds
 
 

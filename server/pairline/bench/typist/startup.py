@@ -26,19 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pairline.bench.harness import common
-from pairline.bench.harness.lspclient import LspClient, server_command
+from pairline.bench.harness import common, plot, servers
+from pairline.bench.harness.lspclient import LspClient
 from pairline.bench.typist import memory
 from pairline.bench.typist.traces import candidate_lines, default_source_dirs, source_files
 from pairline.engine.core.config import Settings
-from pairline.engine.core.types import EngineError
+from pairline.engine.models.manifest import ResolvedModel
 from pairline.engine.workspace import language_for_path
 
-_CAPABILITIES: dict[str, Any] = {
-    "textDocument": {"inlineCompletion": {}, "synchronization": {}},
-    "general": {"positionEncodings": ["utf-16"]},
-    "window": {"workDoneProgress": False},
-}
 _INVOKED = 1  # InlineCompletionTriggerKind.Invoked: never skipped by auto-trigger heuristics
 _SETTLE_S = 2.0
 
@@ -106,35 +101,18 @@ class Run:
 
 
 async def _one_run(
-    options: dict[str, Any],
-    uri: str,
-    language: str,
-    plan: list[Position],
-    log: Path,
-    model: Path,
+    settings: Settings, uri: str, language: str, plan: list[Position], log: Path, model: Path
 ) -> Run:
-    client = LspClient(server_command(), log)
-    spawned = time.perf_counter()
-    await client.start()
-    try:
-        await client.initialize(_CAPABILITIES, options)
+    options = common.settings_info(settings)
+    async with servers.pairline_server(options, log, fresh_cache=settings, wait=False) as client:
+        assert client.process is not None and client.started_at is not None
+        spawned = client.started_at
         initialize_s = time.perf_counter() - spawned
         first, rest = plan[0], plan[1:]
-        version = 1
-        client.notify(
-            "textDocument/didOpen",
-            {
-                "textDocument": {
-                    "uri": uri,
-                    "languageId": language,
-                    "version": version,
-                    "text": first.text,
-                }
-            },
-        )
+        item = {"uri": uri, "languageId": language, "version": 1, "text": first.text}
+        client.notify("textDocument/didOpen", {"textDocument": item})
         answer = await client.call("textDocument/inlineCompletion", _params(uri, first), 900)
         first_completion_s = time.perf_counter() - spawned
-        assert client.process is not None
         rss_loaded_kb = common.proc_status(client.process.pid).get("rss_kb", 0)
         ready_s = next(
             (
@@ -145,27 +123,8 @@ async def _one_run(
             None,
         )
         if ready_s is None:
-            status = await client.wait_ready(timeout=60)
-            if status.get("state") != "ready":
-                raise SystemExit(f"pairline: the server did not load its model: {status}")
-        latencies: list[float] = []
-        acceptable = shown = 0
-        for position in rest:
-            version += 1
-            client.notify(
-                "textDocument/didChange",
-                {
-                    "textDocument": {"uri": uri, "version": version},
-                    "contentChanges": [{"text": position.text}],
-                },
-            )
-            started = time.perf_counter()
-            result = await client.call("textDocument/inlineCompletion", _params(uri, position))
-            latencies.append(time.perf_counter() - started)
-            text = _first_text(result)
-            if text:
-                shown += 1
-                acceptable += position.rest.startswith(text)
+            await servers.wait_loaded(client, timeout=60)
+        latencies, shown, acceptable = await _positions(client, uri, rest)
         await _at_rest(client)
         rss_kb = common.proc_status(client.process.pid).get("rss_kb", 0)
         return Run(
@@ -180,8 +139,30 @@ async def _one_run(
             rss_mb=round(rss_kb / 1024, 1),
             memory=memory.breakdown(client.process.pid, model),
         )
-    finally:
-        await client.close()
+
+
+async def _positions(
+    client: LspClient, uri: str, positions: list[Position]
+) -> tuple[list[float], int, int]:
+    """Seconds per answer at each position in turn; suggestions shown and acceptable."""
+    latencies: list[float] = []
+    acceptable = shown = 0
+    for version, position in enumerate(positions, start=2):
+        client.notify(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"text": position.text}],
+            },
+        )
+        started = time.perf_counter()
+        result = await client.call("textDocument/inlineCompletion", _params(uri, position))
+        latencies.append(time.perf_counter() - started)
+        text = _first_text(result)
+        if text:
+            shown += 1
+            acceptable += position.rest.startswith(text)
+    return latencies, shown, acceptable
 
 
 async def _at_rest(client: LspClient) -> None:
@@ -216,10 +197,19 @@ def _median_ms(values: list[float | None]) -> float | None:
     return round(statistics.median(known) * 1000, 1) if known else None
 
 
-def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
-    from pairline.bench.harness import plot
-    from pairline.engine.models import manifest
+@dataclass
+class Plan:
+    """The file, its positions and the model file, settled before a server starts."""
 
+    path: Path
+    language: str
+    positions: list[Position]
+    model: ResolvedModel
+
+
+def build(args: argparse.Namespace, settings: Settings) -> Plan:
+    """The file to complete in and its positions; SystemExit where there are too few."""
+    plot.require(args)
     if args.runs < 1 or args.positions < 1:
         raise SystemExit("pairline: --runs and --positions must be at least 1")
     dirs = default_source_dirs()
@@ -234,36 +224,43 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     plan = positions(text, language, args.positions + 1, args.seed)
     if len(plan) < 2:
         raise SystemExit(f"pairline: {path} has too few lines inside functions to complete")
-    try:
-        resolved = manifest.resolve(settings.model.name, settings.cache_path)
-    except EngineError as exc:
-        raise SystemExit(f"pairline: {exc}") from None
-    out_dir = Path(args.out)
-    options = common.settings_info(settings)
+    return Plan(path, language, plan, common.resolve_model(settings))
+
+
+def measure(args: argparse.Namespace, settings: Settings, plan: Plan) -> list[Run]:
+    """`--runs` fresh servers, one after another, each with an empty completion cache."""
     progress = common.Progress(args.runs, "startup")
     runs: list[Run] = []
     for index in range(args.runs):
-        with common.fresh_cache_dir(settings) as cache_dir:
-            run_options = {**options, "cache_dir": str(cache_dir)}
-            runs.append(
-                asyncio.run(
-                    _one_run(
-                        run_options,
-                        path.resolve().as_uri(),
-                        language,
-                        plan,
-                        out_dir / f"startup-server-{index}.log",
-                        resolved.path,
-                    )
-                )
+        log = Path(args.out) / f"startup-server-{index}.log"
+        uri = plan.path.resolve().as_uri()
+        runs.append(
+            asyncio.run(
+                _one_run(settings, uri, plan.language, plan.positions, log, plan.model.path)
             )
+        )
         progress.advance()
+    return runs
+
+
+def _per_run(run: Run) -> dict[str, Any]:
+    return {
+        "initialize_ms": round(run.initialize_s * 1000, 1),
+        "model_ready_ms": None if run.ready_s is None else round(run.ready_s * 1000, 1),
+        "first_completion_ms": round(run.first_completion_s * 1000, 1),
+        "completion_p50_ms": _median_ms(list(run.latencies_s)),
+        "rss_loaded_mb": run.rss_loaded_mb,
+        "rss_mb": run.rss_mb,
+    }
+
+
+def _results(plan: Plan, runs: list[Run]) -> dict[str, Any]:
     every = [s for r in runs for s in r.latencies_s]
     shown = sum(r.shown for r in runs)
-    results: dict[str, Any] = {
-        "file": str(path),
+    return {
+        "file": str(plan.path),
         "runs": len(runs),
-        "positions_per_run": len(plan) - 1,
+        "positions_per_run": len(plan.positions) - 1,
         "initialize_ms": _median_ms([r.initialize_s for r in runs]),
         "model_ready_ms": _median_ms([r.ready_s for r in runs]),
         "first_completion_ms": _median_ms([r.first_completion_s for r in runs]),
@@ -276,40 +273,37 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         "rss_mb": max(r.rss_mb for r in runs),
         # Of the run that ended largest.
         "memory": max(runs, key=lambda r: r.rss_mb).memory,
-        "per_run": [
-            {
-                "initialize_ms": round(r.initialize_s * 1000, 1),
-                "model_ready_ms": None if r.ready_s is None else round(r.ready_s * 1000, 1),
-                "first_completion_ms": round(r.first_completion_s * 1000, 1),
-                "completion_p50_ms": _median_ms(list(r.latencies_s)),
-                "rss_loaded_mb": r.rss_loaded_mb,
-                "rss_mb": r.rss_mb,
-            }
-            for r in runs
-        ],
+        "per_run": [_per_run(r) for r in runs],
     }
-    report: dict[str, Any] = {
+
+
+def _figure(png: Path, plan: Plan, runs: list[Run]) -> Path:
+    every = [s for r in runs for s in r.latencies_s]
+    return plot.latency_figure(
+        png,
+        {"completion after start": every},
+        [{"keystroke": i, "latency_ms": s * 1000, "outcome": "shown"} for i, s in enumerate(every)],
+        f"pairline bench startup: {plan.model.name}, {len(runs)} run(s)",
+        x_label="position",
+    )
+
+
+def report(
+    args: argparse.Namespace, settings: Settings, plan: Plan, runs: list[Run]
+) -> dict[str, Any]:
+    """The report of a run, written as startup.json (and startup.png) under `--out`."""
+    data: dict[str, Any] = {
         "bench": "startup",
-        "machine": common.machine_info(resolved),
+        "machine": common.machine_info(plan.model),
         "settings": {**common.settings_info(settings), "seed": args.seed},
-        "results": results,
+        "results": _results(plan, runs),
     }
-    files: dict[str, str] = {}
-    if not args.no_plot:
-        png = plot.latency_figure(
-            out_dir / "startup.png",
-            {"completion after start": every},
-            [
-                {"keystroke": i, "latency_ms": s * 1000, "outcome": "shown"}
-                for i, s in enumerate(every)
-            ],
-            f"pairline bench startup: {resolved.name}, {len(runs)} run(s)",
-            x_label="position",
-        )
-        files["png"] = str(png)
-    report["files"] = files
-    files["json"] = str(common.write_report(report, out_dir, "startup"))
-    return report
+    return common.finish(data, args, "startup", lambda png: _figure(png, plan, runs))
+
+
+def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    plan = build(args, settings)
+    return report(args, settings, plan, measure(args, settings, plan))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
