@@ -1,8 +1,106 @@
 --- :checkhealth pairline — the server command, its version, the model and the remote endpoint,
---- as `pairline doctor` sees them with the same settings the plugin sends.
+--- as `pairline doctor` sees them with the same settings the plugin sends; with no server, what
+--- :Pairline install needs. The one place that judges a setup: the install asks it too.
 local M = {}
 
 local health = vim.health
+
+---@class pairline.InstallNeeds
+---@field root string? the repository to install from
+---@field root_err string? why there is none
+---@field python pairline.Python? the Python to make the virtualenv with
+---@field python_err string? why there is none
+---@field compiler string? a C/C++ compiler for llama.cpp's build
+---@field cmake string?
+
+--- What :Pairline install needs, as found on this machine. `run` runs the Python probe: the
+--- install awaits it in its coroutine, the report waits for it.
+---@param wanted string? `install.python`
+---@param run? fun(argv: string[], opts: vim.SystemOpts): vim.SystemCompleted
+---@return pairline.InstallNeeds
+function M.install_needs(wanted, run)
+  local install = require("pairline.install")
+  local needs = {}
+  needs.root, needs.root_err = install.repo_root()
+  needs.python, needs.python_err = install.find_python(wanted, run)
+  needs.compiler = install.compiler()
+  needs.cmake = install.cmake()
+  return needs
+end
+
+--- The report of what :Pairline install needs, so that it does not fail on the first missing piece.
+local function check_install_needs()
+  local install = require("pairline.install")
+  local needs = M.install_needs(require("pairline.config").options.install.python)
+  if needs.root then
+    health.ok("repository to install from: " .. needs.root)
+  else
+    health.error(needs.root_err --[[@as string]])
+  end
+  if needs.python then
+    health.ok(("Python %s for the install: %s"):format(needs.python.version, needs.python.exe))
+  else
+    health.error(needs.python_err --[[@as string]])
+  end
+  if needs.compiler then
+    health.ok("C/C++ compiler: " .. needs.compiler)
+  else
+    health.error("no C/C++ compiler (building llama.cpp needs one)", { install.advice("compiler") })
+  end
+  if needs.cmake then
+    health.ok("CMake: " .. needs.cmake)
+  else
+    health.warn("no CMake (pip will try the cmake package from PyPI)", { install.advice("cmake") })
+  end
+end
+
+--- The server command: what runs, or exactly what is missing and the command that fixes it.
+--- Returns the command to ask `pairline doctor` with, or nil.
+---@return string[]?
+local function check_server()
+  local install = require("pairline.install")
+  local config = require("pairline.config")
+  if config.user_cmd then
+    local cmd = config.options.cmd
+    if vim.fn.executable(cmd[1]) == 1 then
+      health.ok(("server command: %s"):format(table.concat(cmd, " ")))
+      return cmd
+    end
+    health.error(("server command not found: %q (`cmd` in setup())"):format(cmd[1]), {
+      "fix `cmd` in setup(), or remove it to use `pairline` on PATH or the server `:Pairline install` sets up",
+    })
+    return nil
+  end
+  -- Looked up again: an install may have finished since setup().
+  local cmd, source = install.default_cmd()
+  if source == "path" then
+    health.ok(
+      ("server command: %s (`pairline` on PATH: %s)"):format(table.concat(cmd, " "), vim.fn.exepath("pairline"))
+    )
+    return cmd
+  elseif source == "managed" then
+    health.ok(("server command: %s (set up by :Pairline install)"):format(table.concat(cmd, " ")))
+    local newer = install.stale()
+    if newer then
+      health.warn(("the installed server is older than the repository's pairline %s"):format(newer), {
+        "run :Pairline install to update it",
+      })
+    end
+    return cmd
+  end
+  if install.running() then
+    health.warn(
+      "the server is being installed (" .. install.progress.step .. "); run :checkhealth pairline again when it ends"
+    )
+    return nil
+  end
+  health.error(("no server: `pairline` is not on PATH and none is installed in %s"):format(install.venv()), {
+    "run :Pairline install (builds the server from this repository; the llama.cpp build takes about 10 minutes on 2 cores)",
+    "or install pairline yourself and set `cmd` in setup()",
+  })
+  check_install_needs()
+  return nil
+end
 
 --- `pairline doctor --json` for the configured command: the `serve` argument swapped for `doctor`.
 ---@param cmd string[]
@@ -72,7 +170,7 @@ function M.check()
     health.warn('require("pairline").setup() has not been called')
   end
   local o = require("pairline.config").options
-  local cmd = require("pairline.install").check_health()
+  local cmd = check_server()
   if not cmd then
     return
   end
