@@ -96,6 +96,10 @@ class ModelConfig(_Section):
     kv_cache_type: KvCacheType = "q8_0"
     # -1: all layers on the GPU (needs a GPU build of llama.cpp)
     n_gpu_layers: int = _ranged(0, -1)
+    # Run the model in a process of its own (`pairline serve`), so a crash inside llama.cpp
+    # costs one suggestion, not the editor's session: the server restarts it (in a safe
+    # configuration after repeated crashes). Off, the model runs inside the server.
+    host: bool = True
 
     def __post_init__(self) -> None:
         if not self.name.strip():
