@@ -12,6 +12,7 @@ import logging
 
 from lsprotocol import types
 
+from pairline.engine.backends.host_backend import HostBackend, HostEvent
 from pairline.engine.core.config import Settings
 from pairline.engine.core.types import EngineError
 from pairline.engine.models import loading
@@ -58,7 +59,8 @@ class ModelLoading(Feature):
         try:
             await progress.begin(f"preparing model {name}")
             notify_status(ls, "loading", f"loading {name}", name)
-            backend = await loading.load_local(settings, on_stage)
+            level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+            backend = await loading.load_served(settings, on_stage, str(level))
         except asyncio.CancelledError:
             if not ls.stopping:
                 progress.end("cancelled")
@@ -69,9 +71,26 @@ class ModelLoading(Feature):
             message = str(exc) if isinstance(exc, EngineError) else f"{type(exc).__name__}: {exc}"
             self._failed(progress, name, message)
             return
+        if isinstance(backend, HostBackend):
+            backend.subscribe(lambda event: self._host_event(backend.name, event))
         ls.model.attach(backend)
         progress.end(f"{backend.name} ready")
         notify_status(ls, "ready", f"{backend.name} ready", backend.name)
+
+    def _host_event(self, name: str, event: HostEvent) -> None:
+        """The model's process crashed, came back, or will not: the status bar says which,
+        and the user is told once per crash (a restart needs no message)."""
+        ls = self._server
+        if ls.stopping:
+            return
+        state = {"crashed": "loading", "ready": "ready", "off": "error"}[event.state]
+        notify_status(ls, state, event.message, name)
+        if event.state == "ready":
+            return
+        severity = types.MessageType.Error if event.state == "off" else types.MessageType.Warning
+        ls.window_show_message(
+            types.ShowMessageParams(type=severity, message=f"pairline: {event.message}")
+        )
 
     def _failed(self, progress: Progress, name: str, message: str) -> None:
         ls = self._server

@@ -7,7 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from pairline.engine.core.types import EngineError
 from pairline.engine.models.manifest import FimTemplate
+
+
+class ModelCrashed(EngineError):
+    """The process running the model died (or local completions are off after repeated
+    crashes): the request gets no answer from the model, and the message says why."""
 
 
 @dataclass(frozen=True)

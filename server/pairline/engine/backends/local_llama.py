@@ -37,12 +37,24 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def model_identity(model: ResolvedModel, n_ctx: int) -> str:
+    """What makes two outputs comparable across restarts: the file and the window."""
+    stat = model.path.stat()
+    return f"{model.path.name}:{stat.st_size}:{int(stat.st_mtime)}:{n_ctx}"
+
+
 class LocalLlamaBackend:
     """A GGUF model loaded in this process."""
 
-    def __init__(self, model: ResolvedModel, config: ModelConfig) -> None:
+    def __init__(
+        self, model: ResolvedModel, config: ModelConfig, *, extra_buffers: bool = True
+    ) -> None:
+        """`extra_buffers=False` loads without llama.cpp's extra buffer types (the repacked
+        kernels) whatever the CPU probe says: the model host's safe configuration after crashes.
+        """
         self._model = model
         self._config = config
+        self._extra_buffers = extra_buffers
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pairline-llama")
         self._llm: Any = None
         self._fim: FimTemplate | None = None
@@ -82,9 +94,7 @@ class LocalLlamaBackend:
 
     @property
     def identity(self) -> str:
-        """What makes two outputs comparable across restarts: the file and the window."""
-        stat = self._model.path.stat()
-        return f"{self._model.path.name}:{stat.st_size}:{int(stat.st_mtime)}:{self._config.n_ctx}"
+        return model_identity(self._model, self._config.n_ctx)
 
     @property
     def n_ctx(self) -> int:
@@ -113,7 +123,7 @@ class LocalLlamaBackend:
             # Python-level notes llama-cpp-python prints while loading verbosely go nowhere.
             with (
                 contextlib.redirect_stderr(io.StringIO()),
-                cpu_probe.without_extra_buffers(not verdict.safe),
+                cpu_probe.without_extra_buffers(not (verdict.safe and self._extra_buffers)),
             ):
                 self._llm = open_llama(
                     config.kv_cache_type,
@@ -164,8 +174,14 @@ class LocalLlamaBackend:
             raise ModelError("the model is not loaded")
         return self._decoder
 
+    async def tokens(self, text: str, special: bool = False) -> list[int]:
+        """Token ids of `text` (with control tokens parsed when `special`), on the worker."""
+        return await self._on_worker(
+            lambda: self.tokenize_special(text) if special else self.tokenize(text)
+        )
+
     async def count_tokens(self, text: str) -> int:
-        return len(await self._on_worker(lambda: self.tokenize(text)))
+        return len(await self.tokens(text))
 
     async def generate(
         self, prompt: str, params: GenerationParams, cancel: threading.Event

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pairline.engine.backends import decoding
-from pairline.engine.backends.base import Backend, Generation
+from pairline.engine.backends.base import Backend, Generation, ModelCrashed
 from pairline.engine.completion.cache import CompletionCache
 from pairline.engine.completion.plan import Plan, make_plan
 from pairline.engine.completion.postprocess import finish
@@ -227,10 +227,16 @@ class CompletionEngine:
             text = self._checked(request, finish(cached, plan.ctx))
             return None if text is None else self._shown_at(request, text, "cache", started)
         self.stats["generations"] += 1
-        if plan.rerank:
-            generation = await self._reranked(request, plan, backend, cancel)
-        else:
-            generation = await backend.generate(plan.prompt, plan.params, cancel)
+        try:
+            if plan.rerank:
+                generation = await self._reranked(request, plan, backend, cancel)
+            else:
+                generation = await backend.generate(plan.prompt, plan.params, cancel)
+        except ModelCrashed:
+            # The model's process died under this request (the server says so once, and
+            # restarts it): this request gets no suggestion, the next one a new process.
+            self.stats["model_crashed"] += 1
+            return None
         if generation.stop_reason == "cancelled" or cancel.is_set():
             return None
         text = self._checked(request, finish(generation.text, plan.ctx))
@@ -312,7 +318,10 @@ class CompletionEngine:
         if cache.get(plan.key) is not None:
             return
         self.stats["speculations"] += 1
-        generation = await backend.generate(plan.prompt, plan.params, cancel)
+        try:
+            generation = await backend.generate(plan.prompt, plan.params, cancel)
+        except ModelCrashed:
+            return
         if generation.stop_reason == "cancelled" or cancel.is_set():
             self.stats["speculations_cancelled"] += 1
             return

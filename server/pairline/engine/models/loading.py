@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from pairline.engine.backends.host_backend import HostBackend
 from pairline.engine.backends.local_llama import LocalLlamaBackend
 from pairline.engine.core.config import Settings
 from pairline.engine.core.types import EngineError
@@ -29,11 +30,27 @@ _LOADING_PERCENT = 50
 async def load_local(
     settings: Settings, on_stage: StageCallback | None = None
 ) -> LocalLlamaBackend:
-    """The configured local model, loaded; any failure raises EngineError saying why.
+    """The configured local model, loaded in this process; any failure raises EngineError.
 
     `on_stage` is called from a worker thread while the file is found or assembled, then from
     the caller's thread when loading starts.
     """
+    backend = await _load(settings, on_stage, None)
+    assert isinstance(backend, LocalLlamaBackend)
+    return backend
+
+
+async def load_served(
+    settings: Settings, on_stage: StageCallback | None = None, log_level: str = "INFO"
+) -> LocalLlamaBackend | HostBackend:
+    """The local model as the language server runs it: in a model host process unless
+    `model.host` is off (then as `load_local`). The host logs at `log_level`."""
+    return await _load(settings, on_stage, log_level if settings.model.host else None)
+
+
+async def _load(
+    settings: Settings, on_stage: StageCallback | None, host_log_level: str | None
+) -> LocalLlamaBackend | HostBackend:
     name = settings.model.name
 
     def resolving(message: str) -> None:
@@ -44,7 +61,11 @@ async def load_local(
         resolved = await asyncio.to_thread(manifest.resolve, name, settings.cache_path, resolving)
         if on_stage is not None:
             on_stage(f"loading {resolved.path.name}", _LOADING_PERCENT)
-        backend = LocalLlamaBackend(resolved, settings.model)
+        backend: LocalLlamaBackend | HostBackend = (
+            LocalLlamaBackend(resolved, settings.model)
+            if host_log_level is None
+            else HostBackend(resolved, settings.model, log_level=host_log_level)
+        )
         try:
             await backend.load()
         except BaseException:
