@@ -7,7 +7,8 @@ usage_shown/usage_accepted (rows written) and accept_commands (`pairline.accepte
 next edits: nextedit_requests, _returned, _shown, _accepted, _stale, _model_calls (the model
 predictor asked), and answers per source (nextedit_propagation, nextedit_model); `gated`
 (suggestions the confidence gate hid) and last_confidence (the last generated suggestion's
-confidence, shown or not, null when none: benches draw the gate's curve from it).
+confidence, shown or not, null when none: benches draw the gate's curve from it);
+model_host_pid (the model host process, null when the model runs in the server).
 """
 
 from __future__ import annotations
@@ -44,4 +45,6 @@ def setup(server: PairlineServer) -> None:
     def stats(ls: PairlineServer, _params: Any) -> dict[str, Any]:
         engine: dict[str, Any] = dict(ls.engine.stats) | ls.model.gauges()
         engine["last_confidence"] = ls.engine.last_confidence
+        # The model host's process id, null when the model runs in the server (tests kill it).
+        engine["model_host_pid"] = getattr(ls.model.backend, "pid", None)
         return engine | dict(ls.usage.counts) | dict(ls.nextedit.stats)
