@@ -178,7 +178,11 @@ class HostProcess:
             # Before the answers: the supervisor must know the host is gone by the time a
             # failed request's caller asks again.
             self._on_exit(description)
-        failure = f"the local model crashed ({description})"
+        failure = (
+            "the local model was stopped"
+            if self._stopping
+            else f"the local model crashed ({description})"
+        )
         for call in calls.values():
             _settle(call.future, error=ModelCrashed(failure))
 

@@ -145,6 +145,13 @@ class Host:
             "n_ctx": backend.n_ctx,
         }
 
+    def abandon(self) -> None:
+        """The server is gone: stop all work, and answer the questions nobody else will."""
+        for event in list(self._cancels.values()):
+            event.set()
+        for request_id in list(self._checks):
+            self._answer_check(request_id, True)
+
     def close(self) -> None:
         if self._backend is not None:
             self._backend.close()
@@ -159,6 +166,7 @@ def _read_all(
     except wire.ProtocolError:
         log.exception("model host: broken request stream")
     finally:
+        host.abandon()
         loop.call_soon_threadsafe(done.set)  # the server closed the pipe: time to go
 
 
@@ -194,6 +202,10 @@ def main(argv: list[str]) -> None:
         format="%(asctime)s model-host %(levelname)s %(name)s: %(message)s",
     )
     asyncio.run(serve(sys.stdin.buffer, protocol_out))
+    # A generation still running would keep the interpreter waiting for its thread at exit;
+    # nobody is left to read its answer.
+    logging.shutdown()
+    os._exit(0)
 
 
 if __name__ == "__main__":
