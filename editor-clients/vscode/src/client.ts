@@ -11,14 +11,21 @@ import {
 } from "vscode-languageclient/node";
 
 import type { NextEdits } from "./nextEdit";
-import { serverSettings, type ServerCommand, type SettingReader } from "./settings";
+import { serverSettings, type ServerCommand, type ServerSettings, type SettingReader } from "./settings";
 import type { ServerStatus, StatusBar } from "./status";
 
 const STATUS_NOTIFICATION = "pairline/status";
+/** The documents the server is sent (and so can answer for). */
+export const SYNCED_SCHEMES: readonly string[] = ["file", "untitled"];
 
 export function readSetting(): SettingReader {
   const config = vscode.workspace.getConfiguration("pairline");
   return (key) => config.get(key);
+}
+
+/** What the server is sent: the whole `pairline` section, less the extension's own keys. */
+function currentServerSettings(): ServerSettings {
+  return serverSettings(vscode.workspace.getConfiguration().get("pairline"), vscode.workspace.isTrusted);
 }
 
 /** Whether inline completions are switched on (`pairline.completions.enable`). */
@@ -63,10 +70,10 @@ export class PairlineClient implements vscode.Disposable {
       debug: { command, args },
     };
     const clientOptions: LanguageClientOptions = {
-      documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
+      documentSelector: SYNCED_SCHEMES.map((scheme) => ({ scheme })),
       outputChannel: this.log,
       // A function, so a restart sends the settings as they are then.
-      initializationOptions: () => serverSettings(readSetting(), vscode.workspace.isTrusted),
+      initializationOptions: () => currentServerSettings(),
       middleware: {
         // A next edit on the cursor's line joins here rather than through a provider of its
         // own: then the server's completion, when it has one, wins, and there is never a second
@@ -87,7 +94,7 @@ export class PairlineClient implements vscode.Disposable {
               return result;
             }
             return params.items.map((item, index): unknown =>
-              item.section === "pairline" ? serverSettings(readSetting(), vscode.workspace.isTrusted) : result[index],
+              item.section === "pairline" ? currentServerSettings() : result[index],
             );
           },
         },
@@ -138,7 +145,7 @@ export class PairlineClient implements vscode.Disposable {
     const client = this.client;
     if (client?.isRunning()) {
       await client.sendNotification(DidChangeConfigurationNotification.type, {
-        settings: serverSettings(readSetting(), vscode.workspace.isTrusted),
+        settings: currentServerSettings(),
       });
     }
   }

@@ -3,6 +3,7 @@
 import * as vscode from "vscode";
 
 import { completionsEnabled, PairlineClient, readSetting } from "./client";
+import { LAST_PROMPT_COMMAND, LastPrompt } from "./lastPrompt";
 import { INLINE_ACCEPTED_COMMAND, NextEdits } from "./nextEdit";
 import type { InlineEdit } from "./nextEditShape";
 import { RESTART_SECTIONS } from "./settings";
@@ -30,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const current = client;
   const nextEdits = new NextEdits(() => current.languageClient, log);
   current.nextEdits = nextEdits;
+  const lastPrompt = new LastPrompt(() => current.languageClient);
   const usesConfigured = (): boolean =>
     ["server.pythonPath", "server.path"].some((key) => (readSetting()(key) as string | undefined)?.trim());
   const install = async (mode: "setup" | "reinstall"): Promise<void> => {
@@ -54,6 +56,8 @@ export function activate(context: vscode.ExtensionContext): void {
     status,
     current,
     nextEdits,
+    lastPrompt,
+    vscode.commands.registerCommand(LAST_PROMPT_COMMAND, () => lastPrompt.show()),
     vscode.commands.registerCommand(COMMANDS.goToNextEdit, () => nextEdits.goTo()),
     vscode.commands.registerCommand(COMMANDS.dismissNextEdit, () => {
       nextEdits.dismiss();

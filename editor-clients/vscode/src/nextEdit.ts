@@ -9,6 +9,7 @@
 import * as vscode from "vscode";
 import { ExecuteCommandRequest, type LanguageClient } from "vscode-languageclient/node";
 
+import { SYNCED_SCHEMES } from "./client";
 import {
   asInlineItem,
   decorationText,
@@ -84,8 +85,10 @@ export class NextEdits implements vscode.Disposable {
     const editor = vscode.window.activeTextEditor;
     const typedIn = editor?.document === event.document;
     // Output channels and other documents in the background change too: only an edit of the
-    // document being edited, or of the one the suggestion is for, counts.
-    if (event.contentChanges.length === 0 || !(typedIn || event.document === this.shown?.document)) {
+    // document being edited, or of the one the suggestion is for, counts; and only of documents
+    // the server is sent (a virtual one, such as the last prompt, it never sees).
+    const synced = SYNCED_SCHEMES.includes(event.document.uri.scheme);
+    if (event.contentChanges.length === 0 || !synced || !(typedIn || event.document === this.shown?.document)) {
       return;
     }
     // Any edit dismisses what is shown: its range is of the text before.

@@ -9,74 +9,14 @@ import * as os from "node:os";
 /** Reads one setting under `pairline.`; `undefined` when it is not declared. */
 export type SettingReader = (key: string) => unknown;
 
-export type ServerSettings = {
-  model: { name: string; nCtx: number; nThreads: number; nBatch: number; nGpuLayers: number };
-  completion: {
-    maxTokens: number;
-    maxBlockTokens: number;
-    maxBlockLines: number;
-    promptTokens: number;
-    suffixLines: number;
-    enable: Record<string, boolean>;
-    recordStats: boolean;
-    tokenHealing: boolean;
-    minConfidence: number;
-  };
-  remote: { baseUrl: string; api: string; model: string; apiKeyEnv: string; promptStyle: string };
-  actions: {
-    backend: Record<string, string>;
-    trusted: boolean;
-    checkCommands: Record<string, string>;
-    testDiagnostics: boolean;
-    rounds: number;
-    candidates: number;
-    budgetS: number;
-    temperature: number;
-    baselineFeedback: boolean;
-    smallEdits: boolean;
-    warmChecks: boolean;
-    faultLocalisation: boolean;
-    offerUnverified: boolean;
-  };
-  context: { retrieval: boolean; recentEdits: boolean };
-  nextEdit: { enable: boolean; model: string; minConfidence: number; maxEdits: number };
-  cacheDir: string;
-};
+/** The settings as the server receives them: its sections, in camelCase. */
+export type ServerSettings = Record<string, unknown>;
 
-/** Defaults, the same as the server's own (and as package.json declares). */
-export const DEFAULTS: ServerSettings = {
-  model: { name: "gemma3-270m", nCtx: 1536, nThreads: 0, nBatch: 256, nGpuLayers: 0 },
-  completion: {
-    maxTokens: 48,
-    maxBlockTokens: 128,
-    maxBlockLines: 8,
-    promptTokens: 512,
-    suffixLines: 20,
-    enable: { "*": true, plaintext: false, markdown: false },
-    recordStats: true,
-    tokenHealing: true,
-    minConfidence: 0.5,
-  },
-  remote: { baseUrl: "", api: "openai", model: "", apiKeyEnv: "", promptStyle: "chat" },
-  actions: {
-    backend: { "*": "auto" },
-    trusted: false,
-    checkCommands: {},
-    testDiagnostics: false,
-    rounds: 3,
-    candidates: 8,
-    budgetS: 60,
-    temperature: 0.8,
-    baselineFeedback: false,
-    smallEdits: true,
-    warmChecks: true,
-    faultLocalisation: false,
-    offerUnverified: false,
-  },
-  context: { retrieval: false, recentEdits: false },
-  nextEdit: { enable: true, model: "off", minConfidence: 0.5, maxEdits: 3 },
-  cacheDir: "",
-};
+/**
+ * Keys under `pairline.` that only the extension reads (how to start the server, the toggle of
+ * inline completions); everything else belongs to the server.
+ */
+export const CLIENT_ONLY: readonly string[] = ["server", "completions"];
 
 /** Settings whose change needs a new server process rather than a notification. */
 export const RESTART_SECTIONS = ["pairline.server"] as const;
@@ -85,41 +25,40 @@ function expandHome(path: string): string {
   return path === "~" || path.startsWith("~/") ? os.homedir() + path.slice(1) : path;
 }
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 function pick<T>(read: SettingReader, key: string, fallback: T): T {
   const value = read(key);
-  if (value === undefined || value === null) {
-    return fallback;
-  }
-  if (typeof fallback === "object") {
-    return typeof value === "object" && !Array.isArray(value) ? (value as T) : fallback;
-  }
   return typeof value === typeof fallback ? (value as T) : fallback;
 }
 
-function section<T extends object>(read: SettingReader, prefix: string, defaults: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [key, fallback] of Object.entries(defaults)) {
-    out[key] = pick(read, `${prefix}.${key}`, fallback);
-  }
-  return out as T;
-}
-
 /**
- * The settings object the server receives, in its own (camelCase) layout. Check commands run
- * workspace code: they are trusted only when the user says so and VS Code trusts the workspace.
+ * The settings object the server receives: the whole `pairline` section (VS Code's defaults from
+ * package.json with the user's values over them) less the extension's own keys. Values go as
+ * the user wrote them: the server checks them, reports what is wrong and keeps that section's
+ * defaults. Check commands run workspace code: they are trusted only when the user says so and
+ * VS Code trusts the workspace.
  */
-export function serverSettings(read: SettingReader, workspaceTrusted = true): ServerSettings {
-  const model = section(read, "model", DEFAULTS.model);
-  const actions = section(read, "actions", DEFAULTS.actions);
-  return {
-    model: { ...model, name: expandHome(model.name) },
-    completion: section(read, "completion", DEFAULTS.completion),
-    remote: section(read, "remote", DEFAULTS.remote),
-    actions: { ...actions, trusted: actions.trusted && workspaceTrusted },
-    context: section(read, "context", DEFAULTS.context),
-    nextEdit: section(read, "nextEdit", DEFAULTS.nextEdit),
-    cacheDir: expandHome(pick(read, "cacheDir", DEFAULTS.cacheDir)),
-  };
+export function serverSettings(section: unknown, workspaceTrusted = true): ServerSettings {
+  const out: ServerSettings = {};
+  for (const [key, value] of Object.entries(isObject(section) ? section : {})) {
+    if (!CLIENT_ONLY.includes(key)) {
+      out[key] = value;
+    }
+  }
+  const { model, actions, cacheDir } = out;
+  if (isObject(model) && typeof model.name === "string") {
+    out.model = { ...model, name: expandHome(model.name) };
+  }
+  if (isObject(actions) && !workspaceTrusted) {
+    out.actions = { ...actions, trusted: false };
+  }
+  if (typeof cacheDir === "string") {
+    out.cacheDir = expandHome(cacheDir);
+  }
+  return out;
 }
 
 export type ServerCommand = { command: string; args: string[] };

@@ -57,10 +57,11 @@ export const log = (message) => console.log(`[vscode-e2e] ${message}`);
 /**
  * Starts code-server on a fresh profile with `settings` (added to the quiet defaults above) and
  * the .vsix installed, and opens it in Chromium. `PATH` replaces code-server's PATH (so the
- * extension sees it) when given. The returned session's `finish(error)` writes result.json,
- * closes everything and exits the process.
+ * extension sees it) when given; `keybindings` goes to the profile's keybindings.json; `files`
+ * ({name: text}) are written into the workspace beside the fixture's. The returned session's
+ * `finish(error)` writes result.json, closes everything and exits the process.
  */
-export async function openVSCode({ settings, PATH }) {
+export async function openVSCode({ settings, PATH, keybindings = [], files = {} }) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "pairline-vscode-e2e-"));
   const userData = path.join(work, "user-data");
   const extensions = path.join(work, "extensions");
@@ -72,8 +73,12 @@ export async function openVSCode({ settings, PATH }) {
   for (const name of fs.readdirSync(path.join(HERE, "fixture"))) {
     fs.copyFileSync(path.join(HERE, "fixture", name), path.join(workspace, name));
   }
+  for (const [name, text] of Object.entries(files)) {
+    fs.writeFileSync(path.join(workspace, name), text);
+  }
   const original = fs.readFileSync(file, "utf8");
   fs.writeFileSync(path.join(userData, "User", "settings.json"), JSON.stringify({ ...settings, ...BASE_SETTINGS }, null, 2));
+  fs.writeFileSync(path.join(userData, "User", "keybindings.json"), JSON.stringify(keybindings, null, 2));
 
   const childEnv = { ...process.env, PATH: `${NODE_BIN}:${PATH ?? process.env.PATH}` };
   const common = [

@@ -44,13 +44,13 @@ import {
   type InlineEditParams,
   type InlineEditResult,
 } from "../../src/nextEditShape";
-import { DEFAULTS, serverCommand, serverSettings, type SettingReader } from "../../src/settings";
+import { CLIENT_ONLY, serverCommand, serverSettings, type ServerSettings, type SettingReader } from "../../src/settings";
 import type { ServerStatus } from "../../src/status";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-/** A reader over the defaults declared in package.json, with some keys overridden. */
-function packageJsonReader(overrides: Record<string, unknown> = {}): SettingReader {
+/** The defaults declared in package.json, with some keys (`model.nCtx`) overridden. */
+function packageJsonValues(overrides: Record<string, unknown> = {}): Map<string, unknown> {
   const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
     contributes: { configuration: { properties: Record<string, { default: unknown }> } };
   };
@@ -61,7 +61,34 @@ function packageJsonReader(overrides: Record<string, unknown> = {}): SettingRead
   for (const [key, value] of Object.entries(overrides)) {
     values.set(key, value);
   }
+  return values;
+}
+
+/** A reader over those values, as `workspace.getConfiguration("pairline")` reads them. */
+function packageJsonReader(overrides: Record<string, unknown> = {}): SettingReader {
+  const values = packageJsonValues(overrides);
   return (key) => values.get(key);
+}
+
+/** The whole section nested by the dots in its keys, as `getConfiguration().get("pairline")` gives it. */
+function packageJsonSection(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const section: Record<string, unknown> = {};
+  for (const [key, value] of packageJsonValues(overrides)) {
+    const parts = key.split(".");
+    let node = section;
+    for (const part of parts.slice(0, -1)) {
+      node[part] ??= {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[parts[parts.length - 1]] = value;
+  }
+  return section;
+}
+
+function sectionOf(settings: ServerSettings, name: string): Record<string, unknown> {
+  const value = settings[name];
+  assert.ok(typeof value === "object" && value !== null, `${name} is sent as an object`);
+  return value as Record<string, unknown>;
 }
 
 /** Resolves when `predicate` holds for something pushed into `list`. */
@@ -91,7 +118,7 @@ class Recorder<T> {
 
 class Server {
   readonly status = new Recorder<ServerStatus>();
-  readonly messages: ShowMessageParams[] = [];
+  readonly messages = new Recorder<ShowMessageParams>();
   readonly progress: unknown[] = [];
   readonly connection: ProtocolConnection;
   private readonly process: ChildProcessWithoutNullStreams;
@@ -164,21 +191,23 @@ function reader(): SettingReader {
 }
 
 describe("settings", () => {
-  test("package.json declares the server's defaults", () => {
-    assert.deepEqual(serverSettings(packageJsonReader()), DEFAULTS);
-  });
-
-  test("values of the wrong type fall back to the defaults", () => {
-    const settings = serverSettings(packageJsonReader({ "model.nCtx": "big", "completion.enable": [] }));
-    assert.equal(settings.model.nCtx, DEFAULTS.model.nCtx);
-    assert.deepEqual(settings.completion.enable, DEFAULTS.completion.enable);
+  test("the whole section is sent, less the extension's own keys", () => {
+    const sent = serverSettings(packageJsonSection());
+    assert.deepEqual(Object.keys(sent).sort(), ["actions", "cacheDir", "completion", "context", "model", "nextEdit", "remote"]);
+    for (const key of CLIENT_ONLY) {
+      assert.equal(sent[key], undefined, key);
+    }
+    // Settings package.json once left out, and ones it does not declare, go as written.
+    const written = serverSettings(packageJsonSection({ "context.enable": false, "completion.someday": 1 }));
+    assert.equal(sectionOf(written, "context").enable, false);
+    assert.equal(sectionOf(written, "completion").someday, 1);
   });
 
   test("check commands are trusted only in a trusted workspace", () => {
-    const read = packageJsonReader({ "actions.trusted": true });
-    assert.equal(serverSettings(read, true).actions.trusted, true);
-    assert.equal(serverSettings(read, false).actions.trusted, false);
-    assert.equal(serverSettings(packageJsonReader(), true).actions.trusted, false);
+    const section = packageJsonSection({ "actions.trusted": true });
+    assert.equal(sectionOf(serverSettings(section, true), "actions").trusted, true);
+    assert.equal(sectionOf(serverSettings(section, false), "actions").trusted, false);
+    assert.equal(sectionOf(serverSettings(packageJsonSection(), true), "actions").trusted, false);
   });
 
   test("server command: python -m pairline, a path, or pairline on PATH", () => {
@@ -254,7 +283,7 @@ describe("the real server, as the extension starts it", () => {
     // Every setting the extension contributes, none at its default, must be accepted.
     init = await server.initialize(
       serverSettings(
-        packageJsonReader({
+        packageJsonSection({
           "completion.maxTokens": 40,
           "completion.promptTokens": 900,
           "completion.enable": { "*": true, markdown: false },
@@ -297,7 +326,7 @@ describe("the real server, as the extension starts it", () => {
     const ready = await server.status.next((status) => status.state === "ready", 0);
     assert.ok(ready.model, "ready names the model");
     assert.ok(server.progress.length > 0, "model loading is reported with $/progress");
-    assert.deepEqual(server.messages, [], "no settings warning");
+    assert.deepEqual(server.messages.items, [], "no settings warning");
   });
 
   test("answers inline completion from the real model", async () => {
@@ -384,10 +413,18 @@ describe("the real server, as the extension starts it", () => {
   test("a changed model setting sent as the extension sends it reloads the model", async () => {
     const seen = server.status.items.length;
     await server.connection.sendNotification(DidChangeConfigurationNotification.type, {
-      settings: serverSettings(packageJsonReader({ "model.nCtx": 1024 })),
+      settings: serverSettings(packageJsonSection({ "model.nCtx": 1024 })),
     });
     await server.status.next((status) => status.state === "loading", seen);
     await server.status.next((status) => status.state === "ready", seen);
-    assert.deepEqual(server.messages, []);
+    assert.deepEqual(server.messages.items, []);
+  });
+
+  test("a value of the wrong type is sent as written; the server names it and keeps defaults", async () => {
+    await server.connection.sendNotification(DidChangeConfigurationNotification.type, {
+      settings: serverSettings(packageJsonSection({ "model.nCtx": 1024, "completion.enable": [] })),
+    });
+    const warning = await server.messages.next((message) => message.message.includes("completion.enable"));
+    assert.match(warning.message, /invalid completion settings .*; using defaults/);
   });
 });
