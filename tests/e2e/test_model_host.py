@@ -126,7 +126,12 @@ async def test_a_host_killed_mid_completion_costs_that_request_only(
     before = (await stats(client))["generations"]
     after = items(await inline(client, uri, line, column))
     assert len(after) == 1 and str(after[0].insert_text).strip(), str(await stats(client))
-    assert (await stats(client))["generations"] > before
+    after_stats = await stats(client)
+    assert after_stats["generations"] > before
+    # Memory is reported as both processes' (the model's now lives in the host).
+    assert after_stats["rss_model_host_mb"] > 0 and after_stats["rss_server_mb"] > 0
+    both = after_stats["rss_server_mb"] + after_stats["rss_model_host_mb"]
+    assert after_stats["rss_mb"] == pytest.approx(both, abs=0.2)
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))

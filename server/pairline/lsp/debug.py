@@ -8,7 +8,8 @@ next edits: nextedit_requests, _returned, _shown, _accepted, _stale, _model_call
 predictor asked), and answers per source (nextedit_propagation, nextedit_model); `gated`
 (suggestions the confidence gate hid) and last_confidence (the last generated suggestion's
 confidence, shown or not, null when none: benches draw the gate's curve from it);
-model_host_pid (the model host process, null when the model runs in the server).
+model_host_pid (the model host process, null when the model runs in the server); resident
+memory in MB: rss_server_mb, rss_model_host_mb and their sum rss_mb.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from pygls.exceptions import JsonRpcInvalidParams
 
+from pairline.engine.backends import heap
 from pairline.engine.core.types import EngineError
 from pairline.lsp.server import PairlineServer
 
@@ -46,5 +48,10 @@ def setup(server: PairlineServer) -> None:
         engine: dict[str, Any] = dict(ls.engine.stats) | ls.model.gauges()
         engine["last_confidence"] = ls.engine.last_confidence
         # The model host's process id, null when the model runs in the server (tests kill it).
-        engine["model_host_pid"] = getattr(ls.model.backend, "pid", None)
+        host = engine["model_host_pid"] = getattr(ls.model.backend, "pid", None)
+        # Memory is what both processes hold: the model's moves to the host, it is not gone.
+        server_kb, host_kb = heap.resident_kb(), heap.resident_kb(host) if host else 0
+        engine["rss_server_mb"] = round(server_kb / 1024, 1)
+        engine["rss_model_host_mb"] = round(host_kb / 1024, 1)
+        engine["rss_mb"] = round((server_kb + host_kb) / 1024, 1)
         return engine | dict(ls.usage.counts) | dict(ls.nextedit.stats)

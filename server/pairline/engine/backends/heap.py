@@ -79,6 +79,19 @@ def drop_file_pages(path: Path) -> int:
     return dropped
 
 
+def resident_kb(pid: int | None = None) -> int:
+    """Resident memory of process `pid` (this one by default), in kB; 0 where /proc cannot say
+    (another system, a process that is gone)."""
+    try:
+        status = Path(f"/proc/{pid or 'self'}/status").read_text(encoding="utf-8")
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
 def after_load(model: Path) -> None:
     """What loading `model` left: the heap's temporary blocks, the repacked tensors' pages."""
     release()
