@@ -61,8 +61,9 @@ def test_exit_descriptions_name_signals() -> None:
 
 
 # A stand-in host: answers "load" and "generate" as the real one does, and kills itself with
-# the signal named on its command line when asked to generate "die". It waits for a
-# cancellation when asked to generate "hang".
+# the signal named on its command line when asked to generate "die" (or to load a model with a
+# file MODEL.die beside it). It waits for a cancellation when asked to generate "hang", and
+# refuses to load a model file that is gone.
 _FAKE_HOST = """
 import os, signal, sys
 from pairline.engine.backends import host_protocol as wire
@@ -71,6 +72,11 @@ fault = getattr(signal, sys.argv[1])
 pending = None
 while (message := wire.read(sys.stdin.buffer)) is not None:
     op = message["op"]
+    if op == "load" and not os.path.exists(message["path"]):
+        wire.write(out, {"id": message["id"], "op": "error", "message": "no such model"})
+        continue
+    elif op == "load" and os.path.exists(message["path"] + ".die"):
+        os.kill(os.getpid(), fault)
     if op == "load":
         config = message["config"]
         kernels = f"threads={config['n_threads']} extra={message['extra_buffers']}"
@@ -180,3 +186,40 @@ async def test_requests_waiting_for_a_restart_fail_when_the_backend_closes(tmp_p
     backend.close()
     with pytest.raises(Exception, match="shut down"):
         await backend.generate("x", PARAMS, threading.Event())
+
+
+async def test_crashes_while_restarting_count_like_any_other(tmp_path: Path) -> None:
+    backend = _backend(tmp_path, "SIGABRT")
+    events: asyncio.Queue[HostEvent] = asyncio.Queue()
+    backend.subscribe(events.put_nowait)
+    await backend.load()
+    try:
+        (tmp_path / "model.gguf.die").write_text("")
+        with pytest.raises(ModelCrashed):
+            await backend.generate("die", PARAMS, threading.Event())
+        await _next(events, "crashed")
+        await _next(events, "crashed")  # the restart died loading
+        assert "SIGABRT" in (await _next(events, "off")).message
+        with pytest.raises(ModelCrashed, match="off for this session"):
+            await backend.generate("x", PARAMS, threading.Event())
+    finally:
+        backend.close()
+
+
+async def test_a_host_that_cannot_load_again_turns_local_off_instead_of_waiting(
+    tmp_path: Path,
+) -> None:
+    backend = _backend(tmp_path, "SIGSEGV")
+    events: asyncio.Queue[HostEvent] = asyncio.Queue()
+    backend.subscribe(events.put_nowait)
+    await backend.load()
+    try:
+        (tmp_path / "model.gguf").unlink()
+        with pytest.raises(ModelCrashed):
+            await backend.generate("die", PARAMS, threading.Event())
+        await _next(events, "crashed")
+        assert "no such model" in (await _next(events, "off")).message
+        with pytest.raises(ModelCrashed, match="cannot be restarted"):
+            await backend.generate("x", PARAMS, threading.Event())
+    finally:
+        backend.close()

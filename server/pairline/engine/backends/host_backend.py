@@ -37,6 +37,10 @@ _CANCEL_POLL_S = 0.02  # how soon a flag set during prompt evaluation reaches th
 SAFE_NOTE = "safe configuration after crashes: no extra buffer types, one thread"
 
 
+class CrashedWhileLoading(ModelError):
+    """The host died before the model was loaded."""
+
+
 @dataclass(frozen=True)
 class HostEvent:
     """What happened to the model host, for the status bar and the user."""
@@ -152,7 +156,7 @@ class HostBackend:
         try:
             info = await asyncio.wrap_future(process.call("load", message)[1])
         except ModelCrashed as exc:
-            raise ModelError(f"cannot load model {model.path}: {exc}") from exc
+            raise CrashedWhileLoading(f"cannot load model {model.path}: {exc}") from exc
         except BaseException:
             process.stop()
             raise
@@ -194,12 +198,13 @@ class HostBackend:
             return
         try:
             await self._start(safe=decision.safe)
-        except ModelError as exc:
-            process = self._process
-            if process is None or process.exit is None:
-                # Not a crash (the file went away, a bad build): no restart will help.
-                self._give_up(f"the local model cannot be restarted: {exc}")
-            return  # a crash while loading is counted by `_died` like any other
+        except CrashedWhileLoading:
+            return  # counted by `_died` like any other crash
+        except Exception as exc:
+            # Not a crash (the file went away, no process could start): no restart will help,
+            # and calls waiting for one must not wait for ever.
+            self._give_up(f"the local model cannot be restarted: {exc}")
+            return
         note = f" ({SAFE_NOTE})" if decision.safe else ""
         self._emit(HostEvent("ready", f"{self.name} restarted{note}"))
 
