@@ -135,7 +135,14 @@ class Host:
             chat=bool(message["chat"]),
         )
         backend = LocalLlamaBackend(model, config, extra_buffers=bool(message["extra_buffers"]))
-        await backend.load()
+        try:
+            await backend.load()
+        except EngineError:
+            raise
+        except Exception as exc:
+            # Worded as `load_local` words what it did not foresee (a broken llama.cpp build).
+            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise EngineError(f"cannot load model {model.name}: {detail}") from exc
         self._backend = backend
         verdict = backend.kernels_verdict
         return {
