@@ -26,8 +26,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from tests.e2e.conftest import SERVER
 from tests.e2e.test_check_diagnostics import apply
 from tests.e2e.test_code_actions import BUGGY, capabilities, diagnostic
-from tests.unit.test_fix_loop import alive
-from tests.unit.test_remote import FaultServer, Reply, openai_chunks, sse
+from tests.unit.engine.actions.test_fix_loop import alive
+from tests.unit.engine.backends.test_remote import FaultServer, Reply, openai_chunks, sse
 
 SCRATCH = Path(tempfile.mkdtemp(prefix="pairline-e2e-loop-"))
 CONFIG = ClientServerConfig(

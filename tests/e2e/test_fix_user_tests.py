@@ -22,7 +22,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from tests.e2e.conftest import SERVER
 from tests.e2e.test_check_diagnostics import apply
 from tests.e2e.test_code_actions import capabilities
-from tests.unit.test_check_timeouts import TESTS
+from tests.unit.engine.checks.test_timeouts import TESTS
 
 pytestmark = pytest.mark.model
 

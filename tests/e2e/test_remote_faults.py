@@ -13,7 +13,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.e2e.conftest import SERVER, open_doc
 from tests.e2e.test_code_actions import BUGGY, URI, actions_at, diagnostic, initialize
-from tests.unit.test_remote import FaultServer, Reply, openai_chunks, sse
+from tests.unit.engine.backends.test_remote import FaultServer, Reply, openai_chunks, sse
 
 FAULTS = {
     "refused": (None, "cannot reach"),

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_reliability import RawServer
-from tests.unit.test_remote import FaultServer, Reply, openai_chunks, sse
+from tests.unit.engine.backends.test_remote import FaultServer, Reply, openai_chunks, sse
 
 KEY_ENV = "PAIRLINE_PLANTED_KEY"
 KEY = "sk-planted-" + "Zq7" * 12  # never a real key; its shape is what redaction looks for

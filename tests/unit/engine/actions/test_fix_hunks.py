@@ -8,8 +8,8 @@ from pathlib import Path
 from pairline.engine.actions import fix
 from pairline.engine.actions.hunks import applied, hunks, keep_prose, minimal
 from pairline.engine.actions.verify import WorkspaceVerifier
-from tests.unit.test_fix_loop import Sampler, by_index, checking, request
-from tests.unit.test_fix_loop import workspace as workspace  # the fixture
+from tests.unit.engine.actions.test_fix_loop import Sampler, by_index, checking, request
+from tests.unit.engine.actions.test_fix_loop import workspace as workspace  # the fixture
 
 ORIGINAL = '''def add(a, b):
     """Add two numbers."""

@@ -55,9 +55,9 @@ def test_dump_round_trips() -> None:
 
 
 # --- One source for defaults: the VS Code extension declares the same ones -------------------
-# (generated from the schema; tests/unit/test_settings_schema.py checks the rest)
+# (generated from the schema; tests/unit/engine/core/test_settings_schema.py checks the rest)
 
-VSCODE = Path(__file__).parents[2] / "editor-clients" / "vscode"
+VSCODE = Path(__file__).parents[4] / "editor-clients" / "vscode"
 # Settings of the extension itself, not sent to the server.
 CLIENT_ONLY = {
     "server.path",

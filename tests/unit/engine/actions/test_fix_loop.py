@@ -18,7 +18,7 @@ from pairline.engine.actions.verify import Verdict, WorkspaceVerifier
 from pairline.engine.backends.edit import GREEDY, EditPrompt, Sampling
 from pairline.engine.core.config import ActionsConfig, Settings
 from pairline.engine.core.types import EngineError
-from tests.unit.test_session import LocalOnlyRouter
+from tests.unit.engine.actions.test_session import LocalOnlyRouter
 
 BUGGY = "def add(a, b):\n    return a - b\n"
 

@@ -13,7 +13,7 @@ from pairline.engine.backends.openai_compat import OpenAICompatBackend
 from pairline.engine.core.config import RemoteConfig
 from pairline.engine.core.redact import Redactor, is_secret_file
 from pairline.engine.core.types import EngineError
-from tests.unit.test_remote import FaultServer, openai_chunks, sse
+from tests.unit.engine.backends.test_remote import FaultServer, openai_chunks, sse
 
 # Planted secrets, each in a shape the redactor must recognise (none is a real credential).
 AWS_ID = "AKIA" + "IOSFODNN7EXAMPLE"

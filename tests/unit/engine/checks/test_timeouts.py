@@ -24,7 +24,7 @@ from pairline.engine.checks.timeouts import (
     read_times,
 )
 from pairline.engine.core.config import ActionsConfig
-from tests.unit.test_fix_loop import Sampler, by_index
+from tests.unit.engine.actions.test_fix_loop import Sampler, by_index
 
 SOURCE = '''def total(n):
     """The sum 1 + 2 + ... + n."""

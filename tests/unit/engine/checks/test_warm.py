@@ -14,7 +14,7 @@ import pytest
 from pairline.engine.actions.verify import WorkspaceVerifier
 from pairline.engine.checks import warm
 from pairline.engine.core.config import ActionsConfig
-from tests.unit.test_fix_loop import alive
+from tests.unit.engine.actions.test_fix_loop import alive
 
 SOURCE = "def add(a, b):\n    return a - b\n"
 TESTS = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"

@@ -19,7 +19,7 @@ from pairline.engine.core.config import ModelConfig, Settings, load_settings
 from pairline.engine.core.types import CompletionRequest, Position
 from pairline.engine.models import manifest
 from tests.tiny_gguf import write_tiny_gguf
-from tests.unit.test_completion_engine import ScriptedBackend
+from tests.unit.engine.completion.test_engine import ScriptedBackend
 
 PIECES = ["", " ba", " b", "bar", " bad", " bar", "(", " baz()", "x"]
 

@@ -29,7 +29,7 @@ from pairline.engine.core.schema_render import (
     settings_of,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 SCHEMA = settings_schema()
 SETTINGS = settings_of(SCHEMA)
 
