@@ -1,1 +1,7 @@
-"""Inline completions: the engine that turns a cursor into ghost text, post-processing, cache."""
+"""Inline completions: a cursor in, ghost text out.
+
+- `engine`: `CompletionEngine`, request → prompt → model → post-processing → suggestion.
+- `plan`: what a request becomes before the model runs; `postprocess`: raw output → suggestion.
+- `typing_through`: suggestions already shown, kept while the user types into them.
+- `cache`: the in-memory and on-disk completion cache.
+"""

@@ -1,2 +1,7 @@
-"""The local models pairline knows (the manifest, finding or assembling their files), loading
-one, and the one `LocalModel` the server's features share."""
+"""The local model: which file a model setting names, loading it, and the one model the features
+share.
+
+- `manifest`: built-in models and GGUF paths → `ResolvedModel` (`resolve`, `FimTemplate`).
+- `loading`: `load_local`, the one way every front end loads the model.
+- `local`: `LocalModel`, owned by the server and asked by completion, next edits and code actions.
+"""
