@@ -187,16 +187,18 @@ class HostProcess:
             _settle(call.future, error=ModelCrashed(failure))
 
     def stop(self) -> None:
-        """End the host (the server is stopping or replacing it); no crash is reported."""
+        """End the host (the server is stopping or replacing it); no crash is reported.
+
+        Waits for it to exit (it does as soon as it reads the end of its input, even
+        mid-generation), so that a server that exits leaves no process behind.
+        """
         self._stopping = True
         with self._lock:
             if self._proc.stdin is not None:
                 with contextlib.suppress(OSError):
                     self._proc.stdin.close()  # the host's reader sees the end and exits
-        threading.Thread(target=self._reap, name="model-host-stop", daemon=True).start()
-
-    def _reap(self) -> None:
         try:
             self._proc.wait(timeout=_STOP_WAIT_S)
         except subprocess.TimeoutExpired:
             self._proc.kill()
+            self._proc.wait()
