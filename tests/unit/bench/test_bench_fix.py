@@ -165,6 +165,17 @@ def test_arm_p_takes_the_loop_from_the_settings_unless_flags_are_given() -> None
     assert list(given.p_loop.values()) == [1, [2], 5.0, 0.0, True]
 
 
+def test_the_request_names_the_task_function_so_answers_are_trimmed_to_it(
+    tmp_path: Path,
+) -> None:
+    args = argparse.Namespace(language="python", check=["a", "b"])
+    (tmp_path / "root").mkdir()
+    row: dict[str, Any] = {}
+    files = fix._write_task(args, TASK, tmp_path / "root", tmp_path / "project", row)
+    assert files.request.region.function == "count_up"  # not a check file's name
+    assert {p.name for p in (tmp_path / "root").iterdir()} >= {"check_a.py", "check_b.py"}
+
+
 @pytest.mark.skipif(not HUMANEVALPACK.is_file(), reason="HumanEvalPack data not present")
 def test_real_record_splits_and_its_canonical_solution_passes_both_halves() -> None:
     line = HUMANEVALPACK.read_text(encoding="utf-8").split("\n", 1)[0]

@@ -159,8 +159,9 @@ def _write_task(
         end, name = len(text.rstrip("\n").split("\n")), task["entry_point"]
         language, rel_path = "python", None
         (root / "solution.py").write_text(text, encoding="utf-8")
-        for name, script in _check_files(task).items():
-            (root / f"check_{name}.py").write_text(script, encoding="utf-8")
+        # Not `name`: that is the function the request names, trimmed to as the editor does.
+        for arm, script in _check_files(task).items():
+            (root / f"check_{arm}.py").write_text(script, encoding="utf-8")
         if "p" in args.check:
             split = fix_workspace.write_workspace(project, task, text)
             row["hangs"] = fix_workspace.hangs(task, text)
