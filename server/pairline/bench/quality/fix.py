@@ -190,6 +190,7 @@ def _arm_setup(
 ) -> tuple[WorkspaceVerifier, Loop, FixRequest, str | None]:
     """The verifier, loop and request of one arm on one task, and the label of its check."""
     from pairline.engine.actions import fix as fix_engine
+    from pairline.engine.actions import session
     from pairline.engine.actions.verify import WorkspaceVerifier
     from pairline.engine.core.config import ActionsConfig
 
@@ -212,6 +213,7 @@ def _arm_setup(
         args.temperature,
         baseline_feedback=_baseline_feedback(args, settings),
         small_edits=plus == "+",
+        edit_families=session.edit_families(settings.actions),
     )
     return WorkspaceVerifier(config, files.root), loop, files.request, None
 
@@ -239,6 +241,10 @@ def _arm_row(
         "unchanged": result.unchanged,
         "edits_checked": result.edits_checked,
         "found_by": next((a.source for a in result.attempts if a.verdict.ok), None),
+        # Which small edit verified (its line and change), to tell which operator fixed it.
+        "edit": next(
+            (a.answer for a in result.attempts if a.verdict.ok and a.source == "edit"), None
+        ),
         "out_of_time": result.out_of_time,
         "seconds": round(result.seconds, 3),
     }

@@ -289,6 +289,7 @@ def project_arm(
         temperature=loop["temperature"],
         baseline_feedback=loop["baseline_feedback"],
         small_edits=edits == "edits" and checked,
+        edit_families=session.edit_families(actions),
     )
     if where == "local":
         # As the code action does: a prompt the local model's window holds whole.

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pairline.engine.actions.answers import split_lines
+from pairline.engine.actions.mutants import FAMILIES
 from pairline.engine.actions.offers import FIX, FixRequest
 from pairline.engine.actions.outcome import Attempt
 from pairline.engine.backends.edit import Sampling
@@ -35,6 +36,8 @@ class Loop:
     baseline_feedback: bool = False  # prompts with no rejection to revise see the check fail
     # Also check one-token edits of the region (`mutants`) when a check fails on it unmodified.
     small_edits: bool = False
+    # Which of the small edits' optional families (`mutants.FAMILIES`) are among them.
+    edit_families: frozenset[str] = FAMILIES
 
 
 def task_for(request: FixRequest, previous: Attempt | None, failure: str | None = None) -> EditTask:

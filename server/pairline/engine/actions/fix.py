@@ -174,7 +174,12 @@ class FixLoop:
             ranked = tier(base.suspicion) if base is not None else None
             self._edits = await asyncio.to_thread(
                 lambda: mutants(
-                    request.language, request.text, region.start, region.end, tier=ranked
+                    request.language,
+                    request.text,
+                    region.start,
+                    region.end,
+                    tier=ranked,
+                    families=loop.edit_families,
                 )
             )
             self.tally.seen.update(normalised(m.text) for m in self._edits)

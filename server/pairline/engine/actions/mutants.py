@@ -8,16 +8,21 @@ seconds, with no model at all. Only a check that fails on the unmodified code ca
 so the loop uses them only then (`actions.mutants`).
 
 `mutants()` lists them in the order they are worth trying: operator swaps first, then
-off-by-one constants, boolean flips, the usual function pairs, dropping one operand of an
-operator, swapping one variable for another, and last dropping one statement line. Every edit
-is parse-checked here; tokens inside strings, comments and parameter lists are left alone.
+off-by-one constants, boolean flips, the usual function pairs, off-by-one values, swapped
+arguments or operands, dropping one operand of an operator, swapping one variable for another,
+and last dropping one statement line. Every edit is parse-checked here; tokens inside strings,
+comments and parameter lists are left alone. Two families can be left out (`FAMILIES`, one
+setting each): off-by-one values (a name or call assigned, returned or passed gets `+ 1` or
+`- 1`) and swaps (two neighbouring arguments or items, or the operands of an operator whose
+order matters).
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
 import tree_sitter
@@ -106,8 +111,42 @@ _SKIPPED = frozenset(
 _DEFINITIONS = frozenset(
     {"function_definition", "function_declaration", "method_definition", "function_item"}
 )
+# Where a value is one off as a whole (`lo = mid`, `return count`): the node's field in it.
+_VALUE_FIELDS = {
+    "assignment": "right",
+    "augmented_assignment": "right",
+    "assignment_expression": "right",
+    "augmented_assignment_expression": "right",
+    "variable_declarator": "value",
+    "let_declaration": "value",
+}
+_RETURNS = frozenset({"return_statement", "return_expression"})
+_CALLS = frozenset({"call", "call_expression"})
+# Items whose order matters and is easy to get wrong: arguments, tuples, lists, unpacking.
+_SEQUENCES = frozenset(
+    {"argument_list", "arguments", "list", "array", "tuple", "expression_list", "pattern_list"}
+    | {"tuple_pattern", "list_pattern"}
+)
+_UNSWAPPABLE = frozenset(
+    {"keyword_argument", "list_splat", "dictionary_splat", "spread_element", "comment"}
+)
+# Operators whose operands cannot trade places unnoticed (`+` joins strings and lists).
+_ORDERED = frozenset({"+", "-", "/", "//", "%", "**", "<<", ">>"})
 _DECIMAL = re.compile(r"\d{1,6}")
-_ORDER = ("compare", "arith", "number", "boolean", "pair", "operand", "variable", "line")
+_ORDER = (
+    "compare",
+    "arith",
+    "number",
+    "boolean",
+    "pair",
+    "offset",
+    "swap",
+    "operand",
+    "variable",
+    "line",
+)
+# The families a setting can leave out; the others are always tried.
+FAMILIES = frozenset({"offset", "swap"})
 
 
 @dataclass(frozen=True)
@@ -142,9 +181,11 @@ def mutants(
     end_line: int,
     limit: int = 300,
     tier: Callable[[int], int] | None = None,
+    families: Collection[str] = FAMILIES,
 ) -> list[Mutant]:
     """Up to `limit` one-edit variants of lines [start_line, end_line) of `text`, that parse
-    no worse than `text`, most promising first (none without a grammar for the language)."""
+    no worse than `text`, most promising first (none without a grammar for the language);
+    of the optional `FAMILIES`, only those in `families`."""
     data = text.encode("utf-8", "surrogatepass")
     tree = syntax.parse(language, data)
     if tree is None:
@@ -157,6 +198,7 @@ def mutants(
     hi = offsets[min(end_line, len(lines))]
     edits = list(_edits(tree.root_node, data, lo, hi))
     edits += _line_edits(tree.root_node, lines, offsets, start_line, min(end_line, len(lines)))
+    edits = [e for e in edits if e.kind not in FAMILIES or e.kind in families]
     # Stable: position order within a kind; with `tier` (a line's suspicion, 0 most suspect,
     # from fault localisation) the edits of the likelier lines come first, kind by kind.
     edits.sort(key=lambda e: (tier(e.line) if tier else 0, _ORDER.index(e.kind)))
@@ -219,6 +261,8 @@ def _edits(root: tree_sitter.Node, data: bytes, lo: int, hi: int) -> Iterator[_E
         if kind in _NEGATIONS and node.child_count == 2 and node.children[0].type in ("not", "!"):
             operand = node.children[1]
             yield _Edit("boolean", start, end, data[operand.start_byte : operand.end_byte], row)
+        yield from _offsets(node, data, names)
+        yield from _swaps(node, data)
         if node.child_count:
             continue
         word = token.decode("utf-8", "replace")
@@ -242,6 +286,56 @@ def _edits(root: tree_sitter.Node, data: bytes, lo: int, hi: int) -> Iterator[_E
                 for other in names:
                     if other != word:
                         yield _Edit("variable", start, end, other.encode(), row)
+
+
+def _offsets(node: tree_sitter.Node, data: bytes, names: list[str]) -> Iterator[_Edit]:
+    """`+ 1` and `- 1` after a value taken whole: a local name or a call assigned or returned
+    (`lo = mid`), or a call passed or used as an index (`range(len(xs))`). A name passed or
+    used as an index is the older "number" edit's."""
+    parent = node.parent
+    if parent is None:
+        return
+    word = data[node.start_byte : node.end_byte]
+    if node.type == "identifier":
+        if word.decode("utf-8", "replace") not in names or _is_called(node):
+            return
+    elif node.type not in _CALLS:
+        return
+    field = _VALUE_FIELDS.get(parent.type)
+    valued = field is not None and parent.child_by_field_name(field) == node
+    if not (valued or parent.type in _RETURNS or (node.type in _CALLS and parent.type in _BOUNDS)):
+        return
+    for off_by_one in (b" + 1", b" - 1"):
+        yield _Edit(
+            "offset", node.start_byte, node.end_byte, word + off_by_one, node.start_point[0]
+        )
+
+
+def _swaps(node: tree_sitter.Node, data: bytes) -> Iterator[_Edit]:
+    """Two neighbouring arguments or items traded (`replace(",", " ")`, `day, month = …`), and
+    the operands of an operator whose order matters (`b - a`, `tail + head`)."""
+    row = node.start_point[0]
+    if node.type in _SEQUENCES:
+        items = [c for c in node.named_children if c.type not in ("comment", "line_comment")]
+        for first, second in itertools.pairwise(items):
+            if first.type in _UNSWAPPABLE or second.type in _UNSWAPPABLE:
+                continue
+            between = data[first.end_byte : second.start_byte]
+            new = data[second.start_byte : second.end_byte] + between
+            new += data[first.start_byte : first.end_byte]
+            yield _Edit("swap", first.start_byte, second.end_byte, new, first.start_point[0])
+    if node.type in _BINARY:
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        operator = node.child_by_field_name("operator")
+        if left is None or right is None or operator is None or operator.type not in _ORDERED:
+            return
+        between = data[left.end_byte : right.start_byte]
+        new = (
+            data[right.start_byte : right.end_byte]
+            + between
+            + data[left.start_byte : left.end_byte]
+        )
+        yield _Edit("swap", node.start_byte, node.end_byte, new, row)
 
 
 def _line_edits(

@@ -15,7 +15,7 @@ from pathlib import Path
 from pairline.engine.actions import fix
 from pairline.engine.actions.verify import WorkspaceVerifier
 from pairline.engine.backends.edit import EditBackend
-from pairline.engine.core.config import Settings
+from pairline.engine.core.config import ActionsConfig, Settings
 from pairline.engine.core.types import EngineError
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,12 @@ def local_context_lines(request: fix.FixRequest, n_ctx: int, answer_tokens: int)
     return max(0, min(request.context_lines, room // _TOKENS_PER_LINE))
 
 
+def edit_families(actions: ActionsConfig) -> frozenset[str]:
+    """The optional families of small edits (`mutants.FAMILIES`) the settings switch on."""
+    switches = {"offset": actions.small_edit_offsets, "swap": actions.small_edit_swaps}
+    return frozenset(family for family, on in switches.items() if on)
+
+
 async def run_action(
     request: fix.FixRequest,
     router: fix.EditRouter,
@@ -106,6 +112,7 @@ async def run_action(
         temperature=actions.temperature,
         baseline_feedback=actions.baseline_feedback,
         small_edits=actions.small_edits and checked,
+        edit_families=edit_families(actions),
     )
     try:
         return await fix.fix(

@@ -202,6 +202,13 @@ class ActionsConfig(Section):
     # variable for another, …) when the check fails on it as it is: most bugs a test catches
     # are one of these, and running the check finds them with no model. Trusted checks only.
     small_edits: bool = True
+    # Small edits that add `+ 1` or `- 1` to a name or call assigned, returned or passed on
+    # (`lo = mid` for `lo = mid + 1`): a common one-token bug the older edits miss. Each extra
+    # edit costs a check, pushing the others back in the budget.
+    small_edit_offsets: bool = True
+    # Small edits that swap two neighbouring arguments or items (`replace(",", " ")`,
+    # `day, month = …`), or the operands of an operator whose order matters (`b - a`).
+    small_edit_swaps: bool = True
     # Run pytest checks on a warm interpreter (pytest imported once per workspace copy, a fork
     # per check) instead of a cold `python -m pytest` each: the start-up is most of a small
     # test file's check, and "Fix this" runs hundreds of them.

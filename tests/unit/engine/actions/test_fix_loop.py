@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sys
 import tempfile
@@ -10,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -436,3 +438,26 @@ async def test_a_small_edit_fixes_a_bug_the_projects_own_pytest_file_catches(
         verifier.close()
     assert result.verified and result.text == "def add(a, b):\n    return a + b\n"
     assert "pytest" in result.message and "a small edit" in result.message
+
+
+async def test_the_settings_choose_the_families_of_small_edits(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[frozenset[str]] = []
+    listing = fix.mutants
+
+    def recording(*args: Any, families: frozenset[str], **kwargs: Any) -> list[Any]:
+        asked.append(families)
+        return listing(*args, families=families, **kwargs)
+
+    monkeypatch.setattr(fix, "mutants", recording)
+    actions = checking(candidates=1)
+    settings = Settings(actions=dataclasses.replace(actions, small_edit_swaps=False))
+
+    async def ready() -> None:
+        return None
+
+    router = LocalOnlyRouter(Sampler(by_index([answer("a - b")])))
+    result = await session.run_action(request(), router, settings, workspace, ready_local=ready)
+    assert result.verified and asked == [frozenset({"offset"})]
+    assert fix.Loop().edit_families == {"offset", "swap"}  # the engine's default: every family

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pairline.engine.actions.mutants import mutants
+from pairline.engine.actions.mutants import FAMILIES, mutants
 from pairline.engine.core import syntax
 
 MEAN = """def mean(values, label="a < b"):
@@ -84,3 +84,66 @@ def test_edits_in_a_long_file_are_checked_by_reparsing_only_what_changed() -> No
     assert code.replace("return a - b", "return a + b") in [m.text for m in found]
     # Every edit kept parses, though only the edited part was parsed again.
     assert all(syntax.error_count("python", m.text) == 0 for m in found)
+
+
+def whats(code: str, families: frozenset[str] = FAMILIES) -> list[str]:
+    return [m.what for m in mutants("python", code, 0, 99, families=families)]
+
+
+def test_a_name_or_call_assigned_or_returned_gets_one_more_or_less() -> None:
+    code = "def f(lo, hi):\n    mid = half(lo, hi)\n    lo = mid\n    return hi\n"
+    found = texts("python", code)
+    assert code.replace("lo = mid\n", "lo = mid + 1\n") in found
+    assert code.replace("lo = mid\n", "lo = mid - 1\n") in found
+    assert code.replace("return hi", "return hi + 1") in found
+    assert code.replace("half(lo, hi)\n", "half(lo, hi) - 1\n") in found
+    assert "line 3: `mid` → `mid + 1`" in whats(code)
+    # A call passed on, as in `range(2, min(int(root(p)), p))` for `int(root(p)) + 1`.
+    passed = "def f(p):\n    return range(2, min(int(p), p))\n"
+    assert passed.replace("min(int(p), p)", "min(int(p) + 1, p)") in texts("python", passed)
+
+
+def test_the_off_by_one_values_leave_the_called_name_and_the_left_side_alone() -> None:
+    code = "def f(xs):\n    n = count\n    return total(xs)\n"
+    found = texts("python", code)
+    assert "def f(xs):\n    n + 1 = count\n    return total(xs)\n" not in found
+    assert "def f(xs):\n    n = count\n    return total + 1(xs)\n" not in found
+    assert "def f(xs):\n    n = count\n    return total(xs) + 1\n" in found
+
+
+def test_two_arguments_items_or_operands_trade_places() -> None:
+    code = (
+        "def f(s, a, b):\n    day, month = s.split('-')\n    t = s.replace(' ', ',')\n"
+        "    return [a, b], s[a:] + s[:a], a - b\n"
+    )
+    found = texts("python", code)
+    assert code.replace("day, month =", "month, day =") in found
+    assert code.replace("replace(' ', ',')", "replace(',', ' ')") in found
+    assert code.replace("[a, b],", "[b, a],") in found
+    assert code.replace("s[a:] + s[:a]", "s[:a] + s[a:]") in found
+    assert code.replace("a - b\n", "b - a\n") in found
+    assert "line 3: `' ', ','` → `',', ' '`" in whats(code)
+
+
+def test_keyword_arguments_commutative_operators_and_signatures_keep_their_order() -> None:
+    code = "def f(a, b):\n    return g(a, key=b) or a * b\n"
+    found = texts("python", code)
+    assert "def f(a, b):\n    return g(key=b, a) or a * b\n" not in found
+    assert "def f(a, b):\n    return g(a, key=b) or b * a\n" not in found
+    assert not any(text.startswith("def f(b, a):") for text in found)
+
+
+def test_each_optional_family_can_be_left_out() -> None:
+    code = "def f(s, lo, hi):\n    lo = hi\n    return s.replace(lo, hi)\n"
+    every = whats(code)
+    assert "line 2: `hi` → `hi + 1`" in every and "line 3: `lo, hi` → `hi, lo`" in every
+    no_offsets = whats(code, frozenset({"swap"}))
+    # (A name passed on, `lo + 1` on line 3, is the older off-by-one edit's.)
+    assert not any(w.startswith("line 2") and w.endswith(("+ 1`", "- 1`")) for w in no_offsets)
+    assert "line 3: `lo, hi` → `hi, lo`" in no_offsets
+    no_swaps = whats(code, frozenset({"offset"}))
+    assert "line 2: `hi` → `hi + 1`" in no_swaps and "line 3: `lo, hi` → `hi, lo`" not in no_swaps
+    # Without either, the edits are the older list's, in its order.
+    none = whats(code, frozenset())
+    assert set(none) == set(no_offsets) & set(no_swaps)
+    assert none == [w for w in every if w in none]
