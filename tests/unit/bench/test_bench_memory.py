@@ -52,3 +52,22 @@ def test_breakdown_of_this_process_matches_its_rss() -> None:
 
 def test_breakdown_of_no_process_is_empty() -> None:
     assert memory.breakdown(2**22 + 1) == {}  # above the kernel's largest pid
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_tree_sums_a_process_and_its_children() -> None:
+    import subprocess
+
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=-1)
+    try:
+        assert memory.process_tree(os.getpid())[0] == os.getpid()
+        assert child.pid in memory.process_tree(os.getpid())
+        alone = memory.breakdown(os.getpid())["rss_mb"]
+        tree = memory.breakdown_tree(os.getpid())
+        assert len(tree["processes_mb"]) >= 2 and tree["rss_mb"] > alone
+        assert abs(tree["rss_mb"] - sum(tree["processes_mb"])) <= 0.1 * len(tree["processes_mb"])
+        assert memory.resident_kb_tree(os.getpid()) > 0
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait()

@@ -4,10 +4,13 @@ Read from /proc/PID/smaps (Linux). The model file is mapped (llama.cpp's mmap) a
 of it is read on each token, so it counts in full; anonymous memory holds the Python heap and
 llama.cpp's buffers (KV cache, compute buffer, repacked weights), of which only the pages
 written so far count. Mappings of 8 MB and more are listed one by one: those are the buffers.
+The language server runs the model in a child process (the model host), so what pairline holds
+is the sum over the server and its children (`breakdown_tree`, `resident_kb_tree`).
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,41 @@ def breakdown(pid: int, model: Path | None = None) -> dict[str, Any]:
     except OSError:
         return {}
     return parse_smaps(text, str(model.resolve()) if model is not None else None)
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its child processes (the language server and its model host), from /proc."""
+    children: list[int] = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            # The command name may hold spaces: the fields after it are state, then ppid.
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(stat.parent.name))
+    return [pid, *sorted(children)]
+
+
+def resident_kb_tree(pid: int) -> int:
+    """Resident kB of `pid` and its children together (0 where /proc cannot say)."""
+    total = 0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            status = Path(f"/proc/{member}/status").read_text(encoding="ascii")
+            total += int(status.split("VmRSS:", 1)[1].split()[0])
+    return total
+
+
+def breakdown_tree(pid: int, model: Path | None = None) -> dict[str, Any]:
+    """`breakdown` summed over `pid` and its children, with each one's RSS in `processes_mb`."""
+    parts = [part for part in (breakdown(member, model) for member in process_tree(pid)) if part]
+    if not parts:
+        return {}
+    out: dict[str, Any] = {
+        key: round(sum(part[key] for part in parts), 1)
+        for key in ("rss_mb", "model_file_mb", "other_files_mb", "anonymous_mb")
+    }
+    out["large_anonymous"] = [entry for part in parts for entry in part["large_anonymous"]]
+    out["processes_mb"] = [part["rss_mb"] for part in parts]
+    return out
 
 
 def parse_smaps(text: str, model_path: str | None) -> dict[str, Any]:

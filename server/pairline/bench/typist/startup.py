@@ -7,9 +7,9 @@ file (the server holds it until the model is loaded, so this is what a user wait
 opening the editor). Then the same server answers `--positions` more cursor positions of that
 file one after another, each on a line cut off partway as if it were being typed; the report
 gives their latency percentiles, how many suggestions were a prefix of the rest of the line,
-and the server's RSS: right after the first completion (the model loaded) and at rest after
-the last one, then split into the model file's pages, other files and anonymous memory
-(`pairline.bench.typist.memory`).
+and the RSS of the server and its model host process together: right after the first
+completion (the model loaded) and at rest after the last one, then split into the model file's
+pages, other files and anonymous memory (`pairline.bench.typist.memory`).
 
 The positions, the file and the cut points come from `--seed`. Every run starts with an empty
 completion cache, so no answer comes from an earlier run; the model file is shared.
@@ -113,7 +113,8 @@ async def _one_run(
         client.notify("textDocument/didOpen", {"textDocument": item})
         answer = await client.call("textDocument/inlineCompletion", _params(uri, first), 900)
         first_completion_s = time.perf_counter() - spawned
-        rss_loaded_kb = common.proc_status(client.process.pid).get("rss_kb", 0)
+        # The server and its model host process together.
+        rss_loaded_kb = memory.resident_kb_tree(client.process.pid)
         ready_s = next(
             (
                 at - spawned
@@ -126,7 +127,7 @@ async def _one_run(
             await servers.wait_loaded(client, timeout=60)
         latencies, shown, acceptable = await _positions(client, uri, rest)
         await _at_rest(client)
-        rss_kb = common.proc_status(client.process.pid).get("rss_kb", 0)
+        rss_kb = memory.resident_kb_tree(client.process.pid)
         return Run(
             initialize_s=initialize_s,
             ready_s=ready_s,
@@ -137,7 +138,7 @@ async def _one_run(
             shown=shown,
             rss_loaded_mb=round(rss_loaded_kb / 1024, 1),
             rss_mb=round(rss_kb / 1024, 1),
-            memory=memory.breakdown(client.process.pid, model),
+            memory=memory.breakdown_tree(client.process.pid, model),
         )
 
 
