@@ -63,6 +63,36 @@ def _model(settings: Settings, load: bool) -> Callable[[], str]:
     return run
 
 
+def _model_host(settings: Settings) -> Callable[[], str]:
+    """The model as `pairline serve` runs it, in its own process: that it answers, and its
+    memory (the server's own comes on top; `pairline/debug/stats` reports both)."""
+
+    def run() -> str:
+        import asyncio
+        import threading
+
+        from pairline.engine.backends import heap
+        from pairline.engine.backends.base import GenerationParams
+        from pairline.engine.backends.host_backend import HostBackend
+        from pairline.engine.models import manifest
+
+        async def measure() -> str:
+            resolved = manifest.resolve(settings.model.name, settings.cache_path)
+            backend = HostBackend(resolved, settings.model, log_level="WARNING")
+            try:
+                await backend.load()
+                prompt, params = "def add(a, b):\n    return", GenerationParams(max_tokens=8)
+                await backend.generate(prompt, params, threading.Event())
+                host_mb = heap.resident_kb(backend.pid) / 1024
+            finally:
+                backend.close()
+            return f"answers from its own process; {host_mb:.0f} MB resident after a completion"
+
+        return asyncio.run(measure())
+
+    return run
+
+
 def _grammars() -> str:
     from pairline.engine.core import languages, syntax
 
@@ -119,6 +149,7 @@ def _remote(settings: Settings) -> Callable[[], str]:
 
 def run_doctor(settings: Settings, *, load: bool = True, as_json: bool = False) -> int:
     """Print the report; return 0 when every required check passed, 1 otherwise."""
+    model = _check("model", _model(settings, load))
     checks = [
         Check(
             "pairline",
@@ -126,10 +157,12 @@ def run_doctor(settings: Settings, *, load: bool = True, as_json: bool = False) 
             f"{__version__} on Python {platform.python_version()} ({sys.platform})",
         ),
         _check("llama.cpp", _llama),
-        _check("model", _model(settings, load)),
+        model,
         _check("grammars", _grammars),
         _check("cache dir", _cache_dir(settings)),
     ]
+    if load and model.ok and settings.model.host:
+        checks.append(_check("model host", _model_host(settings)))
     if settings.remote.base_url:
         checks.append(_check("remote", _remote(settings)))
     else:
