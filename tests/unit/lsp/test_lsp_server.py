@@ -114,10 +114,10 @@ async def test_any_load_failure_fails_the_engine(monkeypatch: pytest.MonkeyPatch
     server = create_server()
     seen = Recorder(server, monkeypatch)
 
-    async def crash(settings: Any, on_stage: Any = None) -> Any:
-        raise RuntimeError("loader bug")  # not an EngineError: load_local was bypassed
+    async def crash(settings: Any, on_stage: Any = None, log_level: Any = None) -> Any:
+        raise RuntimeError("loader bug")  # not an EngineError: the loader's wrapping was bypassed
 
-    monkeypatch.setattr(model_loading, "load_local", crash)
+    monkeypatch.setattr(model_loading, "load_served", crash)
     (loader,) = [f for f in server.features if isinstance(f, loading.ModelLoading)]
     loader.start()
     assert await asyncio.wait_for(server.engine.wait_ready(), 60) is False
