@@ -204,8 +204,8 @@ class ActionsConfig(Section):
     small_edits: bool = True
     # Small edits that add `+ 1` or `- 1` to a name or call assigned, returned or passed on
     # (`lo = mid` for `lo = mid + 1`): a common one-token bug the older edits miss. Each extra
-    # edit costs a check, pushing the others back in the budget.
-    small_edit_offsets: bool = True
+    # edit costs a check, pushing the others back in the budget; off until a bench shows a win.
+    small_edit_offsets: bool = False
     # Small edits that swap two neighbouring arguments or items (`replace(",", " ")`,
     # `day, month = …`), or the operands of an operator whose order matters (`b - a`).
     small_edit_swaps: bool = True

@@ -452,7 +452,8 @@ async def test_the_settings_choose_the_families_of_small_edits(
 
     monkeypatch.setattr(fix, "mutants", recording)
     actions = checking(candidates=1)
-    settings = Settings(actions=dataclasses.replace(actions, small_edit_swaps=False))
+    chosen = dataclasses.replace(actions, small_edit_swaps=False, small_edit_offsets=True)
+    settings = Settings(actions=chosen)
 
     async def ready() -> None:
         return None
