@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import get_args, get_type_hints
 
 from pairline.engine.core.config import Settings, dump_settings, load_settings
 from pairline.engine.core.config_base import camel_case
+from tests.conftest import ROOT
 
 
 def test_defaults() -> None:
@@ -57,7 +57,7 @@ def test_dump_round_trips() -> None:
 # --- One source for defaults: the VS Code extension declares the same ones -------------------
 # (generated from the schema; tests/unit/engine/core/test_settings_schema.py checks the rest)
 
-VSCODE = Path(__file__).parents[4] / "editor-clients" / "vscode"
+VSCODE = ROOT / "editor-clients" / "vscode"
 # Settings of the extension itself, not sent to the server.
 CLIENT_ONLY = {
     "server.path",

@@ -28,8 +28,8 @@ from pairline.engine.core.schema_render import (
     generated_files,
     settings_of,
 )
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[4]
 SCHEMA = settings_schema()
 SETTINGS = settings_of(SCHEMA)
 
