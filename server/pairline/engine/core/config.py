@@ -38,6 +38,9 @@ PromptStyle = Literal["chat", "completion"]
 BackendChoice = Literal["auto", "remote", "local"]
 NextEditModel = Literal["off", "local", "remote"]
 KvCacheType = Literal["f16", "q8_0"]
+CompletionBackend = Literal["local", "remote"]
+CompletionApi = Literal["llama-server", "openai", "ollama"]
+FimFamily = Literal["auto", "none", "qwen", "starcoder", "codellama", "deepseek", "codestral"]
 
 ACTION_KINDS = ("fix", "implement", "docstring")  # the code actions, keys of actions.backend
 
@@ -122,6 +125,16 @@ class CompletionConfig(Section):
     # shown (a guess the user would have to read and reject); 0 shows every suggestion. At 0.5 bench
     # infill (mid-word, 300 tasks) hid 17 suggestions of which 16 were wrong.
     min_confidence: float = ranged(0.5, 0.0, 1.0)
+    # Where suggestions come from: "local" (the model inside pairline) or "remote" (the model
+    # server named in completion_remote, e.g. llama-server on a team's GPU box).
+    backend: CompletionBackend = "local"
+    # While the model writes a name after `receiver.`, allow only the members the receiver
+    # really has (a module, class or instance resolved in the workspace); unresolved receivers
+    # are left alone.
+    guide_names: bool = False
+    # Cut a suggestion before the first member access that names a member its (resolved)
+    # receiver does not have.
+    check_names: bool = False
     # Keep a local log of suggestions shown and accepted per language for `pairline stats`
     # (counts and timings only, never code; nothing leaves the machine).
     record_stats: bool = True
@@ -160,6 +173,35 @@ class RemoteConfig(Section):
     # timeouts are not retried: they end the request with their own message.
     max_retries: int = ranged(2, 0, 10)
     max_tokens: int = ranged(768, 16, 32768)  # most tokens of an answer
+
+
+@dataclass(kw_only=True)
+class CompletionRemoteConfig(Section):
+    """The model server for inline suggestions when completion.backend is "remote"."""
+
+    section: ClassVar[str] = "completion_remote"
+
+    # The server's address, e.g. http://127.0.0.1:8012 (llama-server), http://gpu-box:8000/v1
+    # (OpenAI-compatible) or http://127.0.0.1:11434 (Ollama); empty: nothing is sent anywhere.
+    base_url: str = field(
+        default="", metadata=rules(Pattern("^(https?://|$)", "must be an http(s) URL"))
+    )
+    # The API it speaks: "llama-server" (/infill and /completion), "openai" (/v1/completions)
+    # or "ollama" (/api/generate).
+    api: CompletionApi = "llama-server"
+    model: str = ""  # the model's name at that server (OpenAI-compatible and Ollama)
+    # The fill-in-the-middle tokens the server's model knows: "auto" (ask llama-server; none
+    # elsewhere), "none" (prefix only) or a model family.
+    fim: FimFamily = "auto"
+    # The NAME of the environment variable that holds the API key (the key itself never goes
+    # into settings).
+    api_key_env: str = ""
+    timeout_s: float = ranged(10.0, positive=True)  # seconds a suggestion may take in all
+    connect_timeout_s: float = ranged(2.0, positive=True)  # seconds to connect
+    # Milliseconds llama-server may spend generating one suggestion (its t_max_predict_ms).
+    max_predict_ms: int = ranged(1000, 1)
+    # Allow plain http to a server that is not on this machine (code is sent unencrypted).
+    allow_insecure: bool = False
 
 
 @dataclass(kw_only=True)
@@ -281,6 +323,7 @@ class Settings:
     model: ModelConfig = field(default_factory=ModelConfig)
     completion: CompletionConfig = field(default_factory=CompletionConfig)
     remote: RemoteConfig = field(default_factory=RemoteConfig)
+    completion_remote: CompletionRemoteConfig = field(default_factory=CompletionRemoteConfig)
     actions: ActionsConfig = field(default_factory=ActionsConfig)
     context: ContextConfig = field(default_factory=ContextConfig)
     next_edit: NextEditConfig = field(default_factory=NextEditConfig)
