@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from pairline.engine.core.types import EngineError
@@ -30,6 +30,12 @@ class GenerationParams:
     temperature: float = 0.0
     top_p: float = 1.0
     seed: int = 0
+    # Names that exist (monitor-guided decoding): a receiver as written in code ("helpers",
+    # "self", "self.items") → the member names it really has. While the text ends in
+    # `<receiver>.<partial name>` for a receiver here, only tokens that keep the partial name
+    # a prefix of one of those members are allowed, and the name ends only at a whole member.
+    # Empty: nothing is constrained. Backends that cannot constrain ignore it.
+    members: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
