@@ -11,6 +11,18 @@ from pairline.engine.core.types import EngineError
 from pairline.engine.models.manifest import FimTemplate
 
 
+@dataclass(frozen=True)
+class PromptParts:
+    """A completion prompt before it is laid out, for servers that lay it out themselves
+    (llama-server's /infill applies the model's own FIM tokens to these)."""
+
+    prefix: str  # the file's header and the code before the cursor, as in the prompt
+    suffix: str  # the code after the cursor that the prompt would show
+    # Cross-file context as (path, text) chunks, in the order the prompt would give them.
+    extra: tuple[tuple[str, str], ...] = ()
+    document: str = ""  # the document's URI: a server may keep one cache slot per document
+
+
 class ModelCrashed(EngineError):
     """The process running the model died (or local completions are off after repeated
     crashes): the request gets no answer from the model, and the message says why."""
@@ -36,6 +48,9 @@ class GenerationParams:
     # a prefix of one of those members are allowed, and the name ends only at a whole member.
     # Empty: nothing is constrained. Backends that cannot constrain ignore it.
     members: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # The completion prompt's parts, for backends that lay the prompt out themselves; the
+    # others use the prompt text alone.
+    parts: PromptParts | None = None
 
 
 @dataclass(frozen=True)
