@@ -1,6 +1,8 @@
 """Debug requests for tests and bug reports: what the server holds, not what it guesses.
 
-`pairline/debug/document` {uri} → {uri, version, text}; `pairline/debug/lastPrompt` → {prompt};
+`pairline/debug/document` {uri} → {uri, version, text}; `pairline/debug/lastPrompt` → {prompt,
+guided}: guided maps each receiver the last generation's member names were constrained for
+(`completion.guide_names`) to how many members it has;
 `pairline/debug/stats` → counters (requests, generations, cache_hits, typing_through, …) and
 gauges of model work (generations_pending/running now, and their peaks), and the usage log's
 usage_shown/usage_accepted (rows written) and accept_commands (`pairline.accepted` received);
@@ -41,7 +43,8 @@ def setup(server: PairlineServer) -> None:
 
     @server.feature(LAST_PROMPT)
     def last_prompt(ls: PairlineServer, _params: Any) -> dict[str, Any]:
-        return {"prompt": ls.engine.last_prompt}
+        guided = {name: len(names) for name, names in ls.engine.last_guided.items()}
+        return {"prompt": ls.engine.last_prompt, "guided": guided}
 
     @server.feature(STATS)
     def stats(ls: PairlineServer, _params: Any) -> dict[str, Any]:

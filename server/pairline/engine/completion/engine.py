@@ -12,11 +12,13 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from pairline.engine.backends import decoding
 from pairline.engine.backends.base import Backend, Generation, ModelCrashed
+from pairline.engine.completion import names_check
 from pairline.engine.completion.cache import CompletionCache
 from pairline.engine.completion.plan import Plan, make_plan
 from pairline.engine.completion.postprocess import finish
@@ -54,6 +56,8 @@ class CompletionEngine:
         self._inflight: dict[str, threading.Event] = {}
         self.last_prompt: str | None = None  # for debugging and tests: what the model last saw
         self.last_confidence: float | None = None  # the last generated suggestion's (benches)
+        # The receivers whose member names the last generation was constrained to (debugging).
+        self.last_guided: Mapping[str, frozenset[str]] = {}
         self._cache: CompletionCache | None = None
         self._shown = ShownSuggestions()
         self._speculation: _Speculation | None = None
@@ -176,8 +180,22 @@ class CompletionEngine:
             return request
         return replace(request, context=found.text) if found.text else request
 
-    def _plan(self, request: CompletionRequest, backend: Backend) -> Plan:
-        return make_plan(self.settings.completion, request, backend, self.mode_at(request))
+    def _plan(
+        self, request: CompletionRequest, backend: Backend, members: Mapping[str, frozenset[str]]
+    ) -> Plan:
+        mode = self.mode_at(request)
+        return make_plan(self.settings.completion, request, backend, mode, members)
+
+    def members_at(self, request: CompletionRequest) -> Mapping[str, frozenset[str]]:
+        """Receivers at the cursor whose member names are known, when guiding or checking."""
+        config = self.settings.completion
+        if self.context is None or not (config.guide_names or config.check_names):
+            return {}
+        try:
+            return self.context.members_at(request)
+        except Exception:  # an extra, as context is: a bug there must not cost the completion
+            log.exception("name monitor failed for %s", request.uri)
+            return {}
 
     async def _reranked(
         self, request: CompletionRequest, plan: Plan, backend: Any, cancel: threading.Event
@@ -219,12 +237,14 @@ class CompletionEngine:
             return None
         backend = self.backend
         assert backend is not None
-        plan = self._plan(request, backend)
+        members = self.members_at(request)
+        plan = self._plan(request, backend, members)
         self.last_prompt = plan.prompt
+        self.last_guided = plan.params.members
         cached = self._cache.get(plan.key) if self._cache is not None else None
         if cached is not None:
             self.stats["cache_hits"] += 1
-            text = self._checked(request, finish(cached, plan.ctx))
+            text = self._checked(request, finish(cached, plan.ctx), members)
             return None if text is None else self._shown_at(request, text, "cache", started)
         self.stats["generations"] += 1
         try:
@@ -239,7 +259,7 @@ class CompletionEngine:
             return None
         if generation.stop_reason == "cancelled" or cancel.is_set():
             return None
-        text = self._checked(request, finish(generation.text, plan.ctx))
+        text = self._checked(request, finish(generation.text, plan.ctx), members)
         confidence = self.last_confidence = decoding.confidence(generation, text or "")
         if text is not None and not self._confident(confidence):
             self.stats["gated"] += 1  # not cached either: a cache hit would show it ungated
@@ -276,12 +296,25 @@ class CompletionEngine:
             request.language, request.prefix, request.suffix
         )
 
-    def _checked(self, request: CompletionRequest, text: str | None) -> str | None:
-        """Trim or drop a suggestion that would add parse errors to the code around it."""
+    def _checked(
+        self,
+        request: CompletionRequest,
+        text: str | None,
+        members: Mapping[str, frozenset[str]],
+    ) -> str | None:
+        """Trim or drop a suggestion that would add parse errors to the code around it, or
+        (with `check_names`) that names a member its receiver does not have."""
         valid = self._valid(request, text)
         if valid != text:
             self.stats["syntax_trimmed" if valid else "syntax_rejected"] += 1
-        return valid
+        if valid is None or not self.settings.completion.check_names or not members:
+            return valid
+        before = request.prefix.rsplit("\n", 1)[-1]
+        after = request.suffix.split("\n", 1)[0]
+        checked = names_check.check(valid, before, after, members)
+        if checked != valid:
+            self.stats["names_trimmed" if checked else "names_rejected"] += 1
+        return checked
 
     def _valid(self, request: CompletionRequest, text: str | None) -> str | None:
         if text is None or not self.settings.completion.syntax_check:
@@ -314,7 +347,7 @@ class CompletionEngine:
         backend, cache = self.backend, self._cache
         if backend is None or cache is None:
             return
-        plan = self._plan(request, backend)
+        plan = self._plan(request, backend, self.members_at(request))
         if cache.get(plan.key) is not None:
             return
         self.stats["speculations"] += 1

@@ -6,14 +6,16 @@ code after the cursor (reranking), which only a prefix-only model that can score
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pairline.engine.backends.base import Backend, GenerationParams
+from pairline.engine.backends.base import Backend, GenerationParams, PromptParts
 from pairline.engine.completion.cache import cache_key
 from pairline.engine.completion.postprocess import CursorContext, cut
 from pairline.engine.core.config import CompletionConfig
 from pairline.engine.core.types import CompletionRequest, Mode
-from pairline.engine.prompt.fim import build_prompt, rerank_suffix, suffix_window
+from pairline.engine.prompt.fim import build_prompt, fim_parts, rerank_suffix, suffix_window
 
 
 @dataclass(frozen=True)
@@ -29,9 +31,15 @@ class Plan:
 
 
 def make_plan(
-    config: CompletionConfig, request: CompletionRequest, backend: Backend, mode: Mode
+    config: CompletionConfig,
+    request: CompletionRequest,
+    backend: Backend,
+    mode: Mode,
+    members: Mapping[str, frozenset[str]] | None = None,
 ) -> Plan:
-    """The plan for `request` in `mode` on `backend`."""
+    """The plan for `request` in `mode` on `backend`; `members`: the receivers at the cursor
+    whose member names are known (guided decoding constrains them with `guide_names` on)."""
+    guided = dict(members or {}) if config.guide_names else {}
     ctx = CursorContext.at(
         request.prefix,
         request.suffix,
@@ -50,6 +58,7 @@ def make_plan(
     rerank = reranks(config, request, backend)
     # Healing needs the prompt to end at the cursor: not so with a FIM model's prompt.
     heal = config.token_healing and backend.fim is None and not rerank
+    heal = heal and getattr(backend, "heals", True)  # servers' APIs cannot heal
     heal = heal and not ctx.line_before[-1:].isspace() and bool(ctx.line_before)
     key = cache_key(
         str(getattr(backend, "identity", backend.name)),
@@ -59,9 +68,25 @@ def make_plan(
         prompt,
         suffix_window(request.suffix, config.suffix_lines),
         f"rerank={config.rerank_candidates}" if rerank else f"greedy heal={heal}",
+        *_names_key(guided),
     )
-    params = GenerationParams(max_tokens, lambda t: cut(t, ctx)[1], heal)
+    prefix, suffix, extra = fim_parts(
+        request, budget_tokens=config.prompt_tokens, suffix_lines=config.suffix_lines
+    )
+    parts = PromptParts(prefix, suffix, extra, request.uri)
+    params = GenerationParams(
+        max_tokens, lambda t: cut(t, ctx)[1], heal, members=guided, parts=parts
+    )
     return Plan(mode, ctx, prompt, params, key, rerank)
+
+
+def _names_key(members: Mapping[str, frozenset[str]]) -> tuple[str, ...]:
+    """Guided output depends on the names allowed: a cache entry is for one set of them
+    (unguided keys stay as they were)."""
+    if not members:
+        return ()
+    listed = "\n".join(f"{k}:{','.join(sorted(v))}" for k, v in sorted(members.items()))
+    return ("names=" + hashlib.blake2b(listed.encode(), digest_size=8).hexdigest(),)
 
 
 def reranks(config: CompletionConfig, request: CompletionRequest, backend: Backend) -> bool:

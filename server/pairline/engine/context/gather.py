@@ -28,6 +28,7 @@ from pairline.engine.context.indexes import WorkspaceIndexes
 from pairline.engine.context.neighbours import ImportNeighbours
 from pairline.engine.context.paths import BufferPaths
 from pairline.engine.context.rank import Snippet, rank
+from pairline.engine.context.receivers import Members, NameMonitor
 from pairline.engine.context.tokens import TokenCounts
 from pairline.engine.context.warm import WarmUp
 from pairline.engine.core import languages, syntax
@@ -75,6 +76,7 @@ class ContextGatherer:
         self._last: Lru[tuple[object, ...], Context] = Lru(MAX_CONTEXTS)
         self._indexes = WorkspaceIndexes(self._imports, self._paths, self._last.clear, roots)
         self._warm_up = WarmUp(self.warm)
+        self._monitor = NameMonitor(self._imports)
 
     @property
     def index(self) -> FileIndex:
@@ -228,6 +230,13 @@ class ContextGatherer:
             return []
         docs = self._paths.open_documents(self.workspace)
         return self._imports.snippets(path, language, analysis, line, docs, cooperative=cooperative)
+
+    def members_at(self, request: CompletionRequest) -> Members:
+        """Receivers at the cursor whose member names are known (receivers.py)."""
+        path = self._paths.of(request.uri)
+        inside = path is not None and bool(self.index.roots) and self.index.contains(path)
+        docs = self._paths.open_documents(self.workspace) if inside else {}
+        return self._monitor.at(request, path if inside else None, docs)
 
     # -- open buffers ----------------------------------------------------------------------
 

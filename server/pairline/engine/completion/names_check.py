@@ -1,0 +1,94 @@
+"""The post-check of member names: a suggestion is cut before the first member access that names
+a member its receiver does not have.
+
+`members` maps a receiver as written ("helpers", "self", "self.items") to the names it really
+has (the name monitor, context/receivers.py); receivers missing there are never judged. The
+check reads the suggestion in its line (what precedes the cursor and follows the suggestion),
+skips strings and comments, and judges only names the suggestion writes: a name the user typed
+is theirs. It needs no model, so it works for any backend.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+_CHAIN = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:[ \t]*\.[ \t]*[A-Za-z_]\w*)+")
+_PART = re.compile(r"[A-Za-z_]\w*")
+
+
+def _code_mask(text: str) -> list[bool]:
+    """For each character of `text`, whether it is code (not inside a string or a comment)."""
+    mask = [True] * len(text)
+    quote = ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            mask[i] = False
+            if ch == "\\":
+                if i + 1 < len(text):
+                    mask[i + 1] = False
+                i += 2
+                continue
+            if text.startswith(quote, i):
+                for j in range(i, i + len(quote)):
+                    mask[j] = False
+                i += len(quote)
+                quote = ""
+                continue
+            if ch == "\n" and len(quote) == 1:
+                quote = ""  # an unclosed one-line string ends with its line
+        elif ch in "\"'":
+            quote = ch * 3 if text.startswith(ch * 3, i) else ch
+            for j in range(i, min(i + len(quote), len(text))):
+                mask[j] = False
+            i += len(quote)
+            continue
+        elif ch == "#":
+            end = text.find("\n", i)
+            end = len(text) if end < 0 else end
+            for j in range(i, end):
+                mask[j] = False
+            i = end
+            continue
+        i += 1
+    return mask
+
+
+def first_made_up(
+    text: str, before: str, after: str, members: Mapping[str, frozenset[str]]
+) -> int | None:
+    """Where in `text` the first access to a member that does not exist starts (its receiver's
+    first character), or None. `before`/`after`: the line around the suggestion."""
+    if not members:
+        return None
+    full = before + text + after
+    mask = _code_mask(full)
+    start, end = len(before), len(before) + len(text)
+    for chain in _CHAIN.finditer(full):
+        if chain.start() >= end or not mask[chain.start()]:
+            continue
+        parts = list(_PART.finditer(chain.group()))
+        for i in range(1, len(parts)):
+            receiver = ".".join(p.group() for p in parts[:i])
+            known = members.get(receiver)
+            if known is None:
+                continue
+            name = parts[i]
+            name_end = chain.start() + name.end()
+            if name_end <= start or name.group() in known:
+                continue  # the user's own text, or a real member
+            if name_end >= len(full) and any(m.startswith(name.group()) for m in known):
+                continue  # a name still being written
+            return chain.start() - start
+    return None
+
+
+def check(text: str, before: str, after: str, members: Mapping[str, frozenset[str]]) -> str | None:
+    """`text` cut before its first made-up member access; None when nothing useful is left."""
+    cut = first_made_up(text, before, after, members)
+    if cut is None:
+        return text
+    kept = text[: max(cut, 0)].rstrip()
+    return kept if re.search(r"\w", kept) else None

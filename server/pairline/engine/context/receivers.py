@@ -1,0 +1,342 @@
+"""The name monitor: for the cursor of a Python buffer, the receivers in scope whose members are
+known, and those members (monitor-guided decoding and the post-check of member names).
+
+A receiver is a name as written before a `.`: an imported module of the workspace, a class (the
+buffer's or an imported one, re-exports followed), an instance of one (`self` in a method, a
+parameter or local with an annotation or an obvious constructor call, a module-level object),
+or `self.attr` where the class gives the attribute such a type. A class's members include its
+bases' (followed through the workspace; a few builtin bases are known by name). Where anything
+along the way does not resolve, the receiver is left out: nothing is constrained there.
+
+Files are read once per version (open buffer version, or size and mtime on disk); the map for
+the module level of a buffer is kept per text (the cursor line left out), so typing on a line
+only redoes the scope around the cursor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import tree_sitter
+
+from pairline.engine.context.analysis import without_cursor_line
+from pairline.engine.context.imports import WILDCARD, ImportRef
+from pairline.engine.context.members import (
+    MODULE_DUNDERS,
+    OBJECT_DUNDERS,
+    ClassInfo,
+    FileMembers,
+    module_members,
+)
+from pairline.engine.context.neighbours import ImportNeighbours
+from pairline.engine.context.scope import Scope, scope_at
+from pairline.engine.core import syntax
+from pairline.engine.core.document import Document
+from pairline.engine.core.lru import Lru
+from pairline.engine.core.types import CompletionRequest
+
+Members = dict[str, frozenset[str]]
+MAX_FILES = 2048
+MAX_BUFFERS = 32
+MAX_DEPTH = 6  # hops through imports, re-exports and bases
+
+_EXCEPTION = frozenset(
+    [
+        "args",
+        "with_traceback",
+        "add_note",
+        "__traceback__",
+        "__cause__",
+        "__context__",
+        "__notes__",
+        "__suppress_context__",
+    ]
+)
+# Bases outside the workspace whose members are known by name.
+BUILTIN_BASES: dict[str, frozenset[str]] = {
+    "object": frozenset(),
+    "ABC": frozenset(),
+    "Generic": frozenset(),
+    "Protocol": frozenset(),
+    "BaseException": _EXCEPTION,
+    "Exception": _EXCEPTION,
+    **{
+        name: _EXCEPTION
+        for name in [
+            "ValueError",
+            "TypeError",
+            "RuntimeError",
+            "KeyError",
+            "LookupError",
+            "IndexError",
+            "OSError",
+            "AttributeError",
+            "NotImplementedError",
+            "ImportError",
+        ]
+    },
+}
+
+
+@dataclass(frozen=True)
+class _Buffer:
+    """One text of a buffer: parsed, its definitions, and its module-level receivers."""
+
+    generation: int
+    tree: tree_sitter.Tree
+    members: FileMembers
+    module_level: Members
+    read: dict[str, object]  # the files read for it → the version read
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a name resolves to: a module, a class, or an instance of a class."""
+
+    kind: str  # "module" | "class" | "instance"
+    path: str
+    name: str = ""
+
+
+class NameMonitor:
+    """Receivers and their members for Python buffers of one workspace."""
+
+    def __init__(self, neighbours: ImportNeighbours) -> None:
+        self.neighbours = neighbours
+        self._files: Lru[str, tuple[object, FileMembers]] = Lru(MAX_FILES)
+        self._buffers: Lru[tuple[str, str], _Buffer] = Lru(MAX_BUFFERS)
+        self._docs: Mapping[str, Document] = {}
+        self._current: tuple[str, FileMembers] = ("", FileMembers())
+        self._read: dict[str, object] = {}  # files read for the buffer being worked on
+
+    def at(
+        self, request: CompletionRequest, path: str | None, open_docs: Mapping[str, Document]
+    ) -> Members:
+        """Receiver → members at the request's cursor; `path`: the buffer's indexed file."""
+        text, line = without_cursor_line(request)
+        before = request.prefix.rsplit("\n", 1)[-1]
+        indent = len(before) - len(before.lstrip(" \t"))
+        return self.members_at(path, request.language, text, line, indent, open_docs)
+
+    def members_at(
+        self,
+        path: str | None,
+        language: str,
+        text: str,
+        line: int,
+        indent: int,
+        open_docs: Mapping[str, Document],
+    ) -> Members:
+        """Receiver → members at the cursor (`line`, the indentation `indent`) of a buffer
+        whose text, the cursor line left blank, is `text`; `path`: the buffer's file."""
+        if language != "python":
+            return {}
+        self._docs = open_docs
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        key = (path or "", digest.hex())
+        cached = self._buffers.get(key)
+        if cached is None or not self._current_for(cached):
+            tree = syntax.parse(language, text.encode("utf-8", "surrogatepass"))
+            if tree is None:
+                return {}
+            members = module_members(tree.root_node)
+            self._current, self._read = (path or "", members), {}
+            level = self._module_level(path or "", members)
+            cached = _Buffer(self.neighbours.generation, tree, members, level, self._read)
+            self._buffers.put(key, cached)
+        self._current = (path or "", cached.members)
+        scope = scope_at(cached.tree.root_node, text.split("\n"), line, indent)
+        return self._in_scope(path or "", cached.members, cached.module_level, scope)
+
+    def _version(self, path: str) -> object:
+        doc = self._docs.get(path)
+        return (
+            ("buffer", doc.uri, doc.version)
+            if doc is not None
+            else self.neighbours.index.stat(path)
+        )
+
+    def _current_for(self, cached: _Buffer) -> bool:
+        """Whether no file read for `cached` has changed since (nor the index)."""
+        if cached.generation != self.neighbours.generation:
+            return False
+        return all(self._version(path) == version for path, version in cached.read.items())
+
+    # -- the buffer ------------------------------------------------------------------------
+
+    def _module_level(self, path: str, members: FileMembers) -> Members:
+        out: Members = {}
+        names = {ref.namespace for ref in members.imports if ref.namespace}
+        names.update(local for ref in members.imports for _, local in ref.names)
+        names.update(members.classes)
+        names.update(members.objects)
+        names.discard(WILDCARD)
+        for name in sorted(names):
+            found = self._members(self._lookup(path, members, name, 0), 0)
+            if found is not None:
+                out[name] = found
+        return out
+
+    def _in_scope(
+        self, path: str, members: FileMembers, module_level: Members, scope: Scope
+    ) -> Members:
+        out = {name: names for name, names in module_level.items()
+               if name.split(".")[0] not in scope.locals}  # fmt: skip
+        for name, kind in scope.locals.items():
+            if kind is None:
+                continue
+            target = self._lookup(path, members, kind, 0)
+            if target is not None and target.kind == "class":
+                found = self._members(Target("instance", target.path, target.name), 0)
+                if found is not None:
+                    out[name] = found
+        if scope.cls is not None and scope.first:
+            found = self._class_members(path, members, scope.cls, 0)
+            if found is not None:
+                out[scope.first] = found
+            if found is not None and not scope.classmethod:
+                for attr, kind in scope.cls.types.items():
+                    target = self._lookup(path, members, kind, 0)
+                    if target is not None and target.kind == "class":
+                        inner = self._members(Target("instance", target.path, target.name), 0)
+                        if inner is not None:
+                            out[f"{scope.first}.{attr}"] = inner
+        return out
+
+    # -- other files -----------------------------------------------------------------------
+
+    def file(self, path: str) -> FileMembers | None:
+        """What the indexed file `path` defines (an open buffer's unsaved text wins)."""
+        if path == self._current[0]:
+            return self._current[1]  # the buffer asked about, as the request has it
+        index = self.neighbours.index
+        if not index.has(path) or not path.endswith((".py", ".pyi")):
+            return None
+        doc = self._docs.get(path)
+        key = self._read[path] = self._version(path)
+        found = self._files.get(path)
+        if found is not None and found[0] == key:
+            return found[1]
+        source = doc.text if doc is not None else index.read_text(path)
+        if source is None:
+            return None
+        tree = syntax.parse("python", source.encode("utf-8", "surrogatepass"))
+        if tree is None:
+            return None
+        members = module_members(tree.root_node)
+        self._files.put(path, (key, members))
+        return members
+
+    def _resolve(
+        self, path: str, ref: ImportRef
+    ) -> list[tuple[str, tuple[tuple[str, str], ...], str]]:
+        if not path:
+            return []  # a buffer outside the workspace: its imports resolve nowhere
+        return [
+            (r.path, r.names, r.namespace) for r in self.neighbours.resolve("python", path, ref)
+        ]
+
+    def _lookup(self, path: str, members: FileMembers, dotted: str, depth: int) -> Target | None:
+        """What `dotted` (as written in the file `path`) names."""
+        head, *rest = dotted.split(".")
+        target = self._name(path, members, head, depth)
+        for part in rest:
+            if target is None or target.kind != "module":
+                return None
+            inner = self.file(target.path)
+            target = None if inner is None else self._name(target.path, inner, part, depth + 1)
+        return target
+
+    def _name(self, path: str, members: FileMembers, name: str, depth: int) -> Target | None:
+        if depth > MAX_DEPTH:
+            return None
+        if name in members.classes:
+            return Target("class", path, name)
+        if name in members.objects:
+            kind = self._lookup(path, members, members.objects[name], depth + 1)
+            return (
+                Target("instance", kind.path, kind.name) if kind and kind.kind == "class" else None
+            )
+        for ref in reversed(members.imports):
+            found = self._imported(path, ref, name, depth)
+            if found is not None:
+                return found
+        return None
+
+    def _imported(self, path: str, ref: ImportRef, name: str, depth: int) -> Target | None:
+        """What `name` is, if the import `ref` binds it."""
+        if ref.namespace:
+            if ref.namespace == name:
+                hits = self._resolve(path, ref)
+            elif ref.namespace.split(".")[0] == name:  # `import a.b` binds `a`
+                hits = self._resolve(path, ImportRef(name, namespace=name))
+            else:
+                return None
+            return next((Target("module", p) for p, _, ns in hits if ns), None)
+        for original, local in ref.names:
+            if local != name:
+                continue
+            for found, names, namespace in self._resolve(path, ref):
+                if namespace == local:
+                    return Target("module", found)
+                if (original, local) in names:
+                    inner = self.file(found)
+                    if inner is not None and found != path:
+                        return self._name(found, inner, original, depth + 1)
+        return None
+
+    def _members(self, target: Target | None, depth: int) -> frozenset[str] | None:
+        if target is None:
+            return None
+        members = self.file(target.path)
+        if members is None:
+            return None
+        if target.kind == "module":
+            return self._module_names(target.path, members, depth)
+        info = members.classes.get(target.name)
+        return None if info is None else self._class_members(target.path, members, info, depth)
+
+    def _module_names(self, path: str, members: FileMembers, depth: int) -> frozenset[str] | None:
+        if members.open:
+            return None
+        names = set(members.names) | MODULE_DUNDERS
+        if os.path.basename(path).startswith("__init__."):
+            # Submodules are attributes of their package once imported anywhere.
+            for entry in self.neighbours.index.names_in(os.path.dirname(path)):
+                names.add(entry.removesuffix(".py").removesuffix(".pyi"))
+        for ref in members.imports:
+            if (WILDCARD, WILDCARD) not in ref.names:
+                continue
+            hits = self._resolve(path, ref)
+            inner = [self.file(p) for p, _, _ in hits]
+            if not hits or depth >= MAX_DEPTH or any(i is None for i in inner):
+                return None
+            for hit, found in zip(hits, inner, strict=True):
+                more = self._module_names(hit[0], found, depth + 1) if found else None
+                if more is None:
+                    return None
+                names |= more
+        return frozenset(names)
+
+    def _class_members(
+        self, path: str, members: FileMembers, info: ClassInfo, depth: int
+    ) -> frozenset[str] | None:
+        if info.open or depth > MAX_DEPTH:
+            return None
+        names = set(info.names) | OBJECT_DUNDERS
+        for base in info.bases:
+            target = self._lookup(path, members, base, depth + 1)
+            if target is None or target.kind != "class":
+                builtin = BUILTIN_BASES.get(base.rsplit(".", 1)[-1])
+                if builtin is None:
+                    return None
+                names |= builtin
+                continue
+            inherited = self._members(target, depth + 1)
+            if inherited is None:
+                return None
+            names |= inherited
+        return frozenset(names)
