@@ -9,4 +9,8 @@
   (the restart policy) and `model_host` (the child's main).
 - Remote models for code actions: `http` (one streaming POST, retried), `openai_compat`,
   `anthropic`.
+- Inline suggestions from a model server (`completion.backend = "remote"`): `completion_server`
+  (`ServerCompletionBackend`: streaming, cancellation, back-off) over one API each,
+  `server_llama` (llama-server's /infill and /completion), `server_openai` (/v1/completions),
+  `server_ollama` (/api/generate), with what they share in `server_api`.
 """

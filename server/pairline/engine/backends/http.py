@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from pairline.engine.backends.edit import Cancelled
-from pairline.engine.core.config import RemoteConfig
+from pairline.engine.core.config import CompletionRemoteConfig, RemoteConfig
 from pairline.engine.core.redact import Redactor
 from pairline.engine.core.types import EngineError
 
@@ -60,7 +60,7 @@ def host_of(base_url: str) -> str:
     return f"{url.scheme}://{url.host}{port}"
 
 
-def api_key(config: RemoteConfig) -> str | None:
+def api_key(config: RemoteConfig | CompletionRemoteConfig) -> str | None:
     """The key from the environment variable named in settings (None when none is configured)."""
     if not config.api_key_env:
         return None
@@ -68,8 +68,8 @@ def api_key(config: RemoteConfig) -> str | None:
     if not key:
         raise RemoteError(
             "config",
-            f"the environment variable {config.api_key_env} (remote.api_key_env) is not set "
-            "or empty, so no API key can be sent",
+            f"the environment variable {config.api_key_env} ({config.section}.api_key_env) is "
+            "not set or empty, so no API key can be sent",
         )
     return key
 
@@ -129,7 +129,7 @@ def parse_json(data: str, host: str) -> Any:
         ) from None
 
 
-def _server_message(body: str) -> str:
+def server_message(body: str) -> str:
     """The error text a server put in its body (OpenAI and Anthropic shapes), shortened."""
     try:
         data = json.loads(body)
@@ -260,32 +260,8 @@ class HttpModel:
                     reader.whole(parse_json(data, host))
         except RemoteError as exc:
             raise RemoteError(exc.kind, redact(str(exc), secret)) from None
-        except TimeoutError:
-            raise RemoteError(
-                "timeout",
-                f"{host} did not finish answering within {timeout:g} s (remote.timeout_s)",
-            ) from None
-        except httpx.ConnectTimeout:
-            raise RemoteError(
-                "timeout",
-                f"could not connect to {host} within {self.config.connect_timeout_s:g} s",
-            ) from None
-        except httpx.ReadTimeout:
-            raise RemoteError(
-                "timeout", f"{host} sent nothing for {timeout:g} s (remote.timeout_s)"
-            ) from None
-        except httpx.ConnectError as exc:
-            raise RemoteError(
-                "unreachable",
-                f"cannot reach {host} ({_reason(exc)}): is the model server running? "
-                "Check remote.base_url",
-            ) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise RemoteError(
-                "truncated", f"{host} closed the connection mid-answer ({_reason(exc)})"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise RemoteError("http", f"request to {host} failed: {_reason(exc)}") from None
+        except (TimeoutError, httpx.HTTPError) as exc:
+            raise transport_error(exc, host, timeout, self.config.connect_timeout_s) from None
         if not reader.finished:
             raise RemoteError(
                 "truncated",
@@ -297,7 +273,7 @@ class HttpModel:
     def _raise_for_status(self, response: httpx.Response, body: str) -> None:
         status = response.status_code
         host = self.host
-        detail = _server_message(body)
+        detail = server_message(body)
         if status in (401, 403):
             which = (
                 f"the key in {self.config.api_key_env}"
@@ -344,6 +320,36 @@ class _Retryable(Exception):
                 f"{max(1, round(wait))} s"
             )
         return f"{self.host} had a server error (HTTP {self.status}, {self.detail})"
+
+
+def transport_error(
+    exc: TimeoutError | httpx.HTTPError,
+    host: str,
+    timeout_s: float,
+    connect_timeout_s: float,
+    section: str = "remote",
+) -> RemoteError:
+    """What a failed exchange with `host` means to the user; `section` names the settings."""
+    if isinstance(exc, TimeoutError):
+        return RemoteError(
+            "timeout",
+            f"{host} did not finish answering within {timeout_s:g} s ({section}.timeout_s)",
+        )
+    if isinstance(exc, httpx.ConnectTimeout):
+        return RemoteError("timeout", f"could not connect to {host} within {connect_timeout_s:g} s")
+    if isinstance(exc, httpx.ReadTimeout):
+        return RemoteError(
+            "timeout", f"{host} sent nothing for {timeout_s:g} s ({section}.timeout_s)"
+        )
+    if isinstance(exc, httpx.ConnectError):
+        return RemoteError(
+            "unreachable",
+            f"cannot reach {host} ({_reason(exc)}): is the model server running? "
+            f"Check {section}.base_url",
+        )
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        return RemoteError("truncated", f"{host} closed the connection mid-answer ({_reason(exc)})")
+    return RemoteError("http", f"request to {host} failed: {_reason(exc)}")
 
 
 def _reason(exc: BaseException) -> str:

@@ -66,11 +66,11 @@ def build_prompt(
     fim: FimTemplate | None,
 ) -> str:
     """The model prompt for a completion at the request's cursor."""
-    header = f"{comment_marker(request.language)} {file_name(request.uri)}\n"
+    header = _file_header(request)
     if request.context:
         # Context first: it changes least, so the KV cache keeps it across keystrokes.
         header = request.context.rstrip("\n") + "\n" + header
-        budget_tokens = max(budget_tokens // 4, budget_tokens - len(request.context) // 3)
+    budget_tokens = _prefix_budget(request, budget_tokens)
     if fim is None:
         return header + prefix_window(request.prefix, budget_tokens)
     suffix = suffix_window(request.suffix, suffix_lines)
@@ -78,3 +78,38 @@ def build_prompt(
     if fim.order == "spm":
         return f"{fim.suffix}{suffix}{fim.prefix}{prefix}{fim.middle}"
     return f"{fim.prefix}{prefix}{fim.suffix}{suffix}{fim.middle}"
+
+
+def fim_parts(
+    request: CompletionRequest, *, budget_tokens: int, suffix_lines: int
+) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    """The FIM prompt's pieces for a server that lays them out itself: the prefix (the file's
+    header and the code before the cursor), the suffix, and the context as (path, text) chunks,
+    each chunk's text as the prompt would have it."""
+    suffix = suffix_window(request.suffix, suffix_lines)
+    budget = _prefix_budget(request, budget_tokens) - len(suffix) // 3
+    prefix = _file_header(request) + prefix_window(request.prefix, budget)
+    return prefix, suffix, context_chunks(request.language, request.context)
+
+
+def context_chunks(language: str, context: str) -> tuple[tuple[str, str], ...]:
+    """The context block cut before each of its `Path:` headers, as (path, text) chunks."""
+    marker = f"{comment_marker(language)} Path: "
+    chunks: list[tuple[str, list[str]]] = []
+    for line in context.splitlines(keepends=True):
+        if line.startswith(marker) or not chunks:
+            path = line[len(marker) :].strip() if line.startswith(marker) else ""
+            chunks.append((path.removesuffix(" (recent edit)"), []))
+        chunks[-1][1].append(line)
+    return tuple((path, "".join(lines)) for path, lines in chunks)
+
+
+def _file_header(request: CompletionRequest) -> str:
+    return f"{comment_marker(request.language)} {file_name(request.uri)}\n"
+
+
+def _prefix_budget(request: CompletionRequest, budget_tokens: int) -> int:
+    """Tokens left for the code before the cursor once the context has its share."""
+    if not request.context:
+        return budget_tokens
+    return max(budget_tokens // 4, budget_tokens - len(request.context) // 3)
