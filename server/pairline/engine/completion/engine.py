@@ -22,6 +22,7 @@ from pairline.engine.completion import names_check
 from pairline.engine.completion.cache import CompletionCache
 from pairline.engine.completion.plan import Plan, make_plan
 from pairline.engine.completion.postprocess import finish
+from pairline.engine.completion.server_choice import ServerChoice
 from pairline.engine.completion.typing_through import ShownSuggestions
 from pairline.engine.context import ContextGatherer
 from pairline.engine.core import syntax
@@ -45,7 +46,7 @@ class _Speculation:
 
 
 class CompletionEngine:
-    """Serves completions from the local model."""
+    """Serves completions from the local model, or from a model server (`server`)."""
 
     def __init__(self, settings: Settings, model: LocalModel | None = None) -> None:
         """`model`: the server's shared one; without it the engine has one of its own (the
@@ -65,10 +66,12 @@ class CompletionEngine:
         # Cross-file context (imports, other buffers); the server sets it with its workspace.
         self.context: ContextGatherer | None = None
         self.model.watch(self._model_changed)
+        self.server = ServerChoice()  # the model server, when completion.backend is "remote"
 
     @property
     def backend(self) -> Backend | None:
-        return self.model.backend
+        remote = self.server.current(self.settings)
+        return remote if remote is not None else self.model.backend
 
     @backend.setter
     def backend(self, backend: Backend | None) -> None:
@@ -87,7 +90,12 @@ class CompletionEngine:
         self.model.fail(message)
 
     async def wait_ready(self) -> bool:
-        return await self.model.wait_ready()
+        remote = self.server.current(self.settings)
+        if remote is None:
+            return await self.model.wait_ready()
+        if self._cache is None:
+            self._model_changed(remote)  # the cache opens with the first backend, either kind
+        return await remote.prepare()
 
     def _model_changed(self, backend: Backend | None) -> None:
         if backend is None:
@@ -254,7 +262,8 @@ class CompletionEngine:
                 generation = await backend.generate(plan.prompt, plan.params, cancel)
         except ModelCrashed:
             # The model's process died under this request (the server says so once, and
-            # restarts it): this request gets no suggestion, the next one a new process.
+            # restarts it), or the model server failed (said once per outage): this request
+            # gets no suggestion.
             self.stats["model_crashed"] += 1
             return None
         if generation.stop_reason == "cancelled" or cancel.is_set():
@@ -376,6 +385,7 @@ class CompletionEngine:
         for event in self._inflight.values():
             event.set()
         self._stop_speculation()
+        self.server.close()
         if self._owns_model:
             self.model.close()
         if self._cache is not None:
