@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from pairline.bench.harness import common, plot
+from pairline.bench.quality import names
 from pairline.engine.completion.engine import CompletionEngine
 from pairline.engine.context import ContextGatherer
 from pairline.engine.core.config import Settings
@@ -497,6 +498,8 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     # The tree stays on disk while the engine reads it (pairline's own context arm).
     with tempfile.TemporaryDirectory(prefix="pairline-crossfile-") as tmp:
         plan = build(args, settings, Path(tmp))
+        if args.names:
+            return names.run(args, settings, plan)
         measured = asyncio.run(measure(args, settings, plan))
     return report(args, settings, plan, measured)
 
@@ -518,6 +521,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run pairline's context arm again with this boolean context setting off, "
         "e.g. context.retrieval",
     )
+    parser.add_argument(
+        "--names",
+        action="store_true",
+        help="score member names instead (identifier match, made-up name rate) over arms "
+        "flipping context, completion.guide_names and completion.check_names",
+    )
+    parser.add_argument("--names-arms", help=f"with --names: {','.join(names.ARMS)} (default all)")
     common.add_automatic_argument(parser)
 
 

@@ -5,7 +5,8 @@ a member its receiver does not have.
 has (the name monitor, context/receivers.py); receivers missing there are never judged. The
 check reads the suggestion in its line (what precedes the cursor and follows the suggestion),
 skips strings and comments, and judges only names the suggestion writes: a name the user typed
-is theirs. It needs no model, so it works for any backend.
+is theirs, and a name assigned to (`self.count = 0`) is being created. It needs no model, so it
+works for any backend.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Mapping
 
 _CHAIN = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:[ \t]*\.[ \t]*[A-Za-z_]\w*)+")
 _PART = re.compile(r"[A-Za-z_]\w*")
+# After a chain: it is assigned (`self.x = ...`, `self.x: int = ...`), which creates the member.
+_ASSIGNED = re.compile(r"[ \t]*(?:=(?!=)|:(?!=))")
 
 
 def _code_mask(text: str) -> list[bool]:
@@ -81,6 +84,8 @@ def first_made_up(
                 continue  # the user's own text, or a real member
             if name_end >= len(full) and any(m.startswith(name.group()) for m in known):
                 continue  # a name still being written
+            if i == len(parts) - 1 and _ASSIGNED.match(full, chain.end()):
+                continue  # an assignment creates the member
             return chain.start() - start
     return None
 

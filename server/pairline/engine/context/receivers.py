@@ -42,6 +42,8 @@ Members = dict[str, frozenset[str]]
 MAX_FILES = 2048
 MAX_BUFFERS = 32
 MAX_DEPTH = 6  # hops through imports, re-exports and bases
+# Methods that give the instance its attributes: there `self.` may well name a new one.
+CREATORS = frozenset({"__init__", "__new__", "__post_init__", "__init_subclass__", "setUp"})
 
 _EXCEPTION = frozenset(
     [
@@ -193,7 +195,7 @@ class NameMonitor:
                 found = self._members(Target("instance", target.path, target.name), 0)
                 if found is not None:
                     out[name] = found
-        if scope.cls is not None and scope.first:
+        if scope.cls is not None and scope.first and scope.method not in CREATORS:
             found = self._class_members(path, members, scope.cls, 0)
             if found is not None:
                 out[scope.first] = found

@@ -36,6 +36,7 @@ class Scope:
     cls: ClassInfo | None = None  # the class whose method the cursor is in
     cls_name: str = ""
     first: str = ""  # the method's first parameter (`self`, or `cls` in a classmethod)
+    method: str = ""  # that method's name
     classmethod: bool = False
     locals: dict[str, str | None] = field(default_factory=dict)
 
@@ -159,6 +160,7 @@ def scope_at(root: tree_sitter.Node, lines: list[str], line: int, indent: int) -
             scope.cls = class_info(owner)
             scope.cls_name = text(owner.child_by_field_name("name"))
             scope.first = names[0]
+            scope.method = text(node.child_by_field_name("name"))
             scope.classmethod = "classmethod" in decorators
             scope.locals.pop(names[0], None)
     return scope

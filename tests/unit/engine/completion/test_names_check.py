@@ -56,3 +56,9 @@ def test_a_name_cut_short_at_the_end_may_still_become_a_member() -> None:
 
 def test_no_members_no_check() -> None:
     assert check("helpers.whatever()", "    ", "", {}) == "helpers.whatever()"
+
+
+def test_an_assigned_member_is_created_not_made_up() -> None:
+    assert check("self.count = 0", "    ", "", MEMBERS) == "self.count = 0"
+    assert check("self.count: int = 0", "    ", "", MEMBERS) == "self.count: int = 0"
+    assert check("x = self.count == 0", "    ", "", MEMBERS) == "x ="

@@ -186,3 +186,12 @@ def test_other_languages_are_not_constrained(gatherer: ContextGatherer) -> None:
     gatherer.workspace.open(uri, "import * as h from './helpers'\n", language="javascript")
     request = gatherer.workspace.request_at(uri, Position(1, 0))
     assert gatherer.members_at(request) == {}
+
+
+def test_self_is_left_alone_where_attributes_are_created(gatherer: ContextGatherer) -> None:
+    source = """
+        class Square:
+            def __init__(self) -> None:
+                <|>
+    """
+    assert "self" not in _at(gatherer, source)

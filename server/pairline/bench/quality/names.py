@@ -1,0 +1,202 @@
+"""`bench crossfile --names`: do the suggestions name members that exist?
+
+Each crossfile task runs through arms that flip the prompt's cross-file context
+(`context.enable`), guided decoding of member names (`completion.guide_names`) and their
+post-check (`completion.check_names`), all against the one unpacked tree. Besides exact match
+and edit similarity, each arm is scored by
+
+- identifier match: the first member name after a `.` in the target line against the first one
+  in the suggestion (tasks whose target has a member access), as Agrawal et al. (NeurIPS 2023,
+  monitor-guided decoding) score next-identifier match;
+- made-up name rate: the share of shown suggestions that name a member its receiver does not
+  have, where the receiver resolves at the task's cursor (pairline's own name monitor, the same
+  for every arm, whatever the arm's settings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import dataclasses
+import re
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pairline.bench.harness import common
+from pairline.engine.completion.engine import CompletionEngine
+from pairline.engine.completion.names_check import first_made_up
+from pairline.engine.context import ContextGatherer
+from pairline.engine.core.config import Settings
+from pairline.engine.core.types import CompletionRequest, Position, PositionEncoding
+from pairline.engine.workspace import Workspace
+
+if TYPE_CHECKING:
+    from pairline.bench.quality.crossfile import Plan, Task
+
+# name → (context.enable, completion.guide_names, completion.check_names)
+ARMS: dict[str, tuple[bool, bool, bool]] = {
+    "no_context": (False, False, False),
+    "context": (True, False, False),
+    "context_check": (True, False, True),
+    "context_guide": (True, True, False),
+    "context_guide_check": (True, True, True),
+    "no_context_guide_check": (False, True, True),
+}
+_MEMBER = re.compile(r"(?<![\w])[A-Za-z_]\w*\s*\.\s*([A-Za-z_]\w*)")
+
+
+def first_member(text: str) -> str | None:
+    """The first member name after a `.` in `text` (strings are not told apart)."""
+    found = _MEMBER.search(text)
+    return found.group(1) if found else None
+
+
+def identifier_match(prediction: str, target: str) -> bool | None:
+    """Whether the first member names agree; None when the target accesses no member."""
+    wanted = first_member(target)
+    return None if wanted is None else first_member(prediction) == wanted
+
+
+def made_up(text: str, before: str, members: Mapping[str, frozenset[str]]) -> bool:
+    """Whether the suggestion names a member that its (resolved) receiver lacks."""
+    return bool(text.strip()) and first_made_up(text, before, "", members) is not None
+
+
+def arm_settings(settings: Settings, arm: str) -> Settings:
+    context_on, guide, check = ARMS[arm]
+    context = copy.copy(settings.context)
+    context.enable = context_on
+    completion = dataclasses.replace(settings.completion, guide_names=guide, check_names=check)
+    return dataclasses.replace(settings, context=context, completion=completion)
+
+
+def _request(workspace: Workspace, root: Path, task: Task, automatic: bool) -> CompletionRequest:
+    uri = (root / task.path).as_uri()
+    workspace.open(uri, task.text, language="python")
+    request = workspace.request_at(uri, Position(task.line, task.column))
+    return dataclasses.replace(request, automatic=automatic)
+
+
+async def _arm(
+    engine: CompletionEngine,
+    gatherer: ContextGatherer,
+    plan: Plan,
+    members: list[Mapping[str, frozenset[str]]],
+    automatic: bool,
+    progress: common.Progress,
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for i, task in enumerate(plan.tasks):
+        request = _request(gatherer.workspace, plan.root, task, automatic)
+        started = time.perf_counter()
+        suggestion = await engine.complete(request)
+        seconds = time.perf_counter() - started
+        gatherer.workspace.close(request.uri)
+        engine.forget(request.uri)  # no typing-through into the next arm
+        text = suggestion.text.split("\n", 1)[0] if suggestion else ""
+        before = request.prefix.rsplit("\n", 1)[-1]
+        out.append(
+            {
+                "text": text,
+                "seconds": seconds,
+                "exact_match": common.exact_match(text, task.target),
+                "edit_similarity": round(common.edit_similarity(text.strip(), task.target), 4),
+                "identifier_match": identifier_match(text, task.target),
+                "made_up": made_up(text, before, members[i]),
+            }
+        )
+        progress.advance()
+    return out
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    shown = [r for r in rows if r["text"].strip()]
+    scored = [float(r["identifier_match"]) for r in rows if r["identifier_match"] is not None]
+    return {
+        "exact_match": common.mean([float(r["exact_match"]) for r in rows]),
+        "edit_similarity": common.mean([r["edit_similarity"] for r in rows]),
+        "identifier_match": common.mean(scored),
+        "identifier_tasks": len(scored),
+        "shown": len(shown),
+        "made_up": sum(1 for r in shown if r["made_up"]),
+        "made_up_rate": common.share(sum(1 for r in shown if r["made_up"]), len(shown)),
+        "latency": common.latency_summary([r["seconds"] for r in rows]),
+    }
+
+
+async def measure(
+    args: argparse.Namespace, settings: Settings, plan: Plan, arms: list[str]
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
+    """Each arm's rows, and what the monitor found at the tasks' cursors."""
+    workspace = Workspace(PositionEncoding.UTF32)
+    gatherer = ContextGatherer(workspace, [plan.root])
+    await asyncio.to_thread(gatherer.ensure_index, settings.context)
+    members: list[Mapping[str, frozenset[str]]] = []
+    started = time.perf_counter()
+    for task in plan.tasks:
+        request = _request(workspace, plan.root, task, args.automatic)
+        members.append(gatherer.members_at(request))
+        workspace.close(request.uri)
+    monitor: dict[str, Any] = {
+        "tasks_with_receivers": sum(1 for m in members if m),
+        "receivers_mean": common.mean([float(len(m)) for m in members]),
+        "seconds_per_task_cold": round((time.perf_counter() - started) / len(plan.tasks), 5),
+    }
+    backend, model = await common.load_backend(settings, quiet=args.json)
+    engine = CompletionEngine(settings)
+    engine.attach(backend)
+    engine.context = gatherer
+    progress = common.Progress(len(arms) * len(plan.tasks), "crossfile names")
+    rows: dict[str, list[dict[str, Any]]] = {}
+    try:
+        for arm in arms:
+            engine.settings = arm_settings(settings, arm)
+            rows[arm] = await _arm(engine, gatherer, plan, members, args.automatic, progress)
+    finally:
+        engine.close()
+        progress.close()
+    monitor["model"] = model.name
+    return rows, monitor
+
+
+def run(args: argparse.Namespace, settings: Settings, plan: Plan) -> dict[str, Any]:
+    """The names arms on `plan`'s tasks, as a report (crossfile-names-PACKAGE.json)."""
+    arms = [a.strip() for a in args.names_arms.split(",")] if args.names_arms else list(ARMS)
+    unknown = [a for a in arms if a not in ARMS]
+    if unknown:
+        raise SystemExit(f"pairline: unknown --names-arms {unknown}; known: {', '.join(ARMS)}")
+    rows, monitor = asyncio.run(measure(args, settings, plan, arms))
+    package = args.package or Path(args.from_dir).name
+    per_task = [
+        {"path": t.path, "line": t.line + 1, "target": t.target}
+        | {arm: rows[arm][i]["text"] for arm in arms}
+        for i, t in enumerate(plan.tasks)
+    ]
+    data: dict[str, Any] = {
+        "bench": "crossfile-names",
+        "results": {
+            "package": package,
+            "version": plan.version,
+            "tasks_found": plan.tasks_found,
+            "tasks": len(plan.tasks),
+            "monitor": monitor,
+            **{arm: summary(rows[arm]) for arm in arms},
+        },
+        "settings": {
+            "source": plan.source,
+            "n": args.n,
+            "seed": args.seed,
+            "automatic": bool(args.automatic),
+            "arms": {
+                arm: dict(zip(("context", "guide", "check"), ARMS[arm], strict=True))
+                for arm in arms
+            },
+            **common.settings_info(settings),
+        },
+        "machine": common.machine_info(),
+        "per_task": per_task,
+    }
+    return common.finish(data, args, f"crossfile-names-{package}")
