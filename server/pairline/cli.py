@@ -271,17 +271,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from pairline.engine.models import manifest
+    from pairline import models_cli
 
-    settings = settings_from_args(args)
-    for name in manifest.builtin_names():
-        spec = manifest.manifest()["builtin"][name]
-        default = " (default)" if name == manifest.default_model_name() else ""
-        print(f"{name}{default}: {spec['description']}")
-        print(f"    package: {spec['package']}")
-    print(f"cache dir: {settings.cache_path}")
-    print("Any other GGUF: --model /path/to/model.gguf (FIM tokens are detected from the file).")
-    return 0
+    if args.models_command == "pull":
+        return models_cli.run_pull(args)
+    return models_cli.run_list(settings_from_args(args))
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -337,9 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_args(doctor)
     doctor.set_defaults(func=cmd_doctor, default_level="warning")
 
-    models_cmd = sub.add_parser("models", help="list the built-in models")
-    models_cmd.add_argument("--cache-dir", help="where models and caches are kept")
-    models_cmd.set_defaults(func=cmd_models, default_level="warning")
+    from pairline.models_cli import add_parser as add_models_parser
+
+    add_models_parser(sub).set_defaults(func=cmd_models, default_level="warning")
 
     stats = sub.add_parser(
         "stats", help="suggestions shown and accepted per language (local data, never sent)"

@@ -1,6 +1,8 @@
-"""Find the GGUF file for a model setting: a built-in model name or a path.
+"""Find the GGUF file for a model setting: a built-in model name, a preset, or a path.
 
-Built-in models come from Python packages, never from the network. The default one is shipped
+Built-in models come from Python packages, never from the network. A preset (or an
+`owner/repo:file.gguf` name) is found in the Hugging Face hub's cache, where `pairline models
+pull` put it; resolving never downloads. The default one is shipped
 in chunks and assembled, sha256-verified, into the cache dir on first use; a marker next to it
 records the verified size so later starts skip the hash, and a file that no longer matches is
 assembled again rather than loaded half-written.
@@ -20,12 +22,25 @@ from pathlib import Path
 from typing import Any
 
 from pairline.engine.core.types import EngineError
+from pairline.engine.models import presets as hub
 
 GGUF_MAGIC = b"GGUF"
 
 
 class ModelError(EngineError):
     """The model cannot be found or is not usable."""
+
+
+class ModelNotDownloaded(ModelError):
+    """The setting names a hub model that is not in the hub's cache yet."""
+
+    def __init__(self, target: hub.Target) -> None:
+        self.target = target
+        size = f", {target.preset.size_text}" if target.preset else ""
+        super().__init__(
+            f"model {target.name} is not downloaded: run `pairline models pull {target.name}`"
+            f" (from huggingface.co/{target.repo}{size})"
+        )
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,11 @@ def manifest() -> dict[str, Any]:
 
 def builtin_names() -> list[str]:
     return list(manifest()["builtin"])
+
+
+def presets() -> list[hub.Preset]:
+    """The code models known by name that `pairline models pull` downloads from the hub."""
+    return hub.from_table(manifest().get("preset", {}))
 
 
 def default_model_name() -> str:
@@ -111,9 +131,19 @@ def resolve(
         check_gguf(path)
         return ResolvedModel(name_or_path, path, builtin=True, chat=bool(spec.get("chat")))
     path = Path(os.path.expanduser(name_or_path))
+    target = None if path.exists() else hub.setting_target(name_or_path, presets())
+    if target is not None:
+        found = hub.cached_file(target)
+        if found is None:
+            raise ModelNotDownloaded(target)
+        check_gguf(found)
+        return ResolvedModel(target.name, found, builtin=False)
     if path.suffix.lower() != ".gguf" and not path.exists():
-        known = ", ".join(builtin_names())
-        raise ModelError(f"unknown model {name_or_path!r}: use one of {known} or a .gguf path")
+        known = ", ".join([*builtin_names(), *(p.name for p in presets())])
+        raise ModelError(
+            f"unknown model {name_or_path!r}: use one of {known}, owner/repo:file.gguf"
+            " or a .gguf path"
+        )
     check_gguf(path)
     return ResolvedModel(path.name, path.resolve(), builtin=False)
 
