@@ -363,7 +363,7 @@ def load_settings(data: Any) -> tuple[Settings, list[str]]:
             problems.append(f"unknown setting {key!r} ignored")
             continue
         try:
-            values[name] = converter.structure(value, types[name])
+            values[name] = converter().structure(value, types[name])
         except Exception as exc:  # cattrs and __post_init__ both raise; report either
             problems.append(
                 f"invalid {name} settings ({'; '.join(faults(exc, name))}); using defaults"
@@ -373,5 +373,5 @@ def load_settings(data: Any) -> tuple[Settings, list[str]]:
 
 def dump_settings(settings: Settings) -> dict[str, Any]:
     """Plain-dict form of `settings` (for logs and `pairline doctor`)."""
-    result: dict[str, Any] = converter.unstructure(settings)
+    result: dict[str, Any] = converter().unstructure(settings)
     return result

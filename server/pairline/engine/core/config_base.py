@@ -13,12 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar, Literal, Protocol, get_args, get_origin
+from functools import cache
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, get_args, get_origin
 
-import cattrs
-from cattrs.errors import AttributeValidationNote
-from cattrs.gen import make_dict_structure_fn, override
-from cattrs.v import format_exception
+if TYPE_CHECKING:
+    import cattrs
 
 
 class SettingError(ValueError):
@@ -122,8 +121,6 @@ class Section:
 
 # --- Structuring ------------------------------------------------------------------------------
 
-converter = cattrs.Converter(forbid_extra_keys=True)
-
 
 def camel_case(name: str) -> str:
     """`n_gpu_layers` -> `nGpuLayers`: how editors spell a setting."""
@@ -131,12 +128,14 @@ def camel_case(name: str) -> str:
     return head + "".join(word.capitalize() for word in rest)
 
 
-def _section_hook(cls: type[Section]) -> Callable[[Any, Any], Section]:
+def _section_hook(converter: cattrs.Converter, cls: type[Section]) -> Callable[[Any, Any], Section]:
     """Structure `cls` from a mapping, each field under its camelCase key or its own name.
 
     Only the section's own fields are renamed, so the keys of its maps (language ids, action
     names) stay as written.
     """
+    from cattrs.gen import make_dict_structure_fn, override
+
     camel = {each.name: camel_case(each.name) for each in fields(cls)}
     renames: dict[str, Any] = {name: override(rename=key) for name, key in camel.items()}
     structure = make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True, **renames)
@@ -166,13 +165,25 @@ def _structure_choice(value: Any, type_: Any) -> Any:
     return value
 
 
-converter.register_structure_hook_factory(
-    lambda type_: isinstance(type_, type) and issubclass(type_, Section), _section_hook
-)
 _LITERAL = get_origin(Literal["x"])
-converter.register_structure_hook_func(
-    lambda type_: get_origin(type_) is _LITERAL, _structure_choice
-)
+
+
+# Built on first use: the model host reads its settings as plain fields and never structures
+# any, so it does without cattrs' memory.
+@cache
+def converter() -> cattrs.Converter:
+    """The converter that structures settings sections from plain dicts."""
+    import cattrs
+
+    made = cattrs.Converter(forbid_extra_keys=True)
+    made.register_structure_hook_factory(
+        lambda type_: isinstance(type_, type) and issubclass(type_, Section),
+        lambda cls: _section_hook(made, cls),
+    )
+    made.register_structure_hook_func(
+        lambda type_: get_origin(type_) is _LITERAL, _structure_choice
+    )
+    return made
 
 
 def _one_of(choices: tuple[object, ...]) -> str:
@@ -182,6 +193,10 @@ def _one_of(choices: tuple[object, ...]) -> str:
 
 def faults(exc: BaseException, where: str, type_: Any = None) -> list[str]:
     """One line per fault in `exc`, each naming the setting as TOML spells it."""
+    import cattrs
+    from cattrs.errors import AttributeValidationNote
+    from cattrs.v import format_exception
+
     if isinstance(exc, cattrs.ClassValidationError | cattrs.IterableValidationError):
         noted, bare = exc.group_exceptions()
         lines: list[str] = []
