@@ -1,0 +1,54 @@
+"""Scoring of bench crossfile --names: identifier match and the made-up name rate."""
+
+from __future__ import annotations
+
+from pairline.bench.quality.names import (
+    ARMS,
+    arm_settings,
+    first_member,
+    identifier_match,
+    made_up,
+    summary,
+)
+from pairline.engine.core.config import Settings
+
+
+def test_the_first_member_after_a_dot() -> None:
+    assert first_member("x = ctx.obj.get(1)") == "obj"
+    assert first_member("return value") is None
+    assert first_member("f(1.5)") is None  # a number is no receiver
+
+
+def test_identifier_match_compares_first_members() -> None:
+    assert identifier_match("ctx.obj.x", "return ctx.obj") is True
+    assert identifier_match("ctx.options", "return ctx.obj") is False
+    assert identifier_match("", "return ctx.obj") is False
+    assert identifier_match("ctx.obj", "return 1") is None
+
+
+def test_made_up_needs_a_resolved_receiver() -> None:
+    members = {"ctx": frozenset({"obj"})}
+    assert made_up("ctx.options", "    ", members)
+    assert not made_up("ctx.obj", "    ", members)
+    assert not made_up("other.options", "    ", members)
+    assert not made_up("", "    ", members)
+
+
+def test_the_rate_is_over_shown_suggestions() -> None:
+    row = {"exact_match": False, "edit_similarity": 0.0, "seconds": 0.1}
+    rows = [
+        {**row, "text": "ctx.options", "identifier_match": False, "made_up": True},
+        {**row, "text": "ctx.obj", "identifier_match": True, "made_up": False},
+        {**row, "text": "", "identifier_match": None, "made_up": False},
+    ]
+    result = summary(rows)
+    assert result["shown"] == 2 and result["made_up"] == 1 and result["made_up_rate"] == 0.5
+    assert result["identifier_match"] == 0.5 and result["identifier_tasks"] == 2
+
+
+def test_arms_flip_the_three_settings() -> None:
+    settings = arm_settings(Settings(), "no_context_guide_check")
+    assert not settings.context.enable
+    assert settings.completion.guide_names and settings.completion.check_names
+    assert Settings().context.enable  # the base settings are left alone
+    assert len(ARMS) == 6
