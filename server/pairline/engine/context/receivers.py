@@ -24,63 +24,20 @@ import tree_sitter
 
 from pairline.engine.context.analysis import without_cursor_line
 from pairline.engine.context.imports import WILDCARD, ImportRef
-from pairline.engine.context.members import (
-    MODULE_DUNDERS,
-    OBJECT_DUNDERS,
-    ClassInfo,
-    FileMembers,
-    module_members,
-)
+from pairline.engine.context.members import ClassInfo, FileMembers
+from pairline.engine.context.monitor_rules import RULES, family
 from pairline.engine.context.neighbours import ImportNeighbours
-from pairline.engine.context.scope import Scope, scope_at
+from pairline.engine.context.scope import Scope
 from pairline.engine.core import syntax
 from pairline.engine.core.document import Document
 from pairline.engine.core.lru import Lru
 from pairline.engine.core.types import CompletionRequest
+from pairline.engine.workspace import language_for_path
 
 Members = dict[str, frozenset[str]]
 MAX_FILES = 2048
 MAX_BUFFERS = 32
 MAX_DEPTH = 6  # hops through imports, re-exports and bases
-# Methods that give the instance its attributes: there `self.` may well name a new one.
-CREATORS = frozenset({"__init__", "__new__", "__post_init__", "__init_subclass__", "setUp"})
-
-_EXCEPTION = frozenset(
-    [
-        "args",
-        "with_traceback",
-        "add_note",
-        "__traceback__",
-        "__cause__",
-        "__context__",
-        "__notes__",
-        "__suppress_context__",
-    ]
-)
-# Bases outside the workspace whose members are known by name.
-BUILTIN_BASES: dict[str, frozenset[str]] = {
-    "object": frozenset(),
-    "ABC": frozenset(),
-    "Generic": frozenset(),
-    "Protocol": frozenset(),
-    "BaseException": _EXCEPTION,
-    "Exception": _EXCEPTION,
-    **{
-        name: _EXCEPTION
-        for name in [
-            "ValueError",
-            "TypeError",
-            "RuntimeError",
-            "KeyError",
-            "LookupError",
-            "IndexError",
-            "OSError",
-            "AttributeError",
-            "NotImplementedError",
-            "ImportError",
-        ]
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -112,6 +69,8 @@ class NameMonitor:
         self._buffers: Lru[tuple[str, str], _Buffer] = Lru(MAX_BUFFERS)
         self._docs: Mapping[str, Document] = {}
         self._current: tuple[str, FileMembers] = ("", FileMembers())
+        self._rules = RULES["python"]
+        self._family = self._language = "python"
         self._read: dict[str, object] = {}  # files read for the buffer being worked on
 
     def at(
@@ -134,8 +93,10 @@ class NameMonitor:
     ) -> Members:
         """Receiver → members at the cursor (`line`, the indentation `indent`) of a buffer
         whose text, the cursor line left blank, is `text`; `path`: the buffer's file."""
-        if language != "python":
+        rules = RULES.get(family(language))
+        if rules is None:
             return {}
+        self._rules, self._family, self._language = rules, family(language), language
         self._docs = open_docs
         digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         key = (path or "", digest.hex())
@@ -144,13 +105,13 @@ class NameMonitor:
             tree = syntax.parse(language, text.encode("utf-8", "surrogatepass"))
             if tree is None:
                 return {}
-            members = module_members(tree.root_node)
+            members = rules.members(tree.root_node, language)
             self._current, self._read = (path or "", members), {}
             level = self._module_level(path or "", members)
             cached = _Buffer(self.neighbours.generation, tree, members, level, self._read)
             self._buffers.put(key, cached)
         self._current = (path or "", cached.members)
-        scope = scope_at(cached.tree.root_node, text.split("\n"), line, indent)
+        scope = rules.scope(cached.tree.root_node, text.split("\n"), line, indent)
         return self._in_scope(path or "", cached.members, cached.module_level, scope)
 
     def _version(self, path: str) -> object:
@@ -195,7 +156,7 @@ class NameMonitor:
                 found = self._members(Target("instance", target.path, target.name), 0)
                 if found is not None:
                     out[name] = found
-        if scope.cls is not None and scope.first and scope.method not in CREATORS:
+        if scope.cls is not None and scope.first and scope.method not in self._rules.creators:
             found = self._class_members(path, members, scope.cls, 0)
             if found is not None:
                 out[scope.first] = found
@@ -215,7 +176,8 @@ class NameMonitor:
         if path == self._current[0]:
             return self._current[1]  # the buffer asked about, as the request has it
         index = self.neighbours.index
-        if not index.has(path) or not path.endswith((".py", ".pyi")):
+        language = language_for_path(path)
+        if not index.has(path) or family(language) != self._family:
             return None
         doc = self._docs.get(path)
         key = self._read[path] = self._version(path)
@@ -225,10 +187,10 @@ class NameMonitor:
         source = doc.text if doc is not None else index.read_text(path)
         if source is None:
             return None
-        tree = syntax.parse("python", source.encode("utf-8", "surrogatepass"))
+        tree = syntax.parse(language, source.encode("utf-8", "surrogatepass"))
         if tree is None:
             return None
-        members = module_members(tree.root_node)
+        members = self._rules.members(tree.root_node, language)
         self._files.put(path, (key, members))
         return members
 
@@ -238,7 +200,8 @@ class NameMonitor:
         if not path:
             return []  # a buffer outside the workspace: its imports resolve nowhere
         return [
-            (r.path, r.names, r.namespace) for r in self.neighbours.resolve("python", path, ref)
+            (r.path, r.names, r.namespace)
+            for r in self.neighbours.resolve(self._language, path, ref)
         ]
 
     def _lookup(self, path: str, members: FileMembers, dotted: str, depth: int) -> Target | None:
@@ -304,7 +267,7 @@ class NameMonitor:
     def _module_names(self, path: str, members: FileMembers, depth: int) -> frozenset[str] | None:
         if members.open:
             return None
-        names = set(members.names) | MODULE_DUNDERS
+        names = set(members.names) | self._rules.module_names
         if os.path.basename(path).startswith("__init__."):
             # Submodules are attributes of their package once imported anywhere.
             for entry in self.neighbours.index.names_in(os.path.dirname(path)):
@@ -328,11 +291,11 @@ class NameMonitor:
     ) -> frozenset[str] | None:
         if info.open or depth > MAX_DEPTH:
             return None
-        names = set(info.names) | OBJECT_DUNDERS
+        names = set(info.names) | self._rules.object_names
         for base in info.bases:
             target = self._lookup(path, members, base, depth + 1)
             if target is None or target.kind != "class":
-                builtin = BUILTIN_BASES.get(base.rsplit(".", 1)[-1])
+                builtin = self._rules.bases.get(base.rsplit(".", 1)[-1])
                 if builtin is None:
                     return None
                 names |= builtin

@@ -1,0 +1,99 @@
+"""What the name monitor (receivers.py) needs to know per language: how to read a file's
+definitions and the scope at a cursor, the names every module and object has, the bases from
+outside the workspace whose members are known by name, and the methods that create attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import tree_sitter
+
+from pairline.engine.context import members_js
+from pairline.engine.context.members import (
+    MODULE_DUNDERS,
+    OBJECT_DUNDERS,
+    FileMembers,
+    module_members,
+)
+from pairline.engine.context.scope import Scope, scope_at
+from pairline.engine.core import languages
+
+# Methods that give the instance its attributes: there `self.` may well name a new one.
+CREATORS = frozenset({"__init__", "__new__", "__post_init__", "__init_subclass__", "setUp"})
+
+_EXCEPTION = frozenset(
+    [
+        "args",
+        "with_traceback",
+        "add_note",
+        "__traceback__",
+        "__cause__",
+        "__context__",
+        "__notes__",
+        "__suppress_context__",
+    ]
+)
+# Bases outside the workspace whose members are known by name.
+BUILTIN_BASES: dict[str, frozenset[str]] = {
+    "object": frozenset(),
+    "ABC": frozenset(),
+    "Generic": frozenset(),
+    "Protocol": frozenset(),
+    "BaseException": _EXCEPTION,
+    "Exception": _EXCEPTION,
+    **{
+        name: _EXCEPTION
+        for name in [
+            "ValueError",
+            "TypeError",
+            "RuntimeError",
+            "KeyError",
+            "LookupError",
+            "IndexError",
+            "OSError",
+            "AttributeError",
+            "NotImplementedError",
+            "ImportError",
+        ]
+    },
+}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What differs between the languages the monitor reads."""
+
+    members: Callable[[tree_sitter.Node, str], FileMembers]
+    scope: Callable[[tree_sitter.Node, list[str], int, int], Scope]
+    module_names: frozenset[str]  # names every module has
+    object_names: frozenset[str]  # names every object has
+    bases: Mapping[str, frozenset[str]]  # bases outside the workspace known by name
+    creators: frozenset[str]  # methods where `self.`/`this.` may name a new attribute
+
+
+RULES = {
+    "python": Rules(
+        lambda root, _language: module_members(root),
+        scope_at,
+        MODULE_DUNDERS,
+        OBJECT_DUNDERS,
+        BUILTIN_BASES,
+        CREATORS,
+    ),
+    "js": Rules(
+        members_js.module_members,
+        members_js.scope_at,
+        frozenset(),
+        members_js.OBJECT_MEMBERS,
+        members_js.BUILTIN_BASES,
+        members_js.CREATORS,
+    ),
+}
+
+
+def family(language: str) -> str:
+    """The language's family name ("python", "js", ...), "" when pairline does not know it."""
+    entry = languages.find(language)
+    return entry.name if entry is not None else ""
