@@ -20,7 +20,7 @@ The task's test is one function (JS: `const testX = () => {...}`, Rust: the `#[t
 around it are kept in both halves. Each half is scored apart from the loop, with the tool the
 user would run, in a scratch copy of the project (Rust: one cargo target folder per task, so its
 builds stay warm across the arms). A task whose canonical solution fails its own tests is
-skipped too. Go (`go test`) is not written yet: its tests use testify, an external module.
+skipped too. Go (`go test`) is written by `fix_go`.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 import tree_sitter
 
 from pairline.bench.quality import fix_project
+from pairline.bench.quality.fix_go import GoProject
 from pairline.bench.quality.fix_project import Project, Split, names, parse, source, text_of, walk
 
 LANGUAGES = ("python", "js", "rust", "go")
@@ -52,8 +53,6 @@ def refused(language: str, check: list[str] | None) -> str | None:
         return (
             f"the {language} toolchain is not installed (no `{tool}` on PATH); nothing was measured"
         )
-    if language == "go":
-        return "Go tasks are not written as projects yet; nothing was measured"
     if set(check or ["p"]) != {"p"}:
         return "only the check arm p (--check p) is written for this language"
     return None
@@ -302,6 +301,6 @@ def _has_test_attribute(node: tree_sitter.Node) -> bool:
 
 
 def project(language: str, task: dict[str, Any], scratch: Path) -> Project:
-    """The task written for `language` ("js" or "rust"); `scratch` holds its scoring runs."""
-    kinds: dict[str, type[Project]] = {"js": JsProject, "rust": RustProject}
+    """The task written for `language` ("js", "rust" or "go"); `scratch` holds its scoring runs."""
+    kinds: dict[str, type[Project]] = {"js": JsProject, "rust": RustProject, "go": GoProject}
     return kinds[language](task, scratch)
