@@ -110,6 +110,7 @@ class ContextGatherer:
         if path is not None:
             self._imports.forget(path, uri)
         self._analyses.forget(uri)
+        self._monitor.forget(uri)
         self._windows.forget(uri)
         self._paths.forget(uri)
         self._last.discard_if(lambda key: key[0] == uri)

@@ -17,6 +17,7 @@ import tree_sitter
 
 from pairline.engine.context.imports import ImportRef, extract_imports
 from pairline.engine.core import languages, syntax
+from pairline.engine.core.lru import Lru
 
 # Names every module has, whatever it defines.
 MODULE_DUNDERS = frozenset(
@@ -198,8 +199,21 @@ def _bases(node: tree_sitter.Node, info: ClassInfo) -> None:
             info.open = True  # a computed base: its members cannot be read
 
 
+_CLASSES: Lru[bytes, ClassInfo] = Lru(1024)
+
+
 def class_info(node: tree_sitter.Node) -> ClassInfo:
-    """The members of one class definition (not those of its bases)."""
+    """The members of one class definition (not those of its bases); kept per source text, so
+    a keystroke re-reads only the class it lands in. Callers must not change the result."""
+    source = node.text or b""
+    found = _CLASSES.get(source)
+    if found is None:
+        found = _class_info(node)
+        _CLASSES.put(source, found)
+    return found
+
+
+def _class_info(node: tree_sitter.Node) -> ClassInfo:
     info = ClassInfo()
     _bases(node, info)
     body = node.child_by_field_name("body")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from pairline.engine.context.analysis import without_cursor_line
+from pairline.engine.context.analysis import reparse, without_cursor_line
 from pairline.engine.context.imports import WILDCARD, ImportRef
 from pairline.engine.context.members import ClassInfo, FileMembers
 from pairline.engine.context.monitor_rules import RULES, family
@@ -51,6 +51,15 @@ class _Buffer:
     read: dict[str, object]  # the files read for it → the version read
 
 
+def _definitions(members: FileMembers) -> tuple[object, ...]:
+    """What a buffer's module-level receivers depend on, as a key."""
+    classes = tuple(
+        (name, frozenset(info.names), tuple(info.bases), info.open)
+        for name, info in sorted(members.classes.items())
+    )
+    return (tuple(members.imports), classes, tuple(sorted(members.objects.items())))
+
+
 @dataclass(frozen=True)
 class Target:
     """What a name resolves to: a module, a class, or an instance of a class."""
@@ -67,6 +76,8 @@ class NameMonitor:
         self.neighbours = neighbours
         self._files: Lru[str, tuple[object, FileMembers]] = Lru(MAX_FILES)
         self._buffers: Lru[tuple[str, str], _Buffer] = Lru(MAX_BUFFERS)
+        self._trees: Lru[str, tuple[str, bytes, tree_sitter.Tree]] = Lru(MAX_BUFFERS)
+        self._levels: Lru[tuple[object, ...], tuple[Members, dict[str, object]]] = Lru(MAX_BUFFERS)
         self._docs: Mapping[str, Document] = {}
         self._current: tuple[str, FileMembers] = ("", FileMembers())
         self._rules = RULES["python"]
@@ -80,39 +91,49 @@ class NameMonitor:
         text, line = without_cursor_line(request)
         before = request.prefix.rsplit("\n", 1)[-1]
         indent = len(before) - len(before.lstrip(" \t"))
-        return self.members_at(path, request.language, text, line, indent, open_docs)
+        self._docs = open_docs
+        return self._members_at(request.uri, path, request.language, text, line, indent)
 
-    def members_at(
-        self,
-        path: str | None,
-        language: str,
-        text: str,
-        line: int,
-        indent: int,
-        open_docs: Mapping[str, Document],
+    def _members_at(
+        self, uri: str, path: str | None, language: str, text: str, line: int, indent: int
     ) -> Members:
-        """Receiver → members at the cursor (`line`, the indentation `indent`) of a buffer
-        whose text, the cursor line left blank, is `text`; `path`: the buffer's file."""
+        """Receiver → members at the cursor (`line`, the indentation `indent`) of the buffer
+        `uri` whose text, the cursor line left out, is `text`; `path`: the buffer's file."""
         rules = RULES.get(family(language))
         if rules is None:
             return {}
         self._rules, self._family, self._language = rules, family(language), language
-        self._docs = open_docs
         digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         key = (path or "", digest.hex())
         cached = self._buffers.get(key)
         if cached is None or not self._current_for(cached):
-            tree = syntax.parse(language, text.encode("utf-8", "surrogatepass"))
+            tree = self._parse(uri, language, text.encode("utf-8", "surrogatepass"))
             if tree is None:
                 return {}
             members = rules.members(tree.root_node, language)
-            self._current, self._read = (path or "", members), {}
-            level = self._module_level(path or "", members)
-            cached = _Buffer(self.neighbours.generation, tree, members, level, self._read)
+            self._current = (path or "", members)
+            level, read = self._module_level(path or "", members)
+            cached = _Buffer(self.neighbours.generation, tree, members, level, read)
             self._buffers.put(key, cached)
         self._current = (path or "", cached.members)
         scope = rules.scope(cached.tree.root_node, text.split("\n"), line, indent)
         return self._in_scope(path or "", cached.members, cached.module_level, scope)
+
+    def _parse(self, uri: str, language: str, data: bytes) -> tree_sitter.Tree | None:
+        """The parse of `data`, advanced from the buffer's last one (a keystroke on another
+        line changes two lines: an incremental reparse costs a fraction of a whole one)."""
+        last = self._trees.get(uri)
+        if last is not None and last[0] == language:
+            tree = reparse(language, last[1], last[2], data, cooperative=False)
+        else:
+            tree = syntax.parse(language, data)
+        if tree is not None:
+            self._trees.put(uri, (language, data, tree))
+        return tree
+
+    def forget(self, uri: str) -> None:
+        """Drop the parse held for the buffer `uri` (closed)."""
+        self._trees.pop(uri)
 
     def _version(self, path: str) -> object:
         doc = self._docs.get(path)
@@ -124,13 +145,26 @@ class NameMonitor:
 
     def _current_for(self, cached: _Buffer) -> bool:
         """Whether no file read for `cached` has changed since (nor the index)."""
-        if cached.generation != self.neighbours.generation:
-            return False
-        return all(self._version(path) == version for path, version in cached.read.items())
+        return cached.generation == self.neighbours.generation and self._still_current(cached.read)
+
+    def _still_current(self, read: dict[str, object]) -> bool:
+        return all(self._version(path) == version for path, version in read.items())
 
     # -- the buffer ------------------------------------------------------------------------
 
-    def _module_level(self, path: str, members: FileMembers) -> Members:
+    def _module_level(self, path: str, members: FileMembers) -> tuple[Members, dict[str, object]]:
+        """The module-level receivers, and the files read for them; kept per definitions, so
+        an edit inside a function body reuses them."""
+        key = (path, self.neighbours.generation, _definitions(members))
+        found = self._levels.get(key)
+        if found is not None and self._still_current(found[1]):
+            return found
+        self._read = {}
+        found = (self._resolve_module_level(path, members), self._read)
+        self._levels.put(key, found)
+        return found
+
+    def _resolve_module_level(self, path: str, members: FileMembers) -> Members:
         out: Members = {}
         names = {ref.namespace for ref in members.imports if ref.namespace}
         names.update(local for ref in members.imports for _, local in ref.names)
