@@ -95,5 +95,8 @@ def check(text: str, before: str, after: str, members: Mapping[str, frozenset[st
     cut = first_made_up(text, before, after, members)
     if cut is None:
         return text
-    kept = text[: max(cut, 0)].rstrip()
+    kept = text[: max(cut, 0)]
+    if "\n" in kept:
+        kept = kept[: kept.rfind("\n")]  # in a block, the lines before the one that errs
+    kept = kept.rstrip()
     return kept if re.search(r"\w", kept) else None

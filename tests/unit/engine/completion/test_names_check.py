@@ -62,3 +62,8 @@ def test_an_assigned_member_is_created_not_made_up() -> None:
     assert check("self.count = 0", "    ", "", MEMBERS) == "self.count = 0"
     assert check("self.count: int = 0", "    ", "", MEMBERS) == "self.count: int = 0"
     assert check("x = self.count == 0", "    ", "", MEMBERS) == "x ="
+
+
+def test_in_a_block_the_lines_before_the_made_up_one_stay() -> None:
+    text = "\n        x = helpers.normalise_path(p)\n        y = helpers.nope(x)\n        return y"
+    assert check(text, "    if p:", "", MEMBERS) == "\n        x = helpers.normalise_path(p)"
