@@ -47,8 +47,10 @@ class DocumentSync(Feature):
         self._indexing = True
         ls = self._server
         config = ls.settings.context
-        wanted = config.imports or config.retrieval
-        if not (config.enable and wanted) or not ls.context.needs_index(config):
+        names = ls.settings.completion.guide_names or ls.settings.completion.check_names
+        # The name monitor resolves imports through the index, with or without a context block.
+        wanted = (config.enable and (config.imports or config.retrieval)) or names
+        if not wanted or not ls.context.needs_index(config):
             return
         if self._index_task is not None and not self._index_task.done():
             return  # one walk at a time; the next event or settings change checks again
