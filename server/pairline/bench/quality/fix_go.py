@@ -51,7 +51,11 @@ func (a *Assertions) Equal(expected, actual interface{}, msgAndArgs ...interface
 \treturn true
 }
 """
+_IMPORTS = re.compile(r'^import\s*(?:\([^)]*\)|"[^"\n]*")[ \t]*\n?', re.MULTILINE)
 _IMPORT = re.compile(r'"([\w./]+)"')
+# Packages a few records use without importing them (their harness runs goimports, as a Go
+# user's editor does on save): imported where the code names them.
+_STANDARD = ("fmt", "math", "sort", "strconv", "strings", "bytes", "unicode", "math/rand")
 BUILD_S = 120.0  # the first build of a run also compiles the standard library's test deps
 
 
@@ -67,13 +71,25 @@ class GoProject(Project):
     definition = re.compile(r"\bfunc\s+([A-Za-z_]\w*)")
 
     def __init__(self, task: dict[str, Any], scratch: Path) -> None:
+        imports = "".join(task.get(k) or "" for k in ("test_setup", "import", "prompt"))
+        found = _IMPORT.findall("\n".join(_IMPORTS.findall(imports)))
+        found += [
+            p
+            for p in _STANDARD
+            if p.rsplit("/", 1)[-1] not in (f.rsplit("/", 1)[-1] for f in found)
+        ]
+        self._imports = [p for p in dict.fromkeys(found) if TESTIFY not in p and p != "testing"]
         super().__init__(task, scratch)
-        imports = (task.get("test_setup") or "") + (task.get("import") or "")
-        self._imports = [p for p in dict.fromkeys(_IMPORT.findall(imports)) if TESTIFY not in p]
 
     def module_text(self, body: str) -> str:
         text: str = (self.task.get("prompt") or self.task["declaration"]) + body
-        return "package main\n\n" + text.strip("\n") + "\n"
+        # The records share one import list between code and tests (they run as one file): each
+        # file here imports what it names, since Go refuses an import that is not used.
+        code = _IMPORTS.sub("", text).strip("\n")
+        return "package main\n\n" + _import_block(self._used(code)) + "\n" + code + "\n"
+
+    def _used(self, code: str) -> list[str]:
+        return [p for p in self._imports if re.search(rf"\b{p.rsplit('/', 1)[-1]}\.", code)]
 
     def split_test(self) -> Split:
         src = self.task["test"].encode("utf-8")
@@ -109,14 +125,10 @@ class GoProject(Project):
     def test_file(self, positions: tuple[int, ...]) -> str:
         cases = list(self.split.cases(positions))
         code = "\n".join([*self.split.module, *("\n".join(lines) for _, lines in cases)])
-        used = [
-            p
-            for p in self._imports
-            if p == "testing" or re.search(rf"\b{p.rsplit('/', 1)[-1]}\.", code)
+        parts = [
+            "package main\n\n",
+            _import_block(["testing", *self._used(code), f"{TESTIFY}/assert"]),
         ]
-        parts = ["package main\n\nimport (\n"]
-        parts += [f'    "{path}"\n' for path in [*used, f"{TESTIFY}/assert"]]
-        parts.append(")\n")
         parts += [f"\n{item}\n" for item in self.split.module]
         for number, lines in cases:
             # Go refuses a variable that is declared and never used: a case may not use every
@@ -131,6 +143,10 @@ class GoProject(Project):
         if not fix_project.run(["go", "test", "-count=1", "-run", "^$", "."], root, BUILD_S, env):
             return False  # does not build (or the build itself hung)
         return fix_project.run(["go", "test", "-count=1", "."], root, fix_project.HANG_S, env)
+
+
+def _import_block(paths: list[str]) -> str:
+    return "import (\n" + "".join(f'    "{path}"\n' for path in paths) + ")\n" if paths else ""
 
 
 def _is_equal(node: tree_sitter.Node) -> bool:
