@@ -109,21 +109,25 @@ async def _complete(args: argparse.Namespace) -> int:
             print(f"pairline: {message}", file=sys.stderr)
 
     started = time.perf_counter()
-    try:
-        backend = await loading.load_local(settings, stage)
-    except EngineError as exc:
-        print(f"pairline: {exc}", file=sys.stderr)
-        return 1
     engine = CompletionEngine(settings)
-    engine.attach(backend)
+    if settings.completion.backend == "local":  # else suggestions come from a model server
+        try:
+            engine.attach(await loading.load_local(settings, stage))
+        except EngineError as exc:
+            print(f"pairline: {exc}", file=sys.stderr)
+            return 1
     if settings.context.enable and not args.no_context:
         # Same context as the server: the project the file belongs to is the workspace root.
         gatherer = ContextGatherer(workspace, [project_root(path)])
         await asyncio.to_thread(gatherer.ensure_index, settings.context)
         engine.context = gatherer
     loaded = time.perf_counter()
+    remote = engine.server.current(settings)
+    if remote is not None:
+        remote.on_status = lambda _state, message: print(f"pairline: {message}", file=sys.stderr)
     try:
         suggestion = await engine.complete(request)
+        model = engine.backend.name if engine.backend is not None else ""
     finally:
         engine.close()
     if args.json:
@@ -133,7 +137,7 @@ async def _complete(args: argparse.Namespace) -> int:
                     "file": str(path),
                     "line": line,
                     "column": col,
-                    "model": backend.model.name,
+                    "model": model,
                     "mode": engine.mode_at(request).value,
                     "completion": suggestion.text if suggestion else None,
                     "load_s": round(loaded - started, 3),

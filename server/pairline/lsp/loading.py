@@ -2,7 +2,9 @@
 
 Requests for the model wait until the load ends either way: `model.attach` on success, and
 `model.fail` on any failure at all, so no request is ever left waiting for a model that will
-not come.
+not come. When no feature would run it (suggestions from a model server, code actions from a
+remote, next edits without a model or from the remote) it is not loaded at all: the editor's
+machine then needs neither the memory nor the start-up time of a model.
 """
 
 from __future__ import annotations
@@ -12,14 +14,27 @@ import logging
 
 from lsprotocol import types
 
+from pairline.engine.actions.router import EditRouter
 from pairline.engine.backends.host_backend import HostBackend, HostEvent
-from pairline.engine.core.config import Settings
+from pairline.engine.backends.http import host_of
+from pairline.engine.core.config import ACTION_KINDS, Settings
 from pairline.engine.core.types import EngineError
 from pairline.engine.models import loading
+from pairline.lsp.model_pull import load_or_offer
 from pairline.lsp.progress import Progress, notify_status
 from pairline.lsp.server import Feature, PairlineServer
 
 log = logging.getLogger(__name__)
+
+
+def local_model_wanted(settings: Settings) -> bool:
+    """Whether any feature would run the local model with these settings."""
+    if settings.completion.backend == "local":
+        return True
+    if settings.next_edit.enable and settings.next_edit.model == "local":
+        return True
+    router = EditRouter(lambda: settings, lambda: None)
+    return any(router.choice(kind) == "local" for kind in ACTION_KINDS)
 
 
 class ModelLoading(Feature):
@@ -38,7 +53,9 @@ class ModelLoading(Feature):
 
     def settings_changed(self, old: Settings) -> None:
         new = self._server.settings
-        if self._task is not None and (new.model != old.model or new.cache_dir != old.cache_dir):
+        changed = new.model != old.model or new.cache_dir != old.cache_dir
+        changed = changed or local_model_wanted(new) != local_model_wanted(old)
+        if self._task is not None and changed:
             self.start()
 
     async def shutdown(self) -> None:
@@ -49,6 +66,11 @@ class ModelLoading(Feature):
         ls = self._server
         settings = ls.settings
         name = settings.model.name
+        if not local_model_wanted(settings):
+            remote = settings.completion_remote
+            ls.model.fail("not loaded: every feature is set to use a model server")
+            notify_status(ls, "ready", f"suggestions from {host_of(remote.base_url)}", remote.model)
+            return
         progress = Progress(ls, "pairline", supported=ls.client.work_done_progress)
         loop = asyncio.get_running_loop()
 
@@ -60,7 +82,9 @@ class ModelLoading(Feature):
             await progress.begin(f"preparing model {name}")
             notify_status(ls, "loading", f"loading {name}", name)
             level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
-            backend = await loading.load_served(settings, on_stage, str(level))
+            backend = await load_or_offer(
+                ls, lambda: loading.load_served(settings, on_stage, str(level))
+            )
         except asyncio.CancelledError:
             if not ls.stopping:
                 progress.end("cancelled")
