@@ -190,8 +190,10 @@ class CompletionRemoteConfig(Section):
     # or "ollama" (/api/generate).
     api: CompletionApi = "llama-server"
     model: str = ""  # the model's name at that server (OpenAI-compatible and Ollama)
-    # The fill-in-the-middle tokens the server's model knows: "auto" (ask llama-server; none
-    # elsewhere), "none" (prefix only) or a model family.
+    # The fill-in-the-middle tokens the server's model knows: "auto" (ask llama-server; Ollama
+    # lays out the code after the cursor with the model's template; prefix only for
+    # OpenAI-compatible servers), "none" (prefix only) or a model family, whose tokens are then
+    # written into the prompt.
     fim: FimFamily = "auto"
     # The NAME of the environment variable that holds the API key (the key itself never goes
     # into settings).
