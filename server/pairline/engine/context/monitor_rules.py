@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from pairline.engine.context import members_js
+from pairline.engine.context import members_go, members_js
 from pairline.engine.context.members import (
     MODULE_DUNDERS,
     OBJECT_DUNDERS,
@@ -71,6 +71,9 @@ class Rules:
     object_names: frozenset[str]  # names every object has
     bases: Mapping[str, frozenset[str]]  # bases outside the workspace known by name
     creators: frozenset[str]  # methods where `self.`/`this.` may name a new attribute
+    # Go: a module is a package, all the files of a folder, merged by `merge`.
+    packages: bool = False
+    merge: Callable[[list[FileMembers]], FileMembers] = members_go.merged
 
 
 RULES = {
@@ -89,6 +92,15 @@ RULES = {
         members_js.OBJECT_MEMBERS,
         members_js.BUILTIN_BASES,
         members_js.CREATORS,
+    ),
+    "go": Rules(
+        members_go.module_members,
+        members_go.scope_at,
+        frozenset(),
+        frozenset(),
+        {},
+        frozenset(),
+        packages=True,
     ),
 }
 

@@ -44,11 +44,8 @@ MAX_DEPTH = 6  # hops through imports, re-exports and bases
 class _Buffer:
     """One text of a buffer: parsed, its definitions, and its module-level receivers."""
 
-    generation: int
     tree: tree_sitter.Tree
     members: FileMembers
-    module_level: Members
-    read: dict[str, object]  # the files read for it → the version read
 
 
 def _definitions(members: FileMembers) -> tuple[object, ...]:
@@ -77,6 +74,7 @@ class NameMonitor:
         self._files: Lru[str, tuple[object, FileMembers]] = Lru(MAX_FILES)
         self._buffers: Lru[tuple[str, str], _Buffer] = Lru(MAX_BUFFERS)
         self._trees: Lru[str, tuple[str, bytes, tree_sitter.Tree]] = Lru(MAX_BUFFERS)
+        self._packages: Lru[tuple[tuple[str, int], ...], FileMembers] = Lru(MAX_BUFFERS)
         self._levels: Lru[tuple[object, ...], tuple[Members, dict[str, object]]] = Lru(MAX_BUFFERS)
         self._docs: Mapping[str, Document] = {}
         self._current: tuple[str, FileMembers] = ("", FileMembers())
@@ -106,18 +104,20 @@ class NameMonitor:
         digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         key = (path or "", digest.hex())
         cached = self._buffers.get(key)
-        if cached is None or not self._current_for(cached):
+        if cached is None:
             tree = self._parse(uri, language, text.encode("utf-8", "surrogatepass"))
             if tree is None:
                 return {}
-            members = rules.members(tree.root_node, language)
-            self._current = (path or "", members)
-            level, read = self._module_level(path or "", members)
-            cached = _Buffer(self.neighbours.generation, tree, members, level, read)
+            cached = _Buffer(tree, rules.members(tree.root_node, language))
             self._buffers.put(key, cached)
         self._current = (path or "", cached.members)
+        # Go: the buffer's package is all the files of its folder.
+        members = self.file(path or "") if rules.packages else cached.members
+        if members is None:
+            return {}
+        level = self._module_level(path or "", members)
         scope = rules.scope(cached.tree.root_node, text.split("\n"), line, indent)
-        return self._in_scope(path or "", cached.members, cached.module_level, scope)
+        return self._in_scope(path or "", members, level, scope)
 
     def _parse(self, uri: str, language: str, data: bytes) -> tree_sitter.Tree | None:
         """The parse of `data`, advanced from the buffer's last one (a keystroke on another
@@ -143,26 +143,22 @@ class NameMonitor:
             else self.neighbours.index.stat(path)
         )
 
-    def _current_for(self, cached: _Buffer) -> bool:
-        """Whether no file read for `cached` has changed since (nor the index)."""
-        return cached.generation == self.neighbours.generation and self._still_current(cached.read)
-
     def _still_current(self, read: dict[str, object]) -> bool:
         return all(self._version(path) == version for path, version in read.items())
 
     # -- the buffer ------------------------------------------------------------------------
 
-    def _module_level(self, path: str, members: FileMembers) -> tuple[Members, dict[str, object]]:
-        """The module-level receivers, and the files read for them; kept per definitions, so
-        an edit inside a function body reuses them."""
+    def _module_level(self, path: str, members: FileMembers) -> Members:
+        """The module-level receivers; kept per set of definitions while no file read for them
+        changed, so an edit inside a function body reuses them."""
         key = (path, self.neighbours.generation, _definitions(members))
         found = self._levels.get(key)
         if found is not None and self._still_current(found[1]):
-            return found
+            return found[0]
         self._read = {}
-        found = (self._resolve_module_level(path, members), self._read)
-        self._levels.put(key, found)
-        return found
+        level = self._resolve_module_level(path, members)
+        self._levels.put(key, (level, self._read))
+        return level
 
     def _resolve_module_level(self, path: str, members: FileMembers) -> Members:
         out: Members = {}
@@ -206,7 +202,27 @@ class NameMonitor:
     # -- other files -----------------------------------------------------------------------
 
     def file(self, path: str) -> FileMembers | None:
-        """What the indexed file `path` defines (an open buffer's unsaved text wins)."""
+        """What the indexed file `path` defines (an open buffer's unsaved text wins); in Go,
+        what its package defines."""
+        if not self._rules.packages:
+            return self._one(path)
+        directory = os.path.dirname(path)
+        paths = [
+            os.path.join(directory, name)
+            for name in sorted(self.neighbours.index.names_in(directory))
+            if name.endswith(".go") and not name.endswith("_test.go")
+        ]
+        if self._current[0] == path and path not in paths:
+            paths.append(path)  # the buffer, not (yet) in the index
+        parts = [found for found in map(self._one, paths) if found is not None]
+        key = tuple((p, id(f)) for p, f in zip(paths, parts, strict=False))
+        package = self._packages.get(key)
+        if package is None:
+            package = self._rules.merge(parts)
+            self._packages.put(key, package)
+        return package
+
+    def _one(self, path: str) -> FileMembers | None:
         if path == self._current[0]:
             return self._current[1]  # the buffer asked about, as the request has it
         index = self.neighbours.index

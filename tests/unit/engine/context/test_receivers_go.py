@@ -1,0 +1,101 @@
+"""The name monitor in Go: imported packages, struct fields and methods across the files of a
+package, receivers, typed parameters and composite literals."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pairline.engine.context import ContextGatherer
+from pairline.engine.core.config import Settings
+from pairline.engine.core.types import Position, PositionEncoding
+from pairline.engine.workspace import Workspace
+
+FILES = {
+    "go.mod": "module example.com/m\n\ngo 1.22\n",
+    "util/base.go": """
+        package util
+
+        type Base struct {
+            ID int
+        }
+
+        func (b *Base) Reset() { b.ID = 0 }
+
+        func New() *Base { return &Base{} }
+
+        func helper() {}
+    """,
+    "util/more.go": """
+        package util
+
+        const Limit = 3
+
+        func (b Base) Describe() string { return "" }
+    """,
+    "srv/server.go": """
+        package srv
+
+        import "example.com/m/util"
+
+        type Server struct {
+            Name string
+            util.Base
+            count int
+        }
+    """,
+}
+
+
+@pytest.fixture
+def gatherer(tmp_path: Path) -> ContextGatherer:
+    for rel, text in FILES.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip())
+    gatherer = ContextGatherer(Workspace(PositionEncoding.UTF32), [tmp_path])
+    gatherer.ensure_index(Settings().context)
+    return gatherer
+
+
+def _at(gatherer: ContextGatherer, source: str) -> dict[str, set[str]]:
+    root = Path(gatherer.index.roots[0])
+    text = textwrap.dedent(source).lstrip()
+    offset = text.index("<|>")
+    text = text.replace("<|>", "")
+    line = text.count("\n", 0, offset)
+    uri = (root / "srv" / "handle.go").as_uri()
+    gatherer.workspace.open(uri, text, language="go")
+    column = offset - text.rfind("\n", 0, offset) - 1
+    found = gatherer.members_at(gatherer.workspace.request_at(uri, Position(line, column)))
+    return {key: set(names) for key, names in found.items()}
+
+
+def test_an_imported_package_has_the_exported_names_of_all_its_files(
+    gatherer: ContextGatherer,
+) -> None:
+    found = _at(gatherer, 'package srv\n\nimport "example.com/m/util"\n\n<|>\n')
+    assert found["util"] == {"Base", "New", "Limit"}
+
+
+def test_receivers_parameters_and_literals_have_fields_methods_and_embedded_ones(
+    gatherer: ContextGatherer,
+) -> None:
+    source = """
+        package srv
+
+        import "example.com/m/util"
+
+        func (s *Server) Handle(b *util.Base, n int) {
+            other := &Server{}
+            <|>
+        }
+    """
+    found = _at(gatherer, source)
+    # Server lives in another file of the package; Base's methods in two files of util.
+    server = {"Name", "Base", "count", "ID", "Reset", "Describe", "Handle"}
+    assert found["s"] == found["other"] == server
+    assert found["b"] == {"ID", "Reset", "Describe"}
+    assert "n" not in found
