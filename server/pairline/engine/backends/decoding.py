@@ -1,4 +1,4 @@
-"""Greedy decoding bookkeeping: token log-probabilities and token healing's constraint.
+"""Decoding bookkeeping: token log-probabilities, token healing's and guided names' constraints.
 
 Pure functions over a logits row and token texts, so that the rules are tested without a
 model. The backend owns the model and calls these once per generated token.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,9 @@ from pairline.engine.backends.base import Generation
 # 262k vocabulary per step would cost more than the step. The first token of the backed-off
 # text itself always qualifies, so decoding can never get stuck.
 HEAL_CANDIDATES = 512
+# With guided names, the allowed tokens are looked at too when there are at most this many
+# (a name's pieces); a whole name allows every token that ends it, too many to spell each step.
+GUIDED_HEAL_SCAN = 4096
 
 
 def log_normalizer(row: Any) -> float:
@@ -49,25 +52,59 @@ def agrees(piece: str, need: str) -> bool:
 
 
 def healing_choice(
-    row: Any, need: str, piece: Callable[[int], str], fallback: Iterable[int]
+    row: Any,
+    need: str,
+    piece: Callable[[int], str],
+    fallback: Iterable[int],
+    allowed: Any | None = None,
 ) -> tuple[int, float] | None:
     """The likeliest token that agrees with `need` (the rest of the backed-off text), and the
     log-normalizer over the agreeing ones: the typed characters are given, so a token's
     log-probability is taken among the tokens that spell them, not among all.
 
     `piece` spells a token id; `fallback` are ids that spell a start of `need` (its own
-    tokenization), looked at besides the likeliest `HEAL_CANDIDATES`.
+    tokenization), looked at besides the likeliest `HEAL_CANDIDATES`. `allowed` (sorted ids,
+    from guided names) narrows the agreeing tokens further, unless none of them is allowed:
+    the typed characters then name no known member, and what was typed wins.
     """
     import numpy as np
 
     count = min(HEAL_CANDIDATES, row.shape[0] - 1)
-    top = np.argpartition(-row, count)[:count]
-    agreeing = {t for t in [*(int(t) for t in top), *fallback] if agrees(piece(t), need)}
+    candidates = [*(int(t) for t in np.argpartition(-row, count)[:count]), *fallback]
+    if allowed is not None and len(allowed) <= GUIDED_HEAL_SCAN:
+        candidates.extend(int(t) for t in allowed)  # a name's pieces may rank low
+    agreeing = sorted({t for t in candidates if agrees(piece(t), need)})
+    if allowed is not None and agreeing:
+        guided = [t for t, ok in zip(agreeing, within(agreeing, allowed), strict=True) if ok]
+        agreeing = guided or agreeing
     if not agreeing:
         return None
-    ids = sorted(agreeing)
-    best = max(ids, key=lambda t: float(row[t]))
-    return best, log_normalizer(row[ids])
+    best = max(agreeing, key=lambda t: float(row[t]))
+    return best, log_normalizer(row[agreeing])
+
+
+def within(ids: Sequence[int], allowed: Any) -> Any:
+    """For each of `ids`, whether it is in `allowed` (sorted ids)."""
+    import numpy as np
+
+    at = np.searchsorted(allowed, ids)
+    return (at < len(allowed)) & (allowed[np.minimum(at, len(allowed) - 1)] == ids)
+
+
+def guided_choice(row: Any, allowed: Any) -> tuple[int, float]:
+    """The likeliest of the `allowed` tokens and the log-normalizer over them alone: the
+    log-probabilities the gate sees are those of the constrained distribution, renormalised."""
+    values = row[allowed]
+    return int(allowed[int(values.argmax())]), log_normalizer(values)
+
+
+def only(row: Any, allowed: Any) -> Any:
+    """A copy of `row` with every token but the `allowed` ones at -inf (for sampling)."""
+    import numpy as np
+
+    masked = np.full_like(row, -np.inf)
+    masked[allowed] = row[allowed]
+    return masked
 
 
 @dataclass

@@ -92,6 +92,7 @@ def params_record(params: GenerationParams) -> dict[str, Any]:
         "temperature": params.temperature,
         "top_p": params.top_p,
         "seed": params.seed,
+        "members": {receiver: sorted(names) for receiver, names in params.members.items()},
     }
 
 
@@ -103,6 +104,10 @@ def params_from(record: Mapping[str, Any], is_complete: Callable[[str], bool]) -
         temperature=float(record["temperature"]),
         top_p=float(record["top_p"]),
         seed=int(record["seed"]),
+        members={
+            str(receiver): frozenset(str(name) for name in names)
+            for receiver, names in record.get("members", {}).items()
+        },
     )
 
 

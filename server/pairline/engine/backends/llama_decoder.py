@@ -2,8 +2,9 @@
 
 `LlamaDecoder` holds the `Llama` object `LocalLlamaBackend` loaded and does the model work:
 evaluating a prompt in small batches that reuse the KV cache, greedy or sampled decoding with
-token healing and FIM stop markers, first-token branching for candidates, and scoring a
-continuation's log-probability. Every method checks the cancel flag between batches or tokens.
+token healing, guided member names (name_guide.py) and FIM stop markers, first-token branching
+for candidates, and scoring a continuation's log-probability. Every method checks the cancel
+flag between batches or tokens.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from pairline.engine.backends import decoding
 from pairline.engine.backends.base import Generation, GenerationParams
+from pairline.engine.backends.name_guide import NameGuide, Vocabulary, code_before
 from pairline.engine.models.manifest import FimTemplate
 
 # Prompt tokens evaluated between two looks at the cancel flag.
@@ -35,6 +37,7 @@ class LlamaDecoder:
         self._llm = llm
         self._fim = fim
         self._pieces: dict[int, str] = {}
+        self._vocabulary: Vocabulary | None = None  # for guided names, built when first needed
 
     def tokenize(self, text: str) -> list[int]:
         """Token ids of `text`."""
@@ -104,8 +107,36 @@ class LlamaDecoder:
             if last and prompt.endswith(last):
                 healed, tokens = last, tokens[:-1]
         reused = self._prefill(tokens, cancel)
-        out, reason = self._greedy(tokens, [], params, cancel, healed)
+        guide = self._guide(prompt[: len(prompt) - len(healed)], params)
+        out, reason = self._greedy(tokens, [], params, cancel, healed, guide)
         return decoding.generation(out, reason, len(tokens), reused, started)
+
+    def _guide(self, prompt: str, params: GenerationParams) -> NameGuide | None:
+        """The request's guided names, when it names receivers (the vocabulary's index is
+        built at the first such request: about a second, once per model)."""
+        if not params.members:
+            return None
+        if self._vocabulary is None:
+            self._vocabulary = self._index_vocabulary()
+        return NameGuide(self._vocabulary, params.members, code_before(prompt, self._fim))
+
+    def _index_vocabulary(self) -> Vocabulary:
+        import ctypes
+
+        import llama_cpp
+
+        vocab = self._llm._model.vocab
+        buffer = ctypes.create_string_buffer(256)
+        pieces: list[str] = []
+        ends: list[int] = []
+        to_piece, is_eog = llama_cpp.llama_token_to_piece, llama_cpp.llama_vocab_is_eog
+        for token in range(self._llm.n_vocab()):
+            size = to_piece(vocab, token, buffer, 256, 0, False)
+            piece = buffer.raw[:size].decode("utf-8", errors="ignore") if size > 0 else ""
+            pieces.append(piece)
+            if not piece and is_eog(vocab, token):  # end-of-generation tokens spell nothing
+                ends.append(token)
+        return Vocabulary(pieces, ends)
 
     def _piece(self, token: int) -> str:
         """The text of one token."""
@@ -130,10 +161,11 @@ class LlamaDecoder:
         params: GenerationParams,
         cancel: threading.Event,
         healed: str = "",
+        guide: NameGuide | None = None,
     ) -> tuple[decoding.Decoded, str]:
         """Decoding after `tokens` (prefilled but for the last) and `forced` tokens (with their
         log-probabilities), greedy unless `params` asks for sampling; the output starts with
-        `healed`, which is not shown.
+        `healed`, which is not shown, and names after known receivers follow `guide`.
         """
         import llama_cpp
         import numpy as np
@@ -156,22 +188,10 @@ class LlamaDecoder:
             if cancel.is_set():
                 return out, "cancelled"
             llm.eval(pending)
-            row = self._logits()
-            need = out.need
-            if need:
-                fallback = self.tokenize(need)[:1]
-                choice = decoding.healing_choice(row, need, self._piece, fallback)
-                if choice is None:
-                    return out, "eos"
-                token, norm = choice
-            elif rng is not None:
-                token = decoding.sample(row, params.temperature, params.top_p, rng)
-                norm = decoding.log_normalizer(row)
-            else:
-                token, norm = int(row.argmax()), decoding.log_normalizer(row)
-            if llama_cpp.llama_vocab_is_eog(vocab, token):
+            choice = self._choose(self._logits(), out, params, rng, guide)
+            if choice is None or llama_cpp.llama_vocab_is_eog(vocab, choice[0]):
                 return out, "eos"
-            logprob = float(row[token]) - norm
+            token, logprob = choice
             out.add(token, self._detokenize([*out.tokens, token]), logprob)
             if out.need:
                 pending = [token]
@@ -187,6 +207,39 @@ class LlamaDecoder:
             if llm.n_tokens + 1 >= llm.n_ctx():
                 return out, "context"
             pending = [token]
+
+    def _choose(
+        self,
+        row: Any,
+        out: decoding.Decoded,
+        params: GenerationParams,
+        rng: Any,
+        guide: NameGuide | None,
+    ) -> tuple[int, float] | None:
+        """The next token and its log-probability, among those the constraints allow (the
+        backed-off text, the guided names); None when no token agrees with the backed-off text.
+        """
+        allowed = guide.allowed(out.full) if guide is not None else None
+        need = out.need
+        if need:
+            fallback = self.tokenize(need)[:1]
+            choice = decoding.healing_choice(row, need, self._piece, fallback, allowed)
+            if choice is None:
+                return None
+            token, norm = choice
+        elif allowed is not None and rng is not None:
+            token = decoding.sample(
+                decoding.only(row, allowed), params.temperature, params.top_p, rng
+            )
+            norm = decoding.log_normalizer(row[allowed])
+        elif allowed is not None:
+            token, norm = decoding.guided_choice(row, allowed)
+        elif rng is not None:
+            token = decoding.sample(row, params.temperature, params.top_p, rng)
+            norm = decoding.log_normalizer(row)
+        else:
+            token, norm = int(row.argmax()), decoding.log_normalizer(row)
+        return token, float(row[token]) - norm
 
     def _detokenize(self, tokens: list[int]) -> str:
         return str(self._llm.detokenize(tokens).decode("utf-8", errors="ignore"))
@@ -205,14 +258,24 @@ class LlamaDecoder:
             return []
         llm.eval(tokens[-1:])
         logits = self._logits()
-        norm = decoding.log_normalizer(logits)
+        guide = self._guide(prompt, params)
+        allowed = guide.allowed("") if guide is not None else None
+        if allowed is not None:  # the first tokens branch among the allowed ones alone
+            norm = decoding.log_normalizer(logits[allowed])
+            logits = decoding.only(logits, allowed)
+        else:
+            norm = decoding.log_normalizer(logits)
         vocab = llm._model.vocab
         ranked = np.argsort(-logits)[: count + 4]
-        firsts = [int(t) for t in ranked if not llama_cpp.llama_vocab_is_eog(vocab, int(t))]
+        firsts = [
+            int(t)
+            for t in ranked
+            if logits[t] > -np.inf and not llama_cpp.llama_vocab_is_eog(vocab, int(t))
+        ]
         out: list[Generation] = []
         for first in firsts[:count]:
             decoded, reason = self._greedy(
-                tokens, [(first, float(logits[first]) - norm)], params, cancel
+                tokens, [(first, float(logits[first]) - norm)], params, cancel, guide=guide
             )
             if reason == "cancelled":
                 return []

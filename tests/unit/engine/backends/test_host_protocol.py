@@ -65,12 +65,15 @@ def test_generations_and_params_survive_the_wire_but_the_rule_stays_home() -> No
     def rule(text: str) -> bool:
         return "\n" in text
 
-    params = GenerationParams(max_tokens=9, is_complete=rule, heal=True, temperature=0.5, seed=3)
+    members = {"helpers": frozenset({"normalise_path", "join"}), "self.items": frozenset()}
+    params = GenerationParams(
+        max_tokens=9, is_complete=rule, heal=True, temperature=0.5, seed=3, members=members
+    )
     assert wire.asks_per_token(params)
     assert not wire.asks_per_token(GenerationParams(max_tokens=9))
     record = wire.params_record(params)
     assert "is_complete" not in record
-    assert wire.params_from(record, rule) == params
+    assert wire.params_from(wire.read(io.BytesIO(wire.encode(record))) or {}, rule) == params
 
 
 def test_fim_templates_survive_the_wire() -> None:

@@ -1,0 +1,172 @@
+"""Names that exist: which next tokens keep a member name after a resolved receiver real.
+
+While the text ends in `receiver.partial` (or `receiver::partial`) for a receiver whose member
+names are known, a token may come next only when the partial name followed by its text is
+still a prefix of a member, or completes a member and goes on with a character that cannot be
+part of a name (`normalise_path(` as one token); once the partial is a whole member, any token
+that starts with such a character ends it. Names split over several tokens work because each
+step asks again with the text so far.
+
+`Vocabulary` indexes one model's token texts (built once per model); `NameGuide` holds one
+request's receivers and the code before the cursor, and answers per token with the sorted ids
+allowed next, or None where nothing is constrained. Pure Python and numpy, no model needed.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from pairline.engine.models.manifest import FimTemplate
+
+# Characters of code before the cursor looked at for a receiver: receivers are short, and a
+# fixed tail keeps the per-token check cheap however long the prompt is.
+TAIL_CHARS = 256
+# Allowed sets remembered per model: typing along one receiver asks for the same ones again.
+_KEPT = 512
+
+
+def is_name_char(char: str) -> bool:
+    """Whether `char` can be part of an identifier (Python, JS/TS, Go, Rust)."""
+    return char.isalnum() or char in "_$"
+
+
+def _name_start(text: str, end: int) -> int:
+    """Where the run of name characters that ends at `end` starts."""
+    start = end
+    while start > 0 and is_name_char(text[start - 1]):
+        start -= 1
+    return start
+
+
+def _separator_before(text: str, index: int) -> int:
+    """The length of the member separator ("." or "::") that ends at `index`, else 0."""
+    if text.endswith("::", 0, index):
+        return 2
+    return 1 if text.endswith(".", 0, index) else 0
+
+
+def member_access(text: str) -> tuple[str, str] | None:
+    """(receiver, partial name) when `text` ends in a member access, as written.
+
+    The receiver is the whole dotted chain before the last separator (`self.items` in
+    `self.items.ap`), and it must start at a word boundary: in `f().items.ap` the chain does
+    not start a name, so nothing is named.
+    """
+    start = _name_start(text, len(text))
+    if start < len(text) and text[start].isdigit():
+        return None
+    sep = _separator_before(text, start)
+    if not sep:
+        return None
+    receiver_end = end = start - sep
+    while True:
+        begin = _name_start(text, end)
+        if begin == end or text[begin].isdigit():
+            return None
+        sep = _separator_before(text, begin)
+        if not sep:
+            break
+        end = begin - sep
+    if begin > 0 and text[begin - 1] in ".:":
+        return None  # a member of something that is not a name (a call, an index)
+    return text[begin:receiver_end], text[start:]
+
+
+def code_before(prompt: str, fim: FimTemplate | None) -> str:
+    """The end of the code before the cursor in `prompt` (the generated text follows it)."""
+    if fim is not None and fim.middle and prompt.endswith(fim.middle):
+        prompt = prompt[: -len(fim.middle)]
+        if fim.order != "spm" and fim.suffix in prompt:
+            prompt = prompt[: prompt.rindex(fim.suffix)]
+    return prompt[-TAIL_CHARS:]
+
+
+class Vocabulary:
+    """One model's token texts, indexed to find the tokens that spell a start of a name."""
+
+    def __init__(self, pieces: Sequence[str], ends: Iterable[int] = ()) -> None:
+        """`pieces[i]` is token i's text; `ends` are tokens (end of generation, control
+        tokens) that may follow a whole name besides those starting with a non-name character.
+        """
+        import numpy as np
+
+        self._by_piece: dict[str, list[int]] = {}
+        for token, piece in enumerate(pieces):
+            if piece:
+                self._by_piece.setdefault(piece, []).append(token)
+        self._sorted = sorted(self._by_piece)
+        after_name = [t for t, p in enumerate(pieces) if p and not is_name_char(p[0])]
+        self._after_name: Any = np.unique(np.array([*after_name, *ends], dtype=np.int64))
+        self._cache: OrderedDict[tuple[frozenset[str], str], Any] = OrderedDict()
+
+    def allowed(self, members: frozenset[str], partial: str) -> Any | None:
+        """Sorted ids of the tokens that may follow `partial` for a name in `members`; None
+        when `partial` starts no member (the receiver's members are not all known, or the
+        user writes a new one) or no token spells a way on: then nothing is constrained."""
+        key = (members, partial)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._compute(members, partial)
+            if found is None:
+                return None
+            self._cache[key] = found
+            if len(self._cache) > _KEPT:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return found
+
+    def _compute(self, members: frozenset[str], partial: str) -> Any | None:
+        import numpy as np
+
+        rests = [m[len(partial) :] for m in members if m.startswith(partial)]
+        if not rests:
+            return None
+        ids: set[int] = set()
+        for rest in rests:
+            ids.update(self._spelling(rest))
+        found = np.array(sorted(ids), dtype=np.int64)
+        if "" in rests:  # the partial is a whole member: it may end here
+            found = np.union1d(found, self._after_name)
+        return found if len(found) else None  # no token spells the way on: leave it free
+
+    def _spelling(self, rest: str) -> Iterable[int]:
+        """Tokens that spell a start of `rest`, or all of it and then a non-name character."""
+        by_piece = self._by_piece
+        for length in range(1, len(rest) + 1):
+            yield from by_piece.get(rest[:length], ())
+        ordered = self._sorted
+        index = bisect_left(ordered, rest)
+        while index < len(ordered) and ordered[index].startswith(rest):
+            piece = ordered[index]
+            if len(piece) > len(rest) and not is_name_char(piece[len(rest)]):
+                yield from by_piece[piece]
+            index += 1
+
+
+class NameGuide:
+    """One request's constraint: the receivers' members and the code before the cursor."""
+
+    def __init__(
+        self, vocabulary: Vocabulary, members: Mapping[str, frozenset[str]], before: str
+    ) -> None:
+        """`before` is the code before the generated text (less any backed-off token)."""
+        self._vocabulary = vocabulary
+        self._members = members
+        self._before = before[-TAIL_CHARS:]
+
+    def allowed(self, generated: str) -> Any | None:
+        """Sorted ids of the tokens allowed after `generated`; None: any token may come."""
+        text = (self._before + generated)[-TAIL_CHARS:]
+        if not text or not (is_name_char(text[-1]) or text[-1] in ".:"):
+            return None  # the common case, decided without a scan
+        access = member_access(text)
+        if access is None:
+            return None
+        names = self._members.get(access[0])
+        if not names:
+            return None
+        return self._vocabulary.allowed(frozenset(names), access[1])
