@@ -22,6 +22,9 @@ HEAL_CANDIDATES = 512
 # With guided names, the allowed tokens are looked at too when there are at most this many
 # (a name's pieces); a whole name allows every token that ends it, too many to spell each step.
 GUIDED_HEAL_SCAN = 4096
+# Tokens passed over at most in one step for writing a made-up member along with the dot; past
+# that, the model's next choice stands (a step must end).
+REFUSED_MAX = 32
 
 
 def log_normalizer(row: Any) -> float:
@@ -57,6 +60,7 @@ def healing_choice(
     piece: Callable[[int], str],
     fallback: Iterable[int],
     allowed: Any | None = None,
+    fits: Callable[[int], bool] | None = None,
 ) -> tuple[int, float] | None:
     """The likeliest token that agrees with `need` (the rest of the backed-off text), and the
     log-normalizer over the agreeing ones: the typed characters are given, so a token's
@@ -64,8 +68,8 @@ def healing_choice(
 
     `piece` spells a token id; `fallback` are ids that spell a start of `need` (its own
     tokenization), looked at besides the likeliest `HEAL_CANDIDATES`. `allowed` (sorted ids,
-    from guided names) narrows the agreeing tokens further, unless none of them is allowed:
-    the typed characters then name no known member, and what was typed wins.
+    from guided names) and `fits` narrow the agreeing tokens further, unless none of them
+    passes: the typed characters then name no known member, and what was typed wins.
     """
     import numpy as np
 
@@ -74,8 +78,9 @@ def healing_choice(
     if allowed is not None and len(allowed) <= GUIDED_HEAL_SCAN:
         candidates.extend(int(t) for t in allowed)  # a name's pieces may rank low
     agreeing = sorted({t for t in candidates if agrees(piece(t), need)})
-    if allowed is not None and agreeing:
-        guided = [t for t, ok in zip(agreeing, within(agreeing, allowed), strict=True) if ok]
+    if agreeing and (allowed is not None or fits is not None):
+        ok = within(agreeing, allowed) if allowed is not None else [True] * len(agreeing)
+        guided = [t for t, yes in zip(agreeing, ok, strict=True) if yes and (fits or bool)(t)]
         agreeing = guided or agreeing
     if not agreeing:
         return None
@@ -91,11 +96,26 @@ def within(ids: Sequence[int], allowed: Any) -> Any:
     return (at < len(allowed)) & (allowed[np.minimum(at, len(allowed) - 1)] == ids)
 
 
-def guided_choice(row: Any, allowed: Any) -> tuple[int, float]:
-    """The likeliest of the `allowed` tokens and the log-normalizer over them alone: the
-    log-probabilities the gate sees are those of the constrained distribution, renormalised."""
-    values = row[allowed]
-    return int(allowed[int(values.argmax())]), log_normalizer(values)
+def fitting_choice(
+    row: Any, pick: Callable[[Any], int], fits: Callable[[int], bool]
+) -> tuple[int, float]:
+    """The token `pick` takes from `row`, passed over while `fits` refuses it (a token that
+    writes a made-up member name along with its dot), and the log-normalizer over the tokens
+    left: with guided names `row` has the disallowed tokens at -inf, so the log-probabilities
+    the gate sees are renormalised over the allowed ones. The first pick nearly always fits:
+    then this costs one call of `fits`."""
+    import numpy as np
+
+    token = pick(row)
+    if fits(token):
+        return token, log_normalizer(row)
+    row = row.copy()
+    for _ in range(REFUSED_MAX):
+        row[token] = -np.inf
+        token = pick(row)
+        if fits(token):
+            break
+    return token, log_normalizer(row)
 
 
 def only(row: Any, allowed: Any) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pairline.engine.backends import decoding
@@ -28,6 +28,10 @@ _PREFILL_CHUNK = 64
 _SCORE_CHUNK = 8
 # Token texts remembered for token healing (a few thousand distinct ones cover typing).
 _PIECES_KEPT = 16384
+
+
+def _anything(_token: int) -> bool:
+    return True
 
 
 class LlamaDecoder:
@@ -220,26 +224,25 @@ class LlamaDecoder:
         backed-off text, the guided names); None when no token agrees with the backed-off text.
         """
         allowed = guide.allowed(out.full) if guide is not None else None
+        fits = (lambda token: guide.fits(out.full, token)) if guide is not None else _anything
         need = out.need
         if need:
             fallback = self.tokenize(need)[:1]
-            choice = decoding.healing_choice(row, need, self._piece, fallback, allowed)
+            choice = decoding.healing_choice(row, need, self._piece, fallback, allowed, fits)
             if choice is None:
                 return None
             token, norm = choice
-        elif allowed is not None and rng is not None:
-            token = decoding.sample(
-                decoding.only(row, allowed), params.temperature, params.top_p, rng
-            )
-            norm = decoding.log_normalizer(row[allowed])
-        elif allowed is not None:
-            token, norm = decoding.guided_choice(row, allowed)
-        elif rng is not None:
-            token = decoding.sample(row, params.temperature, params.top_p, rng)
-            norm = decoding.log_normalizer(row)
         else:
-            token, norm = int(row.argmax()), decoding.log_normalizer(row)
+            scores = row if allowed is None else decoding.only(row, allowed)
+            token, norm = decoding.fitting_choice(scores, self._picker(params, rng), fits)
         return token, float(row[token]) - norm
+
+    @staticmethod
+    def _picker(params: GenerationParams, rng: Any) -> Callable[[Any], int]:
+        """How a token is taken from a logits row: the likeliest, or drawn when sampling."""
+        if rng is None:
+            return lambda row: int(row.argmax())
+        return lambda row: decoding.sample(row, params.temperature, params.top_p, rng)
 
     def _detokenize(self, tokens: list[int]) -> str:
         return str(self._llm.detokenize(tokens).decode("utf-8", errors="ignore"))
@@ -270,7 +273,9 @@ class LlamaDecoder:
         firsts = [
             int(t)
             for t in ranked
-            if logits[t] > -np.inf and not llama_cpp.llama_vocab_is_eog(vocab, int(t))
+            if logits[t] > -np.inf
+            and not llama_cpp.llama_vocab_is_eog(vocab, int(t))
+            and (guide is None or guide.fits("", int(t)))
         ]
         out: list[Generation] = []
         for first in firsts[:count]:

@@ -93,6 +93,7 @@ class Vocabulary:
         """
         import numpy as np
 
+        self.pieces = pieces
         self._by_piece: dict[str, list[int]] = {}
         for token, piece in enumerate(pieces):
             if piece:
@@ -170,3 +171,28 @@ class NameGuide:
         if not names:
             return None
         return self._vocabulary.allowed(frozenset(names), access[1])
+
+    def fits(self, generated: str, token: int) -> bool:
+        """Whether `token` after `generated` names only members that exist where its own text
+        holds a separator: a token such as `.get` writes the dot and the start of a name at
+        once, which `allowed` (asked before the dot is there) never sees."""
+        piece = self._vocabulary.pieces[token]
+        if "." not in piece and ":" not in piece:
+            return True  # the common case
+        text = (self._before + generated)[-TAIL_CHARS:] + piece
+        for at in range(len(text) - len(piece), len(text)):
+            if text[at] not in ".:":
+                continue
+            end = at + 1
+            while end < len(text) and is_name_char(text[end]):
+                end += 1
+            access = member_access(text[:end])
+            names = self._members.get(access[0]) if access is not None else None
+            if access is None or not names:
+                continue
+            if end < len(text):  # the name ends inside the token: a whole member, or made up
+                if access[1] not in names:
+                    return False
+            elif not any(name.startswith(access[1]) for name in names):
+                return False
+        return True

@@ -34,6 +34,9 @@ PIECES = [
     "\n",  # 13
     "normalise_path",  # 14: the whole name
     "paths",  # 15
+    ".get",  # 16: a dot and the start of a name in one token
+    ".join",  # 17
+    "().",  # 18
 ]
 VOCABULARY = Vocabulary(PIECES, ends=[0])
 MEMBERS = {"helpers": frozenset({"normalise_path", "join"})}
@@ -81,7 +84,7 @@ def test_a_name_split_over_several_tokens_is_followed_piece_by_piece() -> None:
 
 def test_a_whole_name_ends_at_any_token_that_cannot_go_on_with_it() -> None:
     guide = NameGuide(VOCABULARY, MEMBERS, "helpers.")
-    assert spelled(guide.allowed("normalise_path")) == {"", "(", " ", "\n"}
+    assert spelled(guide.allowed("normalise_path")) == {"", "(", " ", "\n", ".get", ".join", "()."}
     assert guide.allowed("normalise_path(") is None  # past the name: free again
     assert guide.allowed("normalise_path(x") is None
 
@@ -108,7 +111,9 @@ def test_the_mask_picks_the_likeliest_allowed_token_and_renormalises_over_the_al
     row[1], row[12] = 1.0, 1.0 + math.log(3.0)  # "normal" and "join"
     allowed = VOCABULARY.allowed(MEMBERS["helpers"], "")
     assert allowed is not None
-    token, norm = decoding.guided_choice(row, allowed)
+    token, norm = decoding.fitting_choice(
+        decoding.only(row, allowed), lambda scores: int(scores.argmax()), lambda _t: True
+    )
     assert PIECES[token] == "join"
     probabilities = {PIECES[t]: math.exp(float(row[t]) - norm) for t in allowed}
     assert sum(probabilities.values()) == pytest.approx(1.0)
@@ -118,6 +123,22 @@ def test_the_mask_picks_the_likeliest_allowed_token_and_renormalises_over_the_al
         for seed in range(50)
     }
     assert {PIECES[t] for t in sampled} <= spelled(allowed)
+
+
+def test_a_token_that_writes_the_dot_and_a_name_must_name_a_member() -> None:
+    guide = NameGuide(VOCABULARY, MEMBERS, "import helpers\n\nx = helpers")
+    assert guide.allowed("") is None  # no dot yet: nothing to mask
+    assert not guide.fits("", 16)  # ".get": helpers has no member starting "get"
+    assert guide.fits("", 17)  # ".join"
+    assert guide.fits("", 18)  # "()." : a call's result, not a known receiver
+    assert NameGuide(VOCABULARY, MEMBERS, "x = os").fits("", 16)  # members of os unknown
+    row = np.zeros(len(PIECES), dtype=np.float32)
+    row[16], row[17] = 4.0, 1.0
+    token, norm = decoding.fitting_choice(
+        row, lambda scores: int(scores.argmax()), lambda t: guide.fits("", t)
+    )
+    assert PIECES[token] == ".join"
+    assert norm == pytest.approx(decoding.log_normalizer(np.delete(row, 16)))
 
 
 def test_healing_keeps_to_the_typed_text_and_the_names_together() -> None:
