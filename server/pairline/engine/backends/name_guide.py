@@ -24,8 +24,10 @@ from pairline.engine.models.manifest import FimTemplate
 # Characters of code before the cursor looked at for a receiver: receivers are short, and a
 # fixed tail keeps the per-token check cheap however long the prompt is.
 TAIL_CHARS = 256
-# Allowed sets remembered per model: typing along one receiver asks for the same ones again.
-_KEPT = 512
+# Token ids of the allowed sets remembered per model (4 bytes each): typing along one receiver
+# asks for the same sets again. A whole name allows every token that ends it (about 150k with
+# Gemma's vocabulary), so the bound is on ids, not on sets.
+_KEPT_IDS = 2_000_000
 
 
 def is_name_char(char: str) -> bool:
@@ -94,14 +96,16 @@ class Vocabulary:
         import numpy as np
 
         self.pieces = pieces
-        self._by_piece: dict[str, list[int]] = {}
-        for token, piece in enumerate(pieces):
-            if piece:
-                self._by_piece.setdefault(piece, []).append(token)
-        self._sorted = sorted(self._by_piece)
+        # Token texts in sorted order with their ids alongside: the tokens spelling a given
+        # text, or starting with one, are a run found by bisection (a dict of a quarter of a
+        # million entries would double what this holds).
+        order = sorted((t for t, piece in enumerate(pieces) if piece), key=pieces.__getitem__)
+        self._sorted = [pieces[t] for t in order]
+        self._ids: Any = np.array(order, dtype=np.int32)
         after_name = [t for t, p in enumerate(pieces) if p and not is_name_char(p[0])]
-        self._after_name: Any = np.unique(np.array([*after_name, *ends], dtype=np.int64))
+        self._after_name: Any = np.unique(np.array([*after_name, *ends], dtype=np.int32))
         self._cache: OrderedDict[tuple[frozenset[str], str], Any] = OrderedDict()
+        self._held = 0  # ids in the cache
 
     def allowed(self, members: frozenset[str], partial: str) -> Any | None:
         """Sorted ids of the tokens that may follow `partial` for a name in `members`; None
@@ -114,8 +118,9 @@ class Vocabulary:
             if found is None:
                 return None
             self._cache[key] = found
-            if len(self._cache) > _KEPT:
-                self._cache.popitem(last=False)
+            self._held += len(found)
+            while self._held > _KEPT_IDS and len(self._cache) > 1:
+                self._held -= len(self._cache.popitem(last=False)[1])
         else:
             self._cache.move_to_end(key)
         return found
@@ -129,22 +134,24 @@ class Vocabulary:
         ids: set[int] = set()
         for rest in rests:
             ids.update(self._spelling(rest))
-        found = np.array(sorted(ids), dtype=np.int64)
+        found = np.array(sorted(ids), dtype=np.int32)
         if "" in rests:  # the partial is a whole member: it may end here
             found = np.union1d(found, self._after_name)
         return found if len(found) else None  # no token spells the way on: leave it free
 
     def _spelling(self, rest: str) -> Iterable[int]:
         """Tokens that spell a start of `rest`, or all of it and then a non-name character."""
-        by_piece = self._by_piece
+        ordered, ids = self._sorted, self._ids
         for length in range(1, len(rest) + 1):
-            yield from by_piece.get(rest[:length], ())
-        ordered = self._sorted
+            start = index = bisect_left(ordered, rest[:length])
+            while index < len(ordered) and ordered[index] == rest[:length]:
+                index += 1
+            yield from (int(t) for t in ids[start:index])
         index = bisect_left(ordered, rest)
         while index < len(ordered) and ordered[index].startswith(rest):
             piece = ordered[index]
             if len(piece) > len(rest) and not is_name_char(piece[len(rest)]):
-                yield from by_piece[piece]
+                yield int(ids[index])
             index += 1
 
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from pairline.engine.backends import decoding
+from pairline.engine.backends import decoding, name_guide
 from pairline.engine.backends.name_guide import (
     NameGuide,
     Vocabulary,
@@ -37,6 +37,7 @@ PIECES = [
     ".get",  # 16: a dot and the start of a name in one token
     ".join",  # 17
     "().",  # 18
+    "nor",  # 19: another token with the same text (byte-level and normal forms)
 ]
 VOCABULARY = Vocabulary(PIECES, ends=[0])
 MEMBERS = {"helpers": frozenset({"normalise_path", "join"})}
@@ -71,6 +72,19 @@ def test_the_access_is_the_whole_chain_before_the_last_dot(
 def test_after_the_receiver_only_starts_of_its_members_may_come() -> None:
     allowed = VOCABULARY.allowed(MEMBERS["helpers"], "")
     assert spelled(allowed) == {"normal", "nor", "no", "join", "normalise_path"}
+
+
+def test_every_token_that_spells_an_allowed_piece_is_allowed() -> None:
+    allowed = VOCABULARY.allowed(MEMBERS["helpers"], "")
+    assert allowed is not None and {8, 19} <= set(allowed.tolist())
+
+
+def test_the_remembered_sets_stay_within_their_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(name_guide, "_KEPT_IDS", 10)
+    vocabulary = Vocabulary(PIECES, ends=[0])
+    for partial in ["", "normal", "normalise", "normalise_", "normalise_path", ""]:
+        assert vocabulary.allowed(MEMBERS["helpers"], partial) is not None
+    assert sum(len(ids) for ids in vocabulary._cache.values()) <= 10
 
 
 def test_a_name_split_over_several_tokens_is_followed_piece_by_piece() -> None:
@@ -116,7 +130,7 @@ def test_the_mask_picks_the_likeliest_allowed_token_and_renormalises_over_the_al
     )
     assert PIECES[token] == "join"
     probabilities = {PIECES[t]: math.exp(float(row[t]) - norm) for t in allowed}
-    assert sum(probabilities.values()) == pytest.approx(1.0)
+    assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-4)
     assert probabilities["join"] == pytest.approx(0.75, abs=1e-3)
     sampled = {
         decoding.sample(decoding.only(row, allowed), 1.0, 1.0, np.random.default_rng(seed))
@@ -148,7 +162,7 @@ def test_healing_keeps_to_the_typed_text_and_the_names_together() -> None:
     allowed = VOCABULARY.allowed(MEMBERS["helpers"], "")
     choice = decoding.healing_choice(row, "nor", PIECES.__getitem__, [8], allowed)
     assert choice is not None and choice[0] == 9
-    assert choice[1] == pytest.approx(decoding.log_normalizer(row[[1, 8, 9, 14]]))
+    assert choice[1] == pytest.approx(decoding.log_normalizer(row[[1, 8, 9, 14, 19]]))
     # Typed characters that start no member: the typed text wins over the names.
     choice = decoding.healing_choice(row, "x", PIECES.__getitem__, [10], allowed)
     assert choice is not None and choice[0] == 10
