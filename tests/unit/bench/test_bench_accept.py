@@ -14,6 +14,7 @@ from pairline.bench.typist.accept_sources import Trace, pick_traces, prepare_wor
 from pairline.engine.completion.postprocess import CursorContext, finish
 from pairline.engine.core.config import Settings
 from pairline.engine.core.types import Mode
+from pairline.lsp.loading import local_model_wanted
 
 
 def test_tab_takes_a_suggestion_that_is_exactly_what_comes_next() -> None:
@@ -194,3 +195,11 @@ def test_without_postprocessing_only_the_line_cut_remains() -> None:
     assert finish("a, b)\nmore", polished) == "a, b"
     assert finish("a, b)\nmore", raw) == "a, b)"
     assert finish("   \nmore", raw) is None
+
+
+def test_remote_arms_take_suggestions_from_the_server_and_load_no_model() -> None:
+    config = accept.with_remote(Settings(), "http://127.0.0.1:8012")
+    assert config.completion.backend == "remote"
+    assert config.completion_remote.base_url == "http://127.0.0.1:8012"
+    assert config.completion_remote.api == "llama-server"
+    assert not local_model_wanted(config)

@@ -14,12 +14,18 @@ default, `+completion.token_healing` when off, `+completion.rerank` to `always` 
 `invoked`). `LEVERS` is the one list: a lever added to the
 settings joins the table by being named there. `--arm NAME=section.key=value,...` adds arms;
 a setting the build lacks is an error, never silently ignored.
+
+With `--remote URL` pairline's arms take their suggestions from the llama-server at URL
+(`completion.backend = "remote"`, no local model loaded) and the peer arm talks to the same
+server, so both sides use one server and one model; `--remote llama-server` starts that server
+(the peer's build, on the bench's model) for the whole run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
 import re
@@ -169,6 +175,19 @@ def choose_arms(names: str, extra: list[str], settings: Settings) -> tuple[list[
     if len(set(names_seen)) != len(names_seen):
         raise SystemExit(f"pairline: arms named twice: {', '.join(names_seen)}")
     return arms, missing
+
+
+def with_remote(settings: Settings, url: str) -> Settings:
+    """`settings` taking suggestions from the llama-server at `url`; code actions go remote too,
+    so that no local model loads beside it."""
+    data = dump_settings(settings)
+    data["completion"]["backend"] = "remote"
+    data["completion_remote"].update(base_url=url, api="llama-server")
+    data["actions"]["backend"] = {"*": "remote"}
+    loaded, problems = load_settings(data)
+    if problems:
+        raise SystemExit(f"pairline: --remote {url}: {'; '.join(problems)}")
+    return loaded
 
 
 def arm_settings(base: Settings, arm: Arm) -> Settings:
@@ -402,7 +421,8 @@ def build(args: argparse.Namespace, settings: Settings) -> Plan:
         raise SystemExit("pairline: no function bodies to type in the code bases")
     model = common.resolve_model(settings)
     # Before any typing: a missing build should not surface after minutes of it.
-    binary = peer.ensure_binary(args.peer_dir) if any(arm.peer for arm in arms) else None
+    started_peer = any(arm.peer for arm in arms) or args.remote == peer.LLAMA_SERVER
+    binary = peer.ensure_binary(args.peer_dir) if started_peer else None
     prefix_lines = arguments.peer_prefix_lines(args)
     return Plan(arms, missing, config, bases, traces, model, prefix_lines, binary)
 
@@ -413,13 +433,19 @@ def _run_arm(
     plan: Plan,
     arm: Arm,
     workspaces: dict[str, Path],
+    remote: str | None = None,
 ) -> Tally:
+    """One arm typed through; `remote`: the llama-server both sides use (else the peer starts
+    its own and pairline runs its model itself)."""
     out_dir = Path(args.out)
     debounce = args.debounce_ms / 1000
     if not arm.peer:
         stem = out_dir / _log_name(arm.name).removesuffix(".log")
         config = plan.arm_settings[arm.name]
+        config = config if remote is None else with_remote(config, remote)
         return asyncio.run(_run_pairline(config, plan.traces, workspaces, debounce, stem))
+    if remote is not None:
+        return asyncio.run(_run_peer(remote, plan.traces, workspaces, plan.prefix_lines, debounce))
     log = out_dir / _log_name(arm.name)
     serving = peer.serve(peer.LLAMA_SERVER, plan.model.path, settings.model, log, plan.peer_binary)
     with serving as (url, _):
@@ -433,11 +459,19 @@ def measure(
     results: dict[str, dict[str, Any]] = {}
     tallies: dict[str, Tally] = {}
     progress = common.Progress(len(plan.arms), "accept arms")
-    with tempfile.TemporaryDirectory(prefix="pairline-accept-") as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="pairline-accept-"))
         workspaces = prepare_workspaces(plan.bases, plan.traces, Path(tmp))
+        remote = None
+        if args.remote:
+            log = Path(args.out) / "accept-remote-server.log"
+            serving = peer.serve(
+                args.remote, plan.model.path, settings.model, log, plan.peer_binary
+            )
+            remote = stack.enter_context(serving)[0]
         for arm in plan.arms:
             started = time.perf_counter()
-            tally = tallies[arm.name] = _run_arm(args, settings, plan, arm, workspaces)
+            tally = tallies[arm.name] = _run_arm(args, settings, plan, arm, workspaces, remote)
             results[arm.name] = {
                 **summary(tally),
                 "wall_s": round(time.perf_counter() - started, 1),
@@ -487,6 +521,7 @@ def report(
             **arguments.typing_settings(args),
             "peer_prefix_lines": plan.prefix_lines,
             "arms": {arm.name: "llama-server" if arm.peer else arm.overrides for arm in plan.arms},
+            "remote": args.remote,
             **common.settings_info(settings),
         },
         "machine": common.machine_info(plan.model),
@@ -529,6 +564,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--arm",
         action="append",
         help="an extra arm NAME=section.key=value[,section.key=value...] (repeatable)",
+    )
+    parser.add_argument(
+        "--remote",
+        metavar="URL|llama-server",
+        help="pairline takes its suggestions from this llama-server (completion.backend "
+        "remote) and the peer arm uses the same one; `llama-server` starts it on the model",
     )
     arguments.add_peer_arguments(parser)
     # The peer arm is llama.cpp's own server, as llama.vim's users run it.
