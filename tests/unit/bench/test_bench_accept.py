@@ -203,3 +203,26 @@ def test_remote_arms_take_suggestions_from_the_server_and_load_no_model() -> Non
     assert config.completion_remote.base_url == "http://127.0.0.1:8012"
     assert config.completion_remote.api == "llama-server"
     assert not local_model_wanted(config)
+
+
+def _tally(latencies: list[float], accepted: int = 0) -> Tally:
+    tally = Tally(target_chars=10, typed_keys=10, chars_typed=10, chars_accepted=accepted)
+    tally.shown_latency_s = latencies
+    return tally
+
+
+def test_typists_report_each_person_and_find_the_starved() -> None:
+    alone = [_tally([0.1, 0.1, 0.2]), _tally([0.1, 0.1, 0.1])]
+    together = [_tally([0.1, 0.2, 0.3]), _tally([])]  # the second person saw nothing
+    figures = accept.typists_figures(alone, together)
+    first, second = figures["people"]
+    assert first["alone"]["p95_ms"] == 200.0 and first["together"]["p95_ms"] == 300.0
+    assert first["p95_ratio"] == 1.5 and second["p95_ratio"] is None
+    assert figures["starved"] == [1] and figures["worst_p95_ratio"] == 1.5
+    slow = accept.typists_figures([_tally([0.1])], [_tally([0.3])])
+    assert slow["starved"] == [0]  # three times slower with the others typing
+
+
+def test_merged_tally_adds_people_up() -> None:
+    crowd = accept.merged([_tally([0.1], accepted=2), _tally([0.2, 0.3], accepted=3)])
+    assert crowd.chars_accepted == 5 and crowd.shown_latency_s == [0.1, 0.2, 0.3]

@@ -321,8 +321,10 @@ def server_command(
     no_webui: bool = True,
     swa_full: bool = True,
     no_repack: bool = False,
+    parallel: int = 1,
 ) -> list[str]:
-    """The llama-server command line mirroring the engine's llama-cpp-python settings."""
+    """The llama-server command line mirroring the engine's llama-cpp-python settings;
+    `parallel` slots (people served at once), each with the engine's whole context."""
     command = [
         str(binary),
         "--model",
@@ -332,7 +334,7 @@ def server_command(
         "--port",
         str(port),
         "--ctx-size",
-        str(n_ctx),
+        str(n_ctx * parallel),  # the server splits it among its slots
         "--threads",
         str(threads),
         "--threads-batch",
@@ -342,9 +344,9 @@ def server_command(
         str(n_batch),
         "--ubatch-size",
         str(n_batch),
-        # One slot with the whole context, like the engine's single sequence.
+        # One slot per person, each with the whole context, like the engine's single sequence.
         "--parallel",
-        "1",
+        str(parallel),
         "--cache-reuse",
         str(CACHE_REUSE),
     ]
@@ -376,6 +378,7 @@ def start_llama_server(
     n_batch: int,
     log_path: Path,
     timeout_s: float = 180.0,
+    parallel: int = 1,
 ) -> contextlib.AbstractContextManager[str]:
     """Run llama-server on `model` on loopback until the block ends; yields its base URL."""
     from pairline.engine.backends import cpu_probe
@@ -393,6 +396,7 @@ def start_llama_server(
         no_webui="--no-webui" in flags,
         swa_full="--swa-full" in flags,
         no_repack=not safe and "--no-repack" in flags,
+        parallel=parallel,
     )
     return servers.http_server("llama-server", command, port, _healthy, log_path, timeout_s)
 

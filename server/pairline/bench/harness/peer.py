@@ -175,13 +175,19 @@ def ensure_binary(peer_dir: str | None) -> Path:
 
 @contextlib.contextmanager
 def serve(
-    spec: str, model: Path, config: ModelConfig, log_path: Path, binary: Path | None = None
+    spec: str,
+    model: Path,
+    config: ModelConfig,
+    log_path: Path,
+    binary: Path | None = None,
+    parallel: int = 1,
 ) -> Iterator[tuple[str, str]]:
     """The peer `spec` names, running until the block ends: yields its URL and a description.
 
     `auto`: llama_cpp.server on `model`; `llama-server`: `binary` on `model`; anything else is
     the URL of a server that is already running. Started peers get the engine's context size,
-    threads and batch, so that they compare like for like.
+    threads and batch, so that they compare like for like; a started llama-server has
+    `parallel` slots.
     """
     sizes = (config.n_ctx, config.threads, config.n_batch)
     if spec == AUTO:
@@ -190,7 +196,10 @@ def serve(
     elif spec == LLAMA_SERVER:
         if binary is None:
             raise ValueError("the llama-server peer needs its binary (ensure_binary)")
-        with llama_server.start_llama_server(binary, model, *sizes, log_path) as url:
+        started = llama_server.start_llama_server(
+            binary, model, *sizes, log_path, parallel=parallel
+        )
+        with started as url:
             yield url, f"llama-server ({llama_server.binary_version(binary)}, {model.name})"
     else:
         yield spec, spec

@@ -18,7 +18,12 @@ a setting the build lacks is an error, never silently ignored.
 With `--remote URL` pairline's arms take their suggestions from the llama-server at URL
 (`completion.backend = "remote"`, no local model loaded) and the peer arm talks to the same
 server, so both sides use one server and one model; `--remote llama-server` starts that server
-(the peer's build, on the bench's model) for the whole run.
+(the peer's build, on the bench's model) for the whole run. `--typists N` (with `--remote`)
+splits the traces among N people who type them at the same time, each into an editor of their
+own (pairline: a server each; the peer: a client each) against the one server, started with N
+slots: each arm runs every person alone first, then all of them at once, and reports each
+person's shown-suggestion p50/p95 both ways (none may be starved: p95 at once at most twice
+alone, and something shown).
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ LEVERS: dict[str, tuple[Any, Any]] = {
 NAIVE_KEEPS = ("completion.speculative", "completion.cache")
 PEER = "peer"
 DEFAULT_ARMS = "all,naive,levers,peer"
+TYPISTS_P95_BOUND = 2.0  # a person's p95 with the others typing, over their p95 alone
 TARGETS = {  # pairline (arm `all`) over the peer, from the issue
     "chars_saved_per_100_keystrokes": (">=", 1.5),
     "accepted_share": (">=", 1.5),
@@ -248,6 +254,45 @@ async def _run_peer(
     return tally
 
 
+def merged(tallies: list[Tally]) -> Tally:
+    """One tally of several people's (sums and concatenations)."""
+    out = Tally()
+    for tally in tallies:
+        for item in dataclasses.fields(Tally):
+            setattr(out, item.name, getattr(out, item.name) + getattr(tally, item.name))
+    return out
+
+
+def typists_figures(alone: list[Tally], together: list[Tally]) -> dict[str, Any]:
+    """Each person's latency alone and with the others, and whether anyone was starved."""
+    people: list[dict[str, Any]] = []
+    for one, crowd in zip(alone, together, strict=True):
+        solo, shared = summary(one), summary(crowd)
+        people.append(
+            {
+                "alone": {k: solo["latency_shown"][k] for k in ("p50_ms", "p95_ms")}
+                | {"shown": solo["shown"], "saved": solo["chars_saved_per_100_keystrokes"]},
+                "together": {k: shared["latency_shown"][k] for k in ("p50_ms", "p95_ms")}
+                | {"shown": shared["shown"], "saved": shared["chars_saved_per_100_keystrokes"]},
+                "p95_ratio": common.ratio(
+                    shared["latency_shown"]["p95_ms"], solo["latency_shown"]["p95_ms"]
+                ),
+            }
+        )
+    ratios = [p["p95_ratio"] for p in people if p["p95_ratio"] is not None]
+    starved = [
+        i
+        for i, p in enumerate(people)
+        if not p["together"]["shown"] or (p["p95_ratio"] or 0) > TYPISTS_P95_BOUND
+    ]
+    return {
+        "people": people,
+        "worst_p95_ratio": max(ratios) if ratios else None,
+        "target": f"every p95_ratio <= {TYPISTS_P95_BOUND}",
+        "starved": starved,
+    }
+
+
 def summary(tally: Tally) -> dict[str, Any]:
     """An arm's figures; chars_typed + chars_accepted always equals target_chars."""
     keystrokes = tally.typed_keys + tally.accept_keys
@@ -369,6 +414,15 @@ def format_report(report: dict[str, Any]) -> str:
             else:
                 parts = ", ".join(f"{k} {common._fmt(v)}" for k, v in value.items())
                 lines.append(f"  {key}: {parts}")
+    for arm, r in results.items():
+        for i, person in enumerate((r.get("typists") or {}).get("people", [])):
+            alone, together = person["alone"], person["together"]
+            lines.append(
+                f"  {arm} person {i}: p50/p95 ms alone {common._fmt(alone['p50_ms'])}/"
+                f"{common._fmt(alone['p95_ms'])}, together {common._fmt(together['p50_ms'])}/"
+                f"{common._fmt(together['p95_ms'])} (p95 x{common._fmt(person['p95_ratio'])}, "
+                f"shown {together['shown']})"
+            )
     missing = report["results"]["levers_missing"]
     if missing:
         lines.append(f"  levers not in this build: {', '.join(missing)}")
@@ -413,6 +467,8 @@ def _bases(args: argparse.Namespace, settings: Settings) -> dict[str, Path]:
 def build(args: argparse.Namespace, settings: Settings) -> Plan:
     """The arms, code bases, traces, model file and peer binary; SystemExit on what would fail."""
     plot.require(args)
+    if args.typists > 1 and not args.remote:
+        raise SystemExit("pairline: --typists needs --remote: the people share one server")
     arms, missing = choose_arms(args.arms, args.arm or [], settings)
     config = {arm.name: arm_settings(settings, arm) for arm in arms if not arm.peer}
     bases = _bases(args, settings)
@@ -452,6 +508,31 @@ def _run_arm(
         return asyncio.run(_run_peer(url, plan.traces, workspaces, plan.prefix_lines, debounce))
 
 
+def _run_typists(
+    args: argparse.Namespace, plan: Plan, arm: Arm, workspaces: dict[str, Path], remote: str
+) -> tuple[Tally, dict[str, Any]]:
+    """The arm typed by `--typists` people, each alone and then all at once: the crowd's
+    merged tally and each person's figures."""
+    # Traces dealt out in turn; a person left without any (fewer traces than people) drops out.
+    groups = [g for g in (plan.traces[i :: args.typists] for i in range(args.typists)) if g]
+    debounce = args.debounce_ms / 1000
+
+    def person(traces: list[Trace], tag: str) -> Any:
+        if arm.peer:
+            return _run_peer(remote, traces, workspaces, plan.prefix_lines, debounce)
+        config = with_remote(plan.arm_settings[arm.name], remote)
+        stem = Path(args.out) / f"{_log_name(arm.name).removesuffix('.log')}-{tag}"
+        return _run_pairline(config, traces, workspaces, debounce, stem)
+
+    async def together() -> list[Tally]:
+        crowd = (person(group, f"person{i}-together") for i, group in enumerate(groups))
+        return list(await asyncio.gather(*crowd))
+
+    alone = [asyncio.run(person(g, f"person{i}-alone")) for i, g in enumerate(groups)]
+    crowd = asyncio.run(together())
+    return merged(crowd), typists_figures(alone, crowd)
+
+
 def measure(
     args: argparse.Namespace, settings: Settings, plan: Plan
 ) -> tuple[dict[str, dict[str, Any]], dict[str, Tally]]:
@@ -466,15 +547,21 @@ def measure(
         if args.remote:
             log = Path(args.out) / "accept-remote-server.log"
             serving = peer.serve(
-                args.remote, plan.model.path, settings.model, log, plan.peer_binary
+                args.remote, plan.model.path, settings.model, log, plan.peer_binary, args.typists
             )
             remote = stack.enter_context(serving)[0]
         for arm in plan.arms:
             started = time.perf_counter()
-            tally = tallies[arm.name] = _run_arm(args, settings, plan, arm, workspaces, remote)
+            people: dict[str, Any] = {}
+            if remote is not None and args.typists > 1:
+                tally, people = _run_typists(args, plan, arm, workspaces, remote)
+            else:
+                tally = _run_arm(args, settings, plan, arm, workspaces, remote)
+            tallies[arm.name] = tally
             results[arm.name] = {
                 **summary(tally),
                 "wall_s": round(time.perf_counter() - started, 1),
+                **({"typists": people} if people else {}),
             }
             progress.advance(note=arm.name)
             # Arm by arm, so that a run cut short still leaves what it measured.
@@ -522,6 +609,7 @@ def report(
             "peer_prefix_lines": plan.prefix_lines,
             "arms": {arm.name: "llama-server" if arm.peer else arm.overrides for arm in plan.arms},
             "remote": args.remote,
+            "typists": args.typists,
             **common.settings_info(settings),
         },
         "machine": common.machine_info(plan.model),
@@ -570,6 +658,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="URL|llama-server",
         help="pairline takes its suggestions from this llama-server (completion.backend "
         "remote) and the peer arm uses the same one; `llama-server` starts it on the model",
+    )
+    parser.add_argument(
+        "--typists",
+        type=int,
+        default=1,
+        help="people typing at once against the --remote server (each alone first, then "
+        "together; the traces are split among them)",
     )
     arguments.add_peer_arguments(parser)
     # The peer arm is llama.cpp's own server, as llama.vim's users run it.
