@@ -96,6 +96,17 @@ def within(ids: Sequence[int], allowed: Any) -> Any:
     return (at < len(allowed)) & (allowed[np.minimum(at, len(allowed) - 1)] == ids)
 
 
+def guided_choice(row: Any, allowed: Any, fits: Callable[[int], bool]) -> tuple[int, float]:
+    """The likeliest of the `allowed` tokens (sorted ids) and the log-normalizer over them
+    alone, so that the log-probabilities the gate sees are renormalised over the allowed set.
+    Reads only the allowed entries of `row`: cheaper than masking the whole row."""
+    values = row[allowed]
+    token = int(allowed[int(values.argmax())])
+    if fits(token):
+        return token, log_normalizer(values)
+    return fitting_choice(only(row, allowed), lambda scores: int(scores.argmax()), fits)
+
+
 def fitting_choice(
     row: Any, pick: Callable[[Any], int], fits: Callable[[int], bool]
 ) -> tuple[int, float]:

@@ -232,6 +232,8 @@ class LlamaDecoder:
             if choice is None:
                 return None
             token, norm = choice
+        elif allowed is not None and rng is None:
+            token, norm = decoding.guided_choice(row, allowed, fits)
         else:
             scores = row if allowed is None else decoding.only(row, allowed)
             token, norm = decoding.fitting_choice(scores, self._picker(params, rng), fits)

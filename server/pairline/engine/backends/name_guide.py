@@ -133,10 +133,13 @@ class Vocabulary:
             return None
         ids: set[int] = set()
         for rest in rests:
-            ids.update(self._spelling(rest))
+            if rest:  # a whole member's way on is the tokens that end a name, added below
+                ids.update(self._spelling(rest))
         found = np.array(sorted(ids), dtype=np.int32)
         if "" in rests:  # the partial is a whole member: it may end here
-            found = np.union1d(found, self._after_name)
+            # Tokens that go on with a name and those that end one are apart: merge in order.
+            ends = self._after_name
+            found = np.insert(ends, np.searchsorted(ends, found), found)
         return found if len(found) else None  # no token spells the way on: leave it free
 
     def _spelling(self, rest: str) -> Iterable[int]:

@@ -125,9 +125,11 @@ def test_the_mask_picks_the_likeliest_allowed_token_and_renormalises_over_the_al
     row[1], row[12] = 1.0, 1.0 + math.log(3.0)  # "normal" and "join"
     allowed = VOCABULARY.allowed(MEMBERS["helpers"], "")
     assert allowed is not None
-    token, norm = decoding.fitting_choice(
+    token, norm = decoding.guided_choice(row, allowed, lambda _t: True)
+    masked = decoding.fitting_choice(
         decoding.only(row, allowed), lambda scores: int(scores.argmax()), lambda _t: True
     )
+    assert masked[0] == token and masked[1] == pytest.approx(norm)
     assert PIECES[token] == "join"
     probabilities = {PIECES[t]: math.exp(float(row[t]) - norm) for t in allowed}
     assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-4)
@@ -153,6 +155,17 @@ def test_a_token_that_writes_the_dot_and_a_name_must_name_a_member() -> None:
     )
     assert PIECES[token] == ".join"
     assert norm == pytest.approx(decoding.log_normalizer(np.delete(row, 16)))
+
+
+def test_after_a_whole_member_a_dotted_token_is_checked_against_the_next_receiver() -> None:
+    members = {"self": frozenset({"join"}), "self.join": frozenset({"normalise_path"})}
+    guide = NameGuide(VOCABULARY, members, "        self.")
+    allowed = guide.allowed("join")
+    assert allowed is not None and 16 in allowed.tolist()  # ".get" ends the name "join"...
+    row = np.zeros(len(PIECES), dtype=np.float32)
+    row[16], row[6] = 5.0, 1.0
+    token, _norm = decoding.guided_choice(row, allowed, lambda t: guide.fits("join", t))
+    assert PIECES[token] == "("  # ...but self.join has no member "get"
 
 
 def test_healing_keeps_to_the_typed_text_and_the_names_together() -> None:
