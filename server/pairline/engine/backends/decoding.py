@@ -80,7 +80,9 @@ def healing_choice(
     agreeing = sorted({t for t in candidates if agrees(piece(t), need)})
     if agreeing and (allowed is not None or fits is not None):
         ok = within(agreeing, allowed) if allowed is not None else [True] * len(agreeing)
-        guided = [t for t, yes in zip(agreeing, ok, strict=True) if yes and (fits or bool)(t)]
+        guided = [
+            t for t, yes in zip(agreeing, ok, strict=True) if yes and (fits is None or fits(t))
+        ]
         agreeing = guided or agreeing
     if not agreeing:
         return None
