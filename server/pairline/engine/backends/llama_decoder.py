@@ -224,7 +224,7 @@ class LlamaDecoder:
         backed-off text, the guided names); None when no token agrees with the backed-off text.
         """
         allowed = guide.allowed(out.full) if guide is not None else None
-        fits = (lambda token: guide.fits(out.full, token)) if guide is not None else _anything
+        fits = (lambda token: guide.fits(out.full, token)) if guide is not None else None
         need = out.need
         if need:
             fallback = self.tokenize(need)[:1]
@@ -233,10 +233,11 @@ class LlamaDecoder:
                 return None
             token, norm = choice
         elif allowed is not None and rng is None:
-            token, norm = decoding.guided_choice(row, allowed, fits)
+            token, norm = decoding.guided_choice(row, allowed, fits or _anything)
         else:
             scores = row if allowed is None else decoding.only(row, allowed)
-            token, norm = decoding.fitting_choice(scores, self._picker(params, rng), fits)
+            pick = self._picker(params, rng)
+            token, norm = decoding.fitting_choice(scores, pick, fits or _anything)
         return token, float(row[token]) - norm
 
     @staticmethod
