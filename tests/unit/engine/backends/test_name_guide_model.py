@@ -31,6 +31,12 @@ async def test_after_a_known_receiver_the_model_writes_one_of_its_members(
     assert all(value <= 0.0 for value in guided.logprobs)
 
 
+async def test_every_branched_candidate_names_a_member(backend: LocalLlamaBackend) -> None:
+    found = await backend.candidates(PROMPT, GUIDED, 3, threading.Event())
+    assert len(found) == 3
+    assert all(candidate.text.startswith("normalise_path") for candidate in found)
+
+
 async def test_a_half_typed_member_is_healed_into_a_whole_one(backend: LocalLlamaBackend) -> None:
     params = GenerationParams(max_tokens=8, heal=True, members=MEMBERS)
     guided = await backend.generate(PROMPT + "nor", params, threading.Event())
