@@ -51,7 +51,9 @@ class ModelConfig(Section):
 
     section: ClassVar[str] = "model"
 
-    # A built-in model name (see `pairline models`) or the path of a GGUF file.
+    # A built-in model name, a preset (`pairline models` lists them; `pairline models pull
+    # NAME` downloads one), `owner/repo:file.gguf` from the Hugging Face cache, or the path of a
+    # GGUF file.
     name: str = field(default="gemma3-270m", metadata=rules(Pattern(r"\S", "must not be empty")))
     # Context window in tokens: what a suggestion's prompt needs (prompt_tokens + context
     # budget + answer) with room to spare; a larger window only costs memory (the KV cache is
