@@ -126,7 +126,13 @@ def _hub_sha256(target: hub.Target, found: Path, endpoint: str | None) -> str:
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
 
     assert target.file is not None
-    meta = get_hf_file_metadata(hf_hub_url(target.repo, target.file, endpoint=endpoint))
+    try:
+        meta = get_hf_file_metadata(hf_hub_url(target.repo, target.file, endpoint=endpoint))
+    except Exception as exc:  # offline or unreachable: the check cannot be made now
+        raise PullError(
+            f"cannot check {found}: the cache holds no link naming its sha256, and asking the"
+            f" hub for it failed ({type(exc).__name__}: {exc})"
+        ) from exc
     if meta.etag is None or not _SHA256.fullmatch(meta.etag):
         raise PullError(
             f"the hub publishes no sha256 for {target.repo}/{target.file}, so it cannot be checked"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from huggingface_hub import constants
+from huggingface_hub import constants, file_download
 
 from pairline.engine.core.config import Settings
 from pairline.engine.models import manifest, pull
@@ -160,3 +160,17 @@ def test_a_cancelled_download_stops_and_leaves_nothing(hub: FakeHub, tmp_path: P
         )
     assert leftovers(tmp_path) == []
     assert cached_file(Target(REPO, FILE), tmp_path) is None
+
+
+def test_a_cache_without_links_is_checked_against_the_hubs_metadata(
+    hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where links cannot be made (Windows without developer mode) the cache holds the file
+    # itself, so its name says nothing of its hash: the hub is asked for it.
+    monkeypatch.setattr(file_download, "are_symlinks_supported", lambda *_: False)
+    pulled = pull.pull(Target(REPO, FILE), cache_dir=tmp_path, endpoint=hub.url)
+    assert not pulled.path.is_symlink()
+    assert pulled.sha256 == hub.sha256(REPO, FILE)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(pull.PullError, match=r"cannot check .* asking the hub for it failed"):
+        pull.pull(Target(REPO, FILE), cache_dir=tmp_path, endpoint=hub.url)
