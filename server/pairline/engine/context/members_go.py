@@ -16,7 +16,7 @@ import tree_sitter
 
 from pairline.engine.context.imports import extract_imports
 from pairline.engine.context.members import ClassInfo, FileMembers, text
-from pairline.engine.context.scope import Scope
+from pairline.engine.context.scope import Scope, enclosing_at
 
 _FUNCTIONS = ("function_declaration", "method_declaration", "func_literal")
 
@@ -179,14 +179,8 @@ def _function_names(function: tree_sitter.Node, offset: int, out: dict[str, str 
 
 def scope_at(root: tree_sitter.Node, lines: list[str], line: int, _indent: int) -> Scope:
     """The scope at the start of `line` (the cursor line, left out)."""
-    offset = sum(len(item.encode("utf-8", "surrogatepass")) + 1 for item in lines[:line])
-    node: tree_sitter.Node | None = root.descendant_for_byte_range(offset, offset)
-    chain: list[tree_sitter.Node] = []
-    while node is not None:
-        if node.type in _FUNCTIONS:
-            chain.append(node)
-        node = node.parent
+    offset, chain = enclosing_at(root, lines, line, _FUNCTIONS)
     scope = Scope()
-    for function in reversed(chain):
+    for function in chain:
         _function_names(function, offset, scope.locals)
     return scope

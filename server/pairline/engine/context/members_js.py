@@ -15,7 +15,7 @@ import tree_sitter
 
 from pairline.engine.context.imports import extract_imports
 from pairline.engine.context.members import ClassInfo, FileMembers, text
-from pairline.engine.context.scope import Scope
+from pairline.engine.context.scope import Scope, enclosing_at
 
 # Names every object has (Object.prototype's).
 OBJECT_MEMBERS = frozenset(
@@ -187,15 +187,9 @@ def _locals(function: tree_sitter.Node, offset: int, out: dict[str, str | None])
 
 def scope_at(root: tree_sitter.Node, lines: list[str], line: int, _indent: int) -> Scope:
     """The scope at the start of `line` (the cursor line, blanked)."""
-    offset = sum(len(item.encode("utf-8", "surrogatepass")) + 1 for item in lines[:line])
-    node: tree_sitter.Node | None = root.descendant_for_byte_range(offset, offset)
-    chain: list[tree_sitter.Node] = []
-    while node is not None:
-        if node.type in _FUNCTIONS or node.type in _CLASSES:
-            chain.append(node)
-        node = node.parent
+    offset, chain = enclosing_at(root, lines, line, _FUNCTIONS + _CLASSES)
     scope = Scope()
-    for node in reversed(chain):  # outermost first
+    for node in chain:  # outermost first
         if node.type in _CLASSES:
             continue
         _parameters(node, scope.locals)

@@ -80,6 +80,21 @@ def _enclosing(
     return chain
 
 
+def enclosing_at(
+    root: tree_sitter.Node, lines: list[str], line: int, kinds: tuple[str, ...]
+) -> tuple[int, list[tree_sitter.Node]]:
+    """For languages whose blocks have braces: the byte offset of the start of `line` and the
+    nodes of `kinds` around it, outermost first."""
+    offset = sum(len(item.encode("utf-8", "surrogatepass")) + 1 for item in lines[:line])
+    node: tree_sitter.Node | None = root.descendant_for_byte_range(offset, offset)
+    chain: list[tree_sitter.Node] = []
+    while node is not None:
+        if node.type in kinds:
+            chain.append(node)
+        node = node.parent
+    return offset, chain[::-1]
+
+
 def _parameters(function: tree_sitter.Node, out: dict[str, str | None]) -> list[str]:
     """Bind `function`'s parameters in `out`; returns their names in order."""
     names: list[str] = []
