@@ -64,11 +64,6 @@ async def _suggest(client: LanguageClient, uri: str, line: int, character: int) 
     return str(found[0].insert_text) if found else ""
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="needs constrained decoding in the local backend (GenerationParams.members), "
-    "built separately; until then the 270M model writes its own name and the check drops it",
-)
 async def test_guided_names_after_a_module_are_its_members(
     bare_client: LanguageClient, tmp_path: Path
 ) -> None:
