@@ -6,15 +6,15 @@ its model has FIM tokens (it answers 501 when not). With them, a suggestion come
 cross-file context as `input_extra` chunks, laid out by the server with the model's own tokens.
 Without them, from `/completion` with the prefix-only prompt (or a FIM prompt written with the
 tokens of the family `completion_remote.fim` names). Every request keeps its prompt cached
-(`cache_prompt`) in one fixed slot per document (`id_slot`), so the server's KV cache is reused
-across that document's keystrokes, asks for the chosen token's log-probability (`n_probs`) for
-the confidence gate and bounds its time (`t_max_predict_ms`).
+(`cache_prompt`) in the slot that already holds most of it (`id_slot`: the only one, or the
+server's choice by prompt similarity), so the server's KV cache is reused across keystrokes;
+it asks for the chosen token's log-probability (`n_probs`) for the confidence gate and bounds
+its time (`t_max_predict_ms`).
 """
 
 from __future__ import annotations
 
 import json
-import zlib
 from typing import Any
 
 import httpx
@@ -66,8 +66,13 @@ class LlamaServerApi(ServerApi):
         self.infill = response.status_code == httpx.codes.OK
 
     def slot(self, document: str) -> int:
-        """The slot of a document: the same one on every keystroke, spread over the slots."""
-        return zlib.crc32(document.encode()) % self.slots
+        """The slot for a document's requests: 0 on a one-slot server; -1 (the server picks
+        the slot whose cached prompt shares most with this one, which keeps a document on its
+        slot) on a server of several. Pinning each document to a slot by hash was measured to
+        stall a shared server: two people's documents on one slot made llama-server re-queue
+        the waiting request in a loop (hundreds of thousands of tasks) and nobody got an
+        answer (bench accept --typists 4)."""
+        return 0 if self.slots == 1 else -1
 
     def request(self, prompt: str, params: GenerationParams) -> ApiRequest:
         parts = params.parts
