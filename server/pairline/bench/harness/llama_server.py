@@ -379,12 +379,14 @@ def start_llama_server(
     log_path: Path,
     timeout_s: float = 180.0,
     parallel: int = 1,
+    extra: Sequence[str] = (),
 ) -> contextlib.AbstractContextManager[str]:
-    """Run llama-server on `model` on loopback until the block ends; yields its base URL."""
+    """Run llama-server on `model` on loopback until the block ends; yields its base URL.
+    `extra`: more flags, those of them this build has (e.g. `--metrics`, `--slots`)."""
     from pairline.engine.backends import cpu_probe
 
     port = servers.free_port()
-    flags = supported_flags(binary, ("--no-webui", "--swa-full", "--no-repack"))
+    flags = supported_flags(binary, ("--no-webui", "--swa-full", "--no-repack", *extra))
     safe = cpu_probe.extra_buffers_safe(model)
     command = server_command(
         binary,
@@ -397,7 +399,7 @@ def start_llama_server(
         swa_full="--swa-full" in flags,
         no_repack=not safe and "--no-repack" in flags,
         parallel=parallel,
-    )
+    ) + [flag for flag in extra if flag in flags]
     return servers.http_server("llama-server", command, port, _healthy, log_path, timeout_s)
 
 
