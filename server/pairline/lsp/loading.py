@@ -16,7 +16,6 @@ from lsprotocol import types
 
 from pairline.engine.actions.router import EditRouter
 from pairline.engine.backends.host_backend import HostBackend, HostEvent
-from pairline.engine.backends.http import host_of
 from pairline.engine.core.config import ACTION_KINDS, Settings
 from pairline.engine.core.types import EngineError
 from pairline.engine.models import loading
@@ -67,6 +66,8 @@ class ModelLoading(Feature):
         settings = ls.settings
         name = settings.model.name
         if not local_model_wanted(settings):
+            from pairline.engine.backends.http import host_of  # the HTTP client only when used
+
             remote = settings.completion_remote
             ls.model.fail("not loaded: every feature is set to use a model server")
             notify_status(ls, "ready", f"suggestions from {host_of(remote.base_url)}", remote.model)

@@ -8,8 +8,17 @@ request); the local model is not asked for suggestions then. The language server
 
 from __future__ import annotations
 
-from pairline.engine.backends.completion_server import ServerCompletionBackend, StatusCallback
+from typing import TYPE_CHECKING
+
 from pairline.engine.core.config import Settings
+
+if TYPE_CHECKING:
+    # Imported when first needed: the HTTP client weighs several MB in a server that most
+    # users run with the local model only.
+    from pairline.engine.backends.completion_server import (
+        ServerCompletionBackend,
+        StatusCallback,
+    )
 
 
 class ServerChoice:
@@ -26,6 +35,8 @@ class ServerChoice:
             return None
         config = settings.completion_remote
         if self.backend is None or self.backend.config != config:
+            from pairline.engine.backends.completion_server import ServerCompletionBackend
+
             self.close()
             self.backend = ServerCompletionBackend(config, self._status)
         return self.backend
