@@ -193,7 +193,7 @@ function reader(): SettingReader {
 describe("settings", () => {
   test("the whole section is sent, less the extension's own keys", () => {
     const sent = serverSettings(packageJsonSection());
-    assert.deepEqual(Object.keys(sent).sort(), ["actions", "cacheDir", "completion", "context", "model", "nextEdit", "remote"]);
+    assert.deepEqual(Object.keys(sent).sort(), ["actions", "cacheDir", "completion", "completionRemote", "context", "model", "nextEdit", "remote"]);
     for (const key of CLIENT_ONLY) {
       assert.equal(sent[key], undefined, key);
     }
