@@ -11,6 +11,7 @@ goes only to https or to this machine unless the user allows otherwise.
 from __future__ import annotations
 
 import ipaddress
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,6 +114,28 @@ class StreamParser(ABC):
     @abstractmethod
     def feed(self, line: str) -> list[Piece]:
         """The text one line of the body adds (empty for keep-alives and bookkeeping)."""
+
+    def sse_data(self, line: str) -> str | None:
+        """The payload of a server-sent `data:` line; None for any other line and for
+        `[DONE]`, which ends the answer."""
+        if not line.startswith("data:"):
+            return None  # blank separators, comments, `event:` lines
+        data = line[5:].strip()
+        if data == "[DONE]":
+            self.done = True
+            return None
+        return data
+
+    def event(self, text: str, what: str = "event") -> Any:
+        """`text` parsed as JSON; RemoteError when it is malformed or reports an error."""
+        try:
+            event = json.loads(text)
+        except json.JSONDecodeError:
+            raise RemoteError(
+                "malformed", f"{self.host} sent a malformed {what}: {text[:200]!r}"
+            ) from None
+        self.error(event)
+        return event
 
     def error(self, data: Any) -> None:
         """RemoteError when a streamed object reports an error instead of text."""

@@ -14,7 +14,6 @@ its time (`t_max_predict_ms`).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
@@ -105,19 +104,10 @@ class _Parser(StreamParser):
     and `stop: true` on the last."""
 
     def feed(self, line: str) -> list[Piece]:
-        if not line.startswith("data:"):
-            return []  # blank separators, comments, `event:` lines
-        data = line[5:].strip()
-        if data == "[DONE]":
-            self.done = True
+        data = self.sse_data(line)
+        if data is None:
             return []
-        try:
-            event = json.loads(data)
-        except json.JSONDecodeError:
-            raise RemoteError(
-                "malformed", f"{self.host} sent a malformed event: {data[:200]!r}"
-            ) from None
-        self.error(event)
+        event = self.event(data)
         if not isinstance(event, dict):
             raise RemoteError("malformed", f"{self.host} sent a malformed event")
         text = event.get("content") or ""

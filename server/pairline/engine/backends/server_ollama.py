@@ -9,7 +9,6 @@ Log-probabilities are asked for; servers that do not give them leave the confide
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pairline.engine.backends.base import GenerationParams
@@ -62,13 +61,7 @@ class _Parser(StreamParser):
     def feed(self, line: str) -> list[Piece]:
         if not line.strip():
             return []
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            raise RemoteError(
-                "malformed", f"{self.host} sent a malformed line: {line[:200]!r}"
-            ) from None
-        self.error(event)
+        event = self.event(line, "line")
         if not isinstance(event, dict):
             raise RemoteError("malformed", f"{self.host} sent a malformed line")
         text = event.get("response") or ""

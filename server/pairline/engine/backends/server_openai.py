@@ -9,7 +9,6 @@ root (`http://host:8000/v1`); a bare `http://host:8000` gets `/v1`.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
@@ -51,19 +50,10 @@ class _Parser(StreamParser):
     """Server-sent events of `choices[0]` chunks, ended by a finish reason and `[DONE]`."""
 
     def feed(self, line: str) -> list[Piece]:
-        if not line.startswith("data:"):
+        data = self.sse_data(line)
+        if data is None:
             return []
-        data = line[5:].strip()
-        if data == "[DONE]":
-            self.done = True
-            return []
-        try:
-            event = json.loads(data)
-        except json.JSONDecodeError:
-            raise RemoteError(
-                "malformed", f"{self.host} sent a malformed event: {data[:200]!r}"
-            ) from None
-        self.error(event)
+        event = self.event(data)
         try:
             choice = event["choices"][0]
         except (KeyError, IndexError, TypeError):

@@ -352,3 +352,23 @@ def test_cache_identity_names_endpoint_and_model() -> None:
     other, _ = backend("http://127.0.0.1:1", api="openai", model="b")
     elsewhere, _ = backend("http://127.0.0.1:2", api="openai", model="a")
     assert len({one.identity, other.identity, elsewhere.identity}) == 3
+
+
+@pytest.mark.parametrize(
+    ("api", "separator", "what"),
+    [("llama-server", "data: ", "event"), ("openai", "data: ", "event"), ("ollama", "", "line")],
+)
+def test_each_stream_parser_names_a_malformed_line_and_skips_bookkeeping(
+    api: str, separator: str, what: str
+) -> None:
+    from pairline.engine.backends.completion_server import _APIS
+    from pairline.engine.core.config import CompletionRemoteConfig
+
+    config = CompletionRemoteConfig(base_url="http://127.0.0.1:9", api=api)  # type: ignore[arg-type]
+    parser = _APIS[api](config).parser()
+    assert parser.feed("") == []
+    with pytest.raises(RemoteError, match=f"sent a malformed {what}: '{{oops'"):
+        parser.feed(separator + "{oops")
+    if separator:
+        assert parser.feed(": keep-alive") == [] and not parser.done
+        assert parser.feed("data: [DONE]") == [] and parser.done
