@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from pairline.bench.quality import fix, fix_workspace
+from pairline.engine.actions.outcome import Attempt, FixResult
+from pairline.engine.actions.verdicts import Verdict
 from pairline.engine.checks import detect
 from pairline.engine.core.config import ActionsConfig, Settings
 from tests.conftest import ROOT
@@ -201,3 +203,49 @@ def test_bench_checks_counts_the_same_verdicts_cold_and_warm(tmp_path: Path) -> 
     assert result["tasks"] == 1 and result["checks"] == 4
     assert result["same_verdicts"] is True
     assert result["cold_checks_per_s"] > 0 and result["warm_checks_per_s"] > 0
+
+
+def _result(text: str, verdict: Verdict, source: str = "model") -> FixResult:
+    attempt = Attempt(1, "answer", text, verdict, 0.5, source=source)
+    return FixResult(text, True, verdict.message, "m", "local", (attempt,), seconds=1.0)
+
+
+def test_a_partial_answer_is_counted_apart_from_verified_fixes(tmp_path: Path) -> None:
+    """A model answer taken because the check "fails less than before" is applied, but it does
+    not pass the visible check: `partial`, never `verified`."""
+    args = argparse.Namespace(language="python", check=["p"])
+    (tmp_path / "root").mkdir()
+    (tmp_path / "project").mkdir()
+    files = fix._write_task(args, TASK, tmp_path / "root", tmp_path / "project", {})
+    fails_less = Verdict(True, "check", "`pytest` fails less than before", "pytest", partial=True)
+    # Passes case 1 (n = 0), as the buggy code does, and still fails case 3.
+    partial_text = _file(TASK, "    return list(range(n - 2))\n")
+    passes = Verdict(True, "check", "`pytest` passes", "pytest")
+    fixed = _file(TASK, TASK["canonical_solution"])
+    arm = "p_n8+edits"
+    outcomes = [_result(partial_text, fails_less), _result(fixed, passes, "edit")]
+    rows = [
+        {"task_id": f"Python/{i}", arm: fix._arm_row(arm, TASK, files, outcome, "pytest")}
+        for i, outcome in enumerate(outcomes)
+    ]
+    partial, verified = rows[0][arm], rows[1][arm]
+    assert partial["partial"] and not partial["verified"] and partial["found_by"] == "model"
+    assert verified["verified"] and not verified["partial"] and verified["edit"] == "answer"
+    summary = fix._summary(rows, arm)
+    assert (summary["verified"], summary["partial"], summary["passed"]) == (1, 1, 1)
+    assert summary["seconds_to_verified_p50"] == 1.0  # the verified fix's time alone
+
+
+def test_only_hanging_keeps_the_tasks_whose_buggy_code_hangs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(fix_workspace, "HANG_S", 1.0)
+    looping = {**TASK, "task_id": "Python/901", "buggy_solution": "    while True:\n        pass\n"}
+    tasks = [TASK, looping]
+    args = argparse.Namespace(language="python", half="all", seed=0, n=0, tasks="", only="hanging")
+    assert [t["task_id"] for t in fix.build(args, tasks)] == ["Python/901"]
+    assert args.selected == {"only": "hanging", "of": 2, "task_ids": ["Python/901"]}
+    args.only = "other"
+    assert [t["task_id"] for t in fix.build(args, tasks)] == ["Python/900"]
+    args.only = None
+    assert len(fix.build(args, tasks)) == 2

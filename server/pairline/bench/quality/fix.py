@@ -21,8 +21,12 @@ written as the user would have it by `fix_languages` (a module and a test file t
 
 Every arm is scored by the task's tests run apart from the loop (for arm `b` they stay hidden
 from it; arm `p` is also scored on each half of them). `--half tune|held-out` runs one seeded
-half of the tasks, so what is tuned on one half is reported on the other. Where the fix engine
-is missing, the command says so and exits 2 instead of reporting numbers it cannot measure.
+half of the tasks, so what is tuned on one half is reported on the other; `--only hanging`
+keeps the tasks whose buggy code hangs in its tests (`--only other` the rest), so that the few
+hanging tasks can be run together. An edit counts as verified only when the check passes with it
+outright; a model answer the loop took because the check fails less is counted as `partial`.
+Where the fix engine is missing, the command says so and exits 2 instead of reporting numbers
+it cannot measure.
 """
 
 from __future__ import annotations
@@ -231,20 +235,23 @@ def _arm_row(
     passed = judged.pop("passed", None)
     if files.other is None:
         passed = bool(candidate) and fixed_passes({**task, "declaration": ""}, candidate or "")
+    winner = next((a for a in result.attempts if a.verdict.ok), None)
+    # A model answer taken because the check "fails less than before" is applied, but the
+    # visible check does not pass with it: it is not counted as verified.
+    partial = bool(result.verified and winner is not None and winner.verdict.partial)
     row = {
         "passed": passed,
-        "verified": result.verified,
+        "verified": result.verified and not partial,
+        "partial": partial,
         "rounds": result.rounds,
         "generated": result.generated,
         "checked": result.checked,
         "duplicates": result.duplicates,
         "unchanged": result.unchanged,
         "edits_checked": result.edits_checked,
-        "found_by": next((a.source for a in result.attempts if a.verdict.ok), None),
+        "found_by": winner.source if winner is not None else None,
         # Which small edit verified (its line and change), to tell which operator fixed it.
-        "edit": next(
-            (a.answer for a in result.attempts if a.verdict.ok and a.source == "edit"), None
-        ),
+        "edit": winner.answer if winner is not None and winner.source == "edit" else None,
         "out_of_time": result.out_of_time,
         "seconds": round(result.seconds, 3),
     }
@@ -334,6 +341,8 @@ def _summary(rows: list[dict[str, Any]], arm: str) -> dict[str, Any]:
         "fix_rate": common.mean([float(a["passed"]) for a in done]),
         "passed": sum(1 for a in done if a["passed"]),
         "verified": sum(1 for a in done if a.get("verified")),
+        # Applied because the check failed less with them, not verified (see `_arm_row`).
+        "partial": sum(1 for a in done if a.get("partial")),
         "errors": sum(1 for a in done if "error" in a),
         "out_of_time": sum(1 for a in done if a.get("out_of_time")),
         "candidates_generated": sum(a.get("generated", 0) for a in done),
@@ -352,9 +361,40 @@ def _scored(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [row for row in rows if "skipped" not in row]
 
 
+def buggy_hangs(language: str, task: dict[str, Any]) -> bool:
+    """Whether the task's buggy code runs past the hang limit (10 s) in all its tests, as each
+    task's `hangs` is found; a task that is skipped (a Rust crate it needs) does not."""
+    if language == "python":
+        return fix_workspace.hangs(task, document(task)[0])
+    with tempfile.TemporaryDirectory(prefix="pairline-fix-hangs-") as tmp:
+        project = fix_languages.project(language, task, Path(tmp))
+        return project.skipped is None and project.passes(project.text, "all") is None
+
+
+def select_only(args: argparse.Namespace, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`--only hanging`: the tasks whose buggy code hangs (`buggy_hangs`); `--only other`: the
+    rest; else all. Hanging tasks are few (one of the 82 held-out Python tasks), so their fix
+    rate needs them pooled: this runs them alone. Notes what it kept in `args.selected`."""
+    only = getattr(args, "only", None)
+    if only is None:
+        return tasks
+    progress = common.Progress(len(tasks), "hangs?")
+    kept = []
+    try:
+        for task in tasks:
+            if buggy_hangs(args.language, task) == (only == "hanging"):
+                kept.append(task)
+            progress.advance(note=f"{len(kept)} kept")
+    finally:
+        progress.close()
+    args.selected = {"only": only, "of": len(tasks), "task_ids": [t["task_id"] for t in kept]}
+    return kept
+
+
 def build(args: argparse.Namespace, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The tasks of the run: `--half`, then `-n` sampled with `--seed`, then the `--tasks` slice."""
-    tasks = fix_workspace.select_half(tasks, args.half, args.seed)
+    """The tasks of the run: `--half`, then `--only`, then `-n` sampled with `--seed`, then the
+    `--tasks` slice."""
+    tasks = select_only(args, fix_workspace.select_half(tasks, args.half, args.seed))
     if 0 < args.n < len(tasks):
         chosen = sorted(random.Random(args.seed).sample(range(len(tasks)), args.n))
         tasks = [tasks[i] for i in chosen]
@@ -391,6 +431,9 @@ def report(
         "skipped": {r["task_id"]: r["skipped"] for r in rows if "skipped" in r},
         "model": model,
     }
+    if getattr(args, "selected", None):
+        # `--only`: which tasks of the half were kept, before `-n` and `--tasks`.
+        results["selected"] = args.selected
     for arm in arm_names(args):
         results[arm] = _summary(rows, arm)
     data: dict[str, Any] = {
@@ -402,6 +445,7 @@ def report(
             "n": args.n,
             "seed": args.seed,
             "half": args.half,
+            "only": getattr(args, "only", None),
             "tasks": args.tasks,
             "rounds": args.rounds,
             "candidates": args.candidates,
@@ -427,17 +471,8 @@ def run(
     return report(args, settings, rows, resolved, model)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, help="humanevalpack_<language>.jsonl")
-    parser.add_argument(
-        "--language",
-        choices=fix_languages.LANGUAGES,
-        default="python",
-        help="the records' language; js, rust: arm p only (the single arm and arms a, b are "
-        "refused), each task a project that `node --test` or `cargo test` checks; tasks that "
-        "need a crate outside Rust's standard library are skipped; go: refused (exit 2), its "
-        "tasks not written yet, or its toolchain missing",
-    )
+def _add_task_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which tasks of the data file run: -n, --seed, --half, --only, --tasks (see `build`)."""
     parser.add_argument("-n", type=int, default=0, help="tasks to sample (0: all)")
     parser.add_argument("--seed", type=int, default=0, help="sampling and --half seed")
     parser.add_argument(
@@ -449,8 +484,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Applied before -n",
     )
     parser.add_argument(
+        "--only",
+        choices=("hanging", "other"),
+        default=None,
+        help="hanging: only the tasks whose buggy code runs past 10 s in all its tests (found "
+        "by running each task of the half once before the run); other: only the rest. "
+        "Applied after --half, before -n",
+    )
+    parser.add_argument(
         "--tasks", default="", help="START:END slice of the sampled tasks (split a long run)"
     )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, help="humanevalpack_<language>.jsonl")
+    parser.add_argument(
+        "--language",
+        choices=fix_languages.LANGUAGES,
+        default="python",
+        help="the records' language; js, rust: arm p only (the single arm and arms a, b are "
+        "refused), each task a project that `node --test` or `cargo test` checks; tasks that "
+        "need a crate outside Rust's standard library are skipped; go: refused (exit 2), its "
+        "tasks not written yet, or its toolchain missing",
+    )
+    _add_task_arguments(parser)
     parser.add_argument(
         "--rounds", type=int, default=None, help="loop rounds (a, b: 3; p: actions.rounds)"
     )
