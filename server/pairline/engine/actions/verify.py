@@ -131,8 +131,10 @@ class WorkspaceVerifier(WorkspaceCopies):
         self._baselines: dict[str, CheckRun] = {}
         self._workers: dict[Path, WarmPytest] = {}  # per copy: its warm pytest
         self._cold_only: set[str] = set()  # interpreters a warm pytest could not start in
-        # Per baseline: candidates in a row that timed out, None once one finished.
+        # Per baseline: candidates in a row that timed out, None once one finished, and the
+        # slowest check of a candidate that finished.
         self._timeouts_in_a_row: dict[str, int | None] = {}
+        self._finished_s: dict[str, float] = {}
         self.commands_run = 0  # for tests and logs: how often a check command was started
         self.running = 0  # check commands running now
         self.peak_running = 0  # the most that ran at once
@@ -175,8 +177,8 @@ class WorkspaceVerifier(WorkspaceCopies):
         key = _key(rel_path, original)
         try:
             base = await self._baseline(check, rel_path, original)
-            in_a_row = self._timeouts_in_a_row.get(key, 0)
-            timeout = candidate_timeout(self.limit, base, (in_a_row or 0) // HUNG_DOUBLING)
+            doublings = (self._timeouts_in_a_row.get(key, 0) or 0) // HUNG_DOUBLING
+            timeout = candidate_timeout(self.limit, base, doublings, self._finished_s.get(key))
             per_test = candidate_test_limit(self.limit, base)
             async with self._sandbox() as sandbox:
                 cand = await self._run(check, sandbox, rel_path, candidate, timeout, per_test)
@@ -184,9 +186,19 @@ class WorkspaceVerifier(WorkspaceCopies):
                 await asyncio.to_thread(write_file, sandbox / rel_path, original)
         except OSError as exc:
             return Verdict(False, "setup", f"cannot copy the workspace for checks: {exc}")
-        if in_a_row is not None:
-            self._timeouts_in_a_row[key] = in_a_row + 1 if cand.returncode is None else None
+        self._count_timeout(key, cand)
         return compare(check.command, base, cand, str(sandbox))
+
+    def _count_timeout(self, key: str, cand: CheckRun) -> None:
+        """Count a candidate that timed out, or note how long one that finished took."""
+        # Read now, not when the check started: checks run at once, and one that finished
+        # meanwhile must not be undone by the count of one that started before it.
+        in_a_row = self._timeouts_in_a_row.get(key, 0)
+        if cand.returncode is not None:
+            self._timeouts_in_a_row[key] = None
+            self._finished_s[key] = max(self._finished_s.get(key, 0.0), cand.seconds)
+        elif in_a_row is not None:
+            self._timeouts_in_a_row[key] = in_a_row + 1
 
     async def baseline(self, language: str, rel_path: str | None, original: str) -> Baseline | None:
         # The file's path, as `verify` passes it: a check found in the project (the tests that

@@ -7,8 +7,10 @@ it is then hangs in its check. Three limits keep that cheap:
 - under pytest every test has a limit of its own (`pytest_watchdog`): a hanging test fails
   alone and the others still report, and every test's time is written down;
 - a candidate may run a few times as long as the tests of the unmodified code that finish
-  (`candidate_timeout`); when the unmodified code never finished at all, a short default,
-  doubled only when every candidate so far has timed out too.
+  (`candidate_timeout`); when the unmodified code never finished at all, a few times as long as
+  the slowest candidate's check that did finish, and before any did, a short default, doubled
+  only when every candidate so far has timed out too. Most edits of an endless loop keep it
+  endless, so what each of them costs decides how many fit in the budget.
 """
 
 from __future__ import annotations
@@ -77,16 +79,22 @@ def candidate_test_limit(limit: float, base: CheckRun) -> float:
     return min(baseline_test_limit(limit), max(MIN_PER_TEST_S, TIMEOUT_FACTOR * slowest))
 
 
-def candidate_timeout(limit: float, base: CheckRun, doublings: int = 0) -> float:
+def candidate_timeout(
+    limit: float, base: CheckRun, doublings: int = 0, finished_s: float | None = None
+) -> float:
     """How long a candidate's check may run: a few times the unmodified code's run without
     the time its hanging tests took (at least `MIN_TIMEOUT_S`), never more than `limit`.
 
     An edit that makes the check run much longer than the code as it is has most likely written
     an endless loop, and waiting out the whole limit on it would spend the loop's budget on one
-    candidate. When the unmodified code never finished, `HUNG_DEFAULT_S`, doubled `doublings`
-    times (the caller counts the candidates that all timed out).
+    candidate. When the unmodified code never finished: a few times `finished_s`, the slowest
+    check of a candidate that did finish (at least `MIN_PER_TEST_S`), else `HUNG_DEFAULT_S`,
+    doubled `doublings` times (the caller counts the candidates that all timed out).
     """
     if base.returncode is None:
+        if finished_s is not None:
+            # How long the check takes on code that does not hang: start-up, build, the tests.
+            return min(limit, max(MIN_PER_TEST_S, TIMEOUT_FACTOR * finished_s))
         return min(limit, HUNG_DEFAULT_S * float(2**doublings))
     hanging = sum(t.seconds for t in base.tests if t.timed_out)
     finished = max(0.0, base.seconds - hanging)

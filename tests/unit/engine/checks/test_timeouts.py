@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pairline.engine.actions import fix
-from pairline.engine.actions.verify import WorkspaceVerifier
+from pairline.engine.actions.verify import Verdict, WorkspaceVerifier
 from pairline.engine.checks.timeouts import (
     CheckRun,
     TestTime,
@@ -133,3 +133,58 @@ def test_times_cut_short_by_a_killed_run_are_skipped(tmp_path: Path) -> None:
     times.write_text('{"test": "a", "seconds": 0.1, "timed_out": false}\n{"test": "b", "sec')
     assert read_times(times) == (TestTime("a", 0.1, False),)
     assert read_times(tmp_path / "missing.jsonl") == ()
+
+
+def test_after_a_hung_baseline_a_finished_candidate_sets_the_limit() -> None:
+    hung = CheckRun(None, "timed out after 10 s", 10.0)
+    assert candidate_timeout(10.0, hung) == 5.0  # nothing finished yet: the short default
+    assert candidate_timeout(10.0, hung, 1) == 10.0
+    # A candidate's check finished in 0.3 s: one that still hangs is told in 1.5 s, doubled
+    # or not.
+    assert candidate_timeout(10.0, hung, 1, finished_s=0.3) == pytest.approx(1.5)
+    assert candidate_timeout(10.0, hung, finished_s=0.05) == 1.0  # never under a second
+    assert candidate_timeout(10.0, hung, finished_s=3.0) == 10.0  # never over the limit
+    finishing = CheckRun(1, "", 0.2)
+    assert candidate_timeout(10.0, finishing, finished_s=0.3) == 5.0  # the baseline finished
+
+
+HANGS = "def f():\n    while True:\n        pass\n"
+CHECK = "from mod import f\n\nassert f() == 2\n"
+
+
+async def test_a_candidate_that_finishes_ends_the_doubling_even_while_others_run(
+    tmp_path: Path,
+) -> None:
+    """Two checks at once after a baseline that hangs: the one that started first and times
+    out after the other finished must not count as one more timeout in a row, and the next
+    candidate that hangs is stopped after a few times the finished check's time."""
+    import asyncio
+    import time
+
+    (tmp_path / "mod.py").write_text(HANGS)
+    (tmp_path / "check.py").write_text(CHECK)
+    actions = ActionsConfig(
+        trusted=True, check_commands={"python": f"{sys.executable} check.py"}, check_timeout_s=2.0
+    )
+    verifier = WorkspaceVerifier(actions, tmp_path, parallel=2)
+    still_hangs = HANGS.replace("pass", "x = 1")
+    finishes = "def f():\n    return 1\n"
+
+    async def soon(text: str) -> Verdict:
+        await asyncio.sleep(0.3)  # starts after the first one
+        return await verifier.verify("python", "mod.py", HANGS, text)
+
+    try:
+        await verifier.baseline("python", "mod.py", HANGS)  # hangs: 2 s
+        first, second = await asyncio.gather(
+            verifier.verify("python", "mod.py", HANGS, still_hangs), soon(finishes)
+        )
+        assert list(verifier._timeouts_in_a_row.values()) == [None]
+        started = time.perf_counter()
+        again = await verifier.verify("python", "mod.py", HANGS, still_hangs.replace("1", "2"))
+        took = time.perf_counter() - started
+    finally:
+        await verifier.aclose()
+    assert "did not finish" in first.message and "did not finish" in again.message
+    assert "did not finish" not in second.message
+    assert took < 1.9  # a few times the finished check's time, not the 2 s limit
