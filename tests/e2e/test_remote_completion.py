@@ -131,6 +131,24 @@ async def test_suggestions_from_llama_server(client: LanguageClient, native_serv
     assert warnings(client) == []
 
 
+async def test_llama_server_heals_a_word_being_typed(
+    client: LanguageClient, native_server: str
+) -> None:
+    # The prompt ends inside a word: the word goes to the server as a grammar the answer must
+    # begin with (a server that refused the grammar would answer HTTP 400: no suggestion), and
+    # the suggestion shows only what comes after the cursor.
+    await start(client, remote(native_server, "llama-server"))
+    uri = SAMPLE.with_name("healing.py").as_uri()
+    text = (
+        "def total(values):\n    result = 0\n    for value in values:\n"
+        "        result += value\n    return res"
+    )
+    open_doc(client, uri, text)
+    found = items(await inline(client, uri, 4, len("    return res")))
+    assert len(found) == 1 and str(found[0].insert_text).startswith("ult"), found
+    assert warnings(client) == []
+
+
 async def test_dead_endpoint_gives_nothing_and_says_so_once(client: LanguageClient) -> None:
     fault = FaultServer([Reply()])
     await fault.start()

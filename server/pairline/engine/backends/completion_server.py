@@ -38,6 +38,7 @@ from pairline.engine.backends.server_api import (
     StreamParser,
     check_endpoint,
 )
+from pairline.engine.backends.server_healing import strip_healed
 from pairline.engine.backends.server_llama import LlamaServerApi
 from pairline.engine.backends.server_ollama import OllamaApi
 from pairline.engine.backends.server_openai import OpenAICompletionsApi
@@ -51,6 +52,7 @@ _APIS: dict[str, type[ServerApi]] = {
     "openai": OpenAICompletionsApi,
     "ollama": OllamaApi,
 }
+_SERVER_ERROR = 500
 _BACKOFF_FIRST_S = 1.0
 _BACKOFF_CAP_S = 30.0
 # How often a running generation looks at its cancel flag (a threading.Event, set from any
@@ -69,6 +71,7 @@ class ServerUnavailable(ModelCrashed):
 class _Output:
     """What a stream has given so far."""
 
+    healed: str = ""  # backed off the prompt: the answer spells it first, and it is not shown
     text: str = ""
     reason: str = "cancelled"
     logprobs: list[float] = field(default_factory=list)
@@ -85,11 +88,15 @@ class _Output:
         self.logprobs.extend(piece.logprobs)
         self.token_ends.extend(start + end for end in piece.token_ends)
 
+    @property
+    def shown(self) -> str:
+        """The text after the cursor: the answer less the backed-off text it spells first."""
+        healed = self.healed
+        return self.text[len(healed) :] if self.text.startswith(healed) else ""
+
 
 class ServerCompletionBackend:
     """Suggestions from the model server `completion_remote` names."""
-
-    heals = False  # no API here can constrain the first tokens: token healing is off
 
     def __init__(
         self, config: CompletionRemoteConfig, on_status: StatusCallback | None = None
@@ -117,6 +124,12 @@ class ServerCompletionBackend:
     @property
     def fim(self) -> FimTemplate | None:
         return self.api.fim
+
+    @property
+    def heals(self) -> bool:
+        """Whether token healing can run here: the API can make an answer begin with the
+        backed-off text (llama-server's grammars; the others cannot)."""
+        return self.api.heals
 
     @property
     def down(self) -> str | None:
@@ -161,9 +174,9 @@ class ServerCompletionBackend:
         if not await self.prepare():
             raise ServerUnavailable(self._down or "the model server is not available")
         started = time.perf_counter()
-        out = _Output()
         parser = self.api.parser()
         request = self.api.request(prompt, params)
+        out = _Output(request.healed)
         task = asyncio.ensure_future(self._stream(request, params, parser, out))
         try:
             while not task.done() and not cancel.is_set():
@@ -175,22 +188,34 @@ class ServerCompletionBackend:
                 await task
         failure = None if task.cancelled() else task.exception()
         if cancel.is_set() and out.reason == "cancelled":
-            return Generation(out.text, "cancelled", seconds=time.perf_counter() - started)
+            return Generation(out.shown, "cancelled", seconds=time.perf_counter() - started)
+        if isinstance(failure, RemoteError) and failure.kind == "grammar":
+            # An older server that cannot read the grammar: it answers without healing.
+            log.warning("token healing is off for %s: %s", self.api.host, failure)
+            self.api.heals = False
+            return Generation("", "eos", seconds=time.perf_counter() - started)
         if isinstance(failure, RemoteError):
             raise ServerUnavailable(self._failed(failure)) from None
         if failure is not None:
             raise failure
         self._answered()
         exact = out.exact and bool(out.logprobs)
+        logprobs = tuple(out.logprobs) if exact else ()
+        ends = tuple(out.token_ends) if exact else ()
+        healed = strip_healed(request.healed, out.text, logprobs, ends)
+        if healed is None:
+            log.debug("the model server's answer does not spell the backed-off text: dropped")
+            healed = ("", (), ())
+        text, logprobs, ends = healed
         return Generation(
-            text=out.text,
+            text=text,
             stop_reason=out.reason,
             prompt_tokens=parser.extra.get("prompt_tokens", 0),
             reused_tokens=parser.extra.get("reused_tokens", 0),
             generated_tokens=out.tokens,
             seconds=time.perf_counter() - started,
-            logprobs=tuple(out.logprobs) if exact else (),
-            token_ends=tuple(out.token_ends) if exact else (),
+            logprobs=logprobs,
+            token_ends=ends if logprobs else (),
         )
 
     async def _stream(
@@ -207,15 +232,16 @@ class ServerCompletionBackend:
             ):
                 if response.status_code >= httpx.codes.BAD_REQUEST:
                     body = (await response.aread()).decode("utf-8", "replace")
+                    refused = request.healed and response.status_code < _SERVER_ERROR
                     raise RemoteError(
-                        "http",
+                        "grammar" if refused else "http",
                         f"{self.api.host} answered HTTP {response.status_code} "
                         f"({server_message(body)})",
                     )
                 async for line in response.aiter_lines():
                     for piece in parser.feed(line):
                         out.add(piece)
-                        if params.is_complete(out.text):
+                        if params.is_complete(out.shown):
                             out.reason = "complete"
                             return  # leaving the block closes the stream
                     if parser.done:

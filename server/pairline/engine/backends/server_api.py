@@ -100,6 +100,7 @@ def token_piece(text: str, tokens: list[Any], values: list[Any]) -> Piece:
 class ApiRequest:
     path: str  # appended to the base URL
     body: dict[str, Any]
+    healed: str = ""  # backed off the prompt: the answer spells it first (`server_healing`)
 
 
 @dataclass
@@ -147,6 +148,8 @@ class StreamParser(ABC):
 
 class ServerApi(ABC):
     """One model server's completion API."""
+
+    heals = False  # whether it can make an answer begin with given text (token healing)
 
     def __init__(self, config: CompletionRemoteConfig) -> None:
         self.config = config

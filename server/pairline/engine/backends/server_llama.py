@@ -5,7 +5,8 @@ its model has FIM tokens (it answers 501 when not). With them, a suggestion come
 `/infill`: the code before and after the cursor as `input_prefix` and `input_suffix`, the
 cross-file context as `input_extra` chunks, laid out by the server with the model's own tokens.
 Without them, from `/completion` with the prefix-only prompt (or a FIM prompt written with the
-tokens of the family `completion_remote.fim` names). Every request keeps its prompt cached
+tokens of the family `completion_remote.fim` names); a prefix-only prompt ending inside a word
+is healed with a `grammar` (`server_healing`). Every request keeps its prompt cached
 (`cache_prompt`) in the slot that already holds most of it (`id_slot`: the only one, or the
 server's choice by prompt similarity), so the server's KV cache is reused across keystrokes;
 it asks for the chosen token's log-probability (`n_probs`) for the confidence gate and bounds
@@ -27,6 +28,7 @@ from pairline.engine.backends.server_api import (
     ServerApi,
     StreamParser,
 )
+from pairline.engine.backends.server_healing import backed_off, grammar
 from pairline.engine.models.manifest import FimTemplate
 
 NOT_SUPPORTED = 501  # /infill on a model without FIM tokens
@@ -37,6 +39,7 @@ class LlamaServerApi(ServerApi):
 
     slots = 1
     infill = False  # the model has FIM tokens: /infill lays out the prompt
+    heals = True  # `grammar` constrains the answer's start (the engine asks only prefix-only)
 
     @property
     def fim(self) -> FimTemplate | None:
@@ -90,10 +93,13 @@ class LlamaServerApi(ServerApi):
             body["input_suffix"] = parts.suffix
             body["input_extra"] = [{"filename": name, "text": text} for name, text in parts.extra]
             return ApiRequest("/infill", body)
-        body["prompt"] = prompt
+        healed = backed_off(prompt) if params.heal else ""
+        body["prompt"] = prompt[: len(prompt) - len(healed)]
+        if healed:
+            body["grammar"] = grammar(healed)
         if stop := self.stop():
             body["stop"] = stop
-        return ApiRequest("/completion", body)
+        return ApiRequest("/completion", body, healed)
 
     def parser(self) -> StreamParser:
         return _Parser(self.host)

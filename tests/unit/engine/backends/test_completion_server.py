@@ -372,3 +372,52 @@ def test_each_stream_parser_names_a_malformed_line_and_skips_bookkeeping(
     if separator:
         assert parser.feed(": keep-alive") == [] and not parser.done
         assert parser.feed("data: [DONE]") == [] and parser.done
+
+
+async def test_llama_server_heals_with_a_grammar(fault: FaultServer) -> None:
+    fault.replies = [props(), Reply(501, body="{}"), llama_events([" self", ".x", "\n"])]
+    remote, _ = backend(root(fault))
+    assert remote.heals
+    params = GenerationParams(16, is_complete=lambda text: text.endswith("\n"), heal=True)
+    try:
+        out = await remote.generate("    return sel", params, threading.Event())
+    finally:
+        await remote.aclose()
+    sent = fault.seen[2].body
+    assert sent["prompt"] == "    return" and sent["grammar"] == 'root ::= " sel" .*'
+    # The engine sees only what comes after the cursor, with the tokens that reach past it.
+    assert out.text == "f.x\n" and out.token_ends == (1, 3, 4) and len(out.logprobs) == 3
+
+
+async def test_an_answer_that_ignores_the_healing_grammar_shows_nothing(
+    fault: FaultServer,
+) -> None:
+    fault.replies = [props(), Reply(501, body="{}"), llama_events([" other"])]
+    remote, _ = backend(root(fault))
+    out = await remote.generate("x = sel", GenerationParams(16, heal=True), threading.Event())
+    await remote.aclose()
+    assert out.text == ""
+
+
+def test_only_llama_server_heals() -> None:
+    for api in ("openai", "ollama"):
+        remote, _ = backend("http://127.0.0.1:1", api=api)
+        assert not remote.heals
+
+
+async def test_a_server_that_refuses_the_grammar_answers_without_healing(
+    fault: FaultServer,
+) -> None:
+    refused = Reply(400, body='{"error": {"message": "failed to parse grammar"}}')
+    fault.replies = [props(), Reply(501, body="{}"), refused]
+    remote, heard = backend(root(fault))
+    params = GenerationParams(16, heal=True)
+    try:
+        out = await remote.generate("x = sel", params, threading.Event())
+        assert out.text == "" and not remote.heals and remote.down is None and heard == []
+        fault.replies = [llama_events([" selected"])]
+        # The engine asks without healing from now on; the server is not counted as down.
+        out = await remote.generate("x = sel", GenerationParams(16), threading.Event())
+    finally:
+        await remote.aclose()
+    assert out.text == " selected" and "grammar" not in fault.seen[-1].body
