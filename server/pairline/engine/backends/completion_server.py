@@ -76,6 +76,7 @@ class _Output:
     reason: str = "cancelled"
     logprobs: list[float] = field(default_factory=list)
     token_ends: list[int] = field(default_factory=list)
+    alternatives: list[tuple[tuple[str, float], ...]] = field(default_factory=list)
     exact: bool = True  # every piece came with its tokens' log-probabilities
     tokens: int = 0
 
@@ -86,6 +87,8 @@ class _Output:
         if not piece.logprobs:
             self.exact = False
         self.logprobs.extend(piece.logprobs)
+        given = piece.alternatives if len(piece.alternatives) == len(piece.logprobs) else ()
+        self.alternatives.extend(given or [()] * len(piece.logprobs))
         self.token_ends.extend(start + end for end in piece.token_ends)
 
     @property
@@ -202,7 +205,7 @@ class ServerCompletionBackend:
         exact = out.exact and bool(out.logprobs)
         logprobs = tuple(out.logprobs) if exact else ()
         ends = tuple(out.token_ends) if exact else ()
-        healed = strip_healed(request.healed, out.text, logprobs, ends)
+        healed = strip_healed(request.healed, out.text, logprobs, ends, tuple(out.alternatives))
         if healed is None:
             log.debug("the model server's answer does not spell the backed-off text: dropped")
             healed = ("", (), ())

@@ -81,6 +81,9 @@ class Piece:
     text: str
     logprobs: tuple[float, ...] = ()
     token_ends: tuple[int, ...] = ()  # where each token ends in `text`
+    # Per token, the likeliest tokens the server saw there (text, log-probability), when asked
+    # for (token healing renormalises the backed-off text's tokens over them).
+    alternatives: tuple[tuple[tuple[str, float], ...], ...] = ()
 
 
 def token_piece(text: str, tokens: list[Any], values: list[Any]) -> Piece:

@@ -12,8 +12,14 @@ text is then taken off the answer, so the engine sees text after the cursor as b
 
 from __future__ import annotations
 
+import math
 import re
 
+from pairline.engine.backends.decoding import agrees
+
+# Tokens the server lists per step while healing, so that the backed-off text's tokens are
+# scored among those that spell it (`n_probs`).
+HEAL_ALTERNATIVES = 10
 # A word longer than this is left as typed: spelling it again costs more tokens than healing
 # its end can win.
 MAX_BACKOFF_CHARS = 24
@@ -55,14 +61,38 @@ def _literal(text: str) -> str:
 
 
 def strip_healed(
-    healed: str, text: str, logprobs: tuple[float, ...], token_ends: tuple[int, ...]
+    healed: str,
+    text: str,
+    logprobs: tuple[float, ...],
+    token_ends: tuple[int, ...],
+    alternatives: tuple[tuple[tuple[str, float], ...], ...] = (),
 ) -> tuple[str, tuple[float, ...], tuple[int, ...]] | None:
     """The answer after the backed-off text, with the log-probabilities of the tokens that
-    reach past it (a token that spells the end of `healed` and more keeps its own); None when
-    the answer does not begin with `healed` (a server that ignored the grammar)."""
+    reach past it; None when the answer does not begin with `healed` (a server that ignored
+    the grammar).
+
+    A token that spells the end of `healed` and more keeps its log-probability, renormalised
+    as in process: the typed characters are given, so it counts among the `alternatives` at
+    its step that spell them too (the server's log-probabilities ignore the grammar)."""
     if not text.startswith(healed):
         return None if not healed.startswith(text) else ("", (), ())
     cut = len(healed)
-    pairs = zip(logprobs, token_ends, strict=True)
-    kept = [(value, end - cut) for value, end in pairs if end > cut]
+    kept: list[tuple[float, int]] = []
+    start = 0
+    for index, (value, end) in enumerate(zip(logprobs, token_ends, strict=True)):
+        if end > cut:
+            if start < cut and index < len(alternatives):
+                value = _among_agreeing(value, text[start:end], healed[start:], alternatives[index])
+            kept.append((value, end - cut))
+        start = end
     return text[cut:], tuple(v for v, _ in kept), tuple(e for _, e in kept)
+
+
+def _among_agreeing(
+    value: float, chosen: str, need: str, alternatives: tuple[tuple[str, float], ...]
+) -> float:
+    """`value` (the chosen token's log-probability) among the tokens that agree with `need`."""
+    agreeing = {piece: logprob for piece, logprob in alternatives if agrees(piece, need)}
+    agreeing[chosen] = value
+    peak = max(agreeing.values())
+    return value - (peak + math.log(sum(math.exp(v - peak) for v in agreeing.values())))

@@ -28,7 +28,7 @@ from pairline.engine.backends.server_api import (
     ServerApi,
     StreamParser,
 )
-from pairline.engine.backends.server_healing import backed_off, grammar
+from pairline.engine.backends.server_healing import HEAL_ALTERNATIVES, backed_off, grammar
 from pairline.engine.models.manifest import FimTemplate
 
 NOT_SUPPORTED = 501  # /infill on a model without FIM tokens
@@ -83,7 +83,7 @@ class LlamaServerApi(ServerApi):
             "t_max_predict_ms": self.config.max_predict_ms,
             "cache_prompt": True,
             "stream": True,
-            "n_probs": 1,
+            "n_probs": 1,  # more when healing: see below
             "temperature": 0.0,
             "top_k": 1,
             "id_slot": self.slot(parts.document if parts is not None else ""),
@@ -97,6 +97,7 @@ class LlamaServerApi(ServerApi):
         body["prompt"] = prompt[: len(prompt) - len(healed)]
         if healed:
             body["grammar"] = grammar(healed)
+            body["n_probs"] = HEAL_ALTERNATIVES
         if stop := self.stop():
             body["stop"] = stop
         return ApiRequest("/completion", body, healed)
@@ -126,12 +127,22 @@ class _Parser(StreamParser):
                 "prompt_tokens": int(event.get("tokens_evaluated") or 0),
                 "reused_tokens": int(event.get("tokens_cached") or 0),
             }
-        probs = event.get("completion_probabilities") or []
-        logprobs = tuple(
-            float(p["logprob"]) for p in probs if isinstance(p, dict) and "logprob" in p
-        )
+        probs = [p for p in event.get("completion_probabilities") or [] if isinstance(p, dict)]
+        logprobs = tuple(float(p["logprob"]) for p in probs if "logprob" in p)
         if not text:
             return []
         if len(logprobs) == 1:  # one token per event when streaming
-            return [Piece(text, logprobs, (len(text),))]
+            return [Piece(text, logprobs, (len(text),), (_alternatives(probs[0]),))]
         return [Piece(text)]
+
+
+def _alternatives(prob: dict[str, Any]) -> tuple[tuple[str, float], ...]:
+    """The likeliest tokens at this step, as `n_probs` > 1 lists them (`top_logprobs`)."""
+    found = prob.get("top_logprobs")
+    if not isinstance(found, list):
+        return ()
+    return tuple(
+        (str(t["token"]), float(t["logprob"]))
+        for t in found
+        if isinstance(t, dict) and isinstance(t.get("logprob"), int | float) and "token" in t
+    )

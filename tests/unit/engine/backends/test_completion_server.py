@@ -19,6 +19,7 @@ from pairline.engine.backends.base import GenerationParams, PromptParts
 from pairline.engine.backends.completion_server import ServerCompletionBackend, ServerUnavailable
 from pairline.engine.backends.http import RemoteError
 from pairline.engine.backends.server_api import SERVER_LAYOUT, check_endpoint, family_template
+from pairline.engine.backends.server_healing import HEAL_ALTERNATIVES
 from pairline.engine.core.config import CompletionRemoteConfig
 from pairline.engine.core.types import CompletionRequest, Position
 from pairline.engine.prompt.fim import build_prompt
@@ -385,6 +386,7 @@ async def test_llama_server_heals_with_a_grammar(fault: FaultServer) -> None:
         await remote.aclose()
     sent = fault.seen[2].body
     assert sent["prompt"] == "    return" and sent["grammar"] == 'root ::= " sel" .*'
+    assert sent["n_probs"] == HEAL_ALTERNATIVES  # to score the healed token among its peers
     # The engine sees only what comes after the cursor, with the tokens that reach past it.
     assert out.text == "f.x\n" and out.token_ends == (1, 3, 4) and len(out.logprobs) == 3
 
@@ -421,3 +423,16 @@ async def test_a_server_that_refuses_the_grammar_answers_without_healing(
     finally:
         await remote.aclose()
     assert out.text == " selected" and "grammar" not in fault.seen[-1].body
+
+
+def test_llama_server_parser_reads_the_alternatives() -> None:
+    from pairline.engine.backends.server_llama import LlamaServerApi
+
+    api = LlamaServerApi(CompletionRemoteConfig(base_url="http://127.0.0.1:1"))
+    top = [{"token": " self", "logprob": -0.2}, {"token": " (", "logprob": -1.9}]
+    event = {
+        "content": " self",
+        "completion_probabilities": [{"logprob": -0.2, "top_logprobs": top}],
+    }
+    (piece,) = api.parser().feed(f"data: {json.dumps(event)}")
+    assert piece.alternatives == (((" self", -0.2), (" (", -1.9)),)

@@ -3,6 +3,8 @@ the answer the engine gets back (the backed-off text taken off, the log-probabil
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from pairline.engine.backends.server_healing import (
@@ -49,3 +51,20 @@ def test_strip_healed_keeps_the_tokens_that_reach_past_it() -> None:
 def test_strip_healed_rejects_an_answer_that_ignored_the_grammar() -> None:
     assert strip_healed(" sel", " other", (), ()) is None
     assert strip_healed(" sel", " se", (), ()) == ("", (), ())  # cut short inside it
+
+
+def test_the_token_past_the_backed_off_text_is_scored_among_those_that_spell_it() -> None:
+    # " self" (log-prob -1.2) beat " sel" and " selected" among the tokens spelling " sel";
+    # " (" does not spell it and leaves the sum. Tokens after it keep their own value.
+    alternatives = (
+        ((" self", -1.2), (" (", -0.5), (" sel", -2.0), (" selected", -3.0)),
+        ((".", -0.1),),
+    )
+    out = strip_healed(" sel", " self.", (-1.2, -0.1), (5, 6), alternatives)
+    assert out is not None
+    text, logprobs, ends = out
+    expected = -1.2 - math.log(math.exp(-1.2) + math.exp(-2.0) + math.exp(-3.0))
+    assert text == "f." and ends == (1, 2)
+    assert logprobs[0] == pytest.approx(expected) and logprobs[1] == -0.1
+    # Without alternatives (a server that lists none) the value stays as given.
+    assert strip_healed(" sel", " self.", (-1.2, -0.1), (5, 6)) == ("f.", (-1.2, -0.1), (1, 2))
