@@ -502,10 +502,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--language",
         choices=fix_languages.LANGUAGES,
         default="python",
-        help="the records' language; js, rust: arm p only (the single arm and arms a, b are "
-        "refused), each task a project that `node --test` or `cargo test` checks; tasks that "
-        "need a crate outside Rust's standard library are skipped; go: refused (exit 2), its "
-        "tasks not written yet, or its toolchain missing",
+        help="the records' language; js, rust, go: arm p only (the single arm and arms a, b "
+        "are refused), each task a project that `node --test`, `cargo test` or `go test` "
+        "checks; tasks that need a crate outside Rust's standard library are skipped; a "
+        "language whose toolchain is missing is refused (exit 2)",
     )
     _add_task_arguments(parser)
     parser.add_argument(
