@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 from typing import Any
@@ -147,3 +148,46 @@ async def test_prompt_has_similar_window_from_an_unopened_file(
     prompt = await _prompt_at(bare_client, current.as_uri(), 3, 4)
     assert "# Path: billing/orders.py" in prompt
     assert "order_rounding((subtotal - discount)" in prompt
+
+
+REPORT = (
+    '"""A report over the totals."""\n\nfrom totals import area, total\n\n\n'
+    'def report(items, x, y):\n    """Return the total of items and the area of x by y."""\n'
+    "    return "
+)
+
+
+async def test_switching_context_on_reaches_the_next_prompt_at_the_same_place(
+    bare_client: LanguageClient, tmp_path: Path
+) -> None:
+    # Asked again at the same place with the same text, the server would type through the
+    # suggestion it showed under the old settings and never build a prompt with context.
+    root = (tmp_path / "workspace").resolve()
+    root.mkdir()
+    (root / "totals.py").write_text(
+        "def total(items):\n    return 0\n\n\ndef area(x, y):\n    return 0\n"
+    )
+    (root / "report.py").write_text(REPORT)
+    await bare_client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities(),
+            initialization_options=merged(DEFAULT_OPTIONS, {"context": {"enable": False}}),
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="workspace")],
+        )
+    )
+    uri = (root / "report.py").as_uri()
+    open_doc(bare_client, uri, REPORT)
+    end = (7, len("    return "))
+    assert "totals.py" not in await _prompt_at(bare_client, uri, *end)
+    bare_client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings=merged(DEFAULT_OPTIONS, {"context": {"enable": True}})
+        )
+    )
+    # The workspace index is built once context is on; until then the prompt has none.
+    for _ in range(600):
+        if "# Path: totals.py" in await _prompt_at(bare_client, uri, *end):
+            break
+        await asyncio.sleep(0.05)
+    assert "# Path: totals.py" in await _prompt_at(bare_client, uri, *end)
