@@ -110,6 +110,11 @@ class PairlineServer(LanguageServer):
         old = self.settings
         self.settings = settings
         self.engine.settings = settings
+        sections = ("completion", "completion_remote", "context")
+        if any(getattr(old, name) != getattr(settings, name) for name in sections):
+            # What was shown came from the old settings: typing through it at the same place
+            # would keep it, and the next suggestion would never reflect the change.
+            self.engine.forget_shown()
         for feature in self.features:
             feature.settings_changed(old)
 

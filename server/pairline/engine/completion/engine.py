@@ -68,31 +68,10 @@ class CompletionEngine:
         self.model.watch(self._model_changed)
         self.server = ServerChoice()  # the model server, when completion.backend is "remote"
 
-    @property
-    def settings(self) -> Settings:
-        return self._settings
-
-    @settings.setter
-    def settings(self, settings: Settings) -> None:
-        old: Settings | None = getattr(self, "_settings", None)
-        self._settings = settings
-        if old is None:
-            return
-        if (old.completion, old.completion_remote, old.context) != (
-            settings.completion,
-            settings.completion_remote,
-            settings.context,
-        ):
-            # What was shown came from the old settings: typing through it (or asking again
-            # at the same place) would keep showing it, and the next suggestion would never
-            # reflect the change (context switched on, another gate, another server).
-            self._shown.clear()
-            self._stop_speculation()
-
     def forget_shown(self) -> None:
-        """Suggestions shown so far are not typed through again (the context they were made
-        without is there now: a workspace index finished building)."""
+        """Shown suggestions are not typed through again (made under old settings or context)."""
         self._shown.clear()
+        self._stop_speculation()
 
     @property
     def backend(self) -> Backend | None:

@@ -1,8 +1,8 @@
 """Typing-through: the user types the first characters of a suggestion already shown.
 
 The last few suggestions shown in each document are remembered; a request whose prefix is one
-of theirs plus the start of what it suggested, with the same suffix, gets the rest of that
-suggestion without asking the model.
+of theirs plus the start of what it suggested (at least one character), with the same suffix,
+gets the rest of that suggestion without asking the model.
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ class ShownSuggestions:
             if request.suffix != shown.suffix or not request.prefix.startswith(shown.prefix):
                 continue
             typed = request.prefix[len(shown.prefix) :]
-            if len(typed) > _TYPING_THROUGH_CHARS or not shown.text.startswith(typed):
+            # Asked again where it was made, the engine asks anew (the completion cache answers
+            # an unchanged prompt at once): the prompt may have changed since (context found).
+            if not typed or len(typed) > _TYPING_THROUGH_CHARS or not shown.text.startswith(typed):
                 continue
             rest = shown.text[len(typed) :]
             if rest.strip():
