@@ -31,20 +31,25 @@ async def _prompt_at(client: LanguageClient, uri: str, line: int, character: int
     return str(result.prompt)
 
 
+async def _start_in(client: LanguageClient, root: Path, options: dict[str, Any]) -> None:
+    """Initialize with `root` as the one workspace folder and `options` over the defaults."""
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities(),
+            initialization_options=merged(DEFAULT_OPTIONS, options),
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+        )
+    )
+
+
 async def test_prompt_has_imported_signatures_from_unopened_files(
     bare_client: LanguageClient, tmp_path: Path
 ) -> None:
     root = (tmp_path / "ws").resolve()
     shutil.copytree(FIXTURES / "context" / "python" / "ws", root)
-    await bare_client.initialize_session(
-        types.InitializeParams(
-            capabilities=capabilities(),
-            # The imports alone: retrieval would show whole windows of models.py too.
-            initialization_options=merged(DEFAULT_OPTIONS, {"context": {"retrieval": False}}),
-            root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")],
-        )
-    )
+    # The imports alone: retrieval would show whole windows of models.py too.
+    await _start_in(bare_client, root, {"context": {"retrieval": False}})
     main = root / "app" / "main.py"
     text = main.read_text()
     open_doc(bare_client, main.as_uri(), text)
@@ -107,16 +112,7 @@ async def test_prompt_has_similar_window_from_an_unopened_file(
         "    \n"
     )
     current.write_text(text)
-    await bare_client.initialize_session(
-        types.InitializeParams(
-            capabilities=capabilities(),
-            initialization_options=merged(
-                DEFAULT_OPTIONS, {"context": {"imports": False, "retrieval": True}}
-            ),
-            root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")],
-        )
-    )
+    await _start_in(bare_client, root, {"context": {"imports": False, "retrieval": True}})
     open_doc(bare_client, current.as_uri(), text)
     prompt = await _prompt_at(bare_client, current.as_uri(), 3, 4)
     # invoices.py was never opened: the retrieval index found it by its identifiers.
@@ -168,14 +164,7 @@ async def test_switching_context_on_reaches_the_next_prompt_at_the_same_place(
         "def total(items):\n    return 0\n\n\ndef area(x, y):\n    return 0\n"
     )
     (root / "report.py").write_text(REPORT)
-    await bare_client.initialize_session(
-        types.InitializeParams(
-            capabilities=capabilities(),
-            initialization_options=merged(DEFAULT_OPTIONS, {"context": {"enable": False}}),
-            root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="workspace")],
-        )
-    )
+    await _start_in(bare_client, root, {"context": {"enable": False}})
     uri = (root / "report.py").as_uri()
     open_doc(bare_client, uri, REPORT)
     end = (7, len("    return "))

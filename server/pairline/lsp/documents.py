@@ -57,9 +57,6 @@ class DocumentSync(Feature):
         self._index_task = ls.run_task(
             asyncio.to_thread(ls.context.ensure_index, config), "index workspace"
         )
-        # A suggestion made while the index was building lacks the context it gives: typing
-        # through it at the same place would keep it (and its prompt) for good.
-        self._index_task.add_done_callback(lambda _task: ls.engine.forget_shown())
 
     def files_changed(self, uris: list[str]) -> None:
         """Keep the index current after saves and watched-file events."""

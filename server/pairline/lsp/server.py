@@ -112,8 +112,8 @@ class PairlineServer(LanguageServer):
         self.engine.settings = settings
         sections = ("completion", "completion_remote", "context")
         if any(getattr(old, name) != getattr(settings, name) for name in sections):
-            # What was shown came from the old settings: typing through it at the same place
-            # would keep it, and the next suggestion would never reflect the change.
+            # What was shown came from the old settings: typing on through it would keep
+            # showing what they made (another gate, another server, no context).
             self.engine.forget_shown()
         for feature in self.features:
             feature.settings_changed(old)

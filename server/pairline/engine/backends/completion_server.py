@@ -52,7 +52,6 @@ _APIS: dict[str, type[ServerApi]] = {
     "openai": OpenAICompletionsApi,
     "ollama": OllamaApi,
 }
-_SERVER_ERROR = 500
 _BACKOFF_FIRST_S = 1.0
 _BACKOFF_CAP_S = 30.0
 # How often a running generation looks at its cancel flag (a threading.Event, set from any
@@ -235,7 +234,9 @@ class ServerCompletionBackend:
             ):
                 if response.status_code >= httpx.codes.BAD_REQUEST:
                     body = (await response.aread()).decode("utf-8", "replace")
-                    refused = request.healed and response.status_code < _SERVER_ERROR
+                    # A client error to a healed request: the server cannot read the grammar.
+                    client_error = response.status_code < httpx.codes.INTERNAL_SERVER_ERROR
+                    refused = bool(request.healed) and client_error
                     raise RemoteError(
                         "grammar" if refused else "http",
                         f"{self.api.host} answered HTTP {response.status_code} "

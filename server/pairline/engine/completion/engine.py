@@ -69,7 +69,7 @@ class CompletionEngine:
         self.server = ServerChoice()  # the model server, when completion.backend is "remote"
 
     def forget_shown(self) -> None:
-        """Shown suggestions are not typed through again (made under old settings or context)."""
+        """Shown suggestions are not typed through again (they were made under old settings)."""
         self._shown.clear()
         self._stop_speculation()
 

@@ -176,6 +176,17 @@ async def test_typing_through_serves_the_rest_without_the_model(tmp_path: Path) 
     assert len(backend.prompts) == 2
 
 
+async def test_asked_again_where_it_was_made_the_model_is_asked_anew(tmp_path: Path) -> None:
+    # The prompt may have changed there (context found meanwhile): no typing-through with
+    # nothing typed, and with the cache off the model sees the request again.
+    engine = CompletionEngine(fresh(tmp_path, cache=False))
+    backend = ScriptedBackend("compute_total(items)")
+    engine.attach(backend)
+    await engine.complete(req("value = "))
+    again = await engine.complete(req("value = "))
+    assert again is not None and again.source != "typing" and len(backend.prompts) == 2
+
+
 async def test_speculation_fills_the_cache_for_the_accepted_text(tmp_path: Path) -> None:
     engine = CompletionEngine(fresh(tmp_path))
     backend = ScriptedBackend(" + 1")
