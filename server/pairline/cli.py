@@ -288,7 +288,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return run(args, settings_from_args(args))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pairline", description="A local-first coding copilot delivered as a Language Server."
     )
@@ -354,12 +354,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     from pairline.bench.command import add_parser as add_bench_parser
 
-    add_bench_parser(sub)
+    # The benchmarks' options need their modules (the HTTP client, the peer's harness): loaded
+    # only when the command is `bench`, so that `serve` does not carry them (6 MB of memory).
+    words = sys.argv[1:] if argv is None else argv
+    add_bench_parser(sub, with_subcommands="bench" in words)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     _setup_logging(args.log_level or args.default_level)
     result: int = args.func(args)
     return result

@@ -46,9 +46,15 @@ SUBCOMMANDS = {
 }
 
 
-def add_parser(sub: Any) -> None:
-    """Register `bench` and its subcommands on the CLI's subparsers object."""
+def add_parser(sub: Any, with_subcommands: bool = True) -> None:
+    """Register `bench` and, `with_subcommands`, its subcommands on the CLI's subparsers object.
+
+    Without them `bench` only shows in the command list: each subcommand's options come from
+    its module, and importing them all costs memory a `pairline serve` has no use for.
+    """
     bench = sub.add_parser("bench", help="measure latency, completion quality and fix rate")
+    if not with_subcommands:
+        return
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         parser = bench_sub.add_parser(name, help=help_text, description=help_text)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,17 @@ def _settle(future: Future[Any], value: Any = None, error: Exception | None = No
         pass
 
 
+def host_environment(base: Mapping[str, str]) -> dict[str, str]:
+    """The host's environment: the server's, with glibc's heap kept to two arenas.
+
+    glibc gives each thread that allocates its own arena (up to eight per core), and the
+    host's threads (the model worker, the pipe's reader, llama.cpp's compute threads) each keep
+    freed blocks in theirs: two arenas leave 3-4 MB less resident, with no change in speed
+    measured. A value the user set is kept; other C libraries ignore the variable.
+    """
+    return {"MALLOC_ARENA_MAX": "2", **base}
+
+
 @dataclass
 class _Call:
     future: Future[Any]
@@ -77,6 +89,7 @@ class HostProcess:
         self.exit: str | None = None  # how it ended, once it has
         self._proc = subprocess.Popen(
             list(command) if command else [sys.executable, "-m", HOST_MODULE, log_level],
+            env=host_environment(os.environ),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=None,  # its log goes where the server's goes

@@ -1,4 +1,5 @@
-"""The local backend's memory savings: a sliding-window KV cache, memory handed back.
+"""The local backend's memory savings: a sliding-window KV cache, memory handed back, the
+model host's heap kept to two arenas.
 
 With `model.swa_full` off, Gemma 3's sliding-window layers keep a cache smaller than the
 context: only the last window's worth of positions, so a prompt that changes far from its end
@@ -18,6 +19,7 @@ import pytest
 
 from pairline.engine.backends import heap
 from pairline.engine.backends.base import GenerationParams
+from pairline.engine.backends.host_process import host_environment
 from pairline.engine.backends.local_llama import LocalLlamaBackend
 from pairline.engine.core.config import Settings
 from pairline.engine.models import manifest
@@ -97,3 +99,8 @@ def test_idle_release_waits_for_idleness() -> None:
     waiting.idle()
     assert submitted.wait(5)
     waiting.cancel()
+
+
+def test_the_model_host_keeps_two_heap_arenas_unless_the_user_says_otherwise() -> None:
+    assert host_environment({"PATH": "/bin"}) == {"MALLOC_ARENA_MAX": "2", "PATH": "/bin"}
+    assert host_environment({"MALLOC_ARENA_MAX": "8"})["MALLOC_ARENA_MAX"] == "8"
