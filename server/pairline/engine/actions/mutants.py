@@ -7,14 +7,15 @@ edit of the region (as program repair and mutation testing do) finds many of the
 seconds, with no model at all. Only a check that fails on the unmodified code can vouch for one,
 so the loop uses them only then (`actions.mutants`).
 
-`mutants()` lists them in the order they are worth trying: operator swaps first, then
-off-by-one constants, boolean flips, the usual function pairs, off-by-one values, swapped
+`mutants()` lists them in the order they are worth trying: a loop's missing step first
+(`loop_steps`: rare, and nearly always the bug where it applies), operator swaps, off-by-one
+constants, boolean flips, the usual function pairs, off-by-one values, swapped
 arguments or operands, dropping one operand of an operator, swapping one variable for another,
 and last dropping one statement line. Every edit is parse-checked here; tokens inside strings,
-comments and parameter lists are left alone. Two families can be left out (`FAMILIES`, one
+comments and parameter lists are left alone. Three families can be left out (`FAMILIES`, one
 setting each): off-by-one values (a name or call assigned, returned or passed gets `+ 1` or
-`- 1`) and swaps (two neighbouring arguments or items, or the operands of an operator whose
-order matters).
+`- 1`), swaps (two neighbouring arguments or items, or the operands of an operator whose
+order matters) and loop steps.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
+from pairline.engine.actions import loop_steps
 from pairline.engine.core import syntax
 
 # Token -> what it is swapped for, most likely first. Shared by the grammars that spell the
@@ -89,24 +91,10 @@ _NEGATIONS = frozenset({"not_operator", "unary_expression", "unary_operator"})
 _BOUNDS = frozenset({"argument_list", "arguments", "subscript", "slice", "index_expression"})
 # Never edited inside these: text, and a signature's names (renaming a parameter breaks callers).
 _SKIPPED = frozenset(
-    {
-        "string",
-        "template_string",
-        "string_literal",
-        "raw_string_literal",
-        "interpreted_string_literal",
-        "comment",
-        "line_comment",
-        "block_comment",
-        "parameters",
-        "formal_parameters",
-        "parameter_list",
-        "type",
-        "type_annotation",
-        "import_statement",
-        "import_from_statement",
-        "decorator",
-    }
+    {"string", "template_string", "string_literal", "raw_string_literal"}
+    | {"interpreted_string_literal", "comment", "line_comment", "block_comment"}
+    | {"parameters", "formal_parameters", "parameter_list", "type", "type_annotation"}
+    | {"import_statement", "import_from_statement", "decorator"}
 )
 _DEFINITIONS = frozenset(
     {"function_definition", "function_declaration", "method_definition", "function_item"}
@@ -134,6 +122,7 @@ _UNSWAPPABLE = frozenset(
 _ORDERED = frozenset({"+", "-", "/", "//", "%", "**", "<<", ">>"})
 _DECIMAL = re.compile(r"\d{1,6}")
 _ORDER = (
+    "step",
     "compare",
     "arith",
     "number",
@@ -146,7 +135,7 @@ _ORDER = (
     "line",
 )
 # The families a setting can leave out; the others are always tried.
-FAMILIES = frozenset({"offset", "swap"})
+FAMILIES = frozenset({"offset", "swap", "step"})
 
 
 @dataclass(frozen=True)
@@ -171,6 +160,8 @@ class _Edit:
         now = self.new.decode("utf-8", "replace").strip() or "(nothing)"
         if self.kind == "line":
             return f"line {self.line + 1}: dropped `{was}`"
+        if self.start == self.end:
+            return f"line {self.line + 1}: added `{now}`"
         return f"line {self.line + 1}: `{was}` → `{now}`"
 
 
@@ -198,6 +189,8 @@ def mutants(
     hi = offsets[min(end_line, len(lines))]
     edits = list(_edits(tree.root_node, data, lo, hi))
     edits += _line_edits(tree.root_node, lines, offsets, start_line, min(end_line, len(lines)))
+    steps = loop_steps.step_edits(tree.root_node, data, lo, hi, language)
+    edits += [_Edit("step", step.at, step.at, step.text, step.line) for step in steps]
     edits = [e for e in edits if e.kind not in FAMILIES or e.kind in families]
     # Stable: position order within a kind; with `tier` (a line's suspicion, 0 most suspect,
     # from fault localisation) the edits of the likelier lines come first, kind by kind.

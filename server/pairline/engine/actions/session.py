@@ -67,7 +67,11 @@ def local_context_lines(request: fix.FixRequest, n_ctx: int, answer_tokens: int)
 
 def edit_families(actions: ActionsConfig) -> frozenset[str]:
     """The optional families of small edits (`mutants.FAMILIES`) the settings switch on."""
-    switches = {"offset": actions.small_edit_offsets, "swap": actions.small_edit_swaps}
+    switches = {
+        "offset": actions.small_edit_offsets,
+        "swap": actions.small_edit_swaps,
+        "step": actions.small_edit_steps,
+    }
     return frozenset(family for family, on in switches.items() if on)
 
 

@@ -255,6 +255,10 @@ class ActionsConfig(Section):
     # Small edits that swap two neighbouring arguments or items (`replace(",", " ")`,
     # `day, month = …`), or the operands of an operator whose order matters (`b - a`).
     small_edit_swaps: bool = True
+    # Small edits that add the step a `while` loop is missing: its condition reads names the
+    # body never writes (`while div:` without `div -= 1`, `while n >= x` without `n -= x`),
+    # code that hangs or never runs.
+    small_edit_steps: bool = True
     # Run pytest checks on a warm interpreter (pytest imported once per workspace copy, a fork
     # per check) instead of a cold `python -m pytest` each: the start-up is most of a small
     # test file's check, and "Fix this" runs hundreds of them.

@@ -452,7 +452,9 @@ async def test_the_settings_choose_the_families_of_small_edits(
 
     monkeypatch.setattr(fix, "mutants", recording)
     actions = checking(candidates=1)
-    chosen = dataclasses.replace(actions, small_edit_swaps=False, small_edit_offsets=True)
+    chosen = dataclasses.replace(
+        actions, small_edit_swaps=False, small_edit_offsets=True, small_edit_steps=False
+    )
     settings = Settings(actions=chosen)
 
     async def ready() -> None:
@@ -461,4 +463,4 @@ async def test_the_settings_choose_the_families_of_small_edits(
     router = LocalOnlyRouter(Sampler(by_index([answer("a - b")])))
     result = await session.run_action(request(), router, settings, workspace, ready_local=ready)
     assert result.verified and asked == [frozenset({"offset"})]
-    assert fix.Loop().edit_families == {"offset", "swap"}  # the engine's default: every family
+    assert fix.Loop().edit_families == {"offset", "swap", "step"}  # the engine's default: all
