@@ -99,14 +99,23 @@ def progress_ends(client: LanguageClient) -> list[str]:
     ]
 
 
+# The same loop with its step missing: no one-token edit fixes it, the loop-step edit does.
+NO_STEP = HANGS.replace("        i -= 1\n", "")
+
+
+@pytest.mark.parametrize(
+    ("source", "want"),
+    [(HANGS, HANGS.replace("i -= 1", "i += 1")), (NO_STEP, HANGS.replace("i -= 1", "i += 1"))],
+    ids=["wrong-step", "missing-step"],
+)
 async def test_an_endless_loop_is_fixed_with_its_docstring_and_comments_kept(
-    client: LanguageClient, tmp_path: Path
+    client: LanguageClient, tmp_path: Path, source: str, want: str
 ) -> None:
-    root = project(tmp_path, HANGS)
-    resolved = await fix_this(client, root, HANGS)
+    root = project(tmp_path, source)
+    resolved = await fix_this(client, root, source)
     assert resolved.edit is not None, (resolved.title, progress_ends(client), client.messages)
-    fixed = apply(HANGS, resolved.edit)
-    assert fixed == HANGS.replace("i -= 1", "i += 1"), fixed
+    fixed = apply(source, resolved.edit)
+    assert fixed == want, fixed
     (root / "total.py").write_text(fixed)
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
