@@ -1,4 +1,4 @@
-"""The step a loop is missing: small edits that add one statement at the end of its body.
+"""The step a loop is missing: small edits that add one statement to its body.
 
 A `while` loop whose condition reads names that its body never writes runs forever (or not at
 all): the decrement was forgotten (`while div:` without `div -= 1`), or the step is the wrong
