@@ -18,6 +18,7 @@ from dataclasses import asdict, fields
 from typing import IO, Any
 
 from pairline.engine.backends.base import Generation, GenerationParams
+from pairline.engine.core.suggestion_end import SuggestionEnd
 from pairline.engine.models.manifest import FimTemplate
 
 _HEADER = struct.Struct(">I")
@@ -80,13 +81,18 @@ def read(stream: IO[bytes]) -> dict[str, Any] | None:
 
 
 def asks_per_token(params: GenerationParams) -> bool:
-    """Whether generating with `params` needs the server's answer after every token."""
-    return params.is_complete is not _DEFAULT_IS_COMPLETE
+    """Whether generating with `params` needs the server's answer after every token: a rule
+    that is data (`SuggestionEnd`) travels with the request and runs in the host."""
+    rule = params.is_complete
+    return rule is not _DEFAULT_IS_COMPLETE and not isinstance(rule, SuggestionEnd)
 
 
 def params_record(params: GenerationParams) -> dict[str, Any]:
-    """`params` as sent; the completeness rule stays in the server (`asks_per_token`)."""
+    """`params` as sent; a completeness rule other than a `SuggestionEnd` stays in the server
+    (`asks_per_token`)."""
+    rule = params.is_complete
     return {
+        "end": rule.record() if isinstance(rule, SuggestionEnd) else None,
         "max_tokens": params.max_tokens,
         "heal": params.heal,
         "temperature": params.temperature,
@@ -97,9 +103,11 @@ def params_record(params: GenerationParams) -> dict[str, Any]:
 
 
 def params_from(record: Mapping[str, Any], is_complete: Callable[[str], bool]) -> GenerationParams:
+    """The params of `record`; `is_complete` where the record carries no rule of its own."""
+    end = record.get("end")
     return GenerationParams(
         max_tokens=int(record["max_tokens"]),
-        is_complete=is_complete,
+        is_complete=SuggestionEnd.from_record(end) if end else is_complete,
         heal=bool(record["heal"]),
         temperature=float(record["temperature"]),
         top_p=float(record["top_p"]),

@@ -3,9 +3,11 @@
 `python -m pairline.engine.backends.model_host [LOG_LEVEL]` reads requests from stdin and
 answers on stdout in `host_protocol` frames. It runs the in-process backend
 (`LocalLlamaBackend`: its worker thread, KV cache, token healing, candidates, scoring), so the
-model behaves exactly as in process; only the completeness rule stays in the server, asked after
-every token. A native fault here (SIGSEGV, an abort, the OOM killer) ends this process alone:
-the server sees the pipe close, answers what was in flight and starts a new host.
+model behaves exactly as in process. A suggestion's completeness rule travels with the
+request as data (`SuggestionEnd`) and runs here; any other rule (next edits') stays in the
+server, asked after every token. A native fault here (SIGSEGV, an abort, the OOM killer) ends
+this process alone: the server sees the pipe close, answers what was in flight and starts a new
+host.
 
 stdout is the protocol, so fd 1 is pointed at stderr before anything loads: a native library
 printing to stdout would otherwise corrupt the frames.

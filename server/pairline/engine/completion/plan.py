@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pairline.engine.backends.base import Backend, GenerationParams, PromptParts
 from pairline.engine.completion.cache import cache_key
-from pairline.engine.completion.postprocess import CursorContext, cut
+from pairline.engine.completion.postprocess import CursorContext
 from pairline.engine.core.config import CompletionConfig
 from pairline.engine.core.types import CompletionRequest, Mode
 from pairline.engine.prompt.fim import build_prompt, fim_parts, rerank_suffix, suffix_window
@@ -74,9 +74,7 @@ def make_plan(
         request, budget_tokens=config.prompt_tokens, suffix_lines=config.suffix_lines
     )
     parts = PromptParts(prefix, suffix, extra, request.uri)
-    params = GenerationParams(
-        max_tokens, lambda t: cut(t, ctx)[1], heal, members=guided, parts=parts
-    )
+    params = GenerationParams(max_tokens, ctx.end(), heal, members=guided, parts=parts)
     return Plan(mode, ctx, prompt, params, key, rerank)
 
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pairline.engine.core import languages
+from pairline.engine.core.suggestion_end import CLOSE, SuggestionEnd, bracket_delta, indent_of
 from pairline.engine.core.types import Mode
-
-_OPEN = "([{"
-_CLOSE = ")]}"
 
 
 @dataclass(frozen=True)
@@ -50,64 +48,26 @@ class CursorContext:
             language=language,
             line_before=line_before,
             line_after=line_after,
-            block_indent=_indent(opener),
+            block_indent=indent_of(opener),
             max_lines=max_lines,
             polish=polish,
         )
 
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
+    def end(self) -> SuggestionEnd:
+        """The rule that ends a suggestion at this cursor."""
+        entry = languages.find(self.language)
+        return SuggestionEnd(
+            line=self.mode is Mode.LINE,
+            line_before=self.line_before,
+            block_indent=self.block_indent,
+            max_lines=self.max_lines,
+            braces=entry is not None and entry.blocks is languages.Blocks.BRACES,
+        )
 
 
 def cut(text: str, ctx: CursorContext) -> tuple[str, bool]:
     """Cut `text` where the suggestion ends. Returns (kept text, whether it is complete)."""
-    if ctx.mode is Mode.LINE:
-        head, newline, _ = text.partition("\n")
-        return head, bool(newline)
-    return _cut_block(text, ctx)
-
-
-def _cut_block(text: str, ctx: CursorContext) -> tuple[str, bool]:
-    lines = text.split("\n")
-    # The last line may still be growing; judge only finished lines unless the text is final.
-    finished = lines[:-1]
-    kept: list[str] = []
-    depth = 0
-    body_indent: int | None = None
-    cursor_on_blank_line = not ctx.line_before.strip()
-    entry = languages.find(ctx.language)
-    braces = entry is not None and entry.blocks is languages.Blocks.BRACES
-    for index, line in enumerate(finished):
-        # Line 0 continues the cursor line: its indentation is what precedes the cursor plus
-        # whatever indentation the model itself writes (the cursor may sit at column 0).
-        indent = len(ctx.line_before) + _indent(line) if index == 0 else _indent(line)
-        if line.strip():
-            if index > 0 or cursor_on_blank_line:
-                if body_indent is None:
-                    body_indent = indent
-                    if indent <= ctx.block_indent:
-                        return "\n".join(kept), True  # no body at all: nothing to offer
-                elif indent < body_indent and not braces:
-                    return "\n".join(kept), True  # dedent: the block is over
-            if braces:
-                depth += _bracket_delta(line)
-                if depth < 0:
-                    return "\n".join(kept), True  # closes the block the cursor is in
-        kept.append(line)
-        if sum(1 for k in kept if k.strip()) >= ctx.max_lines:
-            return "\n".join(kept), True
-    return "\n".join([*kept, lines[-1]]), False
-
-
-def _bracket_delta(line: str) -> int:
-    delta = 0
-    for ch in line:
-        if ch in _OPEN:
-            delta += 1
-        elif ch in _CLOSE:
-            delta -= 1
-    return delta
+    return ctx.end().cut(text)
 
 
 def _trim_suffix_overlap(text: str, line_after: str) -> str:
@@ -129,8 +89,8 @@ def _drop_unmatched_closers(text: str, line_before: str, line_after: str) -> str
     The rest of the line usually closes what the cursor's line opened; a suggestion that closes
     it too would leave one bracket too many.
     """
-    excess = -_bracket_delta(line_before + text + line_after)
-    while excess > 0 and text and text[-1] in _CLOSE:
+    excess = -bracket_delta(line_before + text + line_after)
+    while excess > 0 and text and text[-1] in CLOSE:
         text = text[:-1].rstrip()
         excess -= 1
     return text

@@ -10,6 +10,7 @@ import pytest
 
 from pairline.engine.backends import host_protocol as wire
 from pairline.engine.backends.base import Generation, GenerationParams
+from pairline.engine.core.suggestion_end import SuggestionEnd
 from pairline.engine.models.manifest import FimTemplate
 
 
@@ -74,6 +75,20 @@ def test_generations_and_params_survive_the_wire_but_the_rule_stays_home() -> No
     record = wire.params_record(params)
     assert "is_complete" not in record
     assert wire.params_from(wire.read(io.BytesIO(wire.encode(record))) or {}, rule) == params
+
+
+def test_a_suggestions_end_travels_as_data_and_the_host_runs_it_without_asking() -> None:
+    end = SuggestionEnd(line=False, line_before="    ", block_indent=0, max_lines=2, braces=False)
+    params = GenerationParams(max_tokens=9, is_complete=end)
+    assert not wire.asks_per_token(params)
+    record = wire.read(io.BytesIO(wire.encode(wire.params_record(params)))) or {}
+
+    def never_asked(text: str) -> bool:
+        raise AssertionError("the host asked the server")
+
+    received = wire.params_from(record, never_asked)
+    assert received.is_complete == end
+    assert received.is_complete("x = 1\n    y = 2\n") and not received.is_complete("x = 1\n")
 
 
 def test_fim_templates_survive_the_wire() -> None:
