@@ -23,6 +23,7 @@ from pairline.engine.actions.offers import (
     is_docstring,
     parse,
 )
+from pairline.engine.core.suggestion_end import indent_of
 from pairline.engine.prompt.edit import extract_code, reindent
 
 _SPACE = re.compile(r"(?<=\S)[ \t]+")
@@ -54,10 +55,6 @@ def split_lines(text: str) -> list[str]:
 
 def _newline(text: str) -> str:
     return "\r\n" if "\r\n" in text else "\n"
-
-
-def _indent_of(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
 
 
 def _pick_function(code: str, language: str, name: str) -> str:
@@ -118,7 +115,7 @@ def _with_docstring(old: str, answer_code: str) -> str | None:
         return None
     lines = old.split("\n")
     first = body.start_point[0]
-    pad = lines[first][: _indent_of(lines[first])]
+    pad = lines[first][: indent_of(lines[first])]
     doc_lines = reindent(docstring.strip("\n"), pad + "x").split("\n")
     return "\n".join(lines[:first] + doc_lines + lines[first:])
 

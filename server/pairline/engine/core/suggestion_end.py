@@ -82,6 +82,7 @@ class SuggestionEnd:
 
 
 def indent_of(line: str) -> int:
+    """Columns of leading spaces and tabs (the engine's one measure of a line's indentation)."""
     return len(line) - len(line.lstrip(" \t"))
 
 

@@ -13,6 +13,7 @@ from functools import cache
 import tree_sitter
 
 from pairline.engine.core import languages
+from pairline.engine.core.suggestion_end import indent_of
 
 # Nodes whose "{" does not open code: string-like contexts.
 _NOT_CODE = frozenset({"string", "template_string", "string_fragment", "comment", "ERROR"})
@@ -90,10 +91,6 @@ def _trailing_comment(marker: str) -> re.Pattern[str]:
     return re.compile(r"\s*" + re.escape(marker) + r"[^\n]*$")
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
-
-
 def _next_code_line(suffix: str) -> str | None:
     """The first non-blank line after the cursor line, if any."""
     for line in suffix.split("\n")[1:]:
@@ -134,18 +131,22 @@ def opens_block(language: str, prefix: str, suffix: str) -> bool:
         if not code.endswith(":"):
             return False
         below = _next_code_line(suffix)
-        if below is not None and _indent(below) > _indent(opener):
+        if below is not None and indent_of(below) > indent_of(opener):
             return False  # the block already has a body
         colon = opener_start + len(code) - 1
         # Give the parser a body so the opener parses as a statement, not an error.
-        probe = prefix[: colon + 1] + "\n" + " " * (_indent(opener) + 4) + entry.empty_body + "\n"
+        probe = prefix[: colon + 1] + "\n" + " " * (indent_of(opener) + 4) + entry.empty_body + "\n"
         node_type, parent_type = _types_at(parser, probe, colon)
         return node_type == ":" and parent_type in entry.block_nodes
     code = opener.rstrip()
     if entry.blocks is not languages.Blocks.BRACES or not code.endswith("{"):
         return False
     below = _next_code_line(suffix)
-    if below is not None and not below.strip().startswith("}") and _indent(below) > _indent(opener):
+    if (
+        below is not None
+        and not below.strip().startswith("}")
+        and indent_of(below) > indent_of(opener)
+    ):
         return False
     brace = opener_start + len(code) - 1
     probe = prefix[: brace + 1] + "\n}\n"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from pairline.engine.backends.edit import EditPrompt
 from pairline.engine.core.languages import comment_marker
+from pairline.engine.core.suggestion_end import indent_of
 
 FENCE = "```"
 _FENCED = re.compile(r"```[\w.+-]*[ \t]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
@@ -127,19 +128,15 @@ def extract_code(answer: str) -> str | None:
     return code if code.strip() else None
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
-
-
 def reindent(code: str, like: str) -> str:
     """Shift `code` so its first line has the indentation of `like`'s first non-blank line."""
     lines = code.split("\n")
     first = next((ln for ln in lines if ln.strip()), "")
     target_line = next((ln for ln in like.split("\n") if ln.strip()), "")
-    shift = _indent(target_line) - _indent(first)
+    shift = indent_of(target_line) - indent_of(first)
     if shift == 0:
         return code
-    pad = target_line[: _indent(target_line)]
+    pad = target_line[: indent_of(target_line)]
     if shift > 0:
         return "\n".join(pad[:shift] + ln if ln.strip() else ln for ln in lines)
     return "\n".join(ln[-shift:] if ln[:-shift].strip() == "" else ln.lstrip() for ln in lines)
