@@ -5,11 +5,13 @@ from __future__ import annotations
 from pairline.bench.quality.names import (
     ARMS,
     arm_settings,
+    at_member,
     first_member,
     identifier_match,
     made_up,
     summary,
 )
+from pairline.bench.quality.crossfile import Task
 from pairline.engine.core.config import Settings
 
 
@@ -52,3 +54,17 @@ def test_arms_flip_the_three_settings() -> None:
     assert settings.completion.guide_names and settings.completion.check_names
     assert Settings().context.enable  # the base settings are left alone
     assert len(ARMS) == 6
+
+
+def test_at_member_types_the_statement_up_to_its_first_dot() -> None:
+    text = "def f(ctx):\n    \n    return 1\n"
+    task = Task("m.py", 1, 4, "value = ctx.obj.get(1)", text, "")
+    moved = at_member(task)
+    assert moved is not None
+    assert moved.typed == "value = ctx." and moved.target == "obj.get(1)"
+    assert moved.column == 4 + len("value = ctx.")
+    assert moved.text.split("\n")[1] == "    value = ctx."
+    assert moved.text.split("\n")[2] == "    return 1"
+    assert identifier_match(moved.typed + "obj", moved.typed + moved.target) is True
+    assert identifier_match(moved.typed + "options", moved.typed + moved.target) is False
+    assert at_member(Task("m.py", 1, 4, "return 1", text, "")) is None

@@ -60,6 +60,7 @@ class Task:
     target: str
     text: str  # the module with the statement removed
     context: str  # signatures of imported sibling names, as comments
+    typed: str = ""  # the start of the statement already typed before the cursor (`--at-member`)
 
 
 def download(package: str, version: str | None, into: Path) -> Path:
@@ -528,6 +529,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "flipping context, completion.guide_names and completion.check_names",
     )
     parser.add_argument("--names-arms", help=f"with --names: {','.join(names.ARMS)} (default all)")
+    parser.add_argument(
+        "--at-member",
+        action="store_true",
+        help="with --names: put the cursor right after the target's first `receiver.` (the "
+        "statement up to the dot typed, as monitor-guided decoding is scored) on the tasks "
+        "that access a member",
+    )
     common.add_automatic_argument(parser)
 
 

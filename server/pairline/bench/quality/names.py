@@ -8,6 +8,10 @@ and edit similarity, each arm is scored by
 - identifier match: the first member name after a `.` in the target line against the first one
   in the suggestion (tasks whose target has a member access), as Agrawal et al. (NeurIPS 2023,
   monitor-guided decoding) score next-identifier match;
+- with `--at-member`, the tasks whose target accesses a member are asked again with the cursor
+  right after its first `receiver.` (the statement typed up to the dot): the task shape of the
+  MGD paper, where the next identifier is what the monitor constrains, and the moment a user
+  typing a dot waits for;
 - made-up name rate: the share of shown suggestions that name a member its receiver does not
   have, where the receiver resolves at the task's cursor (pairline's own name monitor, the same
   for every arm, whatever the arm's settings).
@@ -52,6 +56,23 @@ def first_member(text: str) -> str | None:
     """The first member name after a `.` in `text` (strings are not told apart)."""
     found = _MEMBER.search(text)
     return found.group(1) if found else None
+
+
+def at_member(task: Task) -> Task | None:
+    """The task with its statement typed up to its first member's dot; None without a member."""
+    found = _MEMBER.search(task.target)
+    if found is None:
+        return None
+    head = task.target[: found.start(1)]
+    line_start = sum(len(line) + 1 for line in task.text.split("\n")[: task.line])
+    at = line_start + task.column
+    return dataclasses.replace(
+        task,
+        column=task.column + len(head),
+        target=task.target[len(head) :],
+        text=task.text[:at] + head + task.text[at:],
+        typed=head,
+    )
 
 
 def identifier_match(prediction: str, target: str) -> bool | None:
@@ -103,8 +124,11 @@ async def _arm(
                 "text": text,
                 "seconds": seconds,
                 "exact_match": common.exact_match(text, task.target),
-                "edit_similarity": round(common.edit_similarity(text.strip(), task.target), 4),
-                "identifier_match": identifier_match(text, task.target),
+                "edit_similarity": round(
+                    common.edit_similarity((task.typed + text).strip(), task.typed + task.target),
+                    4,
+                ),
+                "identifier_match": identifier_match(task.typed + text, task.typed + task.target),
                 "made_up": made_up(text, before, members[i]),
             }
         )
@@ -168,10 +192,13 @@ def run(args: argparse.Namespace, settings: Settings, plan: Plan) -> dict[str, A
     unknown = [a for a in arms if a not in ARMS]
     if unknown:
         raise SystemExit(f"pairline: unknown --names-arms {unknown}; known: {', '.join(ARMS)}")
+    if getattr(args, "at_member", False):
+        moved = [t for t in map(at_member, plan.tasks) if t is not None]
+        plan = dataclasses.replace(plan, tasks=moved)
     rows, monitor = asyncio.run(measure(args, settings, plan, arms))
     package = args.package or Path(args.from_dir).name
     per_task = [
-        {"path": t.path, "line": t.line + 1, "target": t.target}
+        {"path": t.path, "line": t.line + 1, "typed": t.typed, "target": t.target}
         | {arm: rows[arm][i]["text"] for arm in arms}
         for i, t in enumerate(plan.tasks)
     ]
@@ -190,6 +217,7 @@ def run(args: argparse.Namespace, settings: Settings, plan: Plan) -> dict[str, A
             "n": args.n,
             "seed": args.seed,
             "automatic": bool(args.automatic),
+            "at_member": bool(getattr(args, "at_member", False)),
             "arms": {
                 arm: dict(zip(("context", "guide", "check"), ARMS[arm], strict=True))
                 for arm in arms

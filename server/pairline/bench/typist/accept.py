@@ -72,6 +72,9 @@ LEVERS: dict[str, tuple[Any, Any]] = {
 NAIVE_KEEPS = ("completion.speculative", "completion.cache")
 PEER = "peer"
 DEFAULT_ARMS = "all,naive,levers,peer"
+# A suggestion shown within this long of its request came from a cache or typing-through:
+# no model is that fast, and a keystroke's round trip over stdio is about a millisecond.
+AT_ONCE_S = 0.015
 TYPISTS_P95_BOUND = 2.0  # a person's p95 with the others typing, over their p95 alone
 TARGETS = {  # pairline (arm `all`) over the peer, from the issue
     "chars_saved_per_100_keystrokes": (">=", 1.5),
@@ -298,6 +301,9 @@ def summary(tally: Tally) -> dict[str, Any]:
     keystrokes = tally.typed_keys + tally.accept_keys
     shown = len(tally.shown_latency_s)
     latency = common.latency_summary(tally.shown_latency_s)
+    # Shown at once: from a cache or typed through (no model ran); the rest waited for one.
+    at_once = [s for s in tally.shown_latency_s if s <= AT_ONCE_S]
+    waited = [s for s in tally.shown_latency_s if s > AT_ONCE_S]
     return {
         "target_chars": tally.target_chars,
         "chars_typed": tally.chars_typed,
@@ -317,6 +323,8 @@ def summary(tally: Tally) -> dict[str, Any]:
         "accepted_share": common.share(tally.full + tally.partial, shown),
         "full_share": common.share(tally.full, shown),
         "latency_shown": latency,
+        "shown_at_once_share": common.share(len(at_once), shown),
+        "latency_shown_from_model": common.latency_summary(waited),
     }
 
 
@@ -366,6 +374,8 @@ def format_report(report: dict[str, Any]) -> str:
         "shown/100k",
         "p50 ms",
         "p95 ms",
+        "at once",
+        "model p50",
         "keys",
         "typed",
         "taken",
@@ -386,6 +396,8 @@ def format_report(report: dict[str, Any]) -> str:
                     r["shown_per_100_keystrokes"],
                     lat["p50_ms"],
                     lat["p95_ms"],
+                    r["shown_at_once_share"],
+                    r["latency_shown_from_model"]["p50_ms"],
                     r["keystrokes"],
                     r["chars_typed"],
                     r["chars_accepted"],
