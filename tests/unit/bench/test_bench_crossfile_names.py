@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pairline.bench.quality.crossfile import Task
 from pairline.bench.quality.names import (
     ARMS,
     arm_settings,
@@ -11,7 +12,6 @@ from pairline.bench.quality.names import (
     made_up,
     summary,
 )
-from pairline.bench.quality.crossfile import Task
 from pairline.engine.core.config import Settings
 
 
