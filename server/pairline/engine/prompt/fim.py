@@ -15,6 +15,7 @@ from pairline.engine.core.types import CompletionRequest
 from pairline.engine.models.manifest import FimTemplate
 
 _LINE_STEP = 16
+_STEPS = (_LINE_STEP, 4, 1)  # coarse first; finer only when the coarse window is under half
 _CHARS_PER_TOKEN = 3  # a cautious estimate for code; the backend enforces the real limit
 # How much of the code after the cursor candidates are ranked against: a few lines that say
 # something (blank ones do not count), within a character cap that keeps scoring cheap.
@@ -27,17 +28,30 @@ def file_name(uri: str) -> str:
 
 
 def prefix_window(prefix: str, budget_tokens: int) -> str:
-    """The tail of `prefix` that fits the budget, starting on a stable line boundary."""
+    """The tail of `prefix` that fits the budget, starting on a stable line boundary.
+
+    The start moves in steps of `_LINE_STEP` lines, so typing does not move it; where a step
+    is too coarse for the budget (a small budget, with a context block before the code, can
+    be less than the step's lines) it moves in finer steps, so the window never shrinks to
+    the cursor line while the budget has room for more.
+    """
     budget_chars = budget_tokens * _CHARS_PER_TOKEN
     if len(prefix) <= budget_chars:
         return prefix
     lines = prefix.split("\n")
     cursor_line = len(lines) - 1
-    start = 0
-    # Move the start down in whole steps until the window fits.
-    while start < cursor_line and sum(len(line) + 1 for line in lines[start:]) > budget_chars:
-        start += _LINE_STEP
-    start = min(start, cursor_line)
+    # after[i]: the characters of lines[i:] joined (each line with its newline, less one).
+    after = [0] * (len(lines) + 1)
+    for i in range(cursor_line, -1, -1):
+        after[i] = after[i + 1] + len(lines[i]) + 1
+    start = cursor_line
+    for step in _STEPS:
+        start = 0
+        while start < cursor_line and after[start] - 1 > budget_chars:
+            start += step
+        start = min(start, cursor_line)
+        if after[start] - 1 >= budget_chars // 2:
+            break
     window = "\n".join(lines[start:])
     return window[-budget_chars:] if len(window) > budget_chars else window
 

@@ -48,3 +48,15 @@ def test_context_leads_the_prompt() -> None:
     )
     prompt = build_prompt(req, budget_tokens=100, suffix_lines=5, fim=None)
     assert prompt == "# from util.py:\n# def f(): ...\n# app.py\nx = "
+
+
+def test_a_small_budget_still_gets_the_lines_that_fit() -> None:
+    # 95 lines of 40 characters: a budget of 128 tokens (384 characters) holds 9 of them.
+    # Moving the start only in steps of 16 lines would leave the cursor line alone.
+    lines = [f"    value_{i:03} = compute(value_{i - 1:03}) + 1  #" for i in range(95)]
+    window = prefix_window("\n".join(lines) + "\n    self.", 128)
+    assert len(window) <= 384
+    assert len(window) >= 192 and window.endswith("    self.")  # at least half the budget
+    # The same text one character on keeps its start (the KV cache is reused).
+    longer = prefix_window("\n".join(lines) + "\n    self.w", 128)
+    assert longer.split("\n")[0] == window.split("\n")[0]
