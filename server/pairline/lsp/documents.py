@@ -99,14 +99,13 @@ def setup(server: PairlineServer) -> DocumentSync:
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: PairlineServer, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
-        # Typing makes any generation for this buffer stale.
-        ls.engine.cancel(uri)
         try:
             before = ls.documents.get(uri).text
             doc = ls.documents.change(
                 uri, [change(c) for c in params.content_changes], params.text_document.version
             )
         except EngineError as exc:
+            ls.engine.cancel(uri)
             # Nothing was applied; the client and server texts may now differ, so say so.
             log.warning("rejected change to %s: %s", uri, exc)
             ls.window_log_message(
@@ -116,6 +115,8 @@ def setup(server: PairlineServer) -> DocumentSync:
                 )
             )
         else:
+            # Typing makes what runs for this buffer stale, unless it typed into a suggestion.
+            ls.engine.edited(uri, doc.text)
             # The texts before and after the batch: the history diffs them, no line offsets.
             ls.nextedit.record(uri, before, doc.text, doc.version)
             ls.context.warm_soon(uri, ls.settings.context)

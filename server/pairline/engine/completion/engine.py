@@ -2,7 +2,7 @@
 
 One generation runs at a time. A newer request for the same document supersedes the older
 one, which stops at its next token and yields no suggestion, so typing never queues up stale
-work behind the worker.
+work behind the worker; only a generation the user is typing into runs on (`flights`).
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
 
 from pairline.engine.backends import decoding
-from pairline.engine.backends.base import Backend, Generation, ModelCrashed
+from pairline.engine.backends.base import Backend, ModelCrashed
 from pairline.engine.completion import names_check
 from pairline.engine.completion.cache import CompletionCache
+from pairline.engine.completion.flights import Flights
 from pairline.engine.completion.plan import Plan, make_plan
 from pairline.engine.completion.postprocess import finish
+from pairline.engine.completion.rerank import reranked
 from pairline.engine.completion.server_choice import ServerChoice
 from pairline.engine.completion.typing_through import ShownSuggestions
 from pairline.engine.context import ContextGatherer
@@ -29,7 +30,6 @@ from pairline.engine.core import syntax
 from pairline.engine.core.config import Settings
 from pairline.engine.core.types import CompletionRequest, Mode, Suggestion, Superseded
 from pairline.engine.models.local import LocalModel
-from pairline.engine.prompt.fim import rerank_suffix
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class CompletionEngine:
         self.settings = settings
         self.model = model if model is not None else LocalModel()
         self._owns_model = model is None
-        self._inflight: dict[str, threading.Event] = {}
+        self._flights = Flights()
         self.last_prompt: str | None = None  # for debugging and tests: what the model last saw
         self.last_confidence: float | None = None  # the last generated suggestion's (benches)
         # The receivers whose member names the last generation was constrained to (debugging).
@@ -107,8 +107,7 @@ class CompletionEngine:
             # The model is being replaced: what it generates now stops, and the suggestions it
             # made are not the next model's.
             self._shown.clear()
-            for event in self._inflight.values():
-                event.set()
+            self._flights.stop_all()
             return
         config = self.settings.completion
         if self._cache is not None:
@@ -126,10 +125,14 @@ class CompletionEngine:
         return Mode.BLOCK if block and self.settings.completion.postprocess else Mode.LINE
 
     def cancel(self, uri: str) -> None:
-        """Stop the generation running for `uri` and any speculation (a keystroke happened)."""
-        event = self._inflight.pop(uri, None)
-        if event is not None:
-            event.set()
+        """Stop the generation running for `uri` and any speculation."""
+        self._flights.stop(uri)
+        self._stop_speculation()
+
+    def edited(self, uri: str, text: str) -> None:
+        """The buffer `uri` is now `text` (a keystroke): what runs for it is out of date,
+        except a generation the user typed on into (`flights`)."""
+        self._flights.edited(uri, text, keep=self.settings.completion.finish_typed_into)
         self._stop_speculation()
 
     async def complete(
@@ -140,8 +143,13 @@ class CompletionEngine:
         With `report_superseded`, a request stopped by a newer one or by an edit raises
         `Superseded` instead, so the editor can tell "nothing to add" from "out of date".
         """
+        # A generation this request types into may have its suggestion (typing-through).
+        earlier = self._flights.typed_into(request)
+        if earlier is not None and earlier.task is not None:
+            await asyncio.wait({earlier.task})
+            self.stats["waited_typed_into"] += 1
         # Supersede the previous request for this document, and any speculation (the worker
-        # is shared), before waiting for anything.
+        # is shared), before waiting for anything else.
         self.cancel(request.uri)
         self._stop_speculation()
         self.stats["requests"] += 1
@@ -156,21 +164,34 @@ class CompletionEngine:
             self.stats["typing_through"] += 1
             return self._shown_at(request, through, "typing", started)
         cancel = threading.Event()
-        self._inflight[request.uri] = cancel
+        flight = self._flights.start(request, cancel)
+        task = asyncio.ensure_future(self._generate(request, cancel, started))
+        flight.task = task
+        task.add_done_callback(lambda done: self._flights.ended(flight, done))
         try:
-            request = await self.with_context(request)
-            suggestion = await self._complete(request, cancel, started)
+            suggestion = await asyncio.shield(task)
         except asyncio.CancelledError:
-            cancel.set()
+            # The editor gave up on this request, most likely for a keystroke: an edit that
+            # types into it keeps the generation running (`edited`); nothing else does.
+            if self.settings.completion.finish_typed_into:
+                self._flights.given_up(flight)
+            else:
+                cancel.set()
             raise
-        finally:
-            if self._inflight.get(request.uri) is cancel:
-                del self._inflight[request.uri]
         if suggestion is not None:
-            self._shown.remember(request, suggestion.text)
             self._speculate(request, suggestion)
         elif report_superseded and cancel.is_set():
             raise Superseded(request.uri)
+        return suggestion
+
+    async def _generate(
+        self, request: CompletionRequest, cancel: threading.Event, started: float
+    ) -> Suggestion | None:
+        """The suggestion for `request`, remembered for typing-through."""
+        request = await self.with_context(request)
+        suggestion = await self._complete(request, cancel, started)
+        if suggestion is not None:
+            self._shown.remember(request, suggestion.text)
         return suggestion
 
     async def with_context(self, request: CompletionRequest) -> CompletionRequest:
@@ -210,39 +231,6 @@ class CompletionEngine:
             log.exception("name monitor failed for %s", request.uri)
             return {}
 
-    async def _reranked(
-        self, request: CompletionRequest, plan: Plan, backend: Any, cancel: threading.Event
-    ) -> Generation:
-        """The candidate that makes the code after the cursor likeliest, as a generation.
-
-        Candidates that post-processing or the syntax check would drop are out first; the
-        rest are scored by log P(candidate + suffix head | prompt), which rewards a candidate
-        both for being likely and for fitting what follows.
-        """
-        count = self.settings.completion.rerank_candidates
-        found: list[Generation] = await backend.candidates(plan.prompt, plan.params, count, cancel)
-        if not found or cancel.is_set():
-            return Generation("", "cancelled")
-        kept: dict[str, Generation] = {}
-        for generation in found:
-            text = self._valid(request, finish(generation.text, plan.ctx))
-            if text is not None and text not in kept:
-                kept[text] = generation
-        if len(kept) < 2:
-            return next(iter(kept.values()), found[0])
-        head = rerank_suffix(request.suffix)
-        texts = list(kept)
-        scores: list[float] = await backend.joint_logprobs(
-            plan.prompt, [text + head for text in texts], cancel
-        )
-        best = max(range(len(texts)), key=lambda i: scores[i])
-        chosen = kept[texts[best]]
-        self.stats["reranked"] += 1
-        self.stats["rerank_changed"] += chosen is not found[0]
-        # The chosen one's text and log-probabilities, with what all candidates cost.
-        spent = sum(g.generated_tokens for g in found)
-        return replace(chosen, generated_tokens=spent, seconds=found[-1].seconds)
-
     async def _complete(
         self, request: CompletionRequest, cancel: threading.Event, started: float
     ) -> Suggestion | None:
@@ -262,7 +250,15 @@ class CompletionEngine:
         self.stats["generations"] += 1
         try:
             if plan.rerank:
-                generation = await self._reranked(request, plan, backend, cancel)
+                generation = await reranked(
+                    request,
+                    plan,
+                    backend,
+                    cancel,
+                    self._valid,
+                    self.settings.completion,
+                    self.stats,
+                )
             else:
                 generation = await backend.generate(plan.prompt, plan.params, cancel)
         except ModelCrashed:
@@ -387,8 +383,7 @@ class CompletionEngine:
         self._shown.forget(uri)
 
     def close(self) -> None:
-        for event in self._inflight.values():
-            event.set()
+        self._flights.stop_all()
         self._stop_speculation()
         self.server.close()
         if self._owns_model:

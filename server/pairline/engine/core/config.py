@@ -102,6 +102,9 @@ class CompletionConfig(Section):
     cache: bool = True  # reuse earlier completions, also across restarts (on disk)
     cache_size_mb: int = ranged(64, 1, 65536)  # that cache's size on disk, in MB
     speculative: bool = True  # precompute the next suggestion as if the shown one is accepted
+    # A keystroke that types on at the cursor of a suggestion still being generated lets it
+    # finish: when it starts with what was typed, the rest is shown at once (typing-through).
+    finish_typed_into: bool = True
     syntax_check: bool = True  # trim or drop suggestions that add parse errors
     # Polish the model's text into a suggestion. Off: every suggestion is the model's text cut
     # at the end of the line, with no block suggestions, trimming against the rest of the line

@@ -286,7 +286,7 @@ class RankingBackend(ScriptedBackend):
 
 
 def test_rerank_suffix_takes_a_few_lines_that_say_something() -> None:
-    from pairline.engine.completion.engine import rerank_suffix
+    from pairline.engine.prompt.fim import rerank_suffix
 
     assert rerank_suffix("") == "" and rerank_suffix("\n  \n\n") == ""
     assert rerank_suffix(")\n\n    return x\n    y\n    z\n") == ")\n\n    return x\n    y"
