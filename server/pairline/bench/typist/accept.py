@@ -67,9 +67,12 @@ LEVERS: dict[str, tuple[Any, Any]] = {
     "completion.rerank": ("off", "always"),
     "completion.speculative": (False, True),
     "completion.cache": (False, True),
+    "completion.finish_typed_into": (False, True),
+    "completion.guide_names": (False, True),
+    "completion.check_names": (False, True),
 }
 # Latency levers stay as they are in `naive`: it is about the prompt and post-processing.
-NAIVE_KEEPS = ("completion.speculative", "completion.cache")
+NAIVE_KEEPS = ("completion.speculative", "completion.cache", "completion.finish_typed_into")
 PEER = "peer"
 DEFAULT_ARMS = "all,naive,levers,peer"
 # A suggestion shown within this long of its request came from a cache or typing-through:
