@@ -168,3 +168,62 @@ async def test_superseded_request_stops_and_newer_one_answers(client: LanguageCl
     assert getattr(old_outcome, "code", None) == types.LSPErrorCodes.RequestCancelled
     assert isinstance(new_outcome, list)
     assert new_outcome and str(new_outcome[0].insert_text).strip()
+
+
+async def _stats(client: LanguageClient) -> dict[str, float]:
+    found = await asyncio.wrap_future(client.protocol.send_request("pairline/debug/stats", {}))
+    values = {key: getattr(found, key) for key in found._fields}
+    return {key: value for key, value in values.items() if isinstance(value, int | float)}
+
+
+async def test_a_suggestion_typed_into_is_shown_without_asking_again(
+    client: LanguageClient,
+) -> None:
+    text = "def area(width, height):\n    return "
+    column = len("    return ")
+    # What the model writes here, learned in a document of its own.
+    learned_uri = "file:///tmp/pairline-e2e/learn/area.py"
+    open_doc(client, learned_uri, text)
+    learned = items(await inline(client, learned_uri, 1, column))
+    assert learned and str(learned[0].insert_text).strip()
+    suggestion = str(learned[0].insert_text)
+    # The same code in another document: its request is cancelled by the editor for a
+    # keystroke that types the suggestion's first character.
+    uri = "file:///tmp/pairline-e2e/typed/area.py"
+    open_doc(client, uri, text)
+    before = await _stats(client)
+    params = types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(line=1, character=column),
+        context=types.InlineCompletionContext(
+            trigger_kind=types.InlineCompletionTriggerKind.Automatic
+        ),
+    )
+    future = asyncio.wrap_future(
+        client.protocol.send_request(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="typed-into"
+        )
+    )
+    while (await _stats(client)).get("generations", 0) == before.get("generations", 0):
+        await asyncio.sleep(0.01)  # the model is at work on it
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="typed-into"))
+    at = types.Position(line=1, character=column)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(start=at, end=at), text=suggestion[0]
+                )
+            ],
+        )
+    )
+    with pytest.raises(Exception) as caught:
+        await future
+    assert getattr(caught.value, "code", None) == types.LSPErrorCodes.RequestCancelled
+    typed_on = items(await inline(client, uri, 1, column + 1))
+    assert typed_on and str(typed_on[0].insert_text) == suggestion[1:]
+    after = await _stats(client)
+    # The cancelled generation ran on and served the request after the keystroke.
+    assert after["generations"] - before.get("generations", 0) == 1
+    assert after["typing_through"] - before.get("typing_through", 0) == 1

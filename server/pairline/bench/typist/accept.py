@@ -68,6 +68,7 @@ LEVERS: dict[str, tuple[Any, Any]] = {
     "completion.speculative": (False, True),
     "completion.cache": (False, True),
     "completion.finish_typed_into": (False, True),
+    "completion.context_on_top": (False, True),
     "completion.guide_names": (False, True),
     "completion.check_names": (False, True),
 }

@@ -53,6 +53,7 @@ def make_plan(
         budget_tokens=config.prompt_tokens,
         suffix_lines=config.suffix_lines,
         fim=backend.fim,
+        context_on_top=config.context_on_top,
     )
     max_tokens = config.max_tokens if mode is Mode.LINE else config.max_block_tokens
     rerank = reranks(config, request, backend)
@@ -71,7 +72,10 @@ def make_plan(
         *_names_key(guided),
     )
     prefix, suffix, extra = fim_parts(
-        request, budget_tokens=config.prompt_tokens, suffix_lines=config.suffix_lines
+        request,
+        budget_tokens=config.prompt_tokens,
+        suffix_lines=config.suffix_lines,
+        context_on_top=config.context_on_top,
     )
     parts = PromptParts(prefix, suffix, extra, request.uri)
     params = GenerationParams(max_tokens, ctx.end(), heal, members=guided, parts=parts)

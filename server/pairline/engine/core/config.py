@@ -95,6 +95,9 @@ class CompletionConfig(Section):
     # 1024 in `bench accept` and shows suggestions sooner: a tiny model gains little from
     # distant lines.
     prompt_tokens: int = ranged(512, 1, 8192)
+    # The cross-file context block comes on top of prompt_tokens, which stay all the code's.
+    # Off: the block takes its tokens from the code's, down to a quarter of them.
+    context_on_top: bool = False
     suffix_lines: int = ranged(20, 0)  # lines after the cursor used to check the suggestion
     # Completion-menu items (textDocument/completion): "auto" serves them only to clients
     # that cannot show inline completions; "on" / "off" force it.

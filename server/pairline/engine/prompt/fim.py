@@ -78,13 +78,15 @@ def build_prompt(
     budget_tokens: int,
     suffix_lines: int,
     fim: FimTemplate | None,
+    context_on_top: bool = False,
 ) -> str:
-    """The model prompt for a completion at the request's cursor."""
+    """The model prompt for a completion at the request's cursor; `context_on_top`: the
+    request's context block does not count against `budget_tokens`."""
     header = _file_header(request)
     if request.context:
         # Context first: it changes least, so the KV cache keeps it across keystrokes.
         header = request.context.rstrip("\n") + "\n" + header
-    budget_tokens = _prefix_budget(request, budget_tokens)
+    budget_tokens = _prefix_budget(request, budget_tokens, context_on_top)
     if fim is None:
         return header + prefix_window(request.prefix, budget_tokens)
     suffix = suffix_window(request.suffix, suffix_lines)
@@ -95,13 +97,17 @@ def build_prompt(
 
 
 def fim_parts(
-    request: CompletionRequest, *, budget_tokens: int, suffix_lines: int
+    request: CompletionRequest,
+    *,
+    budget_tokens: int,
+    suffix_lines: int,
+    context_on_top: bool = False,
 ) -> tuple[str, str, tuple[tuple[str, str], ...]]:
     """The FIM prompt's pieces for a server that lays them out itself: the prefix (the file's
     header and the code before the cursor), the suffix, and the context as (path, text) chunks,
     each chunk's text as the prompt would have it."""
     suffix = suffix_window(request.suffix, suffix_lines)
-    budget = _prefix_budget(request, budget_tokens) - len(suffix) // 3
+    budget = _prefix_budget(request, budget_tokens, context_on_top) - len(suffix) // 3
     prefix = _file_header(request) + prefix_window(request.prefix, budget)
     return prefix, suffix, context_chunks(request.language, request.context)
 
@@ -122,8 +128,8 @@ def _file_header(request: CompletionRequest) -> str:
     return f"{comment_marker(request.language)} {file_name(request.uri)}\n"
 
 
-def _prefix_budget(request: CompletionRequest, budget_tokens: int) -> int:
+def _prefix_budget(request: CompletionRequest, budget_tokens: int, context_on_top: bool) -> int:
     """Tokens left for the code before the cursor once the context has its share."""
-    if not request.context:
+    if not request.context or context_on_top:
         return budget_tokens
     return max(budget_tokens // 4, budget_tokens - len(request.context) // 3)

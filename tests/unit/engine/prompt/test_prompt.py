@@ -60,3 +60,18 @@ def test_a_small_budget_still_gets_the_lines_that_fit() -> None:
     # The same text one character on keeps its start (the KV cache is reused).
     longer = prefix_window("\n".join(lines) + "\n    self.w", 128)
     assert longer.split("\n")[0] == window.split("\n")[0]
+
+
+def test_the_context_block_comes_on_top_of_the_codes_budget() -> None:
+    code = "\n".join(f"line_{i} = {i}" for i in range(200)) + "\nx = "
+    context = "# Path: util.py\n" + "# def helper(): ...\n" * 40  # about 260 tokens
+    req = CompletionRequest(
+        "file:///w/app.py", "python", code, "", Position(200, 4), context=context
+    )
+    on_top = build_prompt(req, budget_tokens=300, suffix_lines=5, fim=None, context_on_top=True)
+    shared = build_prompt(req, budget_tokens=300, suffix_lines=5, fim=None)
+    assert on_top.startswith(context) and shared.startswith(context)
+    on_top_code = on_top.split("# app.py\n", 1)[1]
+    shared_code = shared.split("# app.py\n", 1)[1]
+    assert len(on_top_code) > 600 and len(shared_code) <= 300  # a quarter of 900 characters
+    assert on_top_code.endswith("x = ") and shared_code.endswith("x = ")
