@@ -116,7 +116,9 @@ async def _complete(args: argparse.Namespace) -> int:
         except EngineError as exc:
             print(f"pairline: {exc}", file=sys.stderr)
             return 1
-    if settings.context.enable and not args.no_context:
+    if args.context is not None:
+        settings.context.enable = args.context
+    if settings.context.enable:
         # Same context as the server: the project the file belongs to is the workspace root.
         gatherer = ContextGatherer(workspace, [project_root(path)])
         await asyncio.to_thread(gatherer.ensure_index, settings.context)
@@ -309,7 +311,10 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     complete.add_argument("--json", action="store_true", help="print details as JSON")
     complete.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     complete.add_argument(
-        "--no-context", action="store_true", help="no context from imported files"
+        "--context",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="context from imported files in the prompt (default: the context.enable setting)",
     )
     add_model_args(complete)
     complete.set_defaults(func=cmd_complete, default_level="warning")

@@ -78,9 +78,9 @@ def test_complete_uses_context_from_the_project(tmp_path: Path) -> None:
     )
     main = tmp_path / "main.py"
     main.write_text("from pricing import apply_discount\n\ntotal = apply_discount(")
-    result = pairline("complete", f"{main}:3:24", "--json", "-q")
+    result = pairline("complete", f"{main}:3:24", "--json", "-q", "--context")
     assert result.returncode in (0, 3), result.stderr
     prompt = json.loads(result.stdout)["prompt"]
     assert "def apply_discount(price: float, percent: float) -> float" in prompt
-    bare = pairline("complete", f"{main}:3:24", "--json", "-q", "--no-context")
+    bare = pairline("complete", f"{main}:3:24", "--json", "-q")  # context is off by default
     assert "apply_discount(price" not in json.loads(bare.stdout)["prompt"]

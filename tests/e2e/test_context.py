@@ -36,7 +36,10 @@ async def _start_in(client: LanguageClient, root: Path, options: dict[str, Any])
     await client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities(),
-            initialization_options=merged(DEFAULT_OPTIONS, options),
+            # Context is off by default (the built-in model does better without it): on here.
+            initialization_options=merged(
+                merged(DEFAULT_OPTIONS, {"context": {"enable": True}}), options
+            ),
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
         )

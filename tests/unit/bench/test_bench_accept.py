@@ -90,7 +90,7 @@ def test_enter_takes_the_indentation_with_it() -> None:
 def test_levers_are_read_from_the_settings_and_flipped() -> None:
     arms, missing = accept.lever_arms(Settings())
     names = {arm.name: arm.overrides for arm in arms}
-    assert names["-context.enable"] == {"context.enable": False}
+    assert names["+context.enable"] == {"context.enable": True}
     assert names["+completion.rerank"] == {"completion.rerank": "always"}
     assert names["-completion.postprocess"] == {"completion.postprocess": False}
     # A lever this build lacks is reported, not turned into an arm.
@@ -130,7 +130,7 @@ def test_choose_arms_expands_levers_in_order() -> None:
 
 def test_a_lever_named_without_its_sign_is_flipped_from_its_default() -> None:
     arms, _ = accept.choose_arms("context.enable,completion.rerank", [], Settings())
-    assert [arm.name for arm in arms] == ["-context.enable", "+completion.rerank"]
+    assert [arm.name for arm in arms] == ["+context.enable", "+completion.rerank"]
 
 
 def test_compare_checks_the_targets() -> None:

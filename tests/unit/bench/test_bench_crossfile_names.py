@@ -52,7 +52,8 @@ def test_arms_flip_the_three_settings() -> None:
     settings = arm_settings(Settings(), "no_context_guide_check")
     assert not settings.context.enable
     assert settings.completion.guide_names and settings.completion.check_names
-    assert Settings().context.enable  # the base settings are left alone
+    assert arm_settings(Settings(), "context").context.enable
+    assert not Settings().context.enable  # the base settings are left alone
     assert len(ARMS) == 6
 
 

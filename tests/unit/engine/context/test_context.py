@@ -36,13 +36,15 @@ def _request(ws: Workspace, path: Path, marker: str) -> CompletionRequest:
 
 def _gatherer(ws: Workspace, root: Path = PY_WS) -> ContextGatherer:
     gatherer = ContextGatherer(ws, [root])
-    gatherer.ensure_index(ContextConfig())
+    gatherer.ensure_index(ContextConfig(enable=True))
     return gatherer
 
 
 def test_python_context_holds_imported_signatures_not_bodies() -> None:
     ws = Workspace()
-    config = ContextConfig(retrieval=False)  # the imports alone: no windows of whole files
+    config = ContextConfig(
+        enable=True, retrieval=False
+    )  # the imports alone: no windows of whole files
     context = _gatherer(ws).gather(_request(ws, MAIN, "    return user"), config)
     text = context.text
     assert "# Path: app/models.py" in text
@@ -71,7 +73,9 @@ def test_nothing_outside_the_root_ignored_or_secret_is_read(
 
     monkeypatch.setattr(builtins, "open", spy)
     ws = Workspace()
-    context = _gatherer(ws).gather(_request(ws, MAIN, "    return user"), ContextConfig())
+    context = _gatherer(ws).gather(
+        _request(ws, MAIN, "    return user"), ContextConfig(enable=True)
+    )
     assert opened, "the spy saw no reads"
     assert all(Path(p).is_relative_to(PY_WS) for p in opened), opened
     assert not any(Path(p).name.startswith(".env") for p in opened)
@@ -117,7 +121,9 @@ def test_symlink_out_of_the_root_is_never_followed_by_imports(tmp_path: Path) ->
     (root / "main.py").write_text("from stolen import stolen_secret\n\nstolen_secret()\n")
     ws = Workspace()
     request = _request(ws, Path(os.path.realpath(root)) / "main.py", "stolen_secret()")
-    context = _gatherer(ws, Path(os.path.realpath(root))).gather(request, ContextConfig())
+    context = _gatherer(ws, Path(os.path.realpath(root))).gather(
+        request, ContextConfig(enable=True)
+    )
     assert "stolen_secret(): ..." not in context.text
 
 
@@ -125,7 +131,9 @@ def test_open_buffer_text_wins_over_disk() -> None:
     ws = Workspace()
     util = PY_WS / "app" / "util.py"
     ws.open(util.as_uri(), 'def slugify(text: str, *, unicode: bool) -> str:\n    """Unsaved."""\n')
-    context = _gatherer(ws).gather(_request(ws, MAIN, "    return user"), ContextConfig())
+    context = _gatherer(ws).gather(
+        _request(ws, MAIN, "    return user"), ContextConfig(enable=True)
+    )
     assert "def slugify(text: str, *, unicode: bool) -> str:" in context.text
 
 
@@ -135,24 +143,24 @@ def test_saved_files_update_the_index(tmp_path: Path) -> None:
     ws = Workspace()
     gatherer = _gatherer(ws, root)
     request = _request(ws, root / "main.py", "added()")
-    assert "def added" not in gatherer.gather(request, ContextConfig()).text
+    assert "def added" not in gatherer.gather(request, ContextConfig(enable=True)).text
     (root / "extra.py").write_text("def added(x: int) -> int: ...\n")
     gatherer.files_changed([os.fspath(root / "extra.py")])
-    assert "def added(x: int) -> int:" in gatherer.gather(request, ContextConfig()).text
+    assert "def added(x: int) -> int:" in gatherer.gather(request, ContextConfig(enable=True)).text
     (root / "extra.py").unlink()
     gatherer.files_changed([os.fspath(root / "extra.py")])
-    assert "def added" not in gatherer.gather(request, ContextConfig()).text
+    assert "def added" not in gatherer.gather(request, ContextConfig(enable=True)).text
 
 
 def test_context_is_stable_while_typing_on_a_line() -> None:
     ws = Workspace()
     gatherer = _gatherer(ws)
-    first = gatherer.gather(_request(ws, MAIN, "    return user"), ContextConfig())
+    first = gatherer.gather(_request(ws, MAIN, "    return user"), ContextConfig(enable=True))
     uri = MAIN.as_uri()
     doc = ws.get(uri)
     line = doc.text.split("\n").index("    return user")
     ws.open(uri, doc.text.replace("    return user", "    return user.display_"), version=2)
-    second = gatherer.gather(ws.request_at(uri, Position(line, 24)), ContextConfig())
+    second = gatherer.gather(ws.request_at(uri, Position(line, 24)), ContextConfig(enable=True))
     assert second.text == first.text and second.fingerprint == first.fingerprint
 
 
@@ -174,7 +182,7 @@ def test_budget_takes_snippets_by_priority_and_skips_what_does_not_fit() -> None
 
 def test_tight_budget_keeps_the_symbols_used_near_the_cursor() -> None:
     ws = Workspace()
-    config = ContextConfig(budget_tokens=40, buffers=False)
+    config = ContextConfig(enable=True, budget_tokens=40, buffers=False)
     context = _gatherer(ws).gather(_request(ws, MAIN, "    return user"), config)
     assert context.snippets and all(s.tier == NEAR_USE for s in context.snippets)
     assert context.tokens <= 40
@@ -203,11 +211,11 @@ def test_other_open_buffers_give_windows() -> None:
         "def invoice(order):\n    price = order.price\n    total = price\n    ",
     )
     request = ws.request_at("file:///tmp/pairline-ctx/cur.py", Position(3, 4))
-    context = ContextGatherer(ws).gather(request, ContextConfig())
+    context = ContextGatherer(ws).gather(request, ContextConfig(enable=True))
     assert "# Path: orders.py" in context.text
     assert "# def order_total(order, price):" in context.text
     assert "notes.md" not in context.text  # another language
-    off = ContextGatherer(ws).gather(request, ContextConfig(buffers=False))
+    off = ContextGatherer(ws).gather(request, ContextConfig(enable=True, buffers=False))
     assert off.text == ""
 
 

@@ -60,7 +60,7 @@ def test_window_cache_is_bounded() -> None:
 
 def _gatherer(ws: Workspace) -> ContextGatherer:
     gatherer = ContextGatherer(ws, [PY_WS])
-    gatherer.ensure_index(ContextConfig())
+    gatherer.ensure_index(ContextConfig(enable=True))
     return gatherer
 
 
@@ -90,9 +90,9 @@ def test_forget_drops_everything_held_for_a_closed_buffer() -> None:
     ws.open(models, MODELS.read_text(), version=1)
     ws.open(main, MAIN.read_text(), version=1)
     for uri in (models, main):
-        gatherer.warm(uri, ContextConfig())
+        gatherer.warm(uri, ContextConfig(enable=True))
         lines = ws.get(uri).text.split("\n")
-        gatherer.gather(ws.request_at(uri, Position(3, len(lines[3]))), ContextConfig())
+        gatherer.gather(ws.request_at(uri, Position(3, len(lines[3]))), ContextConfig(enable=True))
     # main.py imports models.py, so models' open buffer was outlined too.
     assert set(_held_for(gatherer, models, os.fspath(MODELS))) == {
         "parse",
@@ -109,8 +109,8 @@ def test_forget_drops_everything_held_for_a_closed_buffer() -> None:
     # After the close the file on disk is what main.py sees, as for a fresh gatherer.
     lines = ws.get(main).text.split("\n")
     request = ws.request_at(main, Position(11, len(lines[11])))
-    assert gatherer.gather(request, ContextConfig()) == _gatherer(ws).gather(
-        request, ContextConfig()
+    assert gatherer.gather(request, ContextConfig(enable=True)) == _gatherer(ws).gather(
+        request, ContextConfig(enable=True)
     )
     gatherer.forget("file:///never/opened.py")  # nothing held: nothing to do
     gatherer.forget("untitled:Untitled-1")
@@ -121,7 +121,7 @@ def test_forget_drops_a_queued_warm_up() -> None:
     gatherer = _gatherer(ws)
     uri = MAIN.as_uri()
     ws.open(uri, MAIN.read_text(), version=1)
-    gatherer._warm_up._pending[uri] = ContextConfig()  # queued, thread not started yet
+    gatherer._warm_up._pending[uri] = ContextConfig(enable=True)  # queued, thread not started yet
     gatherer.forget(uri)
     assert not gatherer._warm_up._pending
     assert gatherer.wait_warm(timeout=1.0)
@@ -137,5 +137,5 @@ def test_secret_buffers_are_never_quoted_as_windows() -> None:
         "def invoice(order):\n    price = order.price\n    total = price\n    ",
     )
     request = ws.request_at("file:///tmp/pairline-ctx/cur.py", Position(3, 4))
-    context = ContextGatherer(ws).gather(request, ContextConfig())
+    context = ContextGatherer(ws).gather(request, ContextConfig(enable=True))
     assert [snippet.path for snippet in context.snippets] == ["orders.py"]

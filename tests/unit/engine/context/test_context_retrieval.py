@@ -119,7 +119,7 @@ def test_gathered_context_has_a_window_of_an_unopened_file_but_not_its_own(tmp_p
     root = _tree(tmp_path, {"billing/invoices.py": INVOICES, "billing/quotes.py": CURSOR + answer})
     ws = Workspace()
     gatherer = ContextGatherer(ws, [root])
-    config = ContextConfig(imports=False, retrieval=True)
+    config = ContextConfig(enable=True, imports=False, retrieval=True)
     gatherer.ensure_index(config)
     uri = (root / "billing" / "quotes.py").as_uri()
     ws.open(uri, CURSOR + "\n\ndef later(quote):\n    return quote.customer.loyalty_discount(0)\n")
@@ -132,7 +132,7 @@ def test_gathered_context_has_a_window_of_an_unopened_file_but_not_its_own(tmp_p
     with_suffix = gatherer.gather(request, config, suffix_windows=True)
     assert "# Path: billing/quotes.py" in with_suffix.text
     assert "def later(quote):" in with_suffix.text
-    off = gatherer.gather(request, ContextConfig(imports=False, retrieval=False))
+    off = gatherer.gather(request, ContextConfig(enable=True, imports=False, retrieval=False))
     assert "invoices" not in off.text
 
     # Typing on the cursor line keeps the context as it was (the prompt's head stays).
@@ -177,11 +177,11 @@ def test_gatherer_shows_recent_edits_from_the_workspace_history(tmp_path: Path) 
     uri = "file:///w/b.py"
     ws.open(uri, "import a\n\na.f(")
     request = ws.request_at(uri, Position(2, 4))
-    context = gatherer.gather(request, ContextConfig(recent_edits=True))
+    context = gatherer.gather(request, ContextConfig(enable=True, recent_edits=True))
     assert "# Path: a.py (recent edit)\n# before:\n# def f(x):\n# after:\n# def f(x, y):" in (
         context.text
     )
-    assert "recent edit" not in gatherer.gather(request, ContextConfig()).text
+    assert "recent edit" not in gatherer.gather(request, ContextConfig(enable=True)).text
 
 
 def test_a_large_batch_of_file_events_rebuilds_retrieval_off_the_request_path(
@@ -190,7 +190,7 @@ def test_a_large_batch_of_file_events_rebuilds_retrieval_off_the_request_path(
     root = _tree(tmp_path, {"billing/invoices.py": INVOICES})
     ws = Workspace()
     gatherer = ContextGatherer(ws, [root])
-    config = ContextConfig(imports=False, retrieval=True)
+    config = ContextConfig(enable=True, imports=False, retrieval=True)
     gatherer.ensure_index(config)
     assert not gatherer.needs_index(config)
     new = [root / "gen" / f"m{i}.py" for i in range(70)]

@@ -28,12 +28,12 @@ SOURCES = (".py", ".ts", ".tsx", ".js", ".go", ".rs")
 
 def _gatherer(ws: Workspace, root: Path) -> ContextGatherer:
     gatherer = ContextGatherer(ws, [root])
-    gatherer.ensure_index(ContextConfig())
+    gatherer.ensure_index(ContextConfig(enable=True))
     return gatherer
 
 
 def _cold(ws: Workspace, root: Path, request: CompletionRequest) -> str:
-    return _gatherer(ws, root).gather(request, ContextConfig()).text
+    return _gatherer(ws, root).gather(request, ContextConfig(enable=True)).text
 
 
 def _request_at_end_of(ws: Workspace, uri: str, line: int) -> CompletionRequest:
@@ -92,10 +92,12 @@ def test_warm_then_gather_equals_cold_gathering_on_every_line(root: Path) -> Non
     for path in files:
         uri = path.as_uri()
         ws.open(uri, path.read_text(), version=1)
-        warmed.warm(uri, ContextConfig())
+        warmed.warm(uri, ContextConfig(enable=True))
         for line in range(len(ws.get(uri).text.split("\n"))):
             request = _request_at_end_of(ws, uri, line)
-            assert warmed.gather(request, ContextConfig()).text == _cold(ws, root, request)
+            assert warmed.gather(request, ContextConfig(enable=True)).text == _cold(
+                ws, root, request
+            )
 
 
 def test_edits_and_cursor_moves_give_what_cold_gathering_gives() -> None:
@@ -104,7 +106,7 @@ def test_edits_and_cursor_moves_give_what_cold_gathering_gives() -> None:
     gatherer = _gatherer(ws, PY_WS)
     uri = MAIN.as_uri()
     ws.open(uri, MAIN.read_text(), version=1)
-    gatherer.warm(uri, ContextConfig())
+    gatherer.warm(uri, ContextConfig(enable=True))
     found_any = False
     for version in range(2, 40):
         lines = ws.get(uri).text.split("\n")
@@ -118,10 +120,10 @@ def test_edits_and_cursor_moves_give_what_cold_gathering_gives() -> None:
             del lines[at]
         ws.open(uri, "\n".join(lines), version=version)
         if rng.random() < 0.3:
-            gatherer.warm(uri, ContextConfig())  # sometimes the warm-up wins the race
+            gatherer.warm(uri, ContextConfig(enable=True))  # sometimes the warm-up wins the race
         line = rng.randrange(len(lines))
         request = _request_at_end_of(ws, uri, line)
-        text = gatherer.gather(request, ContextConfig()).text
+        text = gatherer.gather(request, ContextConfig(enable=True)).text
         assert text == _cold(ws, PY_WS, request)
         found_any |= bool(text)
     assert found_any
@@ -132,7 +134,7 @@ def test_warm_up_fills_the_caches_a_request_needs() -> None:
     gatherer = _gatherer(ws, PY_WS)
     uri = MAIN.as_uri()
     ws.open(uri, MAIN.read_text(), version=1)
-    gatherer.warm_soon(uri, ContextConfig())
+    gatherer.warm_soon(uri, ContextConfig(enable=True))
     assert gatherer.wait_warm()
     parsed = gatherer._analyses.parsed(uri)
     assert parsed is not None and parsed.analysis.text == ws.get(uri).text
@@ -145,7 +147,7 @@ def test_warm_up_is_a_no_op_when_context_is_off_or_the_buffer_closed() -> None:
     ws = Workspace()
     gatherer = _gatherer(ws, PY_WS)
     uri = MAIN.as_uri()
-    gatherer.warm(uri, ContextConfig())  # not open: nothing to do, no error
+    gatherer.warm(uri, ContextConfig(enable=True))  # not open: nothing to do, no error
     ws.open(uri, MAIN.read_text(), version=1)
     gatherer.warm(uri, ContextConfig(enable=False))
     assert not gatherer._analyses._parsed and not gatherer._windows._held
@@ -155,6 +157,7 @@ def test_did_open_and_did_change_warm_the_buffer_in_the_background() -> None:
     from pairline.lsp.app import create_server
 
     server = create_server()
+    server.settings.context.enable = True
     server.context.set_roots([PY_WS])
     server.context.ensure_index(server.settings.context)
     uri = MAIN.as_uri()

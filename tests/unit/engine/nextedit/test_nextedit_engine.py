@@ -146,7 +146,7 @@ async def test_disabled_records_and_predicts_nothing(setup: Setup) -> None:
 async def test_disabled_still_records_for_the_completion_context(setup: Setup) -> None:
     # The history is shared: completions show recent edits even with next edits off.
     _with(setup, enable=False)
-    setup.settings.context = ContextConfig(recent_edits=True)
+    setup.settings.context = ContextConfig(enable=True, recent_edits=True)
     setup.rename_count()
     assert setup.engine.history.last() is not None
     prediction = await setup.engine.predict(URI, Position(1, 15), setup.documents)
