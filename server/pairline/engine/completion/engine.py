@@ -178,6 +178,12 @@ class CompletionEngine:
             else:
                 cancel.set()
             raise
+        if flight.typed_into:
+            # Typed on meanwhile and not cancelled: the suggestion is for a cursor that moved
+            # (it was remembered for the request at the new one).
+            if report_superseded:
+                raise Superseded(request.uri)
+            return None
         if suggestion is not None:
             self._speculate(request, suggestion)
         elif report_superseded and cancel.is_set():

@@ -154,3 +154,16 @@ async def test_the_edit_may_come_before_the_cancel(tmp_path: Path) -> None:
     backend.release.set()
     suggestion = await engine.complete(req("total = s"))
     assert suggestion is not None and suggestion.source == "typing"
+
+
+async def test_a_request_typed_past_and_not_cancelled_answers_nothing(tmp_path: Path) -> None:
+    engine = CompletionEngine(fresh(tmp_path, cache=False))
+    backend = GatedBackend("sum(values)")
+    engine.attach(backend)
+    older = asyncio.create_task(engine.complete(req("total = ")))
+    await backend.started.wait()
+    engine.edited("file:///a.py", "total = s\n")  # an editor that does not cancel it
+    backend.release.set()
+    assert await older is None  # its cursor moved: the old place gets nothing
+    typed = await engine.complete(req("total = s"))
+    assert typed is not None and typed.text == "um(values)" and typed.source == "typing"
