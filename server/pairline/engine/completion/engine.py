@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from pairline.engine.backends import decoding
-from pairline.engine.backends.base import Backend, ModelCrashed
+from pairline.engine.backends.base import Backend, Generation, ModelCrashed
 from pairline.engine.completion import names_check
 from pairline.engine.completion.cache import CompletionCache
-from pairline.engine.completion.flights import Flights
+from pairline.engine.completion.flights import Flights, halt
 from pairline.engine.completion.plan import Plan, make_plan
 from pairline.engine.completion.postprocess import finish
 from pairline.engine.completion.rerank import reranked
@@ -164,29 +164,27 @@ class CompletionEngine:
             self.stats["typing_through"] += 1
             return self._shown_at(request, through, "typing", started)
         cancel = threading.Event()
-        flight = self._flights.start(request, cancel)
         task = asyncio.ensure_future(self._generate(request, cancel, started))
-        flight.task = task
-        task.add_done_callback(lambda done: self._flights.ended(flight, done))
+        flight = self._flights.start(request, cancel, task)
         try:
             suggestion = await asyncio.shield(task)
         except asyncio.CancelledError:
-            # The editor gave up on this request, most likely for a keystroke: an edit that
-            # types into it keeps the generation running (`edited`); nothing else does.
-            if self.settings.completion.finish_typed_into:
-                self._flights.given_up(flight)
+            current = asyncio.current_task()
+            if current is None or not current.cancelling():
+                suggestion = None  # the generation was stopped: an edit or a newer request
             else:
-                cancel.set()
-            raise
-        if flight.typed_into:
-            # Typed on meanwhile and not cancelled: the suggestion is for a cursor that moved
-            # (it was remembered for the request at the new one).
-            if report_superseded:
-                raise Superseded(request.uri)
-            return None
+                # The editor gave up on this request, most likely for a keystroke: an edit
+                # that types into it keeps the generation running (`edited`); nothing else.
+                if self.settings.completion.finish_typed_into:
+                    self._flights.given_up(flight)
+                else:
+                    halt(flight)
+                raise
+        if flight.typed_into:  # typed on and not cancelled: its cursor moved (see `flights`)
+            suggestion = None
         if suggestion is not None:
             self._speculate(request, suggestion)
-        elif report_superseded and cancel.is_set():
+        elif report_superseded and (cancel.is_set() or flight.typed_into):
             raise Superseded(request.uri)
         return suggestion
 
@@ -371,6 +369,8 @@ class CompletionEngine:
             generation = await backend.generate(plan.prompt, plan.params, cancel)
         except ModelCrashed:
             return
+        except asyncio.CancelledError:  # withdrawn before the model got to it (a keystroke)
+            generation = Generation("", "cancelled")
         if generation.stop_reason == "cancelled" or cancel.is_set():
             self.stats["speculations_cancelled"] += 1
             return
@@ -381,6 +381,7 @@ class CompletionEngine:
     def _stop_speculation(self) -> None:
         if self._speculation is not None:
             self._speculation.cancel.set()
+            self._speculation.task.cancel()  # a queued request leaves the model's queue now
             self._speculation = None
 
     def forget(self, uri: str) -> None:

@@ -48,15 +48,27 @@ def typed_at(request: CompletionRequest, text: str) -> str | None:
     return None if "\n" in inserted else inserted
 
 
+def halt(flight: Flight) -> None:
+    """Stop a generation: its flag for the model's loop, and its task, so a request still
+    queued for the model is withdrawn at once instead of waiting its turn to be refused."""
+    flight.cancel.set()
+    if flight.task is not None:
+        flight.task.cancel()
+
+
 class Flights:
     """The generation in flight per document."""
 
     def __init__(self) -> None:
         self._by_uri: dict[str, Flight] = {}
 
-    def start(self, request: CompletionRequest, cancel: threading.Event) -> Flight:
+    def start(
+        self, request: CompletionRequest, cancel: threading.Event, task: asyncio.Future[Any]
+    ) -> Flight:
+        """Track `task`, the generation for `request`, in place of its document's last."""
         self.stop(request.uri)
-        flight = self._by_uri[request.uri] = Flight(request, cancel)
+        flight = self._by_uri[request.uri] = Flight(request, cancel, task)
+        task.add_done_callback(lambda done: self.ended(flight, done))
         return flight
 
     def ended(self, flight: Flight, task: asyncio.Future[Any] | None) -> None:
@@ -68,11 +80,11 @@ class Flights:
     def stop(self, uri: str) -> None:
         flight = self._by_uri.pop(uri, None)
         if flight is not None:
-            flight.cancel.set()
+            halt(flight)
 
     def stop_all(self) -> None:
         for flight in self._by_uri.values():
-            flight.cancel.set()
+            halt(flight)
         self._by_uri.clear()
 
     def given_up(self, flight: Flight) -> None:
@@ -82,7 +94,7 @@ class Flights:
 
     def _expire(self, flight: Flight) -> None:
         if not flight.typed_into:
-            flight.cancel.set()
+            halt(flight)
             self.ended(flight, None)
 
     def edited(self, uri: str, text: str, *, keep: bool) -> None:

@@ -210,8 +210,8 @@ async def test_a_keystroke_cancels_speculation(tmp_path: Path) -> None:
     assert speculation is not None
     task = speculation.task
     engine.cancel("file:///a.py")
-    await task
-    assert engine.stats["speculations_cancelled"] == 1
+    await asyncio.wait({task}, timeout=30)  # a hang guard: the held generation never ends
+    assert task.done() and engine._speculation is None
 
 
 async def test_suggestion_that_breaks_the_parse_is_trimmed(tmp_path: Path) -> None:

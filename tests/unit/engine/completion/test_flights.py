@@ -16,7 +16,7 @@ from pairline.engine.models.manifest import FimTemplate
 
 
 class GatedBackend:
-    """Answers `text` once `release` is set (or nothing, once cancelled)."""
+    """Answers `text` once `release` is set (or nothing, once stopped either way)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -38,11 +38,15 @@ class GatedBackend:
     ) -> Generation:
         self.prompts.append(prompt)
         self.started.set()
-        while not self.release.is_set():
-            if cancel.is_set():
-                self.cancelled += 1
-                return Generation("", "cancelled")
-            await asyncio.sleep(0.001)
+        try:
+            while not self.release.is_set():
+                if cancel.is_set():
+                    self.cancelled += 1
+                    return Generation("", "cancelled")
+                await asyncio.sleep(0.001)
+        except asyncio.CancelledError:  # withdrawn, as a queued request to the model is
+            self.cancelled += 1
+            raise
         return Generation(self.text, "complete", generated_tokens=len(self.text))
 
     def close(self) -> None:
