@@ -291,10 +291,10 @@ class ContextConfig(Section):
     section: ClassVar[str] = "context"
 
     # Context from other files in the prompt; off: completions see only the current file.
-    # Off by default: with the built-in 270M model it cost keystrokes saved in `bench accept`
+    # Off by default: with the built-in 270M model it cost keystrokes saved in bench accept
     # (+6.6 and +5.8 chars per 100 keys without it, accepted share -0.01 and -0.03) and exact
-    # and identifier match in `bench crossfile` (click, jinja2): the tiny model does not copy
-    # names from it. A larger model (`pairline models`) is where it is worth trying.
+    # and identifier match in bench crossfile (click, jinja2): the tiny model does not copy
+    # names from it. A larger model (pairline models) is where it is worth trying.
     enable: bool = False
     imports: bool = True  # give outlines of the symbols the file imports from the workspace
     buffers: bool = True  # give windows of other open buffers that resemble the cursor's code
