@@ -120,13 +120,16 @@ async def test_a_failing_test_becomes_a_diagnostic_that_fix_this_makes_pass(
     uri = (project / "stats.py").as_uri()
     open_doc(client, uri, STATS)
     save(client, uri)
-    await published_until(client, lambda: bool(client.diagnostics.get(uri)))
+    test_uri = (project / "tests" / "test_stats.py").as_uri()
+    # Each file's diagnostics come in a notification of their own: wait for both.
+    await published_until(
+        client, lambda: bool(client.diagnostics.get(uri)) and test_uri in client.diagnostics
+    )
     (diagnostic,) = client.diagnostics[uri]
     assert diagnostic.source == "pairline"
     assert diagnostic.range.start.line == 0  # `def add`: what the failing test calls
     assert diagnostic.message == "test_add failed: assert -1 == 5"
     # The test's own failing line is marked too.
-    test_uri = (project / "tests" / "test_stats.py").as_uri()
     assert [d.range.start.line for d in client.diagnostics[test_uri]] == [4]
 
     actions = await actions_at(client, uri, 0, [diagnostic])
