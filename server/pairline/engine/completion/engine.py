@@ -145,7 +145,7 @@ class CompletionEngine:
         """
         # A generation this request types into may have its suggestion (typing-through).
         earlier = self._flights.typed_into(request)
-        if earlier is not None and earlier.task is not None:
+        if earlier is not None:
             await asyncio.wait({earlier.task})
             self.stats["waited_typed_into"] += 1
         # Supersede the previous request for this document, and any speculation (the worker

@@ -32,7 +32,7 @@ class Flight:
 
     request: CompletionRequest
     cancel: threading.Event
-    task: asyncio.Future[Any] | None = None
+    task: asyncio.Future[Any]
     typed_into: bool = False  # the user typed on at its cursor since: it runs to its end
 
 
@@ -52,8 +52,7 @@ def halt(flight: Flight) -> None:
     """Stop a generation: its flag for the model's loop, and its task, so a request still
     queued for the model is withdrawn at once instead of waiting its turn to be refused."""
     flight.cancel.set()
-    if flight.task is not None:
-        flight.task.cancel()
+    flight.task.cancel()
 
 
 class Flights:
@@ -71,8 +70,8 @@ class Flights:
         task.add_done_callback(lambda done: self.ended(flight, done))
         return flight
 
-    def ended(self, flight: Flight, task: asyncio.Future[Any] | None) -> None:
-        if task is not None and not task.cancelled():
+    def ended(self, flight: Flight, task: asyncio.Future[Any]) -> None:
+        if not task.cancelled():
             task.exception()  # retrieved: one nobody waits for any more is not logged as lost
         if self._by_uri.get(flight.request.uri) is flight:
             del self._by_uri[flight.request.uri]
@@ -94,8 +93,7 @@ class Flights:
 
     def _expire(self, flight: Flight) -> None:
         if not flight.typed_into:
-            halt(flight)
-            self.ended(flight, None)
+            halt(flight)  # its task ends, and `ended` forgets it
 
     def edited(self, uri: str, text: str, *, keep: bool) -> None:
         """The buffer `uri` is now `text`: its generation goes on (with `keep`) only if the
@@ -111,7 +109,7 @@ class Flights:
     def typed_into(self, request: CompletionRequest) -> Flight | None:
         """The running generation `request` types into, if there is one to wait for."""
         flight = self._by_uri.get(request.uri)
-        if flight is None or not flight.typed_into or flight.task is None:
+        if flight is None or not flight.typed_into:
             return None
         if request.suffix != flight.request.suffix:
             return None  # the cursor is not right after what was typed

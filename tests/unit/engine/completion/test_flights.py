@@ -10,28 +10,17 @@ from pathlib import Path
 from pairline.engine.backends.base import Generation, GenerationParams
 from pairline.engine.completion.engine import CompletionEngine
 from pairline.engine.completion.flights import typed_at
-from pairline.engine.core.config import Settings, load_settings
 from pairline.engine.core.types import CompletionRequest, Position
-from pairline.engine.models.manifest import FimTemplate
+from tests.unit.engine.completion.test_engine import ScriptedBackend, fresh
 
 
-class GatedBackend:
+class GatedBackend(ScriptedBackend):
     """Answers `text` once `release` is set (or nothing, once stopped either way)."""
 
     def __init__(self, text: str) -> None:
-        self.text = text
+        super().__init__(text)
         self.release = asyncio.Event()
-        self.started = asyncio.Event()
-        self.prompts: list[str] = []
         self.cancelled = 0
-
-    @property
-    def name(self) -> str:
-        return "gated"
-
-    @property
-    def fim(self) -> FimTemplate | None:
-        return None
 
     async def generate(
         self, prompt: str, params: GenerationParams, cancel: threading.Event
@@ -49,16 +38,13 @@ class GatedBackend:
             raise
         return Generation(self.text, "complete", generated_tokens=len(self.text))
 
-    def close(self) -> None:
-        pass
 
-
-def fresh(cache_dir: Path, **completion: object) -> Settings:
-    settings, problems = load_settings(
-        {"cache_dir": str(cache_dir), "completion": {"speculative": False, **completion}}
-    )
-    assert problems == []
-    return settings
+def gated(tmp_path: Path, **completion: object) -> tuple[CompletionEngine, GatedBackend]:
+    """An engine on a gated backend answering `sum(values)`, no cache, no speculation."""
+    engine = CompletionEngine(fresh(tmp_path, cache=False, speculative=False, **completion))
+    backend = GatedBackend("sum(values)")
+    engine.attach(backend)
+    return engine, backend
 
 
 def req(prefix: str, suffix: str = "\n") -> CompletionRequest:
@@ -84,9 +70,7 @@ def test_typed_at_accepts_only_typing_on_at_the_cursor() -> None:
 
 
 async def test_a_generation_typed_into_finishes_and_is_typed_through(tmp_path: Path) -> None:
-    engine = CompletionEngine(fresh(tmp_path, cache=False))
-    backend = GatedBackend("sum(values)")
-    engine.attach(backend)
+    engine, backend = gated(tmp_path)
     await _cancelled_request(engine, backend)
     engine.edited("file:///a.py", "total = su\n")  # the keystroke the editor cancelled it for
     backend.release.set()
@@ -97,9 +81,7 @@ async def test_a_generation_typed_into_finishes_and_is_typed_through(tmp_path: P
 
 
 async def test_the_next_request_waits_for_it_rather_than_asking_again(tmp_path: Path) -> None:
-    engine = CompletionEngine(fresh(tmp_path, cache=False))
-    backend = GatedBackend("sum(values)")
-    engine.attach(backend)
+    engine, backend = gated(tmp_path)
     await _cancelled_request(engine, backend)
     engine.edited("file:///a.py", "total = s\n")
     asking = asyncio.create_task(engine.complete(req("total = s")))
@@ -112,9 +94,7 @@ async def test_the_next_request_waits_for_it_rather_than_asking_again(tmp_path: 
 
 
 async def test_any_other_edit_stops_it(tmp_path: Path) -> None:
-    engine = CompletionEngine(fresh(tmp_path, cache=False))
-    backend = GatedBackend("sum(values)")
-    engine.attach(backend)
+    engine, backend = gated(tmp_path)
     await _cancelled_request(engine, backend)
     engine.edited("file:///a.py", "totals = \n")  # typed somewhere else
     await asyncio.sleep(0.01)
@@ -122,9 +102,7 @@ async def test_any_other_edit_stops_it(tmp_path: Path) -> None:
 
 
 async def test_switched_off_the_editors_cancel_stops_it(tmp_path: Path) -> None:
-    engine = CompletionEngine(fresh(tmp_path, cache=False, finish_typed_into=False))
-    backend = GatedBackend("sum(values)")
-    engine.attach(backend)
+    engine, backend = gated(tmp_path, finish_typed_into=False)
     await _cancelled_request(engine, backend)
     await asyncio.sleep(0.01)
     assert backend.cancelled == 1
@@ -135,18 +113,14 @@ async def test_switched_off_the_editors_cancel_stops_it(tmp_path: Path) -> None:
 
 
 async def test_cancelled_with_no_edit_it_stops(tmp_path: Path) -> None:
-    engine = CompletionEngine(fresh(tmp_path, cache=False))
-    backend = GatedBackend("sum(values)")
-    engine.attach(backend)
+    engine, backend = gated(tmp_path)
     await _cancelled_request(engine, backend)
     await asyncio.sleep(0.2)  # the editor's cancel and no keystroke after it
     assert backend.cancelled == 1
 
 
 async def test_the_edit_may_come_before_the_cancel(tmp_path: Path) -> None:
-    engine = CompletionEngine(fresh(tmp_path, cache=False))
-    backend = GatedBackend("sum(values)")
-    engine.attach(backend)
+    engine, backend = gated(tmp_path)
     task = asyncio.create_task(engine.complete(req("total = ")))
     await backend.started.wait()
     engine.edited("file:///a.py", "total = s\n")
@@ -161,9 +135,7 @@ async def test_the_edit_may_come_before_the_cancel(tmp_path: Path) -> None:
 
 
 async def test_a_request_typed_past_and_not_cancelled_answers_nothing(tmp_path: Path) -> None:
-    engine = CompletionEngine(fresh(tmp_path, cache=False))
-    backend = GatedBackend("sum(values)")
-    engine.attach(backend)
+    engine, backend = gated(tmp_path)
     older = asyncio.create_task(engine.complete(req("total = ")))
     await backend.started.wait()
     engine.edited("file:///a.py", "total = s\n")  # an editor that does not cancel it
