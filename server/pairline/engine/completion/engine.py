@@ -325,7 +325,7 @@ class CompletionEngine:
             return valid
         before = request.prefix.rsplit("\n", 1)[-1]
         after = request.suffix.split("\n", 1)[0]
-        checked = names_check.check(valid, before, after, members)
+        checked = names_check.check(valid, before, after, members, request.language)
         if checked != valid:
             self.stats["names_trimmed" if checked else "names_rejected"] += 1
         return checked

@@ -61,6 +61,8 @@ class FileMembers:
     objects: dict[str, str] = field(default_factory=dict)  # module-level name → its type
     imports: list[ImportRef] = field(default_factory=list)
     open: bool = False  # a module `__getattr__`: any name may exist
+    # Rust: the `impl` blocks in the file, by their type's name (the crate's are merged).
+    impls: dict[str, ClassInfo] = field(default_factory=dict)
 
 
 def text(node: tree_sitter.Node | None) -> str:

@@ -16,7 +16,7 @@ import tree_sitter
 
 from pairline.engine.context.imports import extract_imports
 from pairline.engine.context.members import ClassInfo, FileMembers, text
-from pairline.engine.context.scope import Scope, enclosing_at
+from pairline.engine.context.scope import Scope, bind, enclosing_at, nodes_before
 
 _FUNCTIONS = ("function_declaration", "method_declaration", "func_literal")
 
@@ -143,38 +143,28 @@ def merged(files: Iterable[FileMembers]) -> FileMembers:
     return out
 
 
-def _bind(out: dict[str, str | None], name: str, kind: str | None) -> None:
-    out[name] = kind if name not in out or out[name] == kind else None
-
-
 def _function_names(function: tree_sitter.Node, offset: int, out: dict[str, str | None]) -> None:
     for field in ("receiver", "parameters"):
         params = function.child_by_field_name(field)
         for param in params.named_children if params is not None else ():
             kind = type_of(param.child_by_field_name("type"))
             for name in param.children_by_field_name("name"):
-                _bind(out, text(name), kind)
-    body = function.child_by_field_name("body")
-    stack = list(body.named_children) if body is not None else []
-    while stack:
-        node = stack.pop()
-        if node.start_byte >= offset or node.type in _FUNCTIONS:
-            continue
+                bind(out, text(name), kind)
+    for node in nodes_before(function, offset, _FUNCTIONS):
         if node.type == "short_var_declaration":
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             declared = [text(n) for n in left.named_children] if left is not None else []
             values = right.named_children if right is not None else []
             for index, local in enumerate(declared):
                 one = len(declared) == len(values)
-                _bind(out, local, type_of(values[index]) if one else None)
+                bind(out, local, type_of(values[index]) if one else None)
         elif node.type == "var_spec":
             for local, kind in _declared(node):
-                _bind(out, local, kind)
+                bind(out, local, kind)
         elif node.type in ("range_clause", "parameter_declaration"):
             for first in node.named_children[:1]:
                 for ident in first.named_children if first.type == "expression_list" else [first]:
-                    _bind(out, text(ident), None)
-        stack.extend(node.named_children)
+                    bind(out, text(ident), None)
 
 
 def scope_at(root: tree_sitter.Node, lines: list[str], line: int, _indent: int) -> Scope:

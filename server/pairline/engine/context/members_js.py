@@ -15,7 +15,7 @@ import tree_sitter
 
 from pairline.engine.context.imports import extract_imports
 from pairline.engine.context.members import ClassInfo, FileMembers, text
-from pairline.engine.context.scope import Scope, enclosing_at
+from pairline.engine.context.scope import Scope, bind, enclosing_at, nodes_before
 
 # Names every object has (Object.prototype's).
 OBJECT_MEMBERS = frozenset(
@@ -173,16 +173,10 @@ def _parameters(function: tree_sitter.Node, out: dict[str, str | None]) -> None:
 
 
 def _locals(function: tree_sitter.Node, offset: int, out: dict[str, str | None]) -> None:
-    body = function.child_by_field_name("body")
-    stack = list(body.named_children) if body is not None else []
-    while stack:
-        node = stack.pop()
-        if node.start_byte >= offset or node.type in _FUNCTIONS or node.type in _CLASSES:
-            continue
+    for node in nodes_before(function, offset, _FUNCTIONS + _CLASSES):
         if node.type in ("lexical_declaration", "variable_declaration"):
             for name, kind in _declared(node):
-                out[name] = kind if name not in out or out[name] == kind else None
-        stack.extend(node.named_children)
+                bind(out, name, kind)
 
 
 def scope_at(root: tree_sitter.Node, lines: list[str], line: int, _indent: int) -> Scope:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from pairline.engine.context import members_go, members_js
+from pairline.engine.context import members_go, members_js, members_rust
 from pairline.engine.context.members import (
     MODULE_DUNDERS,
     OBJECT_DUNDERS,
@@ -74,6 +74,8 @@ class Rules:
     # Go: a module is a package, all the files of a folder, merged by `merge`.
     packages: bool = False
     merge: Callable[[list[FileMembers]], FileMembers] = members_go.merged
+    # Rust: a type's methods come from the `impl` blocks of every file of its crate.
+    crate_impls: bool = False
 
 
 RULES = {
@@ -101,6 +103,15 @@ RULES = {
         {},
         frozenset(),
         packages=True,
+    ),
+    "rust": Rules(
+        members_rust.module_members,
+        members_rust.scope_at,
+        frozenset(),
+        members_rust.TYPE_MEMBERS,
+        members_rust.BUILTIN_BASES,
+        frozenset(),
+        crate_impls=True,
     ),
 }
 

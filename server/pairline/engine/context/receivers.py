@@ -38,6 +38,9 @@ Members = dict[str, frozenset[str]]
 MAX_FILES = 2048
 MAX_BUFFERS = 32
 MAX_DEPTH = 6  # hops through imports, re-exports and bases
+# Rust: a crate's `impl` blocks are read from all its files up to this many; in a larger crate
+# a type's methods are left unknown (reading them all would stall the first suggestion).
+MAX_CRATE_FILES = 256
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ class NameMonitor:
         self._buffers: Lru[tuple[str, str], _Buffer] = Lru(MAX_BUFFERS)
         self._trees: Lru[str, tuple[str, bytes, tree_sitter.Tree]] = Lru(MAX_BUFFERS)
         self._packages: Lru[tuple[tuple[str, int], ...], FileMembers] = Lru(MAX_BUFFERS)
+        self._crates: Lru[tuple[object, ...], list[str]] = Lru(MAX_BUFFERS)
+        self._impls: Lru[tuple[tuple[str, int], ...], dict[str, ClassInfo]] = Lru(MAX_BUFFERS)
         self._levels: Lru[tuple[object, ...], tuple[Members, dict[str, object]]] = Lru(MAX_BUFFERS)
         self._docs: Mapping[str, Document] = {}
         self._current: tuple[str, FileMembers] = ("", FileMembers())
@@ -187,7 +192,7 @@ class NameMonitor:
                 if found is not None:
                     out[name] = found
         if scope.cls is not None and scope.first and scope.method not in self._rules.creators:
-            found = self._class_members(path, members, scope.cls, 0)
+            found = self._class_members(path, members, scope.cls, 0, scope.cls_name)
             if found is not None:
                 out[scope.first] = found
             if found is not None and not scope.classmethod:
@@ -312,7 +317,9 @@ class NameMonitor:
         if target.kind == "module":
             return self._module_names(target.path, members, depth)
         info = members.classes.get(target.name)
-        return None if info is None else self._class_members(target.path, members, info, depth)
+        if info is None:
+            return None
+        return self._class_members(target.path, members, info, depth, target.name)
 
     def _module_names(self, path: str, members: FileMembers, depth: int) -> frozenset[str] | None:
         if members.open:
@@ -337,12 +344,21 @@ class NameMonitor:
         return frozenset(names)
 
     def _class_members(
-        self, path: str, members: FileMembers, info: ClassInfo, depth: int
+        self, path: str, members: FileMembers, info: ClassInfo, depth: int, name: str
     ) -> frozenset[str] | None:
         if info.open or depth > MAX_DEPTH:
             return None
         names = set(info.names) | self._rules.object_names
-        for base in info.bases:
+        bases = list(info.bases)
+        if self._rules.crate_impls:
+            impls = self._crate_impls(path)
+            extra = impls.get(name) if impls is not None else ClassInfo(open=True)
+            if extra is not None and extra.open:
+                return None
+            if extra is not None:
+                names |= extra.names
+                bases += extra.bases
+        for base in bases:
             target = self._lookup(path, members, base, depth + 1)
             if target is None or target.kind != "class":
                 builtin = self._rules.bases.get(base.rsplit(".", 1)[-1])
@@ -355,3 +371,36 @@ class NameMonitor:
                 return None
             names |= inherited
         return frozenset(names)
+
+    def _crate_impls(self, path: str) -> dict[str, ClassInfo] | None:
+        """Rust: the `impl` blocks of the crate of `path`, merged by type name; None when the
+        crate has too many files to read them all."""
+        root = self.neighbours.resolver.rust_crate_root(path)
+        if root is None:
+            found = self.file(path)
+            return found.impls if found is not None else {}
+        src = os.path.dirname(root)
+        index = self.neighbours.index
+        key = (src, self.neighbours.generation, len(index))
+        paths = self._crates.get(key)
+        if paths is None:
+            inside = src + os.sep
+            paths = sorted(p for p in index.paths() if p.startswith(inside) and p.endswith(".rs"))
+            if self._current[0].startswith(inside) and self._current[0] not in paths:
+                paths.append(self._current[0])  # the buffer, not (yet) in the index
+            self._crates.put(key, paths)
+        if len(paths) > MAX_CRATE_FILES:
+            return None
+        files = [(p, found) for p in paths if (found := self._one(p)) is not None]
+        merged_key = tuple((p, id(found)) for p, found in files)
+        merged = self._impls.get(merged_key)
+        if merged is None:
+            merged = {}
+            for _, found in files:
+                for name, info in found.impls.items():
+                    into = merged.setdefault(name, ClassInfo())
+                    into.names |= info.names
+                    into.bases += [base for base in info.bases if base not in into.bases]
+                    into.open = into.open or info.open
+            self._impls.put(merged_key, merged)
+        return merged

@@ -283,7 +283,8 @@ class Resolver:
 
     # -- Rust -----------------------------------------------------------------------------
 
-    def _rust_crate_root(self, path: str) -> str | None:
+    def rust_crate_root(self, path: str) -> str | None:
+        """The crate root (`src/lib.rs` or `src/main.rs`) of the Rust file `path`."""
         cargo = self._nearest(os.path.dirname(path), "Cargo.toml")
         if cargo is None:
             return None
@@ -333,7 +334,7 @@ class Resolver:
         head = segments[0]
         current: str | None
         if head == "crate":
-            current, rest = self._rust_crate_root(path), segments[1:]
+            current, rest = self.rust_crate_root(path), segments[1:]
         elif head == "self":
             current, rest = path, segments[1:]
         elif head == "super":
@@ -344,7 +345,7 @@ class Resolver:
         else:
             # 2018 paths: a bare first segment names a module of this one or of the crate
             # root (external crates and std resolve to nothing here).
-            current = path if self._rust_child(path, head) else self._rust_crate_root(path)
+            current = path if self._rust_child(path, head) else self.rust_crate_root(path)
             if current is None or self._rust_child(current, head) is None:
                 return []
             rest = segments
@@ -366,6 +367,8 @@ class Resolver:
                 symbols.append((name, local))
         if symbols:
             out.insert(0, Resolved(current, tuple(symbols), ref.namespace))
+        if ref.namespace and not ref.names:  # `crate`, `super`: the module itself
+            out.append(Resolved(current, (), ref.namespace))
         return out
 
 

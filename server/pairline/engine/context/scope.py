@@ -10,6 +10,7 @@ type unknown), which hides a module-level name of the same spelling.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import tree_sitter
@@ -95,6 +96,21 @@ def enclosing_at(
     return offset, chain[::-1]
 
 
+def nodes_before(
+    function: tree_sitter.Node, offset: int, skipped: tuple[str, ...]
+) -> Iterator[tree_sitter.Node]:
+    """The nodes of `function`'s body that start before `offset`, those of `skipped` kinds
+    (nested functions: their names are not the cursor's) and all inside them left out."""
+    body = function.child_by_field_name("body")
+    stack = list(body.named_children) if body is not None else []
+    while stack:
+        node = stack.pop()
+        if node.start_byte >= offset or node.type in skipped:
+            continue
+        yield node
+        stack.extend(node.named_children)
+
+
 def _parameters(function: tree_sitter.Node, out: dict[str, str | None]) -> list[str]:
     """Bind `function`'s parameters in `out`; returns their names in order."""
     names: list[str] = []
@@ -117,7 +133,7 @@ def _parameters(function: tree_sitter.Node, out: dict[str, str | None]) -> list[
     return names
 
 
-def _bind(out: dict[str, str | None], name: str, kind: str | None) -> None:
+def bind(out: dict[str, str | None], name: str, kind: str | None) -> None:
     # A name bound twice with different types has no one type.
     out[name] = kind if name not in out or out[name] == kind else None
 
@@ -130,24 +146,24 @@ def _locals(function: tree_sitter.Node, line: int, out: dict[str, str | None]) -
         node = stack.pop()
         if node.start_point.row >= line or node.type in _NESTED:
             if node.type in _NESTED[:2] or node.type == "decorated_definition":
-                _bind(out, text(definition(node).child_by_field_name("name")), None)
+                bind(out, text(definition(node).child_by_field_name("name")), None)
             continue
         if node.type == "assignment":
             names = targets(node.child_by_field_name("left"))
             kind = assigned_type(node) if len(names) == 1 else None
             for name in names:
-                _bind(out, name, kind)
+                bind(out, name, kind)
         elif node.type in _BINDERS:
             left = node.child_by_field_name("left") or node.child_by_field_name("alias")
             for name in targets(left) if left is not None else []:
-                _bind(out, name, None)
+                bind(out, name, None)
             if node.type in ("with_item", "as_pattern", "except_clause"):
                 for child in node.named_children:
                     if child.type == "as_pattern_target":
                         for name in targets(
                             child.named_children[0] if child.named_children else child
                         ):
-                            _bind(out, name, None)
+                            bind(out, name, None)
         stack.extend(node.named_children)
 
 

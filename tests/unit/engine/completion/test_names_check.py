@@ -67,3 +67,25 @@ def test_an_assigned_member_is_created_not_made_up() -> None:
 def test_in_a_block_the_lines_before_the_made_up_one_stay() -> None:
     text = "\n        x = helpers.normalise_path(p)\n        y = helpers.nope(x)\n        return y"
     assert check(text, "    if p:", "", MEMBERS) == "\n        x = helpers.normalise_path(p)"
+
+
+RUST = {"Version": frozenset({"parse", "new"}), "self": frozenset({"major", "bump"})}
+
+
+def test_rust_paths_are_checked_and_comments_are_not() -> None:
+    text = "let v = Version::parse(s)?.max(Version::make(1));"
+    assert check(text, "    ", "", RUST, "rust") == "let v = Version::parse(s)?.max("
+    # A lifetime is not a quote; `//` starts a comment, `#[...]` does not.
+    assert first_made_up("fn f<'a>(x: &'a str) { self.grow() }", "", "", RUST, "rust") == 23
+    assert check("self.bump(); // self.grow() later", "    ", "", RUST, "rust") is not None
+    assert check("/* self.grow() */ self.bump()", "    ", "", RUST, "rust") is not None
+
+
+def test_comments_and_strings_per_language() -> None:
+    members = {"helpers": frozenset({"normalise_path"})}
+    # In Python `//` divides: what follows is code; in JavaScript it is a comment.
+    assert first_made_up("n // helpers.size", "x = ", "", members, "python") == 5
+    assert check("n; // helpers.size", "x = ", "", members, "javascript") == "n; // helpers.size"
+    assert check("`${helpers.size}`", "x = ", "", members, "javascript") is not None
+    # Python has no `::` paths: `a[b::c]` is a slice.
+    assert check("items[helpers::size]", "x = ", "", members, "python") is not None

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from pairline.engine.context import ContextGatherer
-from pairline.engine.core.config import Settings
-from pairline.engine.core.types import Position, PositionEncoding
-from pairline.engine.workspace import Workspace
+from pairline.engine.core.types import Position
+from tests.unit.engine.context.monitor_workspace import gatherer_for, members_at
 
 FILES = {
     "helpers.py": """
@@ -62,27 +60,12 @@ FILES = {
 
 @pytest.fixture
 def gatherer(tmp_path: Path) -> ContextGatherer:
-    for rel, text in FILES.items():
-        path = tmp_path / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip())
-    gatherer = ContextGatherer(Workspace(PositionEncoding.UTF32), [tmp_path])
-    gatherer.ensure_index(Settings().context)
-    return gatherer
+    return gatherer_for(tmp_path, FILES)
 
 
 def _at(gatherer: ContextGatherer, source: str, marker: str = "<|>") -> dict[str, frozenset[str]]:
     """The monitor's map at `marker` in `source`, as main.py of the workspace."""
-    root = Path(gatherer.index.roots[0])
-    text = textwrap.dedent(source).lstrip()
-    offset = text.index(marker)
-    text = text.replace(marker, "")
-    line = text.count("\n", 0, offset)
-    column = offset - (text.rfind("\n", 0, offset) + 1)
-    uri = (root / "main.py").as_uri()
-    gatherer.workspace.open(uri, text, language="python")
-    request = gatherer.workspace.request_at(uri, Position(line, column))
-    return dict(gatherer.members_at(request))
+    return members_at(gatherer, source, "main.py", "python", marker)
 
 
 def _public(names: frozenset[str]) -> set[str]:

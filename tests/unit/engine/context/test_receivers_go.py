@@ -3,15 +3,12 @@ package, receivers, typed parameters and composite literals."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from pairline.engine.context import ContextGatherer
-from pairline.engine.core.config import Settings
-from pairline.engine.core.types import Position, PositionEncoding
-from pairline.engine.workspace import Workspace
+from tests.unit.engine.context.monitor_workspace import gatherer_for, members_at
 
 FILES = {
     "go.mod": "module example.com/m\n\ngo 1.22\n",
@@ -51,25 +48,11 @@ FILES = {
 
 @pytest.fixture
 def gatherer(tmp_path: Path) -> ContextGatherer:
-    for rel, text in FILES.items():
-        path = tmp_path / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip())
-    gatherer = ContextGatherer(Workspace(PositionEncoding.UTF32), [tmp_path])
-    gatherer.ensure_index(Settings().context)
-    return gatherer
+    return gatherer_for(tmp_path, FILES)
 
 
 def _at(gatherer: ContextGatherer, source: str) -> dict[str, set[str]]:
-    root = Path(gatherer.index.roots[0])
-    text = textwrap.dedent(source).lstrip()
-    offset = text.index("<|>")
-    text = text.replace("<|>", "")
-    line = text.count("\n", 0, offset)
-    uri = (root / "srv" / "handle.go").as_uri()
-    gatherer.workspace.open(uri, text, language="go")
-    column = offset - text.rfind("\n", 0, offset) - 1
-    found = gatherer.members_at(gatherer.workspace.request_at(uri, Position(line, column)))
+    found = members_at(gatherer, source, "srv/handle.go", "go")
     return {key: set(names) for key, names in found.items()}
 
 

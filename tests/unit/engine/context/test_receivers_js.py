@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from pairline.engine.context import ContextGatherer
-from pairline.engine.core.config import Settings
-from pairline.engine.core.types import Position, PositionEncoding
-from pairline.engine.workspace import Workspace
+from tests.unit.engine.context.monitor_workspace import gatherer_for, members_at
 
 FILES = {
     "shapes.ts": """
@@ -44,26 +41,12 @@ FILES = {
 
 @pytest.fixture
 def gatherer(tmp_path: Path) -> ContextGatherer:
-    for rel, text in FILES.items():
-        (tmp_path / rel).write_text(textwrap.dedent(text).lstrip())
-    gatherer = ContextGatherer(Workspace(PositionEncoding.UTF32), [tmp_path])
-    gatherer.ensure_index(Settings().context)
-    return gatherer
+    return gatherer_for(tmp_path, FILES)
 
 
 def _at(gatherer: ContextGatherer, source: str, name: str = "main.ts") -> dict[str, set[str]]:
-    root = Path(gatherer.index.roots[0])
-    text = textwrap.dedent(source).lstrip()
-    offset = text.index("<|>")
-    text = text.replace("<|>", "")
-    line = text.count("\n", 0, offset)
-    uri = (root / name).as_uri()
     language = "typescript" if name.endswith(".ts") else "javascript"
-    gatherer.workspace.open(uri, text, language=language)
-    request = gatherer.workspace.request_at(
-        uri, Position(line, offset - text.rfind("\n", 0, offset) - 1)
-    )
-    found = gatherer.members_at(request)
+    found = members_at(gatherer, source, name, language)
     own = {"constructor", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable"}
     own |= {"toLocaleString", "toString", "valueOf"}
     return {key: set(names) - own for key, names in found.items()}
