@@ -1,12 +1,13 @@
 """The member names a Python file defines: its module-level names and each class's members.
 
-Read with tree-sitter, without running anything. A class's members are its methods, its
-class-level assignments and annotations, its nested classes and every `self.name` its methods
-assign; its bases are kept as written so the name monitor (receivers.py) can follow them. A
-type is kept as written too ("Foo", "models.Foo"), from an annotation (`x: Foo`, `Foo | None`,
-`Optional["Foo"]`) or an obvious constructor call (`x = Foo(...)`). What could add names that
-a reader cannot see (`__getattr__`, a base that is not a plain name) marks the owner open: its
-member set is not known, so nothing is constrained there.
+Read with tree-sitter, without running anything. A class's members are its methods, its class-
+level assignments and annotations, its nested classes and every `self.name` its methods assign;
+its bases are kept as written so the name monitor (receivers.py) can follow them. A type is kept
+as written too ("Foo", "models.Foo"), from an annotation (`x: Foo`, `Foo | None`,
+`Optional["Foo"]`) or an obvious constructor call (`x = Foo(...)`); a module-level function's
+return annotation is kept too, so `ctx = get_context()` has the type it names. What could add
+names that a reader cannot see (`__getattr__`, a base that is not a plain name) marks the owner
+open: its member set is not known, so nothing is constrained there.
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ class FileMembers:
     names: set[str] = field(default_factory=set)
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     objects: dict[str, str] = field(default_factory=dict)  # module-level name → its type
+    # Module-level function → the class its return annotation names ("" where overloads or
+    # redefinitions disagree): calling it is an obvious way to get an instance.
+    returns: dict[str, str] = field(default_factory=dict)
     imports: list[ImportRef] = field(default_factory=list)
     open: bool = False  # a module `__getattr__`: any name may exist
     # Rust: the `impl` blocks in the file, by their type's name (the crate's are merged).
@@ -173,6 +177,9 @@ def module_members(root: tree_sitter.Node) -> FileMembers:
         if inner.type == "function_definition":
             found.names.add(name)
             found.open = found.open or name == "__getattr__"
+            made = type_of(inner.child_by_field_name("return_type"))
+            if made is not None:
+                returned(found, name, made)
         elif inner.type == "class_definition":
             found.names.add(name)
             found.classes.setdefault(name, class_info(inner))
@@ -186,6 +193,11 @@ def module_members(root: tree_sitter.Node) -> FileMembers:
             left = node.child_by_field_name("left")
             found.names.update(targets(left))
     return found
+
+
+def returned(found: FileMembers, name: str, kind: str) -> None:
+    """Record that the function `name` returns a `kind` (unless another definition differs)."""
+    found.returns[name] = kind if found.returns.get(name, kind) == kind else ""
 
 
 def _bases(node: tree_sitter.Node, info: ClassInfo) -> None:

@@ -1,11 +1,12 @@
 """The member names a Go file defines, and the scope at a cursor in one.
 
-Go's unit is the package (a folder): the name monitor merges the files of a package
-(`merged`). A package's members seen from outside are its exported top-level names. A struct's
-are its fields, its methods (from any file of the package) and its embedded types' members; an
-interface's are its methods. Types as written come from declarations (`p *Server`,
-`q util.T`, `var y Server`) and composite literals (`x := &Server{}`); a method's receiver
-is a parameter of its type. Same shapes as the Python side (members.py, scope.py).
+Go's unit is the package (a folder): the name monitor merges the files of a package (`merged`).
+A package's members seen from outside are its exported top-level names. A struct's are its
+fields, its methods (from any file of the package) and its embedded types' members; an
+interface's are its methods. Types as written come from declarations (`p *Server`, `q util.T`,
+`var y Server`) and composite literals (`x := &Server{}`); a method's receiver is a parameter of
+its type; a function's single result type is kept, so `s := util.New()` has it. Same shapes as
+the Python side (members.py, scope.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 import tree_sitter
 
 from pairline.engine.context.imports import extract_imports
-from pairline.engine.context.members import ClassInfo, FileMembers, text
+from pairline.engine.context.members import ClassInfo, FileMembers, returned, text
 from pairline.engine.context.scope import Scope, bind, enclosing_at, nodes_before
 
 _FUNCTIONS = ("function_declaration", "method_declaration", "func_literal")
@@ -35,6 +36,10 @@ def type_of(node: tree_sitter.Node | None) -> str | None:
         return type_of(node.child_by_field_name("operand"))
     if node.type == "composite_literal":
         return type_of(node.child_by_field_name("type"))
+    if node.type == "call_expression":  # `util.New()`: a function whose result may be known
+        callee = node.child_by_field_name("function")
+        if callee is not None and callee.type in ("identifier", "selector_expression"):
+            return text(callee)
     return None
 
 
@@ -88,7 +93,11 @@ def module_members(root: tree_sitter.Node, language: str) -> FileMembers:
     exported: set[str] = set()
     for node in root.named_children:
         if node.type == "function_declaration":
-            exported.add(text(node.child_by_field_name("name")))
+            name = text(node.child_by_field_name("name"))
+            exported.add(name)
+            made = type_of(node.child_by_field_name("result"))
+            if made is not None:
+                returned(found, name, made)
         elif node.type == "method_declaration":
             owner = _receiver_type(node)
             if owner is not None:
@@ -133,6 +142,8 @@ def merged(files: Iterable[FileMembers]) -> FileMembers:
         out.names |= found.names
         out.imports.extend(found.imports)
         out.objects.update(found.objects)
+        for name, kind in found.returns.items():
+            returned(out, name, kind)
         out.open = out.open or found.open
         for name, info in found.classes.items():
             into = out.classes.setdefault(name, ClassInfo())

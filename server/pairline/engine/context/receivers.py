@@ -1,16 +1,19 @@
-"""The name monitor: for the cursor of a Python buffer, the receivers in scope whose members are
-known, and those members (monitor-guided decoding and the post-check of member names).
+"""The name monitor: for the cursor of a buffer (Python, JavaScript/TypeScript, Go, Rust), the
+receivers in scope whose members are known, and those members (monitor-guided decoding and the
+post-check of member names).
 
-A receiver is a name as written before a `.`: an imported module of the workspace, a class (the
-buffer's or an imported one, re-exports followed), an instance of one (`self` in a method, a
-parameter or local with an annotation or an obvious constructor call, a module-level object),
-or `self.attr` where the class gives the attribute such a type. A class's members include its
-bases' (followed through the workspace; a few builtin bases are known by name). Where anything
-along the way does not resolve, the receiver is left out: nothing is constrained there.
+A receiver is a name as written before a `.` (or Rust's `::`): an imported module of the
+workspace, a class (the buffer's or an imported one, re-exports followed), an instance of one
+(`self` in a method, a parameter or local with an annotation, an obvious constructor call or a
+call of a function whose return annotation names a class, a module-level object), or
+`self.attr` where the class or one of its bases gives the attribute such a type. A class's
+members include its bases' (followed through the workspace; a few builtin bases are known by
+name). Where anything along the way does not resolve, the receiver is left out: nothing is
+constrained there. What each language contributes is in monitor_rules.py.
 
-Files are read once per version (open buffer version, or size and mtime on disk); the map for
-the module level of a buffer is kept per text (the cursor line left out), so typing on a line
-only redoes the scope around the cursor.
+Files are read through member_files.py, once per version; the map for the module level of a
+buffer is kept per text (the cursor line left out), so typing on a line only redoes the scope
+around the cursor.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import tree_sitter
 
 from pairline.engine.context.analysis import reparse, without_cursor_line
 from pairline.engine.context.imports import WILDCARD, ImportRef
+from pairline.engine.context.member_files import MemberFiles
 from pairline.engine.context.members import ClassInfo, FileMembers
 from pairline.engine.context.monitor_rules import RULES, family
 from pairline.engine.context.neighbours import ImportNeighbours
@@ -32,15 +36,10 @@ from pairline.engine.core import syntax
 from pairline.engine.core.document import Document
 from pairline.engine.core.lru import Lru
 from pairline.engine.core.types import CompletionRequest
-from pairline.engine.workspace import language_for_path
 
 Members = dict[str, frozenset[str]]
-MAX_FILES = 2048
 MAX_BUFFERS = 32
 MAX_DEPTH = 6  # hops through imports, re-exports and bases
-# Rust: a crate's `impl` blocks are read from all its files up to this many; in a larger crate
-# a type's methods are left unknown (reading them all would stall the first suggestion).
-MAX_CRATE_FILES = 256
 
 
 @dataclass(frozen=True)
@@ -64,28 +63,26 @@ def _definitions(members: FileMembers) -> tuple[object, ...]:
 class Target:
     """What a name resolves to: a module, a class, or an instance of a class."""
 
-    kind: str  # "module" | "class" | "instance"
+    kind: str  # "module" | "class" | "instance" | "made" (a function returning a class)
     path: str
     name: str = ""
 
 
+# What a name must be for a call of it to give an instance of a class.
+_MAKERS = ("class", "made")
+
+
 class NameMonitor:
-    """Receivers and their members for Python buffers of one workspace."""
+    """Receivers and their members for the buffers of one workspace."""
 
     def __init__(self, neighbours: ImportNeighbours) -> None:
         self.neighbours = neighbours
-        self._files: Lru[str, tuple[object, FileMembers]] = Lru(MAX_FILES)
+        self.files = MemberFiles(neighbours)
         self._buffers: Lru[tuple[str, str], _Buffer] = Lru(MAX_BUFFERS)
         self._trees: Lru[str, tuple[str, bytes, tree_sitter.Tree]] = Lru(MAX_BUFFERS)
-        self._packages: Lru[tuple[tuple[str, int], ...], FileMembers] = Lru(MAX_BUFFERS)
-        self._crates: Lru[tuple[object, ...], list[str]] = Lru(MAX_BUFFERS)
-        self._impls: Lru[tuple[tuple[str, int], ...], dict[str, ClassInfo]] = Lru(MAX_BUFFERS)
         self._levels: Lru[tuple[object, ...], tuple[Members, dict[str, object]]] = Lru(MAX_BUFFERS)
-        self._docs: Mapping[str, Document] = {}
-        self._current: tuple[str, FileMembers] = ("", FileMembers())
         self._rules = RULES["python"]
-        self._family = self._language = "python"
-        self._read: dict[str, object] = {}  # files read for the buffer being worked on
+        self._language = "python"
 
     def at(
         self, request: CompletionRequest, path: str | None, open_docs: Mapping[str, Document]
@@ -94,7 +91,7 @@ class NameMonitor:
         text, line = without_cursor_line(request)
         before = request.prefix.rsplit("\n", 1)[-1]
         indent = len(before) - len(before.lstrip(" \t"))
-        self._docs = open_docs
+        self.files.docs = open_docs
         return self._members_at(request.uri, path, request.language, text, line, indent)
 
     def _members_at(
@@ -105,7 +102,7 @@ class NameMonitor:
         rules = RULES.get(family(language))
         if rules is None:
             return {}
-        self._rules, self._family, self._language = rules, family(language), language
+        self._rules, self._language = rules, language
         digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         key = (path or "", digest.hex())
         cached = self._buffers.get(key)
@@ -115,9 +112,9 @@ class NameMonitor:
                 return {}
             cached = _Buffer(tree, rules.members(tree.root_node, language))
             self._buffers.put(key, cached)
-        self._current = (path or "", cached.members)
+        self.files.focus(rules, language, path or "", cached.members)
         # Go: the buffer's package is all the files of its folder.
-        members = self.file(path or "") if rules.packages else cached.members
+        members = self.files.file(path or "") if rules.packages else cached.members
         if members is None:
             return {}
         level = self._module_level(path or "", members)
@@ -140,17 +137,6 @@ class NameMonitor:
         """Drop the parse held for the buffer `uri` (closed)."""
         self._trees.pop(uri)
 
-    def _version(self, path: str) -> object:
-        doc = self._docs.get(path)
-        return (
-            ("buffer", doc.uri, doc.version)
-            if doc is not None
-            else self.neighbours.index.stat(path)
-        )
-
-    def _still_current(self, read: dict[str, object]) -> bool:
-        return all(self._version(path) == version for path, version in read.items())
-
     # -- the buffer ------------------------------------------------------------------------
 
     def _module_level(self, path: str, members: FileMembers) -> Members:
@@ -158,11 +144,11 @@ class NameMonitor:
         changed, so an edit inside a function body reuses them."""
         key = (path, self.neighbours.generation, _definitions(members))
         found = self._levels.get(key)
-        if found is not None and self._still_current(found[1]):
+        if found is not None and self.files.still_current(found[1]):
             return found[0]
-        self._read = {}
+        self.files.read = {}
         level = self._resolve_module_level(path, members)
-        self._levels.put(key, (level, self._read))
+        self._levels.put(key, (level, self.files.read))
         return level
 
     def _resolve_module_level(self, path: str, members: FileMembers) -> Members:
@@ -187,7 +173,7 @@ class NameMonitor:
             if kind is None:
                 continue
             target = self._lookup(path, members, kind, 0)
-            if target is not None and target.kind == "class":
+            if target is not None and target.kind in _MAKERS:
                 found = self._members(Target("instance", target.path, target.name), 0)
                 if found is not None:
                     out[name] = found
@@ -196,58 +182,16 @@ class NameMonitor:
             if found is not None:
                 out[scope.first] = found
             if found is not None and not scope.classmethod:
-                for attr, kind in scope.cls.types.items():
-                    target = self._lookup(path, members, kind, 0)
-                    if target is not None and target.kind == "class":
+                typed = self._typed_attributes(path, members, scope.cls, 0)
+                for attr, (where, defined, kind) in typed.items():
+                    target = self._lookup(where, defined, kind, 0)
+                    if target is not None and target.kind in _MAKERS:
                         inner = self._members(Target("instance", target.path, target.name), 0)
                         if inner is not None:
                             out[f"{scope.first}.{attr}"] = inner
         return out
 
     # -- other files -----------------------------------------------------------------------
-
-    def file(self, path: str) -> FileMembers | None:
-        """What the indexed file `path` defines (an open buffer's unsaved text wins); in Go,
-        what its package defines."""
-        if not self._rules.packages:
-            return self._one(path)
-        directory = os.path.dirname(path)
-        paths = [
-            os.path.join(directory, name)
-            for name in sorted(self.neighbours.index.names_in(directory))
-            if name.endswith(".go") and not name.endswith("_test.go")
-        ]
-        if self._current[0] == path and path not in paths:
-            paths.append(path)  # the buffer, not (yet) in the index
-        parts = [found for found in map(self._one, paths) if found is not None]
-        key = tuple((p, id(f)) for p, f in zip(paths, parts, strict=False))
-        package = self._packages.get(key)
-        if package is None:
-            package = self._rules.merge(parts)
-            self._packages.put(key, package)
-        return package
-
-    def _one(self, path: str) -> FileMembers | None:
-        if path == self._current[0]:
-            return self._current[1]  # the buffer asked about, as the request has it
-        index = self.neighbours.index
-        language = language_for_path(path)
-        if not index.has(path) or family(language) != self._family:
-            return None
-        doc = self._docs.get(path)
-        key = self._read[path] = self._version(path)
-        found = self._files.get(path)
-        if found is not None and found[0] == key:
-            return found[1]
-        source = doc.text if doc is not None else index.read_text(path)
-        if source is None:
-            return None
-        tree = syntax.parse(language, source.encode("utf-8", "surrogatepass"))
-        if tree is None:
-            return None
-        members = self._rules.members(tree.root_node, language)
-        self._files.put(path, (key, members))
-        return members
 
     def _resolve(
         self, path: str, ref: ImportRef
@@ -266,7 +210,7 @@ class NameMonitor:
         for part in rest:
             if target is None or target.kind != "module":
                 return None
-            inner = self.file(target.path)
+            inner = self.files.file(target.path)
             target = None if inner is None else self._name(target.path, inner, part, depth + 1)
         return target
 
@@ -278,8 +222,11 @@ class NameMonitor:
         if name in members.objects:
             kind = self._lookup(path, members, members.objects[name], depth + 1)
             return (
-                Target("instance", kind.path, kind.name) if kind and kind.kind == "class" else None
+                Target("instance", kind.path, kind.name) if kind and kind.kind in _MAKERS else None
             )
+        if members.returns.get(name):
+            kind = self._lookup(path, members, members.returns[name], depth + 1)
+            return Target("made", kind.path, kind.name) if kind and kind.kind == "class" else None
         for ref in reversed(members.imports):
             found = self._imported(path, ref, name, depth)
             if found is not None:
@@ -303,15 +250,15 @@ class NameMonitor:
                 if namespace == local:
                     return Target("module", found)
                 if (original, local) in names:
-                    inner = self.file(found)
+                    inner = self.files.file(found)
                     if inner is not None and found != path:
                         return self._name(found, inner, original, depth + 1)
         return None
 
     def _members(self, target: Target | None, depth: int) -> frozenset[str] | None:
-        if target is None:
-            return None
-        members = self.file(target.path)
+        if target is None or target.kind == "made":
+            return None  # a function: its members are not its class's
+        members = self.files.file(target.path)
         if members is None:
             return None
         if target.kind == "module":
@@ -333,7 +280,7 @@ class NameMonitor:
             if (WILDCARD, WILDCARD) not in ref.names:
                 continue
             hits = self._resolve(path, ref)
-            inner = [self.file(p) for p, _, _ in hits]
+            inner = [self.files.file(p) for p, _, _ in hits]
             if not hits or depth >= MAX_DEPTH or any(i is None for i in inner):
                 return None
             for hit, found in zip(hits, inner, strict=True):
@@ -351,7 +298,7 @@ class NameMonitor:
         names = set(info.names) | self._rules.object_names
         bases = list(info.bases)
         if self._rules.crate_impls:
-            impls = self._crate_impls(path)
+            impls = self.files.crate_impls(path)
             extra = impls.get(name) if impls is not None else ClassInfo(open=True)
             if extra is not None and extra.open:
                 return None
@@ -372,35 +319,19 @@ class NameMonitor:
             names |= inherited
         return frozenset(names)
 
-    def _crate_impls(self, path: str) -> dict[str, ClassInfo] | None:
-        """Rust: the `impl` blocks of the crate of `path`, merged by type name; None when the
-        crate has too many files to read them all."""
-        root = self.neighbours.resolver.rust_crate_root(path)
-        if root is None:
-            found = self.file(path)
-            return found.impls if found is not None else {}
-        src = os.path.dirname(root)
-        index = self.neighbours.index
-        key = (src, self.neighbours.generation, len(index))
-        paths = self._crates.get(key)
-        if paths is None:
-            inside = src + os.sep
-            paths = sorted(p for p in index.paths() if p.startswith(inside) and p.endswith(".rs"))
-            if self._current[0].startswith(inside) and self._current[0] not in paths:
-                paths.append(self._current[0])  # the buffer, not (yet) in the index
-            self._crates.put(key, paths)
-        if len(paths) > MAX_CRATE_FILES:
-            return None
-        files = [(p, found) for p in paths if (found := self._one(p)) is not None]
-        merged_key = tuple((p, id(found)) for p, found in files)
-        merged = self._impls.get(merged_key)
-        if merged is None:
-            merged = {}
-            for _, found in files:
-                for name, info in found.impls.items():
-                    into = merged.setdefault(name, ClassInfo())
-                    into.names |= info.names
-                    into.bases += [base for base in info.bases if base not in into.bases]
-                    into.open = into.open or info.open
-            self._impls.put(merged_key, merged)
-        return merged
+    def _typed_attributes(
+        self, path: str, members: FileMembers, info: ClassInfo, depth: int
+    ) -> dict[str, tuple[str, FileMembers, str]]:
+        """Attribute → (the file that types it, its definitions, the type as written there):
+        the class's own, then its bases' (an attribute set in a base's `__init__`)."""
+        out = {attr: (path, members, kind) for attr, kind in info.types.items()}
+        for base in info.bases if depth < MAX_DEPTH else ():
+            target = self._lookup(path, members, base, depth + 1)
+            inner = self.files.file(target.path) if target and target.kind == "class" else None
+            found = inner.classes.get(target.name) if inner and target else None
+            if found is not None and target is not None and inner is not None:
+                for attr, typed in self._typed_attributes(
+                    target.path, inner, found, depth + 1
+                ).items():
+                    out.setdefault(attr, typed)
+        return out

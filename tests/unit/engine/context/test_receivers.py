@@ -44,6 +44,27 @@ FILES = {
     "shapes/extra.py": """
         def tool() -> None: ...
     """,
+    "shapes/made.py": """
+        import typing as t
+
+        from .round import Circle
+
+        @t.overload
+        def unit(silent: t.Literal[False] = False) -> Circle: ...
+        @t.overload
+        def unit(silent: bool = ...) -> "Circle | None": ...
+        def unit(silent: bool = False) -> t.Optional[Circle]:
+            return Circle(1)
+
+        def either() -> Circle: ...
+        def either() -> int: ...
+
+        class Sized:
+            def __init__(self) -> None:
+                self.outline: Circle = Circle(2)
+
+        default = unit()
+    """,
     "shapes/dynamic.py": """
         class Anything:
             def __getattr__(self, name):
@@ -137,6 +158,38 @@ def test_attributes_of_self_typed_by_the_class(gatherer: ContextGatherer) -> Non
                 <|>
     """
     assert "grow" in _at(gatherer, source)["self.circle"]
+
+
+def test_a_call_of_a_function_annotated_to_return_a_class_gives_an_instance(
+    gatherer: ContextGatherer,
+) -> None:
+    source = """
+        from shapes.made import default, either, unit
+        from shapes import made as extra
+
+        def use() -> None:
+            made = unit()
+            other = extra.unit(silent=True)
+            unsure = either()
+            <|>
+    """
+    found = _at(gatherer, source)
+    circle = _at(gatherer, "from shapes import Circle\n<|>\n")["Circle"]
+    assert found["made"] == found["other"] == found["default"] == circle
+    # Overloads that agree count; definitions that disagree, and the function itself, do not.
+    for name in ("unsure", "unit", "either"):
+        assert name not in found, name
+
+
+def test_attributes_typed_in_a_base_class(gatherer: ContextGatherer) -> None:
+    source = """
+        from shapes.made import Sized
+
+        class Ring(Sized):
+            def use(self) -> None:
+                <|>
+    """
+    assert "grow" in _at(gatherer, source)["self.outline"]
 
 
 def test_what_cannot_be_known_is_left_out(gatherer: ContextGatherer) -> None:

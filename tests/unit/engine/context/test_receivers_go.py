@@ -73,6 +73,7 @@ def test_receivers_parameters_and_literals_have_fields_methods_and_embedded_ones
 
         func (s *Server) Handle(b *util.Base, n int) {
             other := &Server{}
+            made := util.New()
             <|>
         }
     """
@@ -80,5 +81,5 @@ def test_receivers_parameters_and_literals_have_fields_methods_and_embedded_ones
     # Server lives in another file of the package; Base's methods in two files of util.
     server = {"Name", "Base", "count", "ID", "Reset", "Describe", "Handle"}
     assert found["s"] == found["other"] == server
-    assert found["b"] == {"ID", "Reset", "Describe"}
+    assert found["b"] == found["made"] == {"ID", "Reset", "Describe"}
     assert "n" not in found
