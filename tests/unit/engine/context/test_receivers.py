@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pairline.engine.context import ContextGatherer
+from pairline.engine.core.config import Settings
 from pairline.engine.core.types import Position
 from tests.unit.engine.context.monitor_workspace import gatherer_for, members_at
 
@@ -231,3 +232,23 @@ def test_self_is_left_alone_where_attributes_are_created(gatherer: ContextGather
                 <|>
     """
     assert "self" not in _at(gatherer, source)
+
+
+def test_an_installed_package_in_the_extra_roots_has_its_members(tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"
+    (site / "vendorlib").mkdir(parents=True)
+    (site / "vendorlib" / "__init__.py").write_text(
+        "from .core import Client\n\ndef connect() -> Client: ...\n"
+    )
+    (site / "vendorlib" / "core.py").write_text(
+        "class Client:\n    def send(self, data: bytes) -> None: ...\n"
+    )
+    gatherer = gatherer_for(tmp_path / "ws", {"app.py": "x = 1\n"})
+    source = "import vendorlib\n\ndef run() -> None:\n    client = vendorlib.connect()\n    <|>\n"
+    assert "vendorlib" not in members_at(gatherer, source, "main.py", "python")
+    config = Settings().context
+    config.extra_roots = [str(site)]
+    gatherer.ensure_index(config)
+    found = members_at(gatherer, source, "main.py", "python")
+    assert _public(found["vendorlib"]) == {"Client", "connect", "core"}
+    assert _public(found["client"]) == {"send"}
