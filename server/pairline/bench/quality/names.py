@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pairline.bench.harness import common
+from pairline.engine.backends.name_guide import TAIL_CHARS, member_access
 from pairline.engine.completion.engine import CompletionEngine
 from pairline.engine.completion.names_check import first_made_up
 from pairline.engine.context import ContextGatherer
@@ -47,6 +48,8 @@ ARMS: dict[str, tuple[bool, bool, bool]] = {
     "context_check": (True, False, True),
     "context_guide": (True, True, False),
     "context_guide_check": (True, True, True),
+    "no_context_guide": (False, True, False),
+    "no_context_check": (False, False, True),
     "no_context_guide_check": (False, True, True),
 }
 _MEMBER = re.compile(r"(?<![\w])[A-Za-z_]\w*\s*\.\s*([A-Za-z_]\w*)")
@@ -159,13 +162,17 @@ async def measure(
     gatherer = ContextGatherer(workspace, [plan.root])
     await asyncio.to_thread(gatherer.ensure_index, settings.context)
     members: list[Mapping[str, frozenset[str]]] = []
+    resolved = 0  # tasks whose cursor follows `receiver.` with the receiver's members known
     started = time.perf_counter()
     for task in plan.tasks:
         request = _request(workspace, plan.root, task, args.automatic)
         members.append(gatherer.members_at(request))
+        access = member_access(request.prefix[-TAIL_CHARS:])
+        resolved += access is not None and access[0] in members[-1]
         workspace.close(request.uri)
     monitor: dict[str, Any] = {
         "tasks_with_receivers": sum(1 for m in members if m),
+        "cursor_receiver_known": resolved,
         "receivers_mean": common.mean([float(len(m)) for m in members]),
         "seconds_per_task_cold": round((time.perf_counter() - started) / len(plan.tasks), 5),
     }

@@ -35,8 +35,16 @@ _EXCEPTION = frozenset(
         "__suppress_context__",
     ]
 )
+_ENUM = frozenset(
+    ["name", "value", "_name_", "_value_", "_missing_", "_generate_next_value_", "__members__"]
+)
+_INT = frozenset(name for name in dir(int) if not name.startswith("__"))
 # Bases outside the workspace whose members are known by name.
 BUILTIN_BASES: dict[str, frozenset[str]] = {
+    "Enum": _ENUM,
+    "Flag": _ENUM,
+    "IntEnum": _ENUM | _INT,
+    "IntFlag": _ENUM | _INT,
     "object": frozenset(),
     "ABC": frozenset(),
     "Generic": frozenset(),

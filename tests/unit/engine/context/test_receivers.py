@@ -67,6 +67,8 @@ FILES = {
         default = unit()
     """,
     "shapes/dynamic.py": """
+        import enum
+
         class Anything:
             def __getattr__(self, name):
                 return name
@@ -76,6 +78,12 @@ FILES = {
 
         class Failure(ValueError):
             code = 1
+
+        class Mode(enum.Enum):
+            FAST = 1
+
+            @classmethod
+            def parse(cls, text): ...
     """,
 }
 
@@ -196,7 +204,7 @@ def test_attributes_typed_in_a_base_class(gatherer: ContextGatherer) -> None:
 def test_what_cannot_be_known_is_left_out(gatherer: ContextGatherer) -> None:
     source = """
         import os
-        from shapes.dynamic import Anything, FromOutside, Failure
+        from shapes.dynamic import Anything, FromOutside, Failure, Mode
         from nowhere import Thing
 
         def f(t: Thing):
@@ -207,6 +215,10 @@ def test_what_cannot_be_known_is_left_out(gatherer: ContextGatherer) -> None:
         assert name not in found
     # A builtin base whose members are known by name does not make the class unknown.
     assert {"code", "args", "with_traceback"} <= found["Failure"]
+    assert _public(found["Mode"]) == {"FAST", "parse", "name", "value", "_name_", "_value_"} | {
+        "_missing_",
+        "_generate_next_value_",
+    }
 
 
 def test_an_edit_to_the_module_shows_at_the_next_request(gatherer: ContextGatherer) -> None:
