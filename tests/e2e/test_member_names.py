@@ -96,3 +96,55 @@ async def test_checked_suggestions_never_name_a_member_helpers_lacks(
         prefix = "helpers." if line == 4 else ""
         named = re.findall(r"(?<![\w.])helpers\.(\w+)", prefix + text)
         assert set(named) <= DEFINED, text
+
+
+VERSION_RS = """//! Versions and their labels.
+
+pub struct Version {
+    pub major: u64,
+    pub minor: u64,
+}
+
+impl Version {
+    pub fn parse_label(label: &str) -> Version {
+        Version { major: label.len() as u64, minor: 0 }
+    }
+
+    pub fn normalise_label(&self) -> String {
+        format!("{}.{}", self.major, self.minor)
+    }
+}
+"""
+USE_RS = (
+    "use crate::version::Version;\n\n"
+    "pub fn show(v: &Version) -> String {\n    v.nor\n}\n\n"
+    "pub fn read(raw: &str) -> Version {\n    Version::par\n}\n"
+)
+
+
+async def test_guided_names_in_rust_after_a_value_and_a_type_path(
+    bare_client: LanguageClient, tmp_path: Path
+) -> None:
+    root = tmp_path / "crate"
+    (root / "src").mkdir(parents=True)
+    (root / "Cargo.toml").write_text('[package]\nname = "demo"\nversion = "0.1.0"\n')
+    (root / "src" / "lib.rs").write_text("pub mod version;\npub mod show;\n")
+    (root / "src" / "version.rs").write_text(VERSION_RS)
+    (root / "src" / "show.rs").write_text(USE_RS)
+    options = merged(DEFAULT_OPTIONS, {"completion": {"minConfidence": 0, "guideNames": True}})
+    await bare_client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities(),
+            initialization_options=options,
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="crate")],
+        )
+    )
+    uri = (root / "src" / "show.rs").as_uri()
+    open_doc(bare_client, uri, USE_RS, language="rust")
+    # `v.` is an instance: the method defined in another file of the crate; `Version::` the
+    # type: its associated function. Unguided, the first assertion fails with this model.
+    text = await _suggest(bare_client, uri, 3, len("    v.nor"))
+    assert ("nor" + text).startswith("normalise_label"), text
+    text = await _suggest(bare_client, uri, 7, len("    Version::par"))
+    assert ("par" + text).startswith("parse_label"), text

@@ -54,7 +54,9 @@ def test_arms_flip_the_three_settings() -> None:
     assert settings.completion.guide_names and settings.completion.check_names
     assert arm_settings(Settings(), "context").context.enable
     assert not Settings().context.enable  # the base settings are left alone
-    assert len(ARMS) == 6
+    guide_only = arm_settings(Settings(), "no_context_guide")
+    assert guide_only.completion.guide_names and not guide_only.completion.check_names
+    assert len(ARMS) == 8
 
 
 def test_at_member_types_the_statement_up_to_its_first_dot() -> None:
