@@ -56,7 +56,9 @@ def test_arms_flip_the_three_settings() -> None:
     assert not Settings().context.enable  # the base settings are left alone
     guide_only = arm_settings(Settings(), "no_context_guide")
     assert guide_only.completion.guide_names and not guide_only.completion.check_names
-    assert len(ARMS) == 8
+    seen = arm_settings(Settings(), "no_context_guide_seen").completion
+    assert seen.guide_names and seen.prefer_seen_names and not seen.check_names
+    assert len(ARMS) == 9
 
 
 def test_at_member_types_the_statement_up_to_its_first_dot() -> None:

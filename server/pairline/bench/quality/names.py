@@ -41,16 +41,18 @@ from pairline.engine.workspace import Workspace
 if TYPE_CHECKING:
     from pairline.bench.quality.crossfile import Plan, Task
 
-# name → (context.enable, completion.guide_names, completion.check_names)
-ARMS: dict[str, tuple[bool, bool, bool]] = {
-    "no_context": (False, False, False),
-    "context": (True, False, False),
-    "context_check": (True, False, True),
-    "context_guide": (True, True, False),
-    "context_guide_check": (True, True, True),
-    "no_context_guide": (False, True, False),
-    "no_context_check": (False, False, True),
-    "no_context_guide_check": (False, True, True),
+# name → (context.enable, completion.guide_names, completion.check_names,
+# completion.prefer_seen_names)
+ARMS: dict[str, tuple[bool, bool, bool, bool]] = {
+    "no_context": (False, False, False, False),
+    "context": (True, False, False, False),
+    "context_check": (True, False, True, False),
+    "context_guide": (True, True, False, False),
+    "context_guide_check": (True, True, True, False),
+    "no_context_guide": (False, True, False, False),
+    "no_context_check": (False, False, True, False),
+    "no_context_guide_check": (False, True, True, False),
+    "no_context_guide_seen": (False, True, False, True),
 }
 _MEMBER = re.compile(r"(?<![\w])[A-Za-z_]\w*\s*\.\s*([A-Za-z_]\w*)")
 
@@ -90,10 +92,12 @@ def made_up(text: str, before: str, members: Mapping[str, frozenset[str]]) -> bo
 
 
 def arm_settings(settings: Settings, arm: str) -> Settings:
-    context_on, guide, check = ARMS[arm]
+    context_on, guide, check, seen = ARMS[arm]
     context = copy.copy(settings.context)
     context.enable = context_on
-    completion = dataclasses.replace(settings.completion, guide_names=guide, check_names=check)
+    completion = dataclasses.replace(
+        settings.completion, guide_names=guide, check_names=check, prefer_seen_names=seen
+    )
     return dataclasses.replace(settings, context=context, completion=completion)
 
 
@@ -226,7 +230,7 @@ def run(args: argparse.Namespace, settings: Settings, plan: Plan) -> dict[str, A
             "automatic": bool(args.automatic),
             "at_member": bool(getattr(args, "at_member", False)),
             "arms": {
-                arm: dict(zip(("context", "guide", "check"), ARMS[arm], strict=True))
+                arm: dict(zip(("context", "guide", "check", "seen"), ARMS[arm], strict=True))
                 for arm in arms
             },
             **common.settings_info(settings),

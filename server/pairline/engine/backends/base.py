@@ -48,6 +48,9 @@ class GenerationParams:
     # a prefix of one of those members are allowed, and the name ends only at a whole member.
     # Empty: nothing is constrained. Backends that cannot constrain ignore it.
     members: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Of those, the members the code around the cursor already uses after the same receiver:
+    # among the allowed tokens, those that spell one of these are preferred.
+    seen: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # The completion prompt's parts, for backends that lay the prompt out themselves; the
     # others use the prompt text alone.
     parts: PromptParts | None = None

@@ -19,6 +19,10 @@ from pairline.engine.backends.base import Generation
 # 262k vocabulary per step would cost more than the step. The first token of the backed-off
 # text itself always qualifies, so decoding can never get stuck.
 HEAL_CANDIDATES = 512
+# With guided names and `prefer_seen_names`, the logit bonus of the allowed tokens that spell a
+# member the code around the cursor already uses after the same receiver (e^2: about 7 times
+# as likely as the model alone has it).
+SEEN_BONUS = 2.0
 # With guided names, the allowed tokens are looked at too when there are at most this many
 # (a name's pieces); a whole name allows every token that ends it, too many to spell each step.
 GUIDED_HEAL_SCAN = 4096

@@ -122,7 +122,8 @@ class LlamaDecoder:
             return None
         if self._vocabulary is None:
             self._vocabulary = self._index_vocabulary()
-        return NameGuide(self._vocabulary, params.members, code_before(prompt, self._fim))
+        before = code_before(prompt, self._fim)
+        return NameGuide(self._vocabulary, params.members, before, params.seen)
 
     def _index_vocabulary(self) -> Vocabulary:
         import ctypes
@@ -225,6 +226,11 @@ class LlamaDecoder:
         """
         allowed = guide.allowed(out.full) if guide is not None else None
         fits = (lambda token: guide.fits(out.full, token)) if guide is not None else None
+        preferred = guide.preferred(out.full) if guide is not None and allowed is not None else None
+        unbiased = row
+        if preferred is not None:
+            row = row.copy()
+            row[preferred] += decoding.SEEN_BONUS
         need = out.need
         if need:
             fallback = self.tokenize(need)[:1]
@@ -238,6 +244,9 @@ class LlamaDecoder:
             scores = row if allowed is None else decoding.only(row, allowed)
             pick = self._picker(params, rng)
             token, norm = decoding.fitting_choice(scores, pick, fits or _anything)
+        if preferred is not None:  # the gate sees the model's own log-probability
+            scores = unbiased if allowed is None else unbiased[allowed]
+            return token, float(unbiased[token]) - decoding.log_normalizer(scores)
         return token, float(row[token]) - norm
 
     @staticmethod

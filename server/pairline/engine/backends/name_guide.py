@@ -162,22 +162,36 @@ class NameGuide:
     """One request's constraint: the receivers' members and the code before the cursor."""
 
     def __init__(
-        self, vocabulary: Vocabulary, members: Mapping[str, frozenset[str]], before: str
+        self,
+        vocabulary: Vocabulary,
+        members: Mapping[str, frozenset[str]],
+        before: str,
+        seen: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
-        """`before` is the code before the generated text (less any backed-off token)."""
+        """`before` is the code before the generated text (less any backed-off token);
+        `seen`: of the members, those the code around the cursor uses already."""
         self._vocabulary = vocabulary
         self._members = members
+        self._seen = seen or {}
         self._before = before[-TAIL_CHARS:]
 
     def allowed(self, generated: str) -> Any | None:
         """Sorted ids of the tokens allowed after `generated`; None: any token may come."""
+        return self._spelling(self._members, generated)
+
+    def preferred(self, generated: str) -> Any | None:
+        """Sorted ids of the allowed tokens that spell a member already used (`seen`) after
+        the receiver being written; None when there are none."""
+        return self._spelling(self._seen, generated) if self._seen else None
+
+    def _spelling(self, members: Mapping[str, frozenset[str]], generated: str) -> Any | None:
         text = (self._before + generated)[-TAIL_CHARS:]
         if not text or not (is_name_char(text[-1]) or text[-1] in ".:"):
             return None  # the common case, decided without a scan
         access = member_access(text)
         if access is None:
             return None
-        names = self._members.get(access[0])
+        names = members.get(access[0])
         if not names:
             return None
         return self._vocabulary.allowed(frozenset(names), access[1])

@@ -7,6 +7,7 @@ code after the cursor (reranking), which only a prefix-only model that can score
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -16,6 +17,12 @@ from pairline.engine.completion.postprocess import CursorContext
 from pairline.engine.core.config import CompletionConfig
 from pairline.engine.core.types import CompletionRequest, Mode
 from pairline.engine.prompt.fim import build_prompt, fim_parts, rerank_suffix, suffix_window
+
+# Characters each side of the cursor searched for members already used (bounds the cost on a
+# large file; the uses that matter most are near the cursor anyway).
+SEEN_CHARS = 20_000
+_CHAIN = re.compile(r"(?<![\w.:])[A-Za-z_]\w*(?:(?:\.|::)[A-Za-z_]\w*)+")
+_SEPARATOR = re.compile(r"(\.|::)")
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ def make_plan(
     """The plan for `request` in `mode` on `backend`; `members`: the receivers at the cursor
     whose member names are known (guided decoding constrains them with `guide_names` on)."""
     guided = dict(members or {}) if config.guide_names else {}
+    seen = used_members(request, guided) if config.prefer_seen_names else {}
     ctx = CursorContext.at(
         request.prefix,
         request.suffix,
@@ -70,6 +78,7 @@ def make_plan(
         suffix_window(request.suffix, config.suffix_lines),
         f"rerank={config.rerank_candidates}" if rerank else f"greedy heal={heal}",
         *_names_key(guided),
+        *_names_key(seen, "seen="),
     )
     prefix, suffix, extra = fim_parts(
         request,
@@ -78,17 +87,36 @@ def make_plan(
         context_on_top=config.context_on_top,
     )
     parts = PromptParts(prefix, suffix, extra, request.uri)
-    params = GenerationParams(max_tokens, ctx.end(), heal, members=guided, parts=parts)
+    params = GenerationParams(max_tokens, ctx.end(), heal, members=guided, seen=seen, parts=parts)
     return Plan(mode, ctx, prompt, params, key, rerank)
 
 
-def _names_key(members: Mapping[str, frozenset[str]]) -> tuple[str, ...]:
-    """Guided output depends on the names allowed: a cache entry is for one set of them
-    (unguided keys stay as they were)."""
+def _names_key(members: Mapping[str, frozenset[str]], label: str = "names=") -> tuple[str, ...]:
+    """Guided output depends on the names allowed (and preferred): a cache entry is for one
+    set of them (unguided keys stay as they were)."""
     if not members:
         return ()
     listed = "\n".join(f"{k}:{','.join(sorted(v))}" for k, v in sorted(members.items()))
-    return ("names=" + hashlib.blake2b(listed.encode(), digest_size=8).hexdigest(),)
+    return (label + hashlib.blake2b(listed.encode(), digest_size=8).hexdigest(),)
+
+
+def used_members(
+    request: CompletionRequest, members: Mapping[str, frozenset[str]]
+) -> dict[str, frozenset[str]]:
+    """Receiver → the members of it that the code around the cursor already uses (a name
+    used nearby is the likeliest one to be used again)."""
+    if not members:
+        return {}
+    text = request.prefix[-SEEN_CHARS:] + "\n" + request.suffix[:SEEN_CHARS]
+    used: dict[str, set[str]] = {}
+    for chain in _CHAIN.finditer(text):
+        parts = _SEPARATOR.split(chain.group())
+        # parts alternate name, separator, name...: each receiver as written and its member.
+        for end in range(2, len(parts), 2):
+            receiver = "".join(parts[: end - 1])
+            if parts[end] in members.get(receiver, ()):
+                used.setdefault(receiver, set()).add(parts[end])
+    return {receiver: frozenset(names) for receiver, names in used.items()}
 
 
 def reranks(config: CompletionConfig, request: CompletionRequest, backend: Backend) -> bool:

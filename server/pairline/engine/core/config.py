@@ -143,6 +143,9 @@ class CompletionConfig(Section):
     # Cut a suggestion before the first member access that names a member its (resolved)
     # receiver does not have.
     check_names: bool = False
+    # With guide_names: among the members allowed, prefer those the code around the cursor
+    # already uses after the same receiver.
+    prefer_seen_names: bool = False
     # Keep a local log of suggestions shown and accepted per language for `pairline stats`
     # (counts and timings only, never code; nothing leaves the machine).
     record_stats: bool = True

@@ -179,3 +179,13 @@ def test_healing_keeps_to_the_typed_text_and_the_names_together() -> None:
     # Typed characters that start no member: the typed text wins over the names.
     choice = decoding.healing_choice(row, "x", PIECES.__getitem__, [10], allowed)
     assert choice is not None and choice[0] == 10
+
+
+def test_members_used_nearby_are_the_preferred_among_the_allowed() -> None:
+    seen = {"helpers": frozenset({"join"})}
+    guide = NameGuide(VOCABULARY, MEMBERS, "x = helpers.", seen)
+    preferred, allowed = guide.preferred(""), guide.allowed("")
+    assert spelled(preferred) == {"join"}
+    assert set(preferred.tolist()) <= set(allowed.tolist())
+    assert guide.preferred("nor") is None  # on the way to a member not used nearby
+    assert NameGuide(VOCABULARY, MEMBERS, "x = helpers.").preferred("") is None

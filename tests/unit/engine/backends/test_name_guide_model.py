@@ -52,3 +52,28 @@ async def test_the_model_host_guides_names_too() -> None:
     finally:
         host.close()
     assert guided.text.startswith("normalise_path")
+
+
+async def test_a_member_used_nearby_is_preferred_and_the_gate_sees_the_models_own_odds(
+    backend: LocalLlamaBackend,
+) -> None:
+    members = {"helpers": frozenset({"normalise_path", "slug"})}
+    guided = GenerationParams(max_tokens=8, members=members)
+    plain = await backend.generate(PROMPT, guided, threading.Event())
+    assert plain.text.startswith(("normalise_path", "slug"))
+    taken = "slug" if plain.text.startswith("slug") else "normalise_path"
+    other = "normalise_path" if taken == "slug" else "slug"
+    # The member the model takes anyway, preferred: the same text, the same log-probabilities.
+    same = {"helpers": frozenset({taken})}
+    kept = await backend.generate(
+        PROMPT, GenerationParams(max_tokens=8, members=members, seen=same), threading.Event()
+    )
+    assert kept.text == plain.text and kept.logprobs == plain.logprobs
+    # The other one, used nearby: preferred, with its own (lower) log-probability reported.
+    moved = await backend.generate(
+        PROMPT,
+        GenerationParams(max_tokens=8, members=members, seen={"helpers": frozenset({other})}),
+        threading.Event(),
+    )
+    assert moved.text.startswith(other), moved.text
+    assert moved.logprobs[0] < plain.logprobs[0]

@@ -4,11 +4,13 @@ and what the post-check cuts (check_names), on a workspace of real files."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from pathlib import Path
 
 from pairline.engine.backends.base import Generation, GenerationParams
 from pairline.engine.completion.engine import CompletionEngine
+from pairline.engine.completion.plan import used_members
 from pairline.engine.context import ContextGatherer
 from pairline.engine.core.config import load_settings
 from pairline.engine.core.types import CompletionRequest, Position
@@ -73,3 +75,35 @@ async def test_without_the_check_a_made_up_member_is_shown(tmp_path: Path) -> No
     engine, _, request = await _engine(tmp_path, "helpers.make_path(p)")
     suggestion = await engine.complete(request)
     assert suggestion is not None and suggestion.text == "helpers.make_path(p)"
+
+
+def test_members_used_around_the_cursor_after_the_same_receiver() -> None:
+    prefix = "a = helpers.join(x)\nself.items.append(1)\nhelpers.zzz()\nb = helpers."
+    suffix = "\nhelpers.normalise_path(y)\nv = Version::parse(s)?\nother.join()\n"
+    request = CompletionRequest("file:///m.py", "python", prefix, suffix, Position(3, 4))
+    members = {
+        "helpers": frozenset({"join", "normalise_path", "slug"}),
+        "self": frozenset({"items", "grow"}),
+        "self.items": frozenset({"append", "pop"}),
+        "Version": frozenset({"parse", "new"}),
+    }
+    assert used_members(request, members) == {
+        "helpers": {"join", "normalise_path"},  # `zzz` is not a member: not counted
+        "self": {"items"},
+        "self.items": {"append"},
+        "Version": {"parse"},
+    }
+    assert used_members(request, {}) == {}
+
+
+async def test_members_used_nearby_are_passed_along_only_when_preferred(tmp_path: Path) -> None:
+    engine, backend, request = await _engine(
+        tmp_path, "helpers.normalise_path(p)", guideNames=True, preferSeenNames=True
+    )
+    request = dataclasses.replace(request, suffix="\n\nx = helpers.normalise_path('.')\n")
+    assert await engine.complete(request) is not None
+    assert backend.params[-1].seen == {"helpers": {"normalise_path"}}
+    engine, backend, request = await _engine(tmp_path, "helpers.x", guideNames=True)
+    request = dataclasses.replace(request, suffix="\n\nx = helpers.normalise_path('.')\n")
+    assert await engine.complete(request) is not None
+    assert backend.params[-1].seen == {}
