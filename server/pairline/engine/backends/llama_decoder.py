@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pairline.engine.backends import decoding
 from pairline.engine.backends.base import Generation, GenerationParams
-from pairline.engine.backends.name_guide import NameGuide, Vocabulary, code_before
+from pairline.engine.backends.name_guide import NameGuide, Texts, Vocabulary, code_before
 from pairline.engine.models.manifest import FimTemplate
 
 # Prompt tokens evaluated between two looks at the cancel flag.
@@ -132,16 +132,19 @@ class LlamaDecoder:
 
         vocab = self._llm._model.vocab
         buffer = ctypes.create_string_buffer(256)
-        pieces: list[str] = []
         ends: list[int] = []
         to_piece, is_eog = llama_cpp.llama_token_to_piece, llama_cpp.llama_vocab_is_eog
-        for token in range(self._llm.n_vocab()):
-            size = to_piece(vocab, token, buffer, 256, 0, False)
-            piece = buffer.raw[:size].decode("utf-8", errors="ignore") if size > 0 else ""
-            pieces.append(piece)
-            if not piece and is_eog(vocab, token):  # end-of-generation tokens spell nothing
-                ends.append(token)
-        return Vocabulary(pieces, ends)
+
+        def pieces() -> Iterator[str]:
+            for token in range(self._llm.n_vocab()):
+                size = to_piece(vocab, token, buffer, 256, 0, False)
+                piece = buffer.raw[:size].decode("utf-8", errors="ignore") if size > 0 else ""
+                if not piece and is_eog(vocab, token):  # end-of-generation tokens spell nothing
+                    ends.append(token)
+                yield piece
+
+        texts = Texts.of(pieces())  # one string, not a quarter of a million
+        return Vocabulary(texts, ends)
 
     def _piece(self, token: int) -> str:
         """The text of one token."""

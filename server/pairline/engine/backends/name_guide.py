@@ -14,10 +14,12 @@ allowed next, or None where nothing is constrained. Pure Python and numpy, no mo
 
 from __future__ import annotations
 
+import io
+from array import array
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 from pairline.engine.models.manifest import FimTemplate
 
@@ -86,6 +88,61 @@ def code_before(prompt: str, fim: FimTemplate | None) -> str:
     return prompt[-TAIL_CHARS:]
 
 
+class Texts(Sequence[str]):
+    """Many short texts held as one string and where each starts, optionally in another order:
+    a list of a quarter of a million token texts costs Python about 20 MiB in objects, this a
+    few (one string, 4 bytes per offset)."""
+
+    def __init__(self, joined: str, starts: array[int], order: array[int] | None = None) -> None:
+        self._joined, self._starts, self._order = joined, starts, order
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> Texts:
+        starts, joined, at = array("i", [0]), io.StringIO(), 0
+        for text in texts:
+            joined.write(text)
+            at += len(text)
+            starts.append(at)
+        return cls(joined.getvalue(), starts)
+
+    def ordered(self, order: Any) -> Texts:
+        """The same texts seen in `order` (a numpy array of indices into these)."""
+        seen = array("i")
+        seen.frombytes(order.astype(f"=i{seen.itemsize}").tobytes())
+        return Texts(self._joined, self._starts, seen)
+
+    def __len__(self) -> int:
+        return len(self._order) if self._order is not None else len(self._starts) - 1
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        at = self._order[index] if self._order is not None else index
+        return self._joined[self._starts[at] : self._starts[at + 1]]
+
+
+def _sorted_ids(pieces: Sequence[str]) -> Any:
+    """The ids of the non-empty pieces in the order of their texts. Sorted as UTF-8 in one
+    numpy block (bytewise order is code point order) that goes back to the system when done,
+    rather than as a quarter of a million Python strings at once."""
+    import numpy as np
+
+    longest = max((len(p.encode("utf-8", "surrogatepass")) for p in pieces), default=1)
+    encoded = np.fromiter(
+        (p.encode("utf-8", "surrogatepass") for p in pieces),
+        dtype=f"S{max(longest, 1)}",
+        count=len(pieces),
+    )
+    order = np.argsort(encoded, kind="stable")
+    return order[encoded[order] != b""].astype(np.int32)
+
+
 class Vocabulary:
     """One model's token texts, indexed to find the tokens that spell a start of a name."""
 
@@ -95,15 +152,15 @@ class Vocabulary:
         """
         import numpy as np
 
-        self.pieces = pieces
+        self.pieces = pieces if isinstance(pieces, Texts) else Texts.of(pieces)
         # Token texts in sorted order with their ids alongside: the tokens spelling a given
         # text, or starting with one, are a run found by bisection (a dict of a quarter of a
         # million entries would double what this holds).
-        order = sorted((t for t, piece in enumerate(pieces) if piece), key=pieces.__getitem__)
-        self._sorted = [pieces[t] for t in order]
-        self._ids: Any = np.array(order, dtype=np.int32)
-        after_name = [t for t, p in enumerate(pieces) if p and not is_name_char(p[0])]
-        self._after_name: Any = np.unique(np.array([*after_name, *ends], dtype=np.int32))
+        self._ids: Any = _sorted_ids(self.pieces)
+        self._sorted = self.pieces.ordered(self._ids)
+        after_name = (t for t, p in enumerate(self.pieces) if p and not is_name_char(p[0]))
+        after = np.fromiter(after_name, dtype=np.int32)
+        self._after_name: Any = np.unique(np.concatenate([after, np.array(ends, np.int32)]))
         self._cache: OrderedDict[tuple[frozenset[str], str], Any] = OrderedDict()
         self._held = 0  # ids in the cache
 

@@ -189,3 +189,14 @@ def test_members_used_nearby_are_the_preferred_among_the_allowed() -> None:
     assert set(preferred.tolist()) <= set(allowed.tolist())
     assert guide.preferred("nor") is None  # on the way to a member not used nearby
     assert NameGuide(VOCABULARY, MEMBERS, "x = helpers.").preferred("") is None
+
+
+def test_token_texts_are_held_as_one_string_and_seen_in_any_order() -> None:
+    texts = name_guide.Texts.of(["b", "", "ab", "ü"])
+    assert list(texts) == ["b", "", "ab", "ü"] and texts[-1] == "ü" and texts[1:3] == ["", "ab"]
+    ordered = texts.ordered(np.array([2, 0, 3]))
+    assert len(ordered) == 3 and list(ordered) == ["ab", "b", "ü"]
+    # The vocabulary's sorted view is in code point order, empty texts left out.
+    vocabulary = Vocabulary(["ü", "b", "", "ab", "a"])
+    assert list(vocabulary._sorted) == ["a", "ab", "b", "ü"]
+    assert vocabulary._ids.tolist() == [4, 3, 1, 0]
