@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from pairline.engine.context.members import ClassInfo, FileMembers
+from pairline.engine.context.members import FileMembers
 from pairline.engine.context.monitor_rules import RULES, Rules, family
 from pairline.engine.context.neighbours import ImportNeighbours
 from pairline.engine.core import syntax
@@ -24,6 +25,16 @@ MAX_SETS = 32  # merged packages, crate listings and crate `impl` sets kept
 MAX_CRATE_FILES = 256
 
 
+@dataclass
+class CrateImpls:
+    """What the `impl` blocks of a crate give one type: names, and traits with the file each
+    `impl` is written in (a trait is looked up where its `impl` names it)."""
+
+    names: set[str] = field(default_factory=set)
+    bases: list[tuple[str, str]] = field(default_factory=list)  # (file, trait as written)
+    open: bool = False
+
+
 class MemberFiles:
     """Files' definitions for one language family at a time, with the versions read."""
 
@@ -32,7 +43,7 @@ class MemberFiles:
         self._files: Lru[str, tuple[object, FileMembers]] = Lru(MAX_FILES)
         self._packages: Lru[tuple[tuple[str, int], ...], FileMembers] = Lru(MAX_SETS)
         self._crates: Lru[tuple[object, ...], list[str]] = Lru(MAX_SETS)
-        self._impls: Lru[tuple[tuple[str, int], ...], dict[str, ClassInfo]] = Lru(MAX_SETS)
+        self._impls: Lru[tuple[tuple[str, int], ...], dict[str, CrateImpls]] = Lru(MAX_SETS)
         self.docs: Mapping[str, Document] = {}
         self.rules: Rules = RULES["python"]
         self.family = "python"
@@ -99,13 +110,12 @@ class MemberFiles:
         self._files.put(path, (key, members))
         return members
 
-    def crate_impls(self, path: str) -> dict[str, ClassInfo] | None:
+    def crate_impls(self, path: str) -> dict[str, CrateImpls] | None:
         """Rust: the `impl` blocks of the crate of `path`, merged by type name; None when the
         crate has too many files to read them all."""
         root = self.neighbours.resolver.rust_crate_root(path)
         if root is None:
-            found = self.file(path)
-            return found.impls if found is not None else {}
+            return self._merged([(path, found)] if (found := self.file(path)) else [])
         src = os.path.dirname(root)
         index = self.neighbours.index
         key = (src, self.neighbours.generation, len(index))
@@ -118,16 +128,18 @@ class MemberFiles:
             self._crates.put(key, paths)
         if len(paths) > MAX_CRATE_FILES:
             return None
-        files = [(p, found) for p in paths if (found := self.one(p)) is not None]
-        merged_key = tuple((p, id(found)) for p, found in files)
-        merged = self._impls.get(merged_key)
+        return self._merged([(p, found) for p in paths if (found := self.one(p)) is not None])
+
+    def _merged(self, files: list[tuple[str, FileMembers]]) -> dict[str, CrateImpls]:
+        key = tuple((p, id(found)) for p, found in files)
+        merged = self._impls.get(key)
         if merged is None:
             merged = {}
-            for _, found in files:
+            for where, found in files:
                 for name, info in found.impls.items():
-                    into = merged.setdefault(name, ClassInfo())
+                    into = merged.setdefault(name, CrateImpls())
                     into.names |= info.names
-                    into.bases += [base for base in info.bases if base not in into.bases]
+                    into.bases += [(where, base) for base in info.bases]
                     into.open = into.open or info.open
-            self._impls.put(merged_key, merged)
+            self._impls.put(key, merged)
         return merged

@@ -51,6 +51,7 @@ class ClassInfo:
     bases: list[str] = field(default_factory=list)
     types: dict[str, str] = field(default_factory=dict)  # attribute → its type as written
     open: bool = False  # members may come from where a reader cannot see them
+    trait: bool = False  # Rust: a trait, whose members are its items (no `impl` adds to them)
 
 
 @dataclass

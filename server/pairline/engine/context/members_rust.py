@@ -3,8 +3,9 @@
 A module's members are its items (functions, types, traits, constants, macros, `mod`s) and the
 names its `use` declarations bind (re-exports). A struct's are its fields, an enum's its
 variants, a trait's its items. Methods live in `impl` blocks, which may sit in any file of the
-crate: they are kept apart (`FileMembers.impls`, by the type's last path segment) and the name
-monitor (receivers.py) merges those of the whole crate. A trait an `impl` is for, and each
+crate: they are kept apart (`FileMembers.impls`, by the type's last path segment; a blanket
+`impl<T> Trait for T` under `EVERY_TYPE`) and the name monitor (receivers.py) merges those of
+the whole crate, the blanket ones into every type. A trait an `impl` is for, and each
 `#[derive]`, is a base: followed through the workspace, or known by name for the standard ones;
 any other (a `Deref`, a derive macro from a crate) leaves the type's members unknown. Types as
 written come from annotations (`x: &Foo`), `Foo { .. }` literals and `Foo::new(..)` /
@@ -132,6 +133,7 @@ def _definition(item: tree_sitter.Node, found: FileMembers) -> None:
     info.bases += _derives(item)
     body = item.child_by_field_name("body")
     if item.type == "trait_item":
+        info.trait = True
         _body_names(body, info)
         return
     for index, member in enumerate(body.named_children if body is not None else ()):
@@ -145,11 +147,21 @@ def _definition(item: tree_sitter.Node, found: FileMembers) -> None:
             info.names.add(str(index))  # tuple struct fields: .0, .1
 
 
+# The key of the `impl` blocks for every type (`impl<T: Show> Describe for T`).
+EVERY_TYPE = "*"
+
+
 def _impl(item: tree_sitter.Node, found: FileMembers) -> None:
     kind = type_of(item.child_by_field_name("type"))
     if kind is None:
         return
-    info = found.impls.setdefault(kind.rsplit(".", 1)[-1], ClassInfo())
+    generic = item.child_by_field_name("type_parameters")
+    parameters = {
+        text(p.child_by_field_name("name") or p)
+        for p in (generic.named_children if generic is not None else ())
+    }
+    key = EVERY_TYPE if kind in parameters else kind.rsplit(".", 1)[-1]
+    info = found.impls.setdefault(key, ClassInfo())
     trait = type_of(item.child_by_field_name("trait"))
     if trait is not None and trait not in info.bases:
         info.bases.append(trait)

@@ -29,6 +29,7 @@ from pairline.engine.context.analysis import reparse, without_cursor_line
 from pairline.engine.context.imports import WILDCARD, ImportRef
 from pairline.engine.context.member_files import MemberFiles
 from pairline.engine.context.members import ClassInfo, FileMembers
+from pairline.engine.context.members_rust import EVERY_TYPE
 from pairline.engine.context.monitor_rules import RULES, family
 from pairline.engine.context.neighbours import ImportNeighbours
 from pairline.engine.context.scope import Scope
@@ -296,17 +297,23 @@ class NameMonitor:
         if info.open or depth > MAX_DEPTH:
             return None
         names = set(info.names) | self._rules.object_names
-        bases = list(info.bases)
-        if self._rules.crate_impls:
+        # Each base with the file it is written in (Rust: an `impl` in another file).
+        bases = [(path, members, base) for base in info.bases]
+        if self._rules.crate_impls and not info.trait:
             impls = self.files.crate_impls(path)
-            extra = impls.get(name) if impls is not None else ClassInfo(open=True)
-            if extra is not None and extra.open:
+            found = [impls.get(name), impls.get(EVERY_TYPE)] if impls is not None else []
+            extras = [extra for extra in found if extra is not None]
+            if impls is None or any(extra.open for extra in extras):
                 return None
-            if extra is not None:
+            for extra in extras:
                 names |= extra.names
-                bases += extra.bases
-        for base in bases:
-            target = self._lookup(path, members, base, depth + 1)
+                for where, base in extra.bases:
+                    written = self.files.file(where)
+                    if written is None:
+                        return None
+                    bases.append((where, written, base))
+        for where, defined, base in bases:
+            target = self._lookup(where, defined, base, depth + 1)
             if target is None or target.kind != "class":
                 builtin = self._rules.bases.get(base.rsplit(".", 1)[-1])
                 if builtin is None:

@@ -19,6 +19,7 @@ FILES = {
         mod display;
         pub mod cli;
         pub mod generated;
+        mod blanket;
 
         pub use version::Version;
 
@@ -79,6 +80,17 @@ FILES = {
         #[derive(Parser)]
         pub struct Shipped(u8);
     """,
+    "src/blanket.rs": """
+        use crate::version::Describe;
+
+        pub trait Labelled {
+            fn label(&self) -> String {
+                String::new()
+            }
+        }
+
+        impl<T: Describe + ?Sized> Labelled for T {}
+    """,
     "src/generated.rs": """
         pub struct Generated;
 
@@ -107,7 +119,9 @@ VERSION = (
     {"major", "minor", "pre", "new", "bump", "describe", "short", "local_helper"}
     | {"fmt", "to_string", "clone", "clone_from", "to_owned", "clone_into", "eq", "ne"}
     | TYPE_MEMBERS
+    | {"label"}  # a blanket `impl<T> Labelled for T` gives every type its methods
 )
+EVERY = TYPE_MEMBERS | {"label"}
 
 
 @pytest.fixture
@@ -145,19 +159,21 @@ def test_a_type_has_its_fields_its_methods_from_every_file_and_its_traits(
     assert found["Version"] == VERSION
     assert found["self"] == found["Self"] == found["other"] == VERSION
     assert found["v"] == found["copy"] == VERSION
-    assert found["p"] == found["Prerelease"] == {"text", "is_empty", "fmt"} | TYPE_MEMBERS
+    assert found["p"] == found["Prerelease"] == {"text", "is_empty", "fmt"} | EVERY
 
 
 def test_an_enum_has_its_variants(gatherer: ContextGatherer) -> None:
     found = _at(gatherer, SOURCE)
-    assert found["Op"] == found["o"] == {"Exact", "Greater"} | TYPE_MEMBERS
+    assert found["Op"] == found["o"] == {"Exact", "Greater"} | EVERY
 
 
 def test_modules_crate_and_super_have_their_items(gatherer: ContextGatherer) -> None:
     found = _at(gatherer, SOURCE)
     module = {"fmt", "Version", "Prerelease", "Op", "Describe", "Wrapper", "Shipped"}
     assert found["version"] == module
-    assert found["crate"] == {"version", "display", "cli", "generated", "Version", "parse"}
+    assert found["crate"] == {
+        "version", "display", "cli", "generated", "blanket", "Version", "parse"
+    }  # fmt: skip
     nested = _at(gatherer, "use super::Version;\n\n<|>\n", rel="src/version/inner.rs")
     assert nested["super"] == found["version"]
 
@@ -193,4 +209,4 @@ def test_a_new_impl_block_in_the_buffer_counts_before_it_is_saved(
         }
     """
     found = _at(gatherer, source)
-    assert found["self"] == {"Exact", "Greater", "flip"} | TYPE_MEMBERS
+    assert found["self"] == {"Exact", "Greater", "flip"} | EVERY
