@@ -374,8 +374,16 @@ def build(args: argparse.Namespace, settings: Settings, tmp: Path) -> Plan:
             raise SystemExit("pairline: bench crossfile needs --package NAME or --from-dir")
         root = download(args.package, args.version, tmp)
         source = f"pypi:{args.package}"
-    version = args.version or distribution_version(root)
-    all_tasks = build_tasks(root, args.context_chars)
+    from pairline.bench.quality import crossfile_rust  # it builds on this module's Task
+
+    if crossfile_rust.is_crate(root):
+        if not args.names:
+            raise SystemExit("pairline: a Rust crate's tasks are for --names only")
+        version = args.version or crossfile_rust.crate_version(root)
+        all_tasks = crossfile_rust.build_tasks(root)
+    else:
+        version = args.version or distribution_version(root)
+        all_tasks = build_tasks(root, args.context_chars)
     if not all_tasks:
         raise SystemExit(f"pairline: no cross-file tasks found in {source}")
     tasks = all_tasks
@@ -509,7 +517,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--package", help="PyPI package to build tasks from (pip download)")
     parser.add_argument("--version", help="package version (default: the latest)")
     parser.add_argument(
-        "--from-dir", help="use an unpacked source tree instead of downloading (offline)"
+        "--from-dir",
+        help="use an unpacked source tree instead of downloading (offline); a Rust crate's "
+        "folder (Cargo.toml and src/) gives Rust tasks, for --names",
     )
     parser.add_argument("-n", type=int, default=100, help="tasks to sample (0: all)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")

@@ -36,7 +36,7 @@ from pairline.engine.completion.names_check import first_made_up
 from pairline.engine.context import ContextGatherer
 from pairline.engine.core.config import Settings
 from pairline.engine.core.types import CompletionRequest, Position, PositionEncoding
-from pairline.engine.workspace import Workspace
+from pairline.engine.workspace import Workspace, language_for_path
 
 if TYPE_CHECKING:
     from pairline.bench.quality.crossfile import Plan, Task
@@ -55,17 +55,24 @@ ARMS: dict[str, tuple[bool, bool, bool, bool]] = {
     "no_context_guide_seen": (False, True, False, True),
 }
 _MEMBER = re.compile(r"(?<![\w])[A-Za-z_]\w*\s*\.\s*([A-Za-z_]\w*)")
+# Rust: a path's `::` is a member access too (`Version::parse`).
+_RUST_MEMBER = re.compile(r"(?<![\w:])[A-Za-z_]\w*\s*(?:\.|::)\s*([A-Za-z_]\w*)")
 
 
-def first_member(text: str) -> str | None:
-    """The first member name after a `.` in `text` (strings are not told apart)."""
-    found = _MEMBER.search(text)
+def _member_pattern(language: str) -> re.Pattern[str]:
+    return _RUST_MEMBER if language == "rust" else _MEMBER
+
+
+def first_member(text: str, language: str = "python") -> str | None:
+    """The first member name after a `.` (or Rust's `::`) in `text` (strings are not told
+    apart)."""
+    found = _member_pattern(language).search(text)
     return found.group(1) if found else None
 
 
 def at_member(task: Task) -> Task | None:
     """The task with its statement typed up to its first member's dot; None without a member."""
-    found = _MEMBER.search(task.target)
+    found = _member_pattern(language_for_path(task.path)).search(task.target)
     if found is None:
         return None
     head = task.target[: found.start(1)]
@@ -80,15 +87,18 @@ def at_member(task: Task) -> Task | None:
     )
 
 
-def identifier_match(prediction: str, target: str) -> bool | None:
+def identifier_match(prediction: str, target: str, language: str = "python") -> bool | None:
     """Whether the first member names agree; None when the target accesses no member."""
-    wanted = first_member(target)
-    return None if wanted is None else first_member(prediction) == wanted
+    wanted = first_member(target, language)
+    return None if wanted is None else first_member(prediction, language) == wanted
 
 
-def made_up(text: str, before: str, members: Mapping[str, frozenset[str]]) -> bool:
+def made_up(
+    text: str, before: str, members: Mapping[str, frozenset[str]], language: str = "python"
+) -> bool:
     """Whether the suggestion names a member that its (resolved) receiver lacks."""
-    return bool(text.strip()) and first_made_up(text, before, "", members) is not None
+    found = first_made_up(text, before, "", members, language)
+    return bool(text.strip()) and found is not None
 
 
 def arm_settings(settings: Settings, arm: str) -> Settings:
@@ -103,7 +113,7 @@ def arm_settings(settings: Settings, arm: str) -> Settings:
 
 def _request(workspace: Workspace, root: Path, task: Task, automatic: bool) -> CompletionRequest:
     uri = (root / task.path).as_uri()
-    workspace.open(uri, task.text, language="python")
+    workspace.open(uri, task.text, language=language_for_path(task.path))
     request = workspace.request_at(uri, Position(task.line, task.column))
     return dataclasses.replace(request, automatic=automatic)
 
@@ -135,8 +145,10 @@ async def _arm(
                     common.edit_similarity((task.typed + text).strip(), task.typed + task.target),
                     4,
                 ),
-                "identifier_match": identifier_match(task.typed + text, task.typed + task.target),
-                "made_up": made_up(text, before, members[i]),
+                "identifier_match": identifier_match(
+                    task.typed + text, task.typed + task.target, request.language
+                ),
+                "made_up": made_up(text, before, members[i], request.language),
             }
         )
         progress.advance()
