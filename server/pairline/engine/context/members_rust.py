@@ -23,6 +23,8 @@ from pairline.engine.context.scope import Scope, bind, enclosing_at, nodes_befor
 
 _CLONE = frozenset(["clone", "clone_from", "to_owned", "clone_into"])
 _ORD = frozenset(["cmp", "max", "min", "clamp"])
+# Operator traits: `Add` has `add`, `AddAssign` has `add_assign`, and so on.
+_OPERATORS = ["Add", "Sub", "Mul", "Div", "Rem", "BitAnd", "BitOr", "BitXor", "Shl", "Shr"]
 # Traits from outside the workspace (derived or implemented) whose methods are known by name.
 BUILTIN_BASES: dict[str, frozenset[str]] = {
     "Debug": frozenset(["fmt"]),
@@ -46,6 +48,21 @@ BUILTIN_BASES: dict[str, frozenset[str]] = {
     "Drop": frozenset(),
     "Serialize": frozenset(["serialize"]),
     "Deserialize": frozenset(["deserialize"]),
+    "Index": frozenset(["index"]),
+    "IndexMut": frozenset(["index_mut"]),
+    "IntoIterator": frozenset(["into_iter"]),
+    "FromIterator": frozenset(["from_iter"]),
+    "Extend": frozenset(["extend"]),
+    "Borrow": frozenset(["borrow"]),
+    "BorrowMut": frozenset(["borrow_mut"]),
+    "ToString": frozenset(["to_string"]),
+    "TryInto": frozenset(["try_into"]),
+    "Into": frozenset(["into"]),
+    "Unpin": frozenset(),
+    "Neg": frozenset(["neg"]),
+    "Not": frozenset(["not"]),
+    **{name: frozenset([name.lower()]) for name in _OPERATORS},
+    **{f"{name}Assign": frozenset([f"{name.lower()}_assign"]) for name in _OPERATORS},
 }
 # What every type has through the standard library's blanket implementations.
 TYPE_MEMBERS = frozenset(["into", "try_into", "from", "try_from", "borrow", "borrow_mut"]) | {

@@ -48,6 +48,13 @@ FILES = {
             }
         }
 
+        impl std::ops::Index<usize> for Prerelease {
+            type Output = str;
+            fn index(&self, _at: usize) -> &str {
+                &self.text
+            }
+        }
+
         pub enum Op {
             Exact,
             Greater,
@@ -159,7 +166,7 @@ def test_a_type_has_its_fields_its_methods_from_every_file_and_its_traits(
     assert found["Version"] == VERSION
     assert found["self"] == found["Self"] == found["other"] == VERSION
     assert found["v"] == found["copy"] == VERSION
-    assert found["p"] == found["Prerelease"] == {"text", "is_empty", "fmt"} | EVERY
+    assert found["p"] == found["Prerelease"] == {"text", "is_empty", "fmt", "index", "Output"} | EVERY
 
 
 def test_an_enum_has_its_variants(gatherer: ContextGatherer) -> None:
