@@ -52,12 +52,24 @@ class _Buffer:
 
 
 def _definitions(members: FileMembers) -> tuple[object, ...]:
-    """What a buffer's module-level receivers depend on, as a key."""
-    classes = tuple(
-        (name, frozenset(info.names), tuple(info.bases), info.open)
-        for name, info in sorted(members.classes.items())
+    """What a buffer's module-level receivers depend on, as a key: its imports, classes,
+    objects, functions' return types and (Rust) `impl` blocks."""
+
+    def shapes(infos: dict[str, ClassInfo]) -> tuple[object, ...]:
+        return tuple(
+            (name, frozenset(info.names), tuple(info.bases), info.open)
+            for name, info in sorted(infos.items())
+        )
+
+    objects = tuple(sorted(members.objects.items()))
+    returns = tuple(sorted(members.returns.items()))
+    return (
+        tuple(members.imports),
+        shapes(members.classes),
+        objects,
+        returns,
+        shapes(members.impls),
     )
-    return (tuple(members.imports), classes, tuple(sorted(members.objects.items())))
 
 
 @dataclass(frozen=True)

@@ -166,7 +166,9 @@ def test_a_type_has_its_fields_its_methods_from_every_file_and_its_traits(
     assert found["Version"] == VERSION
     assert found["self"] == found["Self"] == found["other"] == VERSION
     assert found["v"] == found["copy"] == VERSION
-    assert found["p"] == found["Prerelease"] == {"text", "is_empty", "fmt", "index", "Output"} | EVERY
+    assert (
+        found["p"] == found["Prerelease"] == {"text", "is_empty", "fmt", "index", "Output"} | EVERY
+    )
 
 
 def test_an_enum_has_its_variants(gatherer: ContextGatherer) -> None:
@@ -217,3 +219,18 @@ def test_a_new_impl_block_in_the_buffer_counts_before_it_is_saved(
     """
     found = _at(gatherer, source)
     assert found["self"] == {"Exact", "Greater", "flip"} | EVERY
+
+
+def test_a_method_added_to_the_buffer_shows_at_the_next_request(gatherer: ContextGatherer) -> None:
+    source = """
+        use crate::version::Op;
+
+        impl Op {
+            pub fn flip(&self) -> Op {
+                <|>
+            }
+        }
+    """
+    assert "flop" not in _at(gatherer, source)["Op"]
+    grown = source.replace("impl Op {", "impl Op {\n    pub fn flop(&self) {}\n")
+    assert "flop" in _at(gatherer, grown)["Op"]
