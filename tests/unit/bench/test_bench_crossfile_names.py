@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pairline.bench.quality.crossfile import Task
+from pairline.bench.quality.crossfile_task import Task
 from pairline.bench.quality.names import (
     ARMS,
     arm_settings,

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from pairline.bench.harness import common, plot
-from pairline.bench.quality import names
+from pairline.bench.quality import crossfile_rust, names
+from pairline.bench.quality.crossfile_task import Task
 from pairline.engine.completion.engine import CompletionEngine
 from pairline.engine.context import ContextGatherer
 from pairline.engine.core.config import Settings
@@ -50,17 +51,6 @@ _SIMPLE = (
     ast.Delete,
 )
 _SKIP_PARTS = {"tests", "test", "testing", "docs", "examples", "_vendor", "vendor"}
-
-
-@dataclass(frozen=True)
-class Task:
-    path: str  # module path relative to the package root
-    line: int  # zero-based
-    column: int
-    target: str
-    text: str  # the module with the statement removed
-    context: str  # signatures of imported sibling names, as comments
-    typed: str = ""  # the start of the statement already typed before the cursor (`--at-member`)
 
 
 def download(package: str, version: str | None, into: Path) -> Path:
@@ -374,8 +364,6 @@ def build(args: argparse.Namespace, settings: Settings, tmp: Path) -> Plan:
             raise SystemExit("pairline: bench crossfile needs --package NAME or --from-dir")
         root = download(args.package, args.version, tmp)
         source = f"pypi:{args.package}"
-    from pairline.bench.quality import crossfile_rust  # it builds on this module's Task
-
     if crossfile_rust.is_crate(root):
         if not args.names:
             raise SystemExit("pairline: a Rust crate's tasks are for --names only")

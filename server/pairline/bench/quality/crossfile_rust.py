@@ -16,7 +16,7 @@ from pathlib import Path
 
 import tree_sitter
 
-from pairline.bench.quality.crossfile import Task
+from pairline.bench.quality.crossfile_task import Task
 from pairline.engine.context.imports import WILDCARD, extract_imports
 from pairline.engine.core import syntax
 

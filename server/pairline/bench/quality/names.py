@@ -39,7 +39,8 @@ from pairline.engine.core.types import CompletionRequest, Position, PositionEnco
 from pairline.engine.workspace import Workspace, language_for_path
 
 if TYPE_CHECKING:
-    from pairline.bench.quality.crossfile import Plan, Task
+    from pairline.bench.quality.crossfile import Plan
+    from pairline.bench.quality.crossfile_task import Task
 
 # name → (context.enable, completion.guide_names, completion.check_names,
 # completion.prefer_seen_names)
