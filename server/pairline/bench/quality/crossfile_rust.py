@@ -18,6 +18,7 @@ import tree_sitter
 
 from pairline.bench.quality.crossfile_task import Task
 from pairline.engine.context.imports import WILDCARD, extract_imports
+from pairline.engine.context.members import text as text_of
 from pairline.engine.core import syntax
 
 _STATEMENTS = ("let_declaration", "expression_statement")
@@ -46,28 +47,17 @@ def _imported(tree: tree_sitter.Tree) -> set[str]:
 
 
 def _words(node: tree_sitter.Node) -> set[str]:
-    found: set[str] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type in ("identifier", "type_identifier") and current.text is not None:
-            found.add(current.text.decode("utf-8", "replace"))
-        stack.extend(current.named_children)
-    return found
+    return {
+        text_of(n)
+        for n in syntax.named_descendants(node)
+        if n.type in ("identifier", "type_identifier")
+    }
 
 
 def _bodies(node: tree_sitter.Node) -> list[tree_sitter.Node]:
-    """The bodies of every function under `node`, nested ones included."""
-    out: list[tree_sitter.Node] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type in _FUNCTIONS:
-            body = current.child_by_field_name("body")
-            if body is not None:
-                out.append(body)
-        stack.extend(reversed(current.named_children))
-    return out
+    """The bodies of every function under `node`, nested ones included, in source order."""
+    functions = (n for n in syntax.named_descendants(node) if n.type in _FUNCTIONS)
+    return [body for n in functions if (body := n.child_by_field_name("body")) is not None]
 
 
 def build_tasks(root: Path) -> list[Task]:
@@ -84,7 +74,6 @@ def build_tasks(root: Path) -> list[Task]:
         imported = _imported(tree)
         if not imported:
             continue
-        data = text.encode("utf-8")
         lines = text.split("\n")
         for body in _bodies(tree.root_node):
             for stmt in body.named_children:
@@ -95,8 +84,8 @@ def build_tasks(root: Path) -> list[Task]:
                 row = stmt.start_point.row
                 line = lines[row]
                 # tree-sitter counts bytes: the statement's columns in characters.
-                start = len(data[: stmt.start_byte].decode("utf-8").rsplit("\n", 1)[-1])
-                end = start + len(stmt.text.decode("utf-8")) if stmt.text else start
+                start = len(line.encode("utf-8")[: stmt.start_point.column].decode("utf-8"))
+                end = start + len(text_of(stmt))
                 target = line[start:end]
                 if not 8 <= len(target) <= 120 or line[end:].strip():
                     continue

@@ -13,8 +13,9 @@ too (`Version::parse`). It needs no model, so it works for any backend.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from pairline.engine.core import languages
@@ -93,6 +94,13 @@ def _code_mask(text: str, syntax: _Syntax) -> list[bool]:
     return mask
 
 
+def accesses(chain: str) -> Iterator[tuple[str, re.Match[str]]]:
+    """The member accesses of one chain as written (`self.items.append`): each receiver as the
+    monitor keys it (as written, spaces left out) with the match of its member in `chain`."""
+    for before, name in itertools.pairwise(_PART.finditer(chain)):
+        yield chain[: before.end()].replace(" ", "").replace("\t", ""), name
+
+
 def first_made_up(
     text: str,
     before: str,
@@ -111,21 +119,16 @@ def first_made_up(
     for chain in syntax.chain.finditer(full):
         if chain.start() >= end or not mask[chain.start()]:
             continue
-        parts = list(_PART.finditer(chain.group()))
-        for i in range(1, len(parts)):
-            # The receiver as the monitor keys it: as written, spaces left out.
-            receiver = chain.group()[: parts[i - 1].end()]
-            receiver = receiver.replace(" ", "").replace("\t", "")
+        for receiver, name in accesses(chain.group()):
             known = members.get(receiver)
             if known is None:
                 continue
-            name = parts[i]
             name_end = chain.start() + name.end()
             if name_end <= start or name.group() in known:
                 continue  # the user's own text, or a real member
             if name_end >= len(full) and any(m.startswith(name.group()) for m in known):
                 continue  # a name still being written
-            if i == len(parts) - 1 and _ASSIGNED.match(full, chain.end()):
+            if name.end() == len(chain.group()) and _ASSIGNED.match(full, chain.end()):
                 continue  # an assignment creates the member
             return chain.start() - start
     return None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pairline.engine.backends.base import Backend, GenerationParams, PromptParts
 from pairline.engine.completion.cache import cache_key
+from pairline.engine.completion.names_check import accesses
 from pairline.engine.completion.postprocess import CursorContext
 from pairline.engine.core.config import CompletionConfig
 from pairline.engine.core.types import CompletionRequest, Mode
@@ -23,7 +24,6 @@ from pairline.engine.prompt.fim import build_prompt, fim_parts, rerank_suffix, s
 # with 20,000 on click at the dot: no change; 1,500: one more first member right).
 SEEN_CHARS = 1_500
 _CHAIN = re.compile(r"(?<![\w.:])[A-Za-z_]\w*(?:(?:\.|::)[A-Za-z_]\w*)+")
-_SEPARATOR = re.compile(r"(\.|::)")
 
 
 @dataclass(frozen=True)
@@ -111,12 +111,9 @@ def used_members(
     text = request.prefix[-SEEN_CHARS:] + "\n" + request.suffix[:SEEN_CHARS]
     used: dict[str, set[str]] = {}
     for chain in _CHAIN.finditer(text):
-        parts = _SEPARATOR.split(chain.group())
-        # parts alternate name, separator, name...: each receiver as written and its member.
-        for end in range(2, len(parts), 2):
-            receiver = "".join(parts[: end - 1])
-            if parts[end] in members.get(receiver, ()):
-                used.setdefault(receiver, set()).add(parts[end])
+        for receiver, name in accesses(chain.group()):
+            if name.group() in members.get(receiver, ()):
+                used.setdefault(receiver, set()).add(name.group())
     return {receiver: frozenset(names) for receiver, names in used.items()}
 
 

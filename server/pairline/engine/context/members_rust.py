@@ -20,6 +20,7 @@ import tree_sitter
 from pairline.engine.context.imports import ImportRef, extract_imports
 from pairline.engine.context.members import ClassInfo, FileMembers, text
 from pairline.engine.context.scope import Scope, bind, enclosing_at, nodes_before
+from pairline.engine.core import syntax
 
 _CLONE = frozenset(["clone", "clone_from", "to_owned", "clone_into"])
 _ORD = frozenset(["cmp", "max", "min", "clamp"])
@@ -205,7 +206,7 @@ def module_members(root: tree_sitter.Node, language: str) -> FileMembers:
             if node.type == "macro_invocation":
                 # It may define items, or methods of the types it names, a reader cannot see.
                 found.open = True
-                for word in _descendants(node):
+                for word in syntax.named_descendants(node):
                     if word.type == "identifier" and text(word)[:1].isupper():
                         found.impls.setdefault(text(word), ClassInfo()).open = True
             continue
@@ -227,16 +228,7 @@ def _pattern_names(node: tree_sitter.Node | None) -> list[str]:
         return [text(node)]
     if node.type == "mut_pattern" and node.named_children:
         return _pattern_names(node.named_children[-1])
-    return [text(n) for n in _descendants(node) if n.type == "identifier"]
-
-
-def _descendants(node: tree_sitter.Node) -> list[tree_sitter.Node]:
-    out, stack = [], list(node.named_children)
-    while stack:
-        child = stack.pop()
-        out.append(child)
-        stack.extend(child.named_children)
-    return out
+    return [text(n) for n in syntax.named_descendants(node) if n.type == "identifier"]
 
 
 def _function_names(function: tree_sitter.Node, offset: int, out: dict[str, str | None]) -> None:

@@ -346,11 +346,12 @@ class NameMonitor:
         out = {attr: (path, members, kind) for attr, kind in info.types.items()}
         for base in info.bases if depth < MAX_DEPTH else ():
             target = self._lookup(path, members, base, depth + 1)
-            inner = self.files.file(target.path) if target and target.kind == "class" else None
-            found = inner.classes.get(target.name) if inner and target else None
-            if found is not None and target is not None and inner is not None:
-                for attr, typed in self._typed_attributes(
-                    target.path, inner, found, depth + 1
-                ).items():
-                    out.setdefault(attr, typed)
+            if target is None or target.kind != "class":
+                continue
+            inner = self.files.file(target.path)
+            found = inner.classes.get(target.name) if inner is not None else None
+            if inner is None or found is None:
+                continue
+            for attr, typed in self._typed_attributes(target.path, inner, found, depth + 1).items():
+                out.setdefault(attr, typed)
         return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Iterator
 from functools import cache
 
 import tree_sitter
@@ -62,6 +63,15 @@ def parse(
         return data[offset : offset + _CHUNK]
 
     return parser.parse(read) if old_tree is None else parser.parse(read, old_tree)
+
+
+def named_descendants(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
+    """Every named node under `node` (not `node` itself), in source order."""
+    stack = list(reversed(node.named_children))
+    while stack:
+        child = stack.pop()
+        yield child
+        stack.extend(reversed(child.named_children))
 
 
 def error_count(language: str, text: str) -> int | None:
