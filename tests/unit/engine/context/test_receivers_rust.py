@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pairline.engine.context import ContextGatherer
+from pairline.engine.context import ContextGatherer, member_files
 from pairline.engine.context.members_rust import TYPE_MEMBERS
 from tests.unit.engine.context.monitor_workspace import gatherer_for, members_at
 
@@ -234,3 +234,14 @@ def test_a_method_added_to_the_buffer_shows_at_the_next_request(gatherer: Contex
     assert "flop" not in _at(gatherer, source)["Op"]
     grown = source.replace("impl Op {", "impl Op {\n    pub fn flop(&self) {}\n")
     assert "flop" in _at(gatherer, grown)["Op"]
+
+
+def test_in_a_crate_too_large_to_read_whole_types_are_left_unknown(
+    gatherer: ContextGatherer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(member_files, "MAX_CRATE_FILES", 2)
+    found = _at(gatherer, SOURCE)
+    # Modules are still known; a type's methods could be in any file, so no type is.
+    assert "crate" in found and "version" in found
+    for name in ("Version", "self", "v", "Op", "o", "Prerelease"):
+        assert name not in found, name
